@@ -1,0 +1,91 @@
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "token_input.h"
+
+int cli_exit_code(cft_code code)
+{
+	switch (code) {
+	case CFT_OK:
+		return EXIT_OK;
+	case CFT_E_INVALID_ARG:
+	case CFT_E_TOKEN_FORMAT:
+	case CFT_E_GLOBAL_API_KEY:
+	case CFT_E_UNKNOWN_PERMISSION:
+	case CFT_E_AMBIGUOUS_PERMISSION:
+		return EXIT_USAGE;
+	case CFT_E_AUTH_HEADER:
+	case CFT_E_AUTH_INVALID:
+	case CFT_E_TOKEN_EXPIRED:
+	case CFT_E_FORBIDDEN:
+	case CFT_E_CANNOT_CREATE:
+	case CFT_E_IP_RESTRICTED:
+	case CFT_E_ACCOUNT_TOKEN_REFUSED:
+		return EXIT_AUTH;
+	case CFT_E_NOT_FOUND:
+		return EXIT_NOT_FOUND;
+	default:
+		return EXIT_API;
+	}
+}
+
+void cli_print_error(const char *what, const cft_error *err)
+{
+	char msg[1536];
+	cft_error_format(err, msg, sizeof(msg));
+	fprintf(stderr, "cftoken: %s: %s\n", what, msg);
+}
+
+cft_code cli_client(const cli *c, const char *prompt, cft_client **out, cft_error *err)
+{
+	_cleanup_secret_ cft_secret *token = NULL;
+	cft_code rc = cft_read_token(c->token_file, prompt, &token, err);
+	if (rc)
+		return rc;
+	cft_client_options opts = {
+		.api_url = c->api_url,
+		.ca_file = c->ca_file,
+		.timeout_ms = c->timeout_ms,
+	};
+	return cft_client_new(&opts, token, out, err);
+}
+
+cft_code cli_owner(const cli *c, cft_client *client, cft_owner *owner,
+		   char account_buf[CFT_ID_LEN + 1], cft_error *err)
+{
+	if (c->user_owned) {
+		*owner = CFT_USER_OWNED;
+		return CFT_OK;
+	}
+	if (c->account_id) {
+		if (!cft_is_id(c->account_id))
+			return cft_fail(err, CFT_E_INVALID_ARG,
+					"account id \"%.64s\" is not 32 hexadecimal characters",
+					c->account_id);
+		*owner = CFT_ACCOUNT_OWNED(c->account_id);
+		return CFT_OK;
+	}
+	cft_account_list accounts;
+	cft_code rc = cft_accounts_list(client, &accounts, err);
+	if (rc == CFT_E_ACCOUNT_TOKEN_REFUSED)
+		return cft_fail(err, rc, "cannot look up the account with this token: "
+				"give --account ID or set CLOUDFLARE_ACCOUNT_ID");
+	if (rc)
+		return rc;
+	if (accounts.n != 1) {
+		cft_fail(err, CFT_E_INVALID_ARG, "the token can see %zu accounts; "
+			 "choose one with --account ID%s", accounts.n,
+			 accounts.n ? " (cftoken accounts lists them)" : "");
+		cft_account_list_clear(&accounts);
+		return CFT_E_INVALID_ARG;
+	}
+	snprintf(account_buf, CFT_ID_LEN + 1, "%s", accounts.items[0].id);
+	cft_account_list_clear(&accounts);
+	if (!cft_is_id(account_buf))
+		return cft_fail(err, CFT_E_MALFORMED, "the API gave an account id of wrong shape");
+	*owner = CFT_ACCOUNT_OWNED(account_buf);
+	return CFT_OK;
+}

@@ -1,0 +1,69 @@
+/* What the command line said, parsed once; shared by the commands. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api.h"
+
+#define CLI_MAX_LIST 32
+
+typedef struct cli {
+	const char *command;
+	char **args;               /* positional arguments after the command */
+	int n_args;
+
+	const char *api_url;
+	const char *ca_file;
+	long timeout_ms;
+	const char *account_id;
+	bool user_owned;
+	const char *token_file;
+
+	const char *name;
+	const char *permissions[CLI_MAX_LIST];
+	size_t n_permissions;
+	const char *zones[CLI_MAX_LIST];
+	size_t n_zones;
+	const char *ip_in[CLI_MAX_LIST];
+	size_t n_ip_in;
+	const char *ip_not_in[CLI_MAX_LIST];
+	size_t n_ip_not_in;
+	int64_t ttl_s;             /* 0: no expiry */
+	int64_t not_before_s;      /* 0: now */
+	bool json;
+	bool force;
+} cli;
+
+/* Exit codes, documented in --help. */
+enum {
+	EXIT_OK = 0,
+	EXIT_API = 1,        /* the API could not be reached or failed */
+	EXIT_USAGE = 2,      /* bad command line or input */
+	EXIT_AUTH = 3,       /* the token was refused or lacks a permission */
+	EXIT_NOT_FOUND = 4,  /* no such account or token */
+};
+
+int cli_exit_code(cft_code code);
+void cli_print_error(const char *what, const cft_error *err);
+
+/* A client for the token the user gives (--token-file, a pipe or a prompt). */
+cft_code cli_client(const cli *c, const char *prompt, cft_client **out, cft_error *err);
+
+/* The owner the command is about: --user, or the account (--account,
+ * CLOUDFLARE_ACCOUNT_ID, or the only account the token can see). */
+cft_code cli_owner(const cli *c, cft_client *client, cft_owner *owner,
+		   char account_buf[CFT_ID_LEN + 1], cft_error *err);
+
+/* The value goes to stdout for a pipe; a terminal gets it only with
+ * --force, so it does not land in scrollback by accident. */
+int cli_print_value(const cli *c, const cft_secret *value);
+
+int cmd_verify(const cli *c);
+int cmd_create(const cli *c);
+int cmd_list(const cli *c);
+int cmd_revoke(const cli *c);
+int cmd_roll(const cli *c);
+int cmd_accounts(const cli *c);
+int cmd_permissions(const cli *c);

@@ -1,0 +1,282 @@
+/* Commands that look at or remove tokens: verify, list, revoke, roll,
+ * accounts, permissions. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "timeutil.h"
+
+/* Connects with the user's token and finds the owner: the start of every
+ * command here.  Prints the error itself. */
+static int open_session(const cli *c, const char *what, cft_client **client,
+			cft_owner *owner, char account[CFT_ID_LEN + 1])
+{
+	cft_error err;
+	cft_error_clear(&err);
+	cft_code rc = cli_client(c, "Cloudflare API token: ", client, &err);
+	if (!rc && owner)
+		rc = cli_owner(c, *client, owner, account, &err);
+	if (rc) {
+		cli_print_error(what, &err);
+		*client = cft_client_free(*client);
+		return cli_exit_code(rc);
+	}
+	return EXIT_OK;
+}
+
+static void print_time(const char *label, time_t t)
+{
+	char buf[CFT_RFC3339_SIZE];
+	if (!t)
+		return;
+	cft_time_format_rfc3339(t, buf);
+	printf("%s%s", label, buf);
+}
+
+int cmd_verify(const cli *c)
+{
+	_cleanup_client_ cft_client *client = NULL;
+	char account[CFT_ID_LEN + 1] = "";
+	cft_owner owner;
+	cft_verify_result v;
+	cft_error err;
+
+	int ex = open_session(c, "verify", &client, &owner, account);
+	if (ex)
+		return ex;
+	cft_error_clear(&err);
+	cft_code rc = cft_token_verify(client, owner, &v, &err);
+	if (rc) {
+		cli_print_error("verify", &err);
+		return cli_exit_code(rc);
+	}
+	if (c->json) {
+		char nb[CFT_RFC3339_SIZE] = "", eo[CFT_RFC3339_SIZE] = "";
+		if (v.not_before)
+			cft_time_format_rfc3339(v.not_before, nb);
+		if (v.expires_on)
+			cft_time_format_rfc3339(v.expires_on, eo);
+		json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "id", v.id, "status",
+				      v.status, "account_id", owner.account_id,
+				      "not_before", nb[0] ? nb : NULL,
+				      "expires_on", eo[0] ? eo : NULL);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return EXIT_OK;
+	}
+	printf("token %s is %s", v.id, v.status);
+	if (owner.account_id)
+		printf(" (account %s)", owner.account_id);
+	print_time(", not before ", v.not_before);
+	print_time(", expires ", v.expires_on);
+	printf("\n");
+	return EXIT_OK;
+}
+
+static json_t *token_json(const cft_token *t)
+{
+	char buf[CFT_RFC3339_SIZE];
+	json_t *o = json_pack("{s:s, s:s?, s:s?}", "id", t->id, "name", t->name,
+			      "status", t->status);
+	const struct {
+		const char *key;
+		time_t t;
+	} times[] = {
+		{ "issued_on", t->issued_on }, { "modified_on", t->modified_on },
+		{ "last_used_on", t->last_used_on }, { "not_before", t->not_before },
+		{ "expires_on", t->expires_on },
+	};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		if (!times[i].t)
+			continue;
+		cft_time_format_rfc3339(times[i].t, buf);
+		json_object_set_new(o, times[i].key, json_string(buf));
+	}
+	json_object_set_new(o, "policies", json_loads(t->policies_json, JSON_DECODE_ANY, NULL));
+	if (t->condition_json)
+		json_object_set_new(o, "condition", json_loads(t->condition_json, 0, NULL));
+	return o;
+}
+
+int cmd_list(const cli *c)
+{
+	_cleanup_client_ cft_client *client = NULL;
+	char account[CFT_ID_LEN + 1] = "";
+	cft_owner owner;
+	cft_token_list list;
+	cft_error err;
+
+	int ex = open_session(c, "list", &client, &owner, account);
+	if (ex)
+		return ex;
+	cft_error_clear(&err);
+	cft_code rc = cft_token_list_all(client, owner, &list, &err);
+	if (rc) {
+		cli_print_error("list", &err);
+		return cli_exit_code(rc);
+	}
+	if (c->json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < list.n; i++)
+			json_array_append_new(a, token_json(&list.items[i]));
+		json_dumpf(a, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(a);
+	} else {
+		printf("%-32s  %-8s  %-20s  %-20s  %s\n", "ID", "STATUS", "EXPIRES",
+		       "LAST USED", "NAME");
+		for (size_t i = 0; i < list.n; i++) {
+			const cft_token *t = &list.items[i];
+			char eo[CFT_RFC3339_SIZE] = "never", lu[CFT_RFC3339_SIZE] = "never";
+			if (t->expires_on)
+				cft_time_format_rfc3339(t->expires_on, eo);
+			if (t->last_used_on)
+				cft_time_format_rfc3339(t->last_used_on, lu);
+			printf("%-32s  %-8s  %-20s  %-20s  %s\n", t->id,
+			       t->status ? t->status : "?", eo, lu, t->name ? t->name : "");
+		}
+		fprintf(stderr, "%zu token%s%s\n", list.n, list.n == 1 ? "" : "s",
+			owner.account_id ? " (an account holds at most 500)" :
+					   " (a user holds at most 50)");
+	}
+	cft_token_list_clear(&list);
+	return EXIT_OK;
+}
+
+int cmd_revoke(const cli *c)
+{
+	_cleanup_client_ cft_client *client = NULL;
+	char account[CFT_ID_LEN + 1] = "";
+	cft_owner owner;
+	int worst = EXIT_OK;
+
+	if (c->n_args == 0) {
+		fprintf(stderr, "cftoken: revoke: name at least one token id (see cftoken list)\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < c->n_args; i++)
+		if (!cft_is_id(c->args[i])) {
+			fprintf(stderr, "cftoken: revoke: \"%.64s\" is not a token id "
+				"(32 hexadecimal characters)\n", c->args[i]);
+			return EXIT_USAGE;
+		}
+	int ex = open_session(c, "revoke", &client, &owner, account);
+	if (ex)
+		return ex;
+	for (int i = 0; i < c->n_args; i++) {
+		cft_error err;
+		cft_error_clear(&err);
+		cft_code rc = cft_token_delete(client, owner, c->args[i], &err);
+		if (rc) {
+			char what[64];
+			snprintf(what, sizeof(what), "revoke %s", c->args[i]);
+			cli_print_error(what, &err);
+			if (worst == EXIT_OK)
+				worst = cli_exit_code(rc);
+			continue;
+		}
+		printf("revoked %s\n", c->args[i]);
+	}
+	return worst;
+}
+
+int cli_print_value(const cli *c, const cft_secret *value)
+{
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: not printing the token value to a terminal; "
+			"pipe it into the program that needs it, or give --force\n");
+		return EXIT_USAGE;
+	}
+	fwrite(cft_secret_str(value), 1, cft_secret_len(value), stdout);
+	fputc('\n', stdout);
+	if (fflush(stdout) != 0) {
+		perror("cftoken: writing the token");
+		return EXIT_API;
+	}
+	return EXIT_OK;
+}
+
+int cmd_roll(const cli *c)
+{
+	_cleanup_client_ cft_client *client = NULL;
+	_cleanup_secret_ cft_secret *value = NULL;
+	char account[CFT_ID_LEN + 1] = "";
+	cft_owner owner;
+	cft_error err;
+
+	if (c->n_args != 1 || !cft_is_id(c->args[0])) {
+		fprintf(stderr, "cftoken: roll: name one token id (see cftoken list)\n");
+		return EXIT_USAGE;
+	}
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: roll: the new value would go to a terminal; "
+			"pipe it into the program that needs it, or give --force\n");
+		return EXIT_USAGE;
+	}
+	int ex = open_session(c, "roll", &client, &owner, account);
+	if (ex)
+		return ex;
+	cft_error_clear(&err);
+	cft_code rc = cft_token_roll(client, owner, c->args[0], &value, &err);
+	if (rc) {
+		cli_print_error("roll", &err);
+		return cli_exit_code(rc);
+	}
+	fprintf(stderr, "rolled %s: the old value no longer works\n", c->args[0]);
+	return cli_print_value(c, value);
+}
+
+int cmd_accounts(const cli *c)
+{
+	_cleanup_client_ cft_client *client = NULL;
+	cft_account_list list;
+	cft_error err;
+
+	int ex = open_session(c, "accounts", &client, NULL, NULL);
+	if (ex)
+		return ex;
+	cft_error_clear(&err);
+	cft_code rc = cft_accounts_list(client, &list, &err);
+	if (rc) {
+		cli_print_error("accounts", &err);
+		return cli_exit_code(rc);
+	}
+	for (size_t i = 0; i < list.n; i++)
+		printf("%s  %s\n", list.items[i].id, list.items[i].name);
+	cft_account_list_clear(&list);
+	return EXIT_OK;
+}
+
+int cmd_permissions(const cli *c)
+{
+	_cleanup_client_ cft_client *client = NULL;
+	char account[CFT_ID_LEN + 1] = "";
+	cft_owner owner;
+	cft_perm_group_list list;
+	cft_error err;
+
+	int ex = open_session(c, "permissions", &client, &owner, account);
+	if (ex)
+		return ex;
+	cft_error_clear(&err);
+	cft_code rc = cft_permission_groups(client, owner, &list, &err);
+	if (rc) {
+		cli_print_error("permissions", &err);
+		return cli_exit_code(rc);
+	}
+	for (size_t i = 0; i < list.n; i++) {
+		const cft_perm_group *g = &list.items[i];
+		printf("%s  %-8s  %s\n", g->id,
+		       g->scopes & CFT_SCOPE_ZONE ? "zone" :
+		       g->scopes & CFT_SCOPE_ACCOUNT ? "account" :
+		       g->scopes & CFT_SCOPE_USER ? "user" :
+		       g->scopes & CFT_SCOPE_R2_BUCKET ? "bucket" : "other",
+		       g->name);
+	}
+	cft_perm_group_list_clear(&list);
+	return EXIT_OK;
+}

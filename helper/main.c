@@ -1,0 +1,222 @@
+/* cftoken: the command.  Parses the command line once, then hands over to
+ * one command function.  Nothing here talks HTTP itself: that is lib/. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "cftoken-config.h"
+#include "cli.h"
+#include "timeutil.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(const cli *c);
+	const char *summary;
+} commands[] = {
+	{ "verify", cmd_verify, "check the token given on stdin or with --token-file" },
+	{ "create", cmd_create, "create a token and print its value to a pipe" },
+	{ "list", cmd_list, "list the account's (or with --user, the user's) tokens" },
+	{ "revoke", cmd_revoke, "delete the tokens with the given ids" },
+	{ "roll", cmd_roll, "give a token a new value and print it to a pipe" },
+	{ "accounts", cmd_accounts, "list the accounts the token can see" },
+	{ "permissions", cmd_permissions, "list the permission groups and their ids" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: cftoken [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Obtains and manages Cloudflare API tokens.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\n"
+		"The token that authenticates a command is read from --token-file FILE\n"
+		"(mode 0600), from standard input, or asked for on the terminal without\n"
+		"echo.  It is never taken from the command line.\n"
+		"\n"
+		"Options:\n"
+		"  --account ID          account id (default: $CLOUDFLARE_ACCOUNT_ID, or the\n"
+		"                        only account the token can see)\n"
+		"  --user                user-owned tokens (/user/tokens) instead\n"
+		"  --token-file FILE     read the token from FILE ('-': standard input)\n"
+		"  --api-url URL         API base (default: $CLOUDFLARE_API_BASE_URL or\n"
+		"                        " CFT_DEFAULT_API_URL ")\n"
+		"  --ca-file FILE        an extra CA bundle (default: $CFTOKEN_CA_FILE)\n"
+		"  --timeout SECONDS     deadline for each API call (default 8)\n"
+		"  --json                machine-readable output (verify, list)\n"
+		"  --force               print a token value even to a terminal\n"
+		"  -h, --help            this help;  --version  the version\n"
+		"\n"
+		"create:\n"
+		"  --permission NAME     a permission group, as the dashboard or API names it\n"
+		"                        (\"Workers Scripts Write\", \"Zone Read\"); repeatable;\n"
+		"                        \"zone:NAME\" or \"account:NAME\" picks the scope\n"
+		"  --zone ID             limit zone permissions to this zone (repeatable;\n"
+		"                        default: every zone of the account)\n"
+		"  --name NAME           token name (default: cftoken USER@HOST cli DATE)\n"
+		"  --ttl DURATION        expire after 30m, 8h, 7d ... (default: no expiry)\n"
+		"  --not-before DURATION valid only from this long from now\n"
+		"  --ip-in CIDR, --ip-not-in CIDR   client address condition (repeatable)\n"
+		"\n"
+		"Exit status: 0 success; 1 the API failed or could not be reached; 2 bad\n"
+		"usage or input; 3 the token was refused or lacks a permission; 4 no such\n"
+		"account or token.\n");
+}
+
+enum {
+	OPT_ACCOUNT = 256, OPT_USER, OPT_TOKEN_FILE, OPT_API_URL, OPT_CA_FILE,
+	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
+	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION,
+};
+
+static int add_to(const char **list, size_t *n, const char *value, const char *option)
+{
+	if (*n >= CLI_MAX_LIST) {
+		fprintf(stderr, "cftoken: at most %d %s options\n", CLI_MAX_LIST, option);
+		return -1;
+	}
+	list[(*n)++] = value;
+	return 0;
+}
+
+static int parse_duration_option(const char *value, const char *option, int64_t *out)
+{
+	if (cft_duration_parse(value, out) != 0) {
+		fprintf(stderr, "cftoken: %s \"%.40s\": give a duration such as 30m, 8h or 7d\n",
+			option, value);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, cli *c)
+{
+	static const struct option opts[] = {
+		{ "account", required_argument, NULL, OPT_ACCOUNT },
+		{ "user", no_argument, NULL, OPT_USER },
+		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+		{ "api-url", required_argument, NULL, OPT_API_URL },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "permission", required_argument, NULL, OPT_PERMISSION },
+		{ "zone", required_argument, NULL, OPT_ZONE },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "ttl", required_argument, NULL, OPT_TTL },
+		{ "not-before", required_argument, NULL, OPT_NOT_BEFORE },
+		{ "ip-in", required_argument, NULL, OPT_IP_IN },
+		{ "ip-not-in", required_argument, NULL, OPT_IP_NOT_IN },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	int o;
+	int64_t seconds;
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_ACCOUNT: c->account_id = optarg; break;
+		case OPT_USER: c->user_owned = true; break;
+		case OPT_TOKEN_FILE: c->token_file = optarg; break;
+		case OPT_API_URL: c->api_url = optarg; break;
+		case OPT_CA_FILE: c->ca_file = optarg; break;
+		case OPT_JSON: c->json = true; break;
+		case OPT_FORCE: c->force = true; break;
+		case OPT_NAME: c->name = optarg; break;
+		case OPT_TIMEOUT:
+			if (cft_duration_parse(optarg, &seconds) != 0 || seconds > 600) {
+				fprintf(stderr, "cftoken: --timeout \"%.40s\": give 1 to 600 seconds\n",
+					optarg);
+				return -1;
+			}
+			c->timeout_ms = (long)seconds * 1000;
+			break;
+		case OPT_PERMISSION:
+			if (add_to(c->permissions, &c->n_permissions, optarg, "--permission"))
+				return -1;
+			break;
+		case OPT_ZONE:
+			if (add_to(c->zones, &c->n_zones, optarg, "--zone"))
+				return -1;
+			break;
+		case OPT_IP_IN:
+			if (add_to(c->ip_in, &c->n_ip_in, optarg, "--ip-in"))
+				return -1;
+			break;
+		case OPT_IP_NOT_IN:
+			if (add_to(c->ip_not_in, &c->n_ip_not_in, optarg, "--ip-not-in"))
+				return -1;
+			break;
+		case OPT_TTL:
+			if (parse_duration_option(optarg, "--ttl", &c->ttl_s))
+				return -1;
+			break;
+		case OPT_NOT_BEFORE:
+			if (parse_duration_option(optarg, "--not-before", &c->not_before_s))
+				return -1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_OK);
+		case OPT_VERSION:
+			printf("cftoken %s\n", CFTOKEN_VERSION);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "cftoken: unknown or incomplete option \"%s\" "
+				"(cftoken --help lists them)\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return -1;
+	}
+	c->command = argv[optind];
+	c->args = argv + optind + 1;
+	c->n_args = argc - optind - 1;
+	return 0;
+}
+
+/* Environment, then defaults, for what the command line left open. */
+static void apply_environment(cli *c)
+{
+	if (!c->api_url)
+		c->api_url = secure_getenv("CLOUDFLARE_API_BASE_URL");
+	if (!c->ca_file)
+		c->ca_file = secure_getenv("CFTOKEN_CA_FILE");
+	if (!c->account_id && !c->user_owned) {
+		const char *a = secure_getenv("CLOUDFLARE_ACCOUNT_ID");
+		if (a && *a)
+			c->account_id = a;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	cli c = { 0 };
+
+	/* This process holds token values: no core dumps, no ptrace by
+	 * other processes of the user. */
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	if (parse_args(argc, argv, &c) != 0)
+		return EXIT_USAGE;
+	apply_environment(&c);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(c.command, commands[i].name) == 0)
+			return commands[i].run(&c);
+	fprintf(stderr, "cftoken: unknown command \"%.40s\" (cftoken --help lists them)\n",
+		c.command);
+	return EXIT_USAGE;
+}
