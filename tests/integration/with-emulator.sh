@@ -1,0 +1,61 @@
+#!/bin/bash
+# Runs one command against a private instance of the API emulator:
+#   with-emulator.sh WORKDIR COMMAND [ARGS...]
+# Generates the test CA and certificates once per WORKDIR, starts the
+# emulator on a free loopback port, exports where it is, runs COMMAND, and
+# stops the emulator whatever happens.  The exit status is COMMAND's.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+emu="$here/../emulator"
+work=$1
+shift
+mkdir -p "$work"
+certs="$work/certs"
+"$emu/gen-certs.sh" "$certs"
+
+run=$(mktemp -d "$work/emu.XXXXXX")
+ready="$run/port"
+python=/usr/bin/python3
+"$python" "$emu/cfemu.py" --cert "$certs/server.pem" --key "$certs/server.key" \
+	--seed "${CFTEST_SEED:-$here/seed.json}" --port 0 --ready-file "$ready" \
+	--max-lifetime 900 2>"$run/emulator.log" &
+emu_pid=$!
+cleanup() {
+	kill "$emu_pid" 2>/dev/null || true
+	wait "$emu_pid" 2>/dev/null || true
+	rm -rf "$run"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 200); do
+	[ -s "$ready" ] && break
+	if ! kill -0 "$emu_pid" 2>/dev/null; then
+		echo "Bail out! the emulator did not start:" >&2
+		cat "$run/emulator.log" >&2
+		exit 99
+	fi
+	sleep 0.05
+done
+if [ ! -s "$ready" ]; then
+	echo "Bail out! the emulator did not become ready in 10 s" >&2
+	exit 99
+fi
+port=$(cat "$ready")
+
+export CFTEST_EMU_URL="https://127.0.0.1:$port"
+export CFTEST_API_URL="$CFTEST_EMU_URL/client/v4"
+export CFTEST_CA="$certs/ca.pem"
+export CFTEST_CERTS="$certs"
+export CFTEST_SEED="${CFTEST_SEED:-$here/seed.json}"
+export CFTEST_EMUCTL="$python $emu/emuctl.py --url $CFTEST_EMU_URL --ca $CFTEST_CA"
+export CFTEST_WORK="$run"
+set +e
+"$@"
+status=$?
+set -e
+if [ "$status" -ne 0 ] && [ -s "$run/emulator.log" ]; then
+	echo "# emulator log:"
+	sed 's/^/#   /' "$run/emulator.log" | tail -20
+fi
+exit "$status"
