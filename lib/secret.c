@@ -151,7 +151,7 @@ cft_code cft_token_parse(const char *s, size_t n, cft_secret **out, cft_error *e
 				"it contains a character other than letters, digits, '-' and '_'");
 	if (n < CFT_TOKEN_MIN_LEN || n > CFT_TOKEN_MAX_LEN)
 		return cft_fail(err, CFT_E_TOKEN_FORMAT,
-				"it is %zu characters long, not %d to %d", n,
+				"it is %zu character%s long, not %d to %d", n, n == 1 ? "" : "s",
 				CFT_TOKEN_MIN_LEN, CFT_TOKEN_MAX_LEN);
 	cft_secret *sec = cft_secret_new(s, n);
 	if (!sec)

@@ -451,12 +451,17 @@ class State:
         if owner == "account" and account_id not in self.accounts:
             raise ValueError("account_id %r is not a seeded account" % account_id)
         value = spec.get("value") or new_token_value(owner)
+        if not isinstance(value, str) or not TOKEN_VALUE_RE.match(value):
+            # Such a value could never pass the Authorization header check.
+            raise ValueError("token values are 40 to 80 characters [A-Za-z0-9_-]")
         if sha256_hex(value) in self.current_values:
             raise ValueError("a token with this value exists")
         policies = []
         for p in spec.get("policies", []):
             if p.get("effect", "allow") not in ("allow", "deny"):
                 raise ValueError("effect must be allow or deny")
+            if not isinstance(p.get("resources", {}), dict):
+                raise ValueError("resources must be an object")
             policies.append({"id": p.get("id") or new_id(), "effect": p.get("effect", "allow"),
                              "permission_groups": [self.groups.resolve(g)
                                                    for g in p.get("permission_groups", [])],
@@ -464,9 +469,13 @@ class State:
         token_id = spec.get("id")
         if token_id is not None and (not HEX32_RE.match(token_id) or token_id in self.tokens):
             raise ValueError("id must be 32 lowercase hex and unused")
+        try:
+            condition = check_condition(spec.get("condition"))
+        except ApiError as e:
+            raise ValueError(e.message) from None
         token = Token(owner, account_id, spec.get("name", "token"), policies, sha256_hex(value),
                       token_id=token_id, status=spec.get("status", "active"),
-                      condition=spec.get("condition"))
+                      condition=condition)
         apply_control_times(token, spec)
         if token.status not in ("active", "disabled"):
             raise ValueError("status must be active or disabled")
@@ -535,14 +544,39 @@ def apply_control_times(token, spec):
 
     Besides RFC 3339 strings (or null), *_in keys take seconds relative to
     now, which shell tests find easier: {"expires_in": -60} is expired.
+    Everything is parsed before anything changes (ValueError leaves the token
+    as it was).
     """
     now = utcnow()
+    changes = {}
     for key in ("not_before", "expires_on"):
         if key in spec:
-            setattr(token, key, parse_time(spec[key]) if spec[key] is not None else None)
+            changes[key] = parse_time(spec[key]) if spec[key] is not None else None
     for key, attr in (("not_before_in", "not_before"), ("expires_in", "expires_on")):
         if spec.get(key) is not None:
-            setattr(token, attr, now + datetime.timedelta(seconds=float(spec[key])))
+            try:
+                changes[attr] = now + datetime.timedelta(seconds=float(spec[key]))
+            except (TypeError, ValueError, OverflowError):
+                raise ValueError("%s must be a number of seconds" % key) from None
+    for attr, value in changes.items():
+        setattr(token, attr, value)
+
+
+def redact(obj, state):
+    """obj with every string that is a known token value replaced.
+
+    Clients have no business sending a value in a body or query, but if one
+    does, the log must still not show it.
+    """
+    if isinstance(obj, dict):
+        return {k: redact(v, state) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [redact(v, state) for v in obj]
+    if isinstance(obj, str) and TOKEN_VALUE_RE.match(obj):
+        digest = sha256_hex(obj)
+        if digest in state.current_values or digest in state.old_values:
+            return "<redacted token value>"
+    return obj
 
 
 # ---- one API call --------------------------------------------------------------------
@@ -635,14 +669,22 @@ def body_time(body, key):
 
 
 def check_condition(condition):
+    """condition with valid CIDR lists, or None; 400 otherwise."""
     if not condition:
         return None
-    rule = condition.get("request.ip") or {}
+    rule = condition.get("request.ip") if isinstance(condition, dict) else None
+    if rule is None:
+        rule = {}
+    if not isinstance(condition, dict) or not isinstance(rule, dict):
+        raise invalid_body('condition must look like {"request.ip": {"in": [...], "not_in": [...]}}')
     for key in ("in", "not_in"):
-        for cidr in rule.get(key) or []:
+        cidrs = rule.get(key) or []
+        if not isinstance(cidrs, list):
+            raise invalid_body("condition request.ip.%s must be a list of CIDRs" % key)
+        for cidr in cidrs:
             try:
                 ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
+            except (ValueError, TypeError):
                 raise invalid_body("condition request.ip.%s: invalid CIDR %r" % (key, cidr)) from None
     return condition
 
@@ -757,9 +799,9 @@ def paginate(items, query):
 def list_tokens(call, scope):
     scope.require(call.token, write=False)
     include_expired = call.query.get("include_expired", "false").lower() == "true"
-    tokens = sorted((t for t in call.state.tokens.values() if scope.holds(t)
-                     and (include_expired or not t.is_expired(call.now))),
-                    key=lambda t: (t.issued_on, t.id))
+    # state.tokens keeps creation order, which is the listing order.
+    tokens = [t for t in call.state.tokens.values() if scope.holds(t)
+              and (include_expired or not t.is_expired(call.now))]
     chunk, info = paginate(tokens, call.query)
     return 200, success_envelope([t.render(call.now) for t in chunk], result_info=info)
 
@@ -935,19 +977,27 @@ def match_route(method, api_path):
     raise ApiError(404, CODE_NO_ROUTE, "No route for that URI")
 
 
+def check_request_schema(openapi, method, api_path, body, body_error, entry):
+    """(operation or None, request errors); the errors also go into the log entry."""
+    op = openapi.find_operation(method, api_path)
+    if not op:
+        return None, []
+    entry["operation"] = op[0]
+    if body_error and op[1].get("requestBody"):
+        errors = ["request: body is not JSON (%s)" % body_error]
+    else:
+        errors = openapi.check_request(op[1], body)
+    entry["schema_errors"].extend(errors)
+    return op, errors
+
+
 def run_api_call(state, openapi, headers, call, entry):
     """Route, authenticate, run the handler; returns (status, envelope, headers).
 
     Also checks request and answer against the schema into entry["schema_errors"].
     """
-    op = openapi.find_operation(call.method, call.api_path)
-    if op:
-        entry["operation"] = op[0]
-        if call.body_error and op[1].get("requestBody"):
-            call.request_errors = ["request: body is not JSON (%s)" % call.body_error]
-        else:
-            call.request_errors = openapi.check_request(op[1], call.body)
-        entry["schema_errors"].extend(call.request_errors)
+    op, call.request_errors = check_request_schema(openapi, call.method, call.api_path,
+                                                   call.body, call.body_error, entry)
     try:
         handler, make_scope, call.params = match_route(call.method, call.api_path)
         with state.lock:
@@ -1014,7 +1064,7 @@ def c_tokens_add(server, body, params):
     with server.state.lock:
         try:
             token, value = server.state.add_token(body)
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise ControlError(str(e)) from None
     # The value is returned only when the emulator generated it.
     return {"id": token.id} if body.get("value") else {"id": token.id, "value": value}
@@ -1232,6 +1282,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_json(200, handler(self.server, body, m.groupdict()))
                 except ControlError as e:
                     self.send_json(e.status, {"error": str(e)})
+                except Exception as e:  # an emulator bug: say so, keep serving
+                    traceback.print_exc(file=sys.stderr)
+                    self.send_json(500, {"error": "internal emulator error: %r" % e})
                 return
         self.send_json(404, {"error": "no control endpoint %s %s" % (self.command, path)})
 
@@ -1244,20 +1297,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 body = json.loads(raw)
             except ValueError as e:
                 body_error = str(e)
-        entry = {"method": self.command, "path": url.path, "query": query, "status": None,
-                 "token_id": None, "owner": None, "request_body": body, "schema_errors": [],
+        entry = {"method": self.command, "path": url.path, "query": redact(query, state),
+                 "status": None, "token_id": None, "owner": None,
+                 "request_body": redact(body, state), "schema_errors": [],
                  "fault": None, "operation": None, "error_codes": [],
                  "time": fmt_time(utcnow())}
         envelope = None
         rule = state.take_fault(self.command, url.path)
         if rule:
             entry["fault"] = rule.kind
+            # delay_ms slows down any kind (a slow 503 is a fault of its own);
+            # kind "delay" then answers normally.
+            time.sleep(rule.delay_ms / 1000.0)
             if rule.kind == "delay":
-                time.sleep(rule.delay_ms / 1000.0)
-                rule = None  # then answer normally
+                rule = None
         try:
             if rule is None or rule.apply:
                 status, envelope, headers = self.api_answer(url, query, body, body_error, entry)
+            elif url.path.startswith(API_BASE + "/"):
+                # The call never reaches the "backend"; its body is still checked.
+                check_request_schema(self.server.openapi, self.command,
+                                     url.path[len(API_BASE):], body, body_error, entry)
             if rule is None:
                 entry["status"] = status
                 entry["error_codes"] = [e.get("code") for e in envelope.get("errors", [])]
@@ -1310,10 +1370,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def fault_body(self, rule):
         if rule.body is not None:
             return rule.body.encode()
+        try:
+            phrase = http.HTTPStatus(rule.status).phrase
+        except ValueError:
+            phrase = "Error"
         code, message = DEFAULT_FAULT_ERRORS.get(
-            rule.status, (CODE_INTERNAL, "%d %s" % (rule.status, http.HTTPStatus(rule.status).phrase
-                                                   if rule.status in http.HTTPStatus._value2member_map_
-                                                   else "Error")))
+            rule.status, (CODE_INTERNAL, "%d %s" % (rule.status, phrase)))
         return json.dumps(failure_envelope([{"code": code, "message": message}])).encode()
 
     def reset_connection(self):
@@ -1365,6 +1427,9 @@ class Server(http.server.ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         request.settimeout(HANDSHAKE_TIMEOUT)
+        # Headers and body go out in two writes; without NODELAY, Nagle and the
+        # client's delayed ACK add 40 ms to every keep-alive answer.
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             tls = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
@@ -1425,7 +1490,7 @@ def main(argv=None):
         openapi = openapi_check.OpenAPI(args.schema)
         server = Server(("127.0.0.1", args.port), make_ssl_context(args.cert, args.key),
                         state, openapi)
-    except (OSError, ValueError, KeyError, TypeError, ssl.SSLError) as e:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ssl.SSLError) as e:
         sys.stderr.write("cfemu: cannot start: %s\n" % e)
         return 1
 

@@ -61,9 +61,14 @@ def main(argv=None):
         sys.stderr.write("emuctl: %s\n" % e)
         return 2
     try:
-        print(json.dumps(json.loads(text)))
+        text = json.dumps(json.loads(text))
     except ValueError:
+        pass
+    try:
         print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into head
+        sys.stdout = None
     return status
 
 

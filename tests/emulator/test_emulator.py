@@ -789,6 +789,11 @@ def test_emuctl(emu):
 
 
 def test_log(c, deliberate):
+    # A client that (wrongly) sends a token value in a body or query: still
+    # nothing in the log.
+    status, env, _ = c.api("POST", "/accounts/%s/tokens?probe=%s" % (ACCOUNT, READER), PARENT,
+                           create_body(name=PARENT))
+    c.api("DELETE", "/accounts/%s/tokens/%s" % (ACCOUNT, env["result"]["id"]), PARENT, {})
     status, log = c.emu("GET", "log")
     text = json.dumps(log)
     values = [PARENT, READER, DENIED, OTHER, USER, USER_RO]

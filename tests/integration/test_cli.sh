@@ -3,7 +3,8 @@
 # roll, and the messages and exit codes a person meets.  TAP output.
 #   test_cli.sh PATH/TO/cftoken     (run under with-emulator.sh)
 set -u
-cftoken=$1
+cftoken() { ${CFTEST_WRAP:-} "$cftoken_path" "$@"; }
+cftoken_path=$1
 n=0
 failed=0
 ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
@@ -25,89 +26,89 @@ ro_file="$dir/ro.token"
 (umask 077; seed_value read-only > "$ro_file")
 
 # verify: the token from a file, from a pipe, with --json
-out=$("$cftoken" verify --token-file "$parent_file" 2>&1); rc=$?
+out=$(cftoken verify --token-file "$parent_file" 2>&1); rc=$?
 ok $rc "verify with --token-file succeeds"
 contains "$out" "is active" ; ok $? "and says the token is active"
 contains "$out" "$account" ; ok $? "finding the only account by itself"
-out=$(printf '  %s  \n' "$parent" | "$cftoken" verify --account "$account" --json 2>&1); rc=$?
+out=$(printf '  %s  \n' "$parent" | cftoken verify --account "$account" --json 2>&1); rc=$?
 ok $rc "verify reads a padded token from a pipe"
 contains "$out" '"status": "active"' ; ok $? "and prints JSON"
 
 chmod 644 "$parent_file"
-out=$("$cftoken" verify --token-file "$parent_file" 2>&1); rc=$?
+out=$(cftoken verify --token-file "$parent_file" 2>&1); rc=$?
 ok $((rc != 2)) "a token file others can read is refused (exit 2)"
 contains "$out" "chmod 600" ; ok $? "and the message says how to fix it"
 chmod 600 "$parent_file"
 
-out=$(echo 0123456789abcdef0123456789abcdef01234 | "$cftoken" verify --account "$account" 2>&1); rc=$?
+out=$(echo 0123456789abcdef0123456789abcdef01234 | cftoken verify --account "$account" 2>&1); rc=$?
 ok $((rc != 2)) "a Global API Key is refused (exit 2)"
 contains "$out" "Global API Key" ; ok $? "by name"
 case "$out" in *0123456789abcdef01234*) ok 1 "without echoing the key" ;; *) ok 0 "without echoing the key" ;; esac
 
 # create | verify: the value travels through a pipe only
-out=$("$cftoken" create --token-file "$parent_file" --permission "Workers Scripts Edit" \
+out=$(cftoken create --token-file "$parent_file" --permission "Workers Scripts Edit" \
 	--permission "Zone Read" --ttl 1h --name "cli test token" 2>"$dir/create.err" \
-	| "$cftoken" verify --account "$account" 2>&1); rc=$?
+	| cftoken verify --account "$account" 2>&1); rc=$?
 ok $rc "create piped into verify succeeds"
 contains "$out" "is active" ; ok $? "the new token is active"
 contains "$(cat "$dir/create.err")" "created token" ; ok $? "create reports the new id on stderr"
 id=$(sed -n 's/^token \([0-9a-f]\{32\}\) is active.*/\1/p' <<<"$out")
 ok $(( ${#id} != 32 )) "the new token's id is known ($id)"
 
-out=$("$cftoken" list --token-file "$parent_file" 2>&1); rc=$?
+out=$(cftoken list --token-file "$parent_file" 2>&1); rc=$?
 ok $rc "list succeeds"
 contains "$out" "$id" ; ok $? "and shows the new token"
 contains "$out" "cli test token" ; ok $? "by name"
 contains "$out" "at most 500" ; ok $? "and the account's cap"
-out=$("$cftoken" list --json --token-file "$parent_file" 2>/dev/null)
+out=$(cftoken list --json --token-file "$parent_file" 2>/dev/null)
 contains "$out" "\"id\": \"$id\"" ; ok $? "list --json carries the id"
 
-out=$("$cftoken" revoke --token-file "$parent_file" "$id" 2>&1); rc=$?
+out=$(cftoken revoke --token-file "$parent_file" "$id" 2>&1); rc=$?
 ok $rc "revoke succeeds"
 contains "$out" "revoked $id" ; ok $? "and says so"
-out=$("$cftoken" revoke --token-file "$parent_file" "$id" 2>&1); rc=$?
+out=$(cftoken revoke --token-file "$parent_file" "$id" 2>&1); rc=$?
 ok $((rc != 4)) "revoking it again: not found (exit 4)"
 
 # roll: the new value replaces the old one
-"$cftoken" create --token-file "$parent_file" --permission "Zone Read" --ttl 10m \
+cftoken create --token-file "$parent_file" --permission "Zone Read" --ttl 10m \
 	--name "roll test" 2>"$dir/roll.err" >/dev/null
 rid=$(sed -n 's/^created token \([0-9a-f]\{32\}\).*/\1/p' "$dir/roll.err")
-out=$("$cftoken" roll --token-file "$parent_file" "$rid" 2>/dev/null | "$cftoken" verify 2>&1); rc=$?
+out=$(cftoken roll --token-file "$parent_file" "$rid" 2>/dev/null | cftoken verify 2>&1); rc=$?
 ok $rc "a rolled value verifies"
-"$cftoken" revoke --token-file "$parent_file" "$rid" >/dev/null 2>&1
+cftoken revoke --token-file "$parent_file" "$rid" >/dev/null 2>&1
 
 # what a person meets when something is wrong
-out=$("$cftoken" create --token-file "$parent_file" --permission "Workers Script Write" 2>&1 </dev/null); rc=$?
+out=$(cftoken create --token-file "$parent_file" --permission "Workers Script Write" 2>&1 </dev/null); rc=$?
 ok $((rc != 2)) "an unknown permission name: exit 2"
 contains "$out" "Workers Scripts Write" ; ok $? "with the closest real name"
-out=$("$cftoken" create --token-file "$parent_file" --permission "Logs Write" 2>&1); rc=$?
+out=$(cftoken create --token-file "$parent_file" --permission "Logs Write" 2>&1); rc=$?
 ok $((rc != 2)) "an ambiguous permission name: exit 2"
 contains "$out" "account and zone" ; ok $? "naming both scopes"
-out=$("$cftoken" create --token-file "$parent_file" --permission "zone:Logs Write" 2>/dev/null | "$cftoken" verify 2>&1); rc=$?
+out=$(cftoken create --token-file "$parent_file" --permission "zone:Logs Write" 2>/dev/null | cftoken verify 2>&1); rc=$?
 ok $rc "zone:Logs Write picks the zone group"
-out=$("$cftoken" create --token-file "$ro_file" --permission "Zone Read" 2>&1); rc=$?
+out=$(cftoken create --token-file "$ro_file" --permission "Zone Read" 2>&1); rc=$?
 ok $((rc != 3)) "a parent that may not create tokens: exit 3"
 contains "$out" "Account API Tokens Write" ; ok $? "naming the permission it needs"
 case "$out" in *"$(cat "$ro_file")"*) ok 1 "without the token in the message" ;; *) ok 0 "without the token in the message" ;; esac
 
 $CFTEST_EMUCTL POST /__emu/config '{"accounts_list_refuses_account_tokens": true}' >/dev/null
-out=$("$cftoken" verify --token-file "$parent_file" 2>&1); rc=$?
+out=$(cftoken verify --token-file "$parent_file" 2>&1); rc=$?
 ok $((rc != 3)) "an account token refused by GET /accounts (1001): exit 3"
 contains "$out" "--account" ; ok $? "asking for --account"
-out=$(CLOUDFLARE_ACCOUNT_ID=$account "$cftoken" verify --token-file "$parent_file" 2>&1); rc=$?
+out=$(CLOUDFLARE_ACCOUNT_ID=$account cftoken verify --token-file "$parent_file" 2>&1); rc=$?
 ok $rc "CLOUDFLARE_ACCOUNT_ID gives the account"
 $CFTEST_EMUCTL POST /__emu/config '{"accounts_list_refuses_account_tokens": false}' >/dev/null
 
-out=$("$cftoken" --api-url http://127.0.0.1:1/client/v4 verify --token-file "$parent_file" 2>&1); rc=$?
+out=$(cftoken --api-url http://127.0.0.1:1/client/v4 verify --token-file "$parent_file" 2>&1); rc=$?
 ok $((rc != 2)) "a plain-HTTP API URL is refused (exit 2)"
-out=$(CFTOKEN_CA_FILE= "$cftoken" verify --token-file "$parent_file" --account "$account" 2>&1); rc=$?
+out=$(CFTOKEN_CA_FILE= cftoken verify --token-file "$parent_file" --account "$account" 2>&1); rc=$?
 ok $((rc != 1)) "an untrusted certificate: exit 1"
 contains "$out" "TLS" ; ok $? "explained as a TLS failure"
-out=$("$cftoken" frobnicate 2>&1); rc=$?
+out=$(cftoken frobnicate 2>&1); rc=$?
 ok $((rc != 2)) "an unknown command: exit 2"
-out=$("$cftoken" verify --bogus 2>&1); rc=$?
+out=$(cftoken verify --bogus 2>&1); rc=$?
 ok $((rc != 2)) "an unknown option: exit 2"
-out=$("$cftoken" --help 2>&1); rc=$?
+out=$(cftoken --help 2>&1); rc=$?
 ok $rc "--help succeeds"
 contains "$out" "Exit status" ; ok $? "and documents the exit codes"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs one command against a private instance of the API emulator:
 #   with-emulator.sh WORKDIR COMMAND [ARGS...]
+# (environment CFTEST_WRAP: a command prefix such as valgrind)
 # Generates the test CA and certificates once per WORKDIR, starts the
 # emulator on a free loopback port, exports where it is, runs COMMAND, and
 # stops the emulator whatever happens.  The exit status is COMMAND's.
@@ -51,7 +52,13 @@ export CFTEST_SEED="${CFTEST_SEED:-$here/seed.json}"
 export CFTEST_EMUCTL="$python $emu/emuctl.py --url $CFTEST_EMU_URL --ca $CFTEST_CA"
 export CFTEST_WORK="$run"
 set +e
-"$@"
+# CFTEST_WRAP (valgrind, say) runs the test program under a checker;
+# a shell-script test applies it to each program it runs instead.
+if [ -n "${CFTEST_WRAP:-}" ] && head -c 4 "$1" | grep -q ELF; then
+	$CFTEST_WRAP "$@"
+else
+	"$@"
+fi
 status=$?
 set -e
 if [ "$status" -ne 0 ] && [ -s "$run/emulator.log" ]; then

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Installs what cftoken needs to build and test on Debian 12 (root, or
+# through sudo).  Safe to run again.
+set -euo pipefail
+
+packages=(
+	# build
+	meson ninja-build pkg-config gcc
+	libcurl4-openssl-dev libjansson-dev libsecret-1-dev libpam0g-dev libkeyutils-dev
+	# the API emulator and its schema checks
+	python3 python3-jsonschema openssl ca-certificates
+	# checkers and real components the tests use
+	valgrind curl git keyutils
+)
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null; then
+		echo "install-deps: run as root, or install sudo" >&2
+		exit 1
+	fi
+	sudo=sudo
+fi
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

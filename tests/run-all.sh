@@ -1,0 +1,77 @@
+#!/bin/bash
+# The whole test suite, as the README gives it and CI runs it:
+#   1. a build with warnings as errors, every test;
+#   2. a build with AddressSanitizer and UndefinedBehaviorSanitizer, every test;
+#   3. the unit and integration tests again under valgrind (memcheck).
+# Ends with one line: "N passed, N failed" (TAP checks over all three runs).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+"$top/tests/install-deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+status=0
+logs=()
+
+build() {  # build DIR [meson options...]
+	local dir=$1
+	shift
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; return 1; }
+	fi
+	ninja -C "$dir" || return 1
+}
+
+run() {  # run NAME DIR [meson test options...]
+	local name=$1 dir=$2
+	shift 2
+	echo "== $name"
+	meson test -C "$dir" --print-errorlogs --logbase "testlog-$name" "$@" || status=1
+	logs+=("$dir/meson-logs/testlog-$name.json")
+}
+
+if build build-ci; then
+	run default build-ci
+else
+	echo "build with -Dwerror=true failed"; status=1
+fi
+
+# b_lundef=false: the sanitizer runtime resolves symbols of libcftoken.so.
+if build build-ci-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
+		run sanitizers build-ci-asan
+else
+	echo "sanitizer build failed"; status=1
+fi
+
+if [ -d build-ci ]; then
+	vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+	run valgrind-unit build-ci --suite unit --wrapper "$vg"
+	CFTEST_WRAP="$vg" run valgrind-integration build-ci --suite integration \
+		--timeout-multiplier 3
+fi
+
+# Totals: every TAP check of every run; a test that died without TAP
+# output counts as one failure.
+/usr/bin/python3 - "${logs[@]}" <<'PY'
+import json, os, re, sys
+passed = failed = 0
+for path in sys.argv[1:]:
+    if not os.path.exists(path):
+        failed += 1
+        continue
+    for line in open(path):
+        t = json.loads(line)
+        out = t.get("stdout") or ""
+        ok = len(re.findall(r"^ok \d+", out, re.M))
+        bad = len(re.findall(r"^not ok \d+", out, re.M))
+        if t["result"] not in ("OK", "SKIP", "EXPECTEDFAIL") and bad == 0:
+            bad = 1
+        passed += ok
+        failed += bad
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
+[ $? -eq 0 ] || status=1
+exit "$status"
