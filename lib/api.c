@@ -391,14 +391,15 @@ cft_code cft_token_create(cft_client *c, cft_owner owner, const cft_token_spec *
 /* Appends the array `result` of one page through `each`. */
 typedef cft_code (*page_item_fn)(json_t *item, void *list, cft_error *err);
 
-static cft_code list_pages(cft_client *c, const char *base_path, page_item_fn each,
-			   void *list, cft_error *err)
+static cft_code list_pages(cft_client *c, const char *base_path, const char *query,
+			   page_item_fn each, void *list, cft_error *err)
 {
 	char path[256];
 	size_t seen = 0;
 	for (int page = 1; page <= MAX_PAGES; page++) {
 		json_t *root = NULL;
-		snprintf(path, sizeof(path), "%s?page=%d&per_page=%d", base_path, page, PER_PAGE);
+		snprintf(path, sizeof(path), "%s?page=%d&per_page=%d%s", base_path, page, PER_PAGE,
+			 query);
 		cft_code rc = call(c, "GET", path, NULL,
 				   strcmp(base_path, "/accounts") == 0 ? CFT_OP_LIST_ACCOUNTS
 								       : CFT_OP_OTHER,
@@ -455,7 +456,8 @@ cft_code cft_token_list_all(cft_client *c, cft_owner owner, cft_token_list *out,
 	memset(out, 0, sizeof(*out));
 	cft_code rc = tokens_path(owner, "", path, sizeof(path), err);
 	if (!rc)
-		rc = list_pages(c, path, add_token, out, err);
+		/* Expired tokens still count against the account's cap: show them. */
+		rc = list_pages(c, path, "&include_expired=true", add_token, out, err);
 	if (rc)
 		cft_token_list_clear(out);
 	return rc;
@@ -519,7 +521,8 @@ cft_code cft_token_delete(cft_client *c, cft_owner owner, const char *token_id,
 	snprintf(suffix, sizeof(suffix), "/%s", token_id);
 	rc = tokens_path(owner, suffix, path, sizeof(path), err);
 	if (!rc)
-		rc = call(c, "DELETE", path, NULL, CFT_OP_OTHER, &root, err);
+		/* The official schema requires a JSON body on DELETE. */
+		rc = call(c, "DELETE", path, "{}", CFT_OP_OTHER, &root, err);
 	if (rc)
 		return rc;
 	json_decref(root);
@@ -630,7 +633,7 @@ static cft_code add_account(json_t *item, void *list, cft_error *err)
 cft_code cft_accounts_list(cft_client *c, cft_account_list *out, cft_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	cft_code rc = list_pages(c, "/accounts", add_account, out, err);
+	cft_code rc = list_pages(c, "/accounts", "", add_account, out, err);
 	if (rc)
 		cft_account_list_clear(out);
 	return rc;

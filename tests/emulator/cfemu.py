@@ -206,7 +206,10 @@ class PermissionGroups:
 
     def resolve(self, ref):
         """{"id"} or {"name"} (seed / control API) -> {"id", "name"}; KeyError."""
-        group = self.by_id.get(ref.get("id")) if ref.get("id") else self.by_name.get(ref.get("name"))
+        if ref.get("id"):
+            group = self.by_id.get(ref["id"])
+        else:
+            group = self.by_name.get(ref.get("name"))
         if group is None:
             raise KeyError("unknown permission group %s" % json.dumps(ref))
         return {"id": group["id"], "name": group["name"]}
@@ -316,11 +319,12 @@ def ip_condition_allows(condition, client_ip):
     """Enforce condition["request.ip"] {"in": [...], "not_in": [...]}."""
     rule = (condition or {}).get("request.ip") or {}
     addr = ipaddress.ip_address(client_ip)
-    networks = lambda cidrs: [ipaddress.ip_network(c, strict=False) for c in cidrs or []]  # noqa: E731
-    allow = networks(rule.get("in"))
+    allow = [ipaddress.ip_network(c, strict=False) for c in rule.get("in") or []]
+    deny = [ipaddress.ip_network(c, strict=False) for c in rule.get("not_in") or []]
     if allow and not any(addr in net for net in allow):
         return False
-    return not any(addr in net for net in networks(rule.get("not_in")))
+    # An address never matches a network of the other IP version.
+    return not any(addr in net for net in deny)
 
 
 # ---- the token-management scope of a call ------------------------------------------
@@ -650,7 +654,8 @@ def check_token_body(call, scope, body, allow_status):
               "not_before": body_time(body, "not_before"),
               "expires_on": body_time(body, "expires_on"),
               "condition": check_condition(body.get("condition"))}
-    if fields["not_before"] and fields["expires_on"] and fields["expires_on"] <= fields["not_before"]:
+    start, end = fields["not_before"], fields["expires_on"]
+    if start and end and end <= start:
         raise invalid_body("expires_on must be later than not_before")
     if allow_status and "status" in body:
         if body["status"] not in ("active", "disabled"):
@@ -665,7 +670,8 @@ def body_time(body, key):
     try:
         return parse_time(body[key])
     except ValueError:
-        raise invalid_body("%s must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z" % key) from None
+        raise invalid_body("%s must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z"
+                           % key) from None
 
 
 def check_condition(condition):
@@ -676,7 +682,8 @@ def check_condition(condition):
     if rule is None:
         rule = {}
     if not isinstance(condition, dict) or not isinstance(rule, dict):
-        raise invalid_body('condition must look like {"request.ip": {"in": [...], "not_in": [...]}}')
+        raise invalid_body('condition must look like '
+                           '{"request.ip": {"in": [...], "not_in": [...]}}')
     for key in ("in", "not_in"):
         cidrs = rule.get(key) or []
         if not isinstance(cidrs, list):
@@ -685,7 +692,8 @@ def check_condition(condition):
             try:
                 ipaddress.ip_network(cidr, strict=False)
             except (ValueError, TypeError):
-                raise invalid_body("condition request.ip.%s: invalid CIDR %r" % (key, cidr)) from None
+                raise invalid_body("condition request.ip.%s: invalid CIDR %r"
+                                   % (key, cidr)) from None
     return condition
 
 

@@ -118,7 +118,9 @@ int emu_count(const char *method, const char *path_part)
 	return n;
 }
 
-int emu_schema_errors(void)
+static int schema_errors_cleared;
+
+static int schema_errors_in_log(void)
 {
 	json_t *log = emu_control("GET", "log", NULL), *e;
 	size_t i;
@@ -134,4 +136,15 @@ int emu_schema_errors(void)
 	}
 	json_decref(log);
 	return n;
+}
+
+int emu_schema_errors(void)
+{
+	return schema_errors_cleared + schema_errors_in_log();
+}
+
+void emu_clear_log(void)
+{
+	schema_errors_cleared += schema_errors_in_log();
+	json_decref(emu_control("DELETE", "log", NULL));
 }

@@ -23,7 +23,11 @@ json_t *emu_control(const char *method, const char *path, const char *body);
  * (path: a substring), or -1. */
 int emu_count(const char *method, const char *path_part);
 
-/* Every logged request validated against the OpenAPI schema. */
+/* Schema errors (requests or answers that do not follow the OpenAPI
+ * schema) in the log now, plus those of logs cleared with emu_clear_log. */
 int emu_schema_errors(void);
+
+/* Clears the request log, keeping count of its schema errors. */
+void emu_clear_log(void);
 
 #define EMU_ACCOUNT "0123456789abcdef0123456789abcdef"

@@ -41,7 +41,7 @@ static void fault(const char *rule_json)
 static void clear_faults_and_log(void)
 {
 	json_decref(emu_control("DELETE", "faults", NULL));
-	json_decref(emu_control("DELETE", "log", NULL));
+	emu_clear_log();
 }
 
 static const cft_perm_group *must_resolve(const cft_perm_group_list *l, const char *name,
@@ -188,7 +188,7 @@ static void test_pages_and_quota(void)
 		}
 	}
 	tap_is_int(created, 55, "55 tokens are created");
-	json_decref(emu_control("DELETE", "log", NULL));
+	emu_clear_log();
 	tap_is_int(cft_token_list_all(parent, acct, &list, &err), CFT_OK, "every page is listed");
 	tap_ok(list.n >= 55, "all %zu tokens arrive", list.n);
 	tap_ok(emu_count("GET", "/tokens") >= 2, "over more than one page");
@@ -392,7 +392,7 @@ static void test_faults(void)
 	make_spec(&s, &groups, "cftoken test fault", 0);
 	cft_token info;
 	cft_secret *value = NULL;
-	json_decref(emu_control("DELETE", "log", NULL));
+	emu_clear_log();
 	fault("{\"method\": \"POST\", \"path\": \"/tokens$\", \"times\": 1, \"kind\": \"status\","
 	      " \"status\": 500}");
 	tap_is_int(cft_token_create(c, acct, &s.spec, &info, &value, &err), CFT_E_SERVER,
@@ -401,7 +401,7 @@ static void test_faults(void)
 		   "and not retried: the token may exist, a retry could orphan it");
 	fault("{\"method\": \"POST\", \"path\": \"/tokens$\", \"times\": 1, \"kind\": \"status\","
 	      " \"status\": 503}");
-	json_decref(emu_control("DELETE", "log", NULL));
+	emu_clear_log();
 	tap_is_int(cft_token_create(c, acct, &s.spec, &info, &value, &err), CFT_OK,
 		   "a 503 on create is retried");
 	tap_is_int(emu_count("POST", "/tokens"), 2, "once");

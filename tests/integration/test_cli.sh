@@ -116,5 +116,9 @@ contains "$out" "Exit status" ; ok $? "and documents the exit codes"
 leaks=$(grep -rlF "$parent" "$dir"/*.err 2>/dev/null | wc -l)
 ok "$leaks" "no stderr output carries the parent token"
 
+# Every request the command made, and every answer, followed the schema.
+schema=$($CFTEST_EMUCTL GET /__emu/log | /usr/bin/python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["schema_errors"]))')
+ok "$schema" "every request and answer followed the OpenAPI schema ($schema did not)"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
