@@ -9,6 +9,7 @@
 
 #include "cftoken-config.h"
 #include "cli.h"
+#include "config.h"
 #include "timeutil.h"
 
 static const struct command {
@@ -42,13 +43,13 @@ static void usage(FILE *f)
 		"echo.  It is never taken from the command line.\n"
 		"\n"
 		"Options:\n"
-		"  --account ID          account id (default: $CLOUDFLARE_ACCOUNT_ID, or the\n"
-		"                        only account the token can see)\n"
+		"  --account ID          account id (default: $CLOUDFLARE_ACCOUNT_ID, account\n"
+		"                        in the config, or the only account the token sees)\n"
 		"  --user                user-owned tokens (/user/tokens) instead\n"
 		"  --token-file FILE     read the token from FILE ('-': standard input)\n"
-		"  --api-url URL         API base (default: $CLOUDFLARE_API_BASE_URL or\n"
-		"                        " CFT_DEFAULT_API_URL ")\n"
-		"  --ca-file FILE        an extra CA bundle (default: $CFTOKEN_CA_FILE)\n"
+		"  --api-url URL         API base (default: $CLOUDFLARE_API_BASE_URL, api_url\n"
+		"                        in the config, or " CFT_DEFAULT_API_URL ")\n"
+		"  --ca-file FILE        an extra CA bundle (default: $CFTOKEN_CA_FILE, ca_file)\n"
 		"  --timeout SECONDS     deadline for each API call (default 8)\n"
 		"  --json                machine-readable output (verify, list)\n"
 		"  --force               print a token value even to a terminal\n"
@@ -64,6 +65,10 @@ static void usage(FILE *f)
 		"  --ttl DURATION        expire after 30m, 8h, 7d ... (default: no expiry)\n"
 		"  --not-before DURATION valid only from this long from now\n"
 		"  --ip-in CIDR, --ip-not-in CIDR   client address condition (repeatable)\n"
+		"\n"
+		"Configuration: " CFT_SYSTEM_CONFIG ", then $CFTOKEN_CONFIG or\n"
+		"$XDG_CONFIG_HOME/cftoken/config; [defaults] gives account, api_url, ca_file,\n"
+		"timeout.\n"
 		"\n"
 		"Exit status: 0 success; 1 the API failed or could not be reached; 2 bad\n"
 		"usage or input; 3 the token was refused or lacks a permission; 4 no such\n"
@@ -186,18 +191,24 @@ static int parse_args(int argc, char **argv, cli *c)
 	return 0;
 }
 
-/* Environment, then defaults, for what the command line left open. */
-static void apply_environment(cli *c)
+/* The command line wins, then the environment, then the configuration
+ * files' [defaults], then the built-in defaults. */
+static void apply_settings(cli *c, const cft_config *cfg)
 {
 	if (!c->api_url)
 		c->api_url = secure_getenv("CLOUDFLARE_API_BASE_URL");
+	if (!c->api_url || !*c->api_url)
+		c->api_url = cfg->api_url;
 	if (!c->ca_file)
 		c->ca_file = secure_getenv("CFTOKEN_CA_FILE");
+	if (!c->ca_file || !*c->ca_file)
+		c->ca_file = cfg->ca_file;
 	if (!c->account_id && !c->user_owned) {
 		const char *a = secure_getenv("CLOUDFLARE_ACCOUNT_ID");
-		if (a && *a)
-			c->account_id = a;
+		c->account_id = a && *a ? a : cfg->account_id;
 	}
+	if (!c->timeout_ms && cfg->timeout_s)
+		c->timeout_ms = (long)cfg->timeout_s * 1000;
 }
 
 int main(int argc, char **argv)
@@ -212,11 +223,24 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &c) != 0)
 		return EXIT_USAGE;
-	apply_environment(&c);
+	const struct command *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(c.command, commands[i].name) == 0)
-			return commands[i].run(&c);
-	fprintf(stderr, "cftoken: unknown command \"%.40s\" (cftoken --help lists them)\n",
-		c.command);
-	return EXIT_USAGE;
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "cftoken: unknown command \"%.40s\" (cftoken --help lists them)\n",
+			c.command);
+		return EXIT_USAGE;
+	}
+	cft_config cfg;
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_config_load(&cfg, &err) != CFT_OK) {
+		fprintf(stderr, "cftoken: configuration: %s\n", err.detail);
+		return EXIT_USAGE;
+	}
+	apply_settings(&c, &cfg);
+	int status = cmd->run(&c);
+	cft_config_clear(&cfg);
+	return status;
 }

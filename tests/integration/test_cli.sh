@@ -104,6 +104,22 @@ ok $((rc != 2)) "a plain-HTTP API URL is refused (exit 2)"
 out=$(CFTOKEN_CA_FILE= cftoken verify --token-file "$parent_file" --account "$account" 2>&1); rc=$?
 ok $((rc != 1)) "an untrusted certificate: exit 1"
 contains "$out" "TLS" ; ok $? "explained as a TLS failure"
+# the configuration file: [defaults] api_url, ca_file and account
+cat >"$dir/config" <<CONF
+[defaults]
+api_url = $CFTEST_API_URL   # the emulator
+ca_file = $CFTEST_CA
+account = $account
+CONF
+out=$(env -u CLOUDFLARE_API_BASE_URL -u CFTOKEN_CA_FILE CFTOKEN_CONFIG="$dir/config" \
+	"$cftoken_path" verify --token-file "$parent_file" 2>&1); rc=$?
+ok $rc "api_url, ca_file and account come from the configuration file"
+contains "$out" "is active" ; ok $? "and the token verifies there"
+printf '[defaults]\nttl = 8 hours\n' >"$dir/bad.config"
+out=$(CFTOKEN_CONFIG="$dir/bad.config" "$cftoken_path" verify --token-file "$parent_file" 2>&1); rc=$?
+ok $((rc != 2)) "a bad configuration file: exit 2"
+contains "$out" "bad.config:2: [defaults] ttl" ; ok $? "naming the file, line and key"
+
 out=$(cftoken frobnicate 2>&1); rc=$?
 ok $((rc != 2)) "an unknown command: exit 2"
 out=$(cftoken verify --bogus 2>&1); rc=$?

@@ -1,0 +1,132 @@
+/* The configuration reader: syntax, precedence, and errors that name the
+ * file, the line and the key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/cftoken-test-config-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char paths[8][256];
+	static int next;
+	char *p = paths[next++ % 8];
+	snprintf(p, 256, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static cft_code load(const char *a, const char *b, cft_config *cfg, cft_error *err)
+{
+	const char *paths[2] = { a, b };
+	cft_error_clear(err);
+	return cft_config_load_files(cfg, paths, 2, err);
+}
+
+int main(void)
+{
+	cft_config cfg;
+	cft_error err;
+
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	const char *doc = write_file("doc.conf",
+		"# the example from the documentation\n"
+		"[defaults]\n"
+		"account = 0123456789abcdef0123456789abcdef\n"
+		"profile = deploy            # the profile used when none is named\n"
+		"[profile deploy]\n"
+		"preset = workers-deploy\n"
+		"ttl = 8h\n"
+		"[profile dns]\n"
+		"permissions = DNS Write, Zone Read\n"
+		"zones = 0123456789abcdef0123456789abcdef\n"
+		"request_ip_in = 192.0.2.0/24, 2001:db8::/32\n"
+		"hosts = api.cloudflare.com/client/v4/zones\n"
+		"[user alice]\n"
+		"presets = r2-write, zone-read\n"
+		"[group developers]\n"
+		"preset = workers-deploy\n");
+	tap_is_int(load(doc, NULL, &cfg, &err), CFT_OK, "the documented example loads");
+	tap_is_str(cfg.account_id, "0123456789abcdef0123456789abcdef", "[defaults] account");
+	tap_is_str(cfg.default_profile, "deploy", "an inline comment is not part of the value");
+	const cft_profile *p = cft_config_find(&cfg, CFT_SECTION_PROFILE, "deploy");
+	tap_ok(p != NULL, "[profile deploy] is found");
+	tap_is_int(p ? p->ttl_s : 0, 8 * 3600, "with ttl 8h");
+	tap_is_str(p && p->n_presets ? p->presets[0] : "", "workers-deploy", "and its preset");
+	p = cft_config_find(&cfg, CFT_SECTION_PROFILE, "dns");
+	tap_is_int(p ? p->n_permissions : 0, 2, "a list of permissions");
+	tap_is_str(p ? p->permissions[0] : "", "DNS Write", "keeps names with spaces");
+	tap_is_int(p ? p->n_ip_in : 0, 2, "an IPv4 and an IPv6 range");
+	tap_ok(cft_config_find(&cfg, CFT_SECTION_USER, "alice") != NULL, "[user alice]");
+	p = cft_config_find(&cfg, CFT_SECTION_USER, "alice");
+	tap_is_int(p ? p->n_presets : 0, 2, "with two presets");
+	tap_ok(cft_config_find(&cfg, CFT_SECTION_GROUP, "developers") != NULL, "[group developers]");
+	tap_ok(cft_config_find(&cfg, CFT_SECTION_PROFILE, "alice") == NULL,
+	       "a user section is not a profile");
+	cft_config_clear(&cfg);
+
+	const char *user = write_file("user.conf",
+		"[defaults]\n"
+		"profile = dns\n"
+		"[profile deploy]\n"
+		"ttl = 1h\n");
+	tap_is_int(load(doc, user, &cfg, &err), CFT_OK, "a system and a user file load");
+	tap_is_str(cfg.default_profile, "dns", "the user file's key wins");
+	tap_is_str(cfg.account_id, "0123456789abcdef0123456789abcdef",
+		   "keys it does not set come from the system file");
+	p = cft_config_find(&cfg, CFT_SECTION_PROFILE, "deploy");
+	tap_is_int(p ? p->ttl_s : 0, 3600, "a profile key is overridden");
+	tap_is_str(p && p->n_presets ? p->presets[0] : "", "workers-deploy",
+		   "and the rest of the profile is kept");
+	tap_is_int(cfg.n_files, 2, "both files are recorded");
+	cft_config_clear(&cfg);
+
+	tap_is_int(load("/nonexistent/cftoken.conf", NULL, &cfg, &err), CFT_OK,
+		   "a missing file is no error");
+	cft_config_clear(&cfg);
+
+	static const struct {
+		const char *text;
+		const char *want;
+		const char *what;
+	} bad[] = {
+		{ "[defaults]\nttl = 8 hours\n", ":2: [defaults] ttl: \"8 hours\" is not a duration",
+		  "a bad duration names file, line and key" },
+		{ "[defaults]\n\naccount = example.com\n", ":3: [defaults] account:",
+		  "a bad account id names its line" },
+		{ "[profile x]\nrequest_ip_in = 192.0.2.0/33\n", "is not an IP address or CIDR range",
+		  "a bad CIDR is refused" },
+		{ "[profile x]\npreset = workers-depoly\n", "unknown preset \"workers-depoly\"",
+		  "an unknown preset is refused" },
+		{ "[profile x]\nttl = 1h\n[profile y]\npermisions = Zone Read\n",
+		  ":4: [profile y] permisions: unknown key", "a misspelt key is refused with its line" },
+		{ "[profiles x]\n", ":1: [profiles x]: unknown section", "an unknown section is refused" },
+		{ "[defaults]\napi_url = http://example.com\n", "must start with https://",
+		  "a plain-HTTP api_url is refused" },
+		{ "[defaults]\ncache = memcached\n", "use auto, secret-service, kernel or none",
+		  "an unknown cache is refused" },
+		{ "[defaults]\nthis is not ini\n", "bad.conf", "a syntax error names the file" },
+		{ "[profile x]\npermissions = Zone Read,,DNS Read\n", "an empty item",
+		  "an empty list item is refused" },
+		{ "[profile x]\nzones = example.com\n", "is not a zone id", "a zone must be an id" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *path = write_file("bad.conf", bad[i].text);
+		tap_is_int(load(path, NULL, &cfg, &err), CFT_E_INVALID_ARG, "%s", bad[i].what);
+		tap_contains(err.detail, bad[i].want, "  message: %s", err.detail);
+	}
+
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	tap_ok(system(cmd) == 0, "clean up");
+	return tap_done();
+}
