@@ -5,13 +5,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <glib.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "fingerprint.h"
 #include "presets.h"
 #include "timeutil.h"
 
@@ -429,18 +429,8 @@ cft_code cft_config_load_files(cft_config *cfg, const char *const *paths, size_t
 
 char *cft_config_user_path(void)
 {
-	const char *env = secure_getenv("CFTOKEN_CONFIG");
-	if (env && *env)
-		return strdup(env);
-	const char *xdg = secure_getenv("XDG_CONFIG_HOME");
-	if (xdg && *xdg == '/')
-		return g_build_filename(xdg, "cftoken", "config", NULL);
-	const char *home = secure_getenv("HOME");
-	if (!home || *home != '/') {
-		struct passwd *pw = getpwuid(getuid());
-		home = pw ? pw->pw_dir : NULL;
-	}
-	return home ? g_build_filename(home, ".config", "cftoken", "config", NULL) : NULL;
+	char path[4096];
+	return cft_user_config_path(path, sizeof(path)) == 0 ? strdup(path) : NULL;
 }
 
 cft_code cft_config_load(cft_config *cfg, cft_error *err)

@@ -1,5 +1,6 @@
-/* cftoken: the command.  Parses the command line once, then hands over to
- * one command function.  Nothing here talks HTTP itself: that is lib/. */
+/* cftoken-backend: every command the front end (front.c) does not answer
+ * warm.  Parses the command line once, then hands over to one command
+ * function.  Nothing here talks HTTP itself: that is lib/. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,107 @@
+#include "l1.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cftoken-config.h"
+#include "keyring.h"
+
+/* Bump when the meaning of a fingerprint's inputs changes. */
+#define FP_VERSION "cftoken-fp 1"
+
+void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX])
+{
+	cft_fp fp;
+	char user_config[4096];
+	unsigned long uid = (unsigned long)getuid();
+
+	cft_fp_init(&fp);
+	cft_fp_str(&fp, FP_VERSION);
+	cft_fp_bytes(&fp, &uid, sizeof(uid));
+	cft_fp_str(&fp, rq->profile);
+	cft_fp_str(&fp, rq->account);
+	cft_fp_str(&fp, rq->api_url);
+	cft_fp_str(&fp, rq->git_protocol);
+	cft_fp_str(&fp, rq->git_host);
+	cft_fp_str(&fp, rq->git_path);
+	cft_fp_str(&fp, secure_getenv("CLOUDFLARE_API_BASE_URL"));
+	cft_fp_str(&fp, secure_getenv("CLOUDFLARE_ACCOUNT_ID"));
+	cft_fp_file(&fp, CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf");
+	cft_fp_file(&fp, cft_user_config_path(user_config, sizeof(user_config)) == 0
+				 ? user_config : NULL);
+	cft_fp_hex(&fp, out);
+}
+
+static void route_desc(const char *fp_hex, char out[CFT_KEY_DESC_MAX])
+{
+	snprintf(out, CFT_KEY_DESC_MAX, "cftoken-route:%lu:%s", (unsigned long)getuid(), fp_hex);
+}
+
+/* The API's identity in a token key: a token minted at one API is never
+ * served for another (a test emulator and the real one, say). */
+static void token_desc(const char *account, const char *profile, const char *api_url,
+		       char out[CFT_KEY_DESC_MAX])
+{
+	cft_fp fp;
+	char hex[CFT_FP_HEX];
+	cft_fp_init(&fp);
+	cft_fp_str(&fp, api_url);
+	cft_fp_hex(&fp, hex);
+	snprintf(out, CFT_KEY_DESC_MAX, "cftoken:%lu:%s:%s:%.8s", (unsigned long)getuid(),
+		 account, profile, hex);
+}
+
+cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err)
+{
+	char desc[CFT_KEY_DESC_MAX];
+	_cleanup_secret_ cft_secret *route = NULL, *payload = NULL;
+
+	route_desc(fp_hex, desc);
+	cft_code rc = cft_keyring_read(desc, &route, err);
+	if (rc)
+		return rc;
+	/* The route's payload is the token key's description. */
+	if (cft_secret_len(route) == 0 || cft_secret_len(route) >= CFT_KEY_DESC_MAX ||
+	    strncmp(cft_secret_str(route), "cftoken:", 8) != 0)
+		return cft_fail(err, CFT_E_NOT_FOUND, "damaged route key");
+	rc = cft_keyring_read(cft_secret_str(route), &payload, err);
+	if (rc)
+		return rc;
+	rc = cft_l1_record_parse(cft_secret_str(payload), cft_secret_len(payload), out, err);
+	return rc == CFT_E_MALFORMED ? cft_fail(err, CFT_E_NOT_FOUND, "damaged token key") : rc;
+}
+
+cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,
+		      cft_error *err)
+{
+	char tdesc[CFT_KEY_DESC_MAX], rdesc[CFT_KEY_DESC_MAX];
+	_cleanup_secret_ cft_secret *payload = NULL;
+
+	cft_code rc = cft_l1_record_format(r, &payload, err);
+	if (rc)
+		return rc;
+	token_desc(r->account, r->profile, api_url, tdesc);
+	rc = cft_keyring_store(tdesc, cft_secret_str(payload), cft_secret_len(payload),
+			       r->expires, err);
+	if (rc || !fp_hex)
+		return rc;
+	route_desc(fp_hex, rdesc);
+	return cft_keyring_store(rdesc, tdesc, strlen(tdesc), r->expires, err);
+}
+
+cft_code cft_l1_drop(const char *account, const char *profile, const char *api_url,
+		     cft_error *err)
+{
+	char desc[CFT_KEY_DESC_MAX];
+	token_desc(account, profile, api_url, desc);
+	return cft_keyring_drop(desc, err);
+}
+
+int cft_l1_fresh(const cft_l1_record *r, time_t now, long min_ttl)
+{
+	if (!r || !r->token || now >= r->renew_at)
+		return 0;
+	return min_ttl <= 0 || r->expires - now >= min_ttl;
+}

@@ -1,0 +1,41 @@
+/* L1, the warm cache: a token key per user + account + profile + API in
+ * the kernel user keyring, found through a route key named by the request's
+ * fingerprint (see fingerprint.h).  Needs only libc and libkeyutils. */
+#pragma once
+
+#include <time.h>
+
+#include "error.h"
+#include "fingerprint.h"
+#include "l1_record.h"
+
+/* What decides which token answers a request. */
+typedef struct cft_request {
+	const char *profile;         /* --profile; NULL: the default */
+	const char *account;         /* --account; NULL: from config/environment */
+	const char *api_url;         /* --api-url; NULL: from config/environment */
+	const char *git_protocol;    /* git credential get: the attributes */
+	const char *git_host;
+	const char *git_path;
+} cft_request;
+
+void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX]);
+
+/* The hit, if the route and its token key exist and parse.  A record
+ * found but due for renewal is still returned: the caller decides.
+ * CFT_E_NOT_FOUND on a miss. */
+cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err);
+
+/* Stores the record under its token key and points the route at it.  Both
+ * keys expire with the token. */
+cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,
+		      cft_error *err);
+
+/* Removes the token key of account + profile + API (routes to it then
+ * miss).  Absent is fine. */
+cft_code cft_l1_drop(const char *account, const char *profile, const char *api_url,
+		     cft_error *err);
+
+/* A hit is served warm only while now < renew_at, and, when the caller
+ * needs the token for min_ttl seconds more, while expires - now >= min_ttl. */
+int cft_l1_fresh(const cft_l1_record *r, time_t now, long min_ttl);
