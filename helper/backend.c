@@ -17,20 +17,30 @@ static const struct command {
 	const char *name;
 	int (*run)(const cli *c);
 	const char *summary;
+	bool program_follows;      /* exec: everything after the options is the program */
 } commands[] = {
-	{ "verify", cmd_verify, "check the token given on stdin or with --token-file" },
-	{ "create", cmd_create, "create a token and print its value to a pipe" },
-	{ "list", cmd_list, "list the account's (or with --user, the user's) tokens" },
-	{ "revoke", cmd_revoke, "delete the tokens with the given ids" },
-	{ "roll", cmd_roll, "give a token a new value and print it to a pipe" },
-	{ "accounts", cmd_accounts, "list the accounts the token can see" },
-	{ "permissions", cmd_permissions, "list the permission groups and their ids" },
+	{ "get", cmd_get, "git credential helper: answer with the profile's token", false },
+	{ "store", cmd_store, "git credential helper: accept git's confirmation", false },
+	{ "erase", cmd_erase, "git credential helper: drop the cached token", false },
+	{ "exec", cmd_exec, "run a program with CLOUDFLARE_API_TOKEN set", true },
+	{ "env", cmd_env, "print export lines for eval \"$(cftoken env)\"", false },
+	{ "login", cmd_login, "verify and keep the parent token (one that may create tokens)", false },
+	{ "logout", cmd_logout, "forget the parent token", false },
+	{ "verify", cmd_verify, "check the token given on stdin or with --token-file", false },
+	{ "create", cmd_create, "create a token and print its value to a pipe", false },
+	{ "list", cmd_list, "list the account's (or with --user, the user's) tokens", false },
+	{ "revoke", cmd_revoke, "delete the tokens with the given ids", false },
+	{ "roll", cmd_roll, "give a token a new value and print it to a pipe", false },
+	{ "accounts", cmd_accounts, "list the accounts the token can see", false },
+	{ "permissions", cmd_permissions, "list the permission groups and their ids", false },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: cftoken [OPTIONS] COMMAND [ARGS]\n"
+		"       cftoken exec [--profile P] [--min-ttl D] -- PROGRAM [ARGS]\n"
+		"       eval \"$(cftoken env [--profile P] [--format sh|fish|json])\"\n"
 		"\n"
 		"Obtains and manages Cloudflare API tokens.\n"
 		"\n"
@@ -39,9 +49,11 @@ static void usage(FILE *f)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\n"
-		"The token that authenticates a command is read from --token-file FILE\n"
-		"(mode 0600), from standard input, or asked for on the terminal without\n"
-		"echo.  It is never taken from the command line.\n"
+		"get, exec and env hand over the profile's token, minting one with the\n"
+		"parent token from `cftoken login` when the cache has none that is fresh.\n"
+		"Other commands read the token that authenticates them from --token-file\n"
+		"FILE (mode 0600), from standard input, or from the terminal without echo.\n"
+		"A token is never taken from the command line.\n"
 		"\n"
 		"Options:\n"
 		"  --account ID          account id (default: $CLOUDFLARE_ACCOUNT_ID, account\n"
@@ -52,6 +64,10 @@ static void usage(FILE *f)
 		"                        in the config, or " CFT_DEFAULT_API_URL ")\n"
 		"  --ca-file FILE        an extra CA bundle (default: $CFTOKEN_CA_FILE, ca_file)\n"
 		"  --timeout SECONDS     deadline for each API call (default 8)\n"
+		"  --profile NAME        the profile (default: profile in [defaults], or the\n"
+		"                        only [profile] section)\n"
+		"  --min-ttl DURATION    exec, env: the token must last at least this long\n"
+		"  --format FORMAT       env: sh (default), fish or json\n"
 		"  --json                machine-readable output (verify, list)\n"
 		"  --force               print a token value even to a terminal\n"
 		"  -h, --help            this help;  --version  the version\n"
@@ -79,7 +95,8 @@ static void usage(FILE *f)
 enum {
 	OPT_ACCOUNT = 256, OPT_USER, OPT_TOKEN_FILE, OPT_API_URL, OPT_CA_FILE,
 	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
-	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION,
+	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION, OPT_PROFILE, OPT_MIN_TTL,
+	OPT_FORMAT,
 };
 
 static int add_to(const char **list, size_t *n, const char *value, const char *option)
@@ -102,9 +119,7 @@ static int parse_duration_option(const char *value, const char *option, int64_t 
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, cli *c)
-{
-	static const struct option opts[] = {
+static const struct option opts[] = {
 		{ "account", required_argument, NULL, OPT_ACCOUNT },
 		{ "user", no_argument, NULL, OPT_USER },
 		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
@@ -122,18 +137,34 @@ static int parse_args(int argc, char **argv, cli *c)
 		{ "ip-not-in", required_argument, NULL, OPT_IP_NOT_IN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ 0 },
-	};
+};
+
+/* One pass of getopt over argv; `stop_at_first` leaves everything from the
+ * first non-option on (the command; exec's program). */
+static int parse_options(int argc, char **argv, bool stop_at_first, cli *c)
+{
 	int o;
 	int64_t seconds;
 
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	optind = 0;  /* glibc: start afresh, at argv[1] */
+	while ((o = getopt_long(argc, argv, stop_at_first ? "+h" : "h", opts, NULL)) != -1) {
 		switch (o) {
-		case OPT_ACCOUNT: c->account_id = optarg; break;
+		case OPT_ACCOUNT: c->account_id = c->raw_account = optarg; break;
+		case OPT_PROFILE: c->profile = optarg; break;
+		case OPT_FORMAT: c->format = optarg; break;
+		case OPT_MIN_TTL:
+			if (parse_duration_option(optarg, "--min-ttl", &seconds))
+				return -1;
+			c->min_ttl = (long)seconds;
+			break;
 		case OPT_USER: c->user_owned = true; break;
 		case OPT_TOKEN_FILE: c->token_file = optarg; break;
-		case OPT_API_URL: c->api_url = optarg; break;
+		case OPT_API_URL: c->api_url = c->raw_api_url = optarg; break;
 		case OPT_CA_FILE: c->ca_file = optarg; break;
 		case OPT_JSON: c->json = true; break;
 		case OPT_FORCE: c->force = true; break;
@@ -182,14 +213,43 @@ static int parse_args(int argc, char **argv, cli *c)
 			return -1;
 		}
 	}
-	if (optind >= argc) {
+	return optind;
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Options before the command, the command, then its options (anywhere
+ * among its arguments, except for exec, whose program comes after them). */
+static const struct command *parse_args(int argc, char **argv, cli *c)
+{
+	int at = parse_options(argc, argv, true, c);
+	if (at < 0)
+		return NULL;
+	if (at >= argc) {
 		usage(stderr);
-		return -1;
+		return NULL;
 	}
-	c->command = argv[optind];
-	c->args = argv + optind + 1;
-	c->n_args = argc - optind - 1;
-	return 0;
+	c->command = argv[at];
+	const struct command *cmd = find_command(c->command);
+	if (!cmd) {
+		fprintf(stderr, "cftoken: unknown command \"%.40s\" (cftoken --help lists them)\n",
+			c->command);
+		return NULL;
+	}
+	int sub_argc = argc - at;
+	char **sub_argv = argv + at;
+	int rest = parse_options(sub_argc, sub_argv, cmd->program_follows, c);
+	if (rest < 0)
+		return NULL;
+	c->args = sub_argv + rest;
+	c->n_args = sub_argc - rest;
+	return cmd;
 }
 
 /* The command line wins, then the environment, then the configuration
@@ -222,17 +282,9 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-	if (parse_args(argc, argv, &c) != 0)
+	const struct command *cmd = parse_args(argc, argv, &c);
+	if (!cmd)
 		return EXIT_USAGE;
-	const struct command *cmd = NULL;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(c.command, commands[i].name) == 0)
-			cmd = &commands[i];
-	if (!cmd) {
-		fprintf(stderr, "cftoken: unknown command \"%.40s\" (cftoken --help lists them)\n",
-			c.command);
-		return EXIT_USAGE;
-	}
 	cft_config cfg;
 	cft_error err;
 	cft_error_clear(&err);
@@ -241,6 +293,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	apply_settings(&c, &cfg);
+	c.cfg = &cfg;
 	int status = cmd->run(&c);
 	cft_config_clear(&cfg);
 	return status;

@@ -34,6 +34,14 @@ typedef struct cli {
 	int64_t not_before_s;      /* 0: now */
 	bool json;
 	bool force;
+
+	/* get, exec, env, login */
+	const char *profile;       /* --profile */
+	const char *raw_account;   /* --account as given (the request's fingerprint) */
+	const char *raw_api_url;   /* --api-url as given */
+	long min_ttl;
+	const char *format;        /* env --format */
+	const struct cft_config *cfg;
 } cli;
 
 /* Exit codes, documented in --help. */
@@ -61,6 +69,13 @@ cft_code cli_owner(const cli *c, cft_client *client, cft_owner *owner,
 int cli_print_value(const cli *c, const cft_secret *value);
 
 int cmd_verify(const cli *c);
+int cmd_login(const cli *c);
+int cmd_logout(const cli *c);
+int cmd_get(const cli *c);
+int cmd_store(const cli *c);
+int cmd_erase(const cli *c);
+int cmd_exec(const cli *c);
+int cmd_env(const cli *c);
 int cmd_create(const cli *c);
 int cmd_list(const cli *c);
 int cmd_revoke(const cli *c);

@@ -58,6 +58,9 @@ static const struct {
 	[CFT_E_BAD_REQUEST] = { "the API refused the request", "" },
 	[CFT_E_UNKNOWN_PERMISSION] = { "unknown permission group", "" },
 	[CFT_E_AMBIGUOUS_PERMISSION] = { "ambiguous permission group", "" },
+	[CFT_E_NO_PARENT] = { "there is no parent token to create tokens with",
+		"Run `cftoken login` with a token that has \"Account API Tokens Write\", or "
+		"set parent_token_file in the configuration." },
 	[CFT_E_INTERNAL] = { "internal error", "" },
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define KEY_TYPE "user"
+#define CFT_KEY_READ_MAX 4000
 /* view + read + search for the user, so a lookup needs no possession;
  * the possessor may also set attributes (timeout, permissions). */
 #define KEY_PERM (KEY_USR_VIEW | KEY_USR_READ | KEY_USR_SEARCH | KEY_POS_VIEW | \
@@ -43,7 +44,8 @@ cft_code cft_keyring_read(const char *desc, cft_secret **out, cft_error *err)
 	long key = keyctl_search(KEY_SPEC_USER_KEYRING, KEY_TYPE, desc, 0);
 	if (key < 0)
 		return keyring_errno(err, "kernel keyring lookup", errno);
-	cft_secret *s = cft_secret_alloc(CFT_SECRET_MAX);
+	/* Our keys are small (an L1 record is at most 1 KiB). */
+	cft_secret *s = cft_secret_alloc(CFT_KEY_READ_MAX);
 	if (!s)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	long n = keyctl_read((key_serial_t)key, cft_secret_buffer(s), cft_secret_capacity(s));

@@ -53,10 +53,20 @@ static void token_desc(const char *account, const char *profile, const char *api
 		 account, profile, hex);
 }
 
+static cft_code read_record(const char *desc, cft_l1_record *out, cft_error *err)
+{
+	_cleanup_secret_ cft_secret *payload = NULL;
+	cft_code rc = cft_keyring_read(desc, &payload, err);
+	if (rc)
+		return rc;
+	rc = cft_l1_record_parse(cft_secret_str(payload), cft_secret_len(payload), out, err);
+	return rc == CFT_E_MALFORMED ? cft_fail(err, CFT_E_NOT_FOUND, "damaged token key") : rc;
+}
+
 cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err)
 {
 	char desc[CFT_KEY_DESC_MAX];
-	_cleanup_secret_ cft_secret *route = NULL, *payload = NULL;
+	_cleanup_secret_ cft_secret *route = NULL;
 
 	route_desc(fp_hex, desc);
 	cft_code rc = cft_keyring_read(desc, &route, err);
@@ -66,11 +76,15 @@ cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err)
 	if (cft_secret_len(route) == 0 || cft_secret_len(route) >= CFT_KEY_DESC_MAX ||
 	    strncmp(cft_secret_str(route), "cftoken:", 8) != 0)
 		return cft_fail(err, CFT_E_NOT_FOUND, "damaged route key");
-	rc = cft_keyring_read(cft_secret_str(route), &payload, err);
-	if (rc)
-		return rc;
-	rc = cft_l1_record_parse(cft_secret_str(payload), cft_secret_len(payload), out, err);
-	return rc == CFT_E_MALFORMED ? cft_fail(err, CFT_E_NOT_FOUND, "damaged token key") : rc;
+	return read_record(cft_secret_str(route), out, err);
+}
+
+cft_code cft_l1_lookup_token(const char *account, const char *profile, const char *api_url,
+			     cft_l1_record *out, cft_error *err)
+{
+	char desc[CFT_KEY_DESC_MAX];
+	token_desc(account, profile, api_url, desc);
+	return read_record(desc, out, err);
 }
 
 cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,

@@ -26,8 +26,12 @@ void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX]);
  * CFT_E_NOT_FOUND on a miss. */
 cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err);
 
-/* Stores the record under its token key and points the route at it.  Both
- * keys expire with the token. */
+/* The token key of account + profile + API directly (no route). */
+cft_code cft_l1_lookup_token(const char *account, const char *profile, const char *api_url,
+			     cft_l1_record *out, cft_error *err);
+
+/* Stores the record under its token key and, with fp_hex, points that
+ * route at it.  Both keys expire with the token. */
 cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,
 		      cft_error *err);
 

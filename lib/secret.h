@@ -9,9 +9,9 @@
 
 typedef struct cft_secret cft_secret;
 
-/* Largest secret we hold: tokens are at most 80 characters, a header line
- * "Authorization: Bearer " plus that fits easily. */
-#define CFT_SECRET_MAX 4000
+/* Largest secret we hold: a token is at most 80 characters, but git
+ * credential input (which may carry one) is held whole, up to 32 KiB. */
+#define CFT_SECRET_MAX (64 * 1024)
 
 /* A copy of n bytes of s (s need not be terminated).  NULL on ENOMEM or n
  * over CFT_SECRET_MAX. */

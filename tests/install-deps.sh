@@ -10,7 +10,7 @@ packages=(
 	# the API emulator and its schema checks
 	python3 python3-jsonschema openssl ca-certificates
 	# checkers and real components the tests use
-	valgrind curl git keyutils
+	valgrind strace curl git keyutils binutils
 )
 
 sudo=""

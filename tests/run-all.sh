@@ -49,7 +49,10 @@ fi
 if [ -d build-ci ]; then
 	vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 	run valgrind-unit build-ci --suite unit --wrapper "$vg"
-	CFTEST_WRAP="$vg" run valgrind-integration build-ci --suite integration \
+	# Follow the front end's exec into cftoken-backend, not into system
+	# programs (sh, git) that the tests run through it.
+	CFTEST_WRAP="$vg --trace-children=yes --trace-children-skip=/usr/*,/bin/*" \
+		CFTEST_BURST=6 run valgrind-integration build-ci --suite integration \
 		--timeout-multiplier 3
 fi
 

@@ -1,0 +1,75 @@
+/* cftoken login / logout: the parent token, verified before it is kept. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parent.h"
+#include "timeutil.h"
+#include "token_input.h"
+
+static const char *api_url_of(const cli *c)
+{
+	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
+}
+
+int cmd_login(const cli *c)
+{
+	_cleanup_client_ cft_client *client = NULL;
+	cft_parent parent = { 0 };
+	char account[CFT_ID_LEN + 1] = "";
+	cft_owner owner;
+	cft_verify_result v;
+	cft_error err;
+
+	if (c->n_args) {
+		fprintf(stderr, "cftoken: login: unexpected argument; the token is read from the "
+			"terminal, standard input or --token-file, never the command line\n");
+		return EXIT_USAGE;
+	}
+	cft_error_clear(&err);
+	cft_code rc = cft_read_token(c->token_file,
+				     "Cloudflare API token that may create tokens: ", &parent.token,
+				     &err);
+	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+				 .timeout_ms = c->timeout_ms };
+	if (!rc)
+		rc = cft_client_new(&o, parent.token, &client, &err);
+	if (!rc)
+		rc = cli_owner(c, client, &owner, account, &err);
+	if (!rc)
+		rc = cft_token_verify(client, owner, &v, &err);
+	if (!rc) {
+		snprintf(parent.account, sizeof(parent.account), "%s",
+			 owner.account_id ? owner.account_id : "");
+		rc = cft_parent_store(api_url_of(c), &parent, &err);
+	}
+	cft_parent_clear(&parent);
+	if (rc) {
+		cli_print_error("login", &err);
+		return cli_exit_code(rc);
+	}
+	char eo[CFT_RFC3339_SIZE] = "never";
+	if (v.expires_on)
+		cft_time_format_rfc3339(v.expires_on, eo);
+	printf("logged in: token %s is %s (account %s, expires %s); kept in the kernel "
+	       "keyring for %s\n", v.id, v.status, owner.account_id ? owner.account_id : "-", eo,
+	       api_url_of(c));
+	return EXIT_OK;
+}
+
+int cmd_logout(const cli *c)
+{
+	cft_parent parent;
+	cft_error err;
+	cft_error_clear(&err);
+	int had = cft_parent_load(api_url_of(c), &parent, NULL) == CFT_OK;
+	cft_parent_clear(&parent);
+	cft_code rc = cft_parent_drop(api_url_of(c), &err);
+	if (rc) {
+		cli_print_error("logout", &err);
+		return cli_exit_code(rc);
+	}
+	printf(had ? "logged out: the parent token for %s is forgotten\n"
+		   : "not logged in for %s: nothing to forget\n", api_url_of(c));
+	return EXIT_OK;
+}

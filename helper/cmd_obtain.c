@@ -1,0 +1,297 @@
+/* get, store, erase (the git credential helper), exec and env: hand over
+ * the profile's token, minting one when the cache has none that is fresh.
+ * The front end (front.c) answered the warm cases before we were run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "gitcred.h"
+#include "handover.h"
+#include "l1.h"
+#include "obtain.h"
+#include "parent.h"
+#include "token_input.h"
+
+static const char *api_url_of(const cli *c)
+{
+	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
+}
+
+/* The profile a request names, or the default one. */
+static cft_code find_profile(const cli *c, const char *name, const cft_profile **out,
+			     cft_error *err)
+{
+	const cft_config *cfg = c->cfg;
+	if (!name)
+		name = cfg->default_profile;
+	if (!name) {
+		const cft_profile *only = NULL;
+		size_t n = 0;
+		for (size_t i = 0; i < cfg->n_sections; i++)
+			if (cfg->sections[i].kind == CFT_SECTION_PROFILE) {
+				only = &cfg->sections[i];
+				n++;
+			}
+		if (n == 1) {
+			*out = only;
+			return CFT_OK;
+		}
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				n ? "several profiles and no default: give --profile or set "
+				    "profile = in [defaults]"
+				  : "no profile is configured: add a [profile NAME] section to "
+				    "~/.config/cftoken/config (see cftoken.conf(5))");
+	}
+	*out = cft_config_find(cfg, CFT_SECTION_PROFILE, name);
+	if (!*out)
+		return cft_fail(err, CFT_E_INVALID_ARG, "no [profile %.64s] in the configuration",
+				name);
+	return CFT_OK;
+}
+
+/* git's host (and path) to a profile: a profile whose hosts = lists it,
+ * else the default profile for the API's own host.  NULL: not ours. */
+static cft_code profile_for_git(const cli *c, const cft_gitcred *g, const cft_profile **out,
+				cft_error *err)
+{
+	const cft_config *cfg = c->cfg;
+	char where[8192];
+	*out = NULL;
+	if (!g->host)
+		return CFT_OK;
+	snprintf(where, sizeof(where), "%s/%s", g->host, g->path ? g->path : "");
+	for (size_t i = 0; i < cfg->n_sections; i++) {
+		const cft_profile *p = &cfg->sections[i];
+		for (size_t k = 0; p->kind == CFT_SECTION_PROFILE && k < p->n_hosts; k++) {
+			const char *h = p->hosts[k];
+			bool match = strchr(h, '/') ? strncmp(where, h, strlen(h)) == 0
+						    : strcmp(g->host, h) == 0;
+			if (match) {
+				*out = p;
+				return CFT_OK;
+			}
+		}
+	}
+	const char *api = api_url_of(c);
+	const char *api_host = strstr(api, "://");
+	api_host = api_host ? api_host + 3 : api;
+	size_t hl = strcspn(api_host, "/");
+	if (strcmp(g->host, "api.cloudflare.com") == 0 ||
+	    (strlen(g->host) == hl && strncmp(g->host, api_host, hl) == 0))
+		return find_profile(c, c->profile, out, err);
+	return CFT_OK;
+}
+
+/* The parent token: --token-file, parent_token_file, or `cftoken login`'s. */
+static cft_code load_parent(const cli *c, cft_parent *parent, cft_error *err)
+{
+	memset(parent, 0, sizeof(*parent));
+	const char *file = c->token_file ? c->token_file : c->cfg->parent_token_file;
+	if (file)
+		return cft_read_token(file, "parent token: ", &parent->token, err);
+	return cft_parent_load(api_url_of(c), parent, err);
+}
+
+static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
+		       cft_l1_record *out, cft_error *err)
+{
+	cft_parent parent;
+	char account[CFT_ID_LEN + 1] = "";
+	char fp[CFT_FP_HEX];
+	cft_code rc = load_parent(c, &parent, err);
+	if (rc)
+		return rc;
+	const char *acct = p->account_id ? p->account_id
+			   : c->account_id ? c->account_id
+			   : parent.account[0] ? parent.account : NULL;
+	if (!acct) {
+		/* The only account the parent token can see. */
+		cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+					 .timeout_ms = c->timeout_ms };
+		cft_client *client = NULL;
+		cft_owner owner;
+		rc = cft_client_new(&o, parent.token, &client, err);
+		if (!rc)
+			rc = cli_owner(c, client, &owner, account, err);
+		cft_client_free(client);
+		acct = account;
+	}
+	cft_request rq = {
+		.profile = c->profile,
+		.account = c->raw_account,
+		.api_url = c->raw_api_url,
+		.git_protocol = g ? g->protocol : NULL,
+		.git_host = g ? g->host : NULL,
+		.git_path = g ? g->path : NULL,
+	};
+	cft_request_fingerprint(&rq, fp);
+	const char *cache = secure_getenv("CFTOKEN_CACHE");
+	cft_obtain o = {
+		.cfg = c->cfg,
+		.profile = p,
+		.account_id = acct,
+		.api_url = api_url_of(c),
+		.ca_file = c->ca_file,
+		.timeout_ms = c->timeout_ms,
+		.parent = parent.token,
+		.route_fp = cache && !strcmp(cache, "none") ? NULL : fp,
+		.min_ttl = c->min_ttl,
+	};
+	bool minted = false;
+	if (!rc)
+		rc = cft_obtain_token(&o, out, &minted, err);
+	cft_parent_clear(&parent);
+	return rc;
+}
+
+static int fail(const char *what, cft_code rc, const cft_error *err)
+{
+	cli_print_error(what, err);
+	return cli_exit_code(rc);
+}
+
+static cft_code read_git(cft_gitcred *g, cft_error *err)
+{
+	_cleanup_secret_ cft_secret *raw = NULL;
+	cft_code rc = cft_gitcred_read_input(STDIN_FILENO, &raw, err);
+	if (!rc)
+		rc = cft_gitcred_parse(cft_secret_str(raw), cft_secret_len(raw), g, err);
+	return rc;
+}
+
+int cmd_get(const cli *c)
+{
+	cft_gitcred g = { 0 };
+	const cft_profile *p = NULL;
+	cft_l1_record r = { 0 };
+	cft_error err;
+	cft_error_clear(&err);
+	cft_code rc = read_git(&g, &err);
+	if (!rc)
+		rc = profile_for_git(c, &g, &p, &err);
+	if (!rc && !p) {
+		/* Not a host of ours: say nothing, and git asks its next helper. */
+		cft_gitcred_clear(&g);
+		return EXIT_OK;
+	}
+	if (!rc)
+		rc = obtain(c, p, &g, &r, &err);
+	cft_gitcred_clear(&g);
+	if (rc)
+		return fail("get", rc, &err);
+	int status = cft_handover_git(stdout, &r) ? EXIT_API : EXIT_OK;
+	cft_l1_record_clear(&r);
+	return status;
+}
+
+int cmd_store(const cli *c)
+{
+	/* The token git hands back is the one `get` gave (it is cached
+	 * already); cftoken does not adopt tokens it did not mint, whose id
+	 * and expiry it cannot vouch for.  Read and check the input all the
+	 * same, so malformed input is reported. */
+	cft_gitcred g = { 0 };
+	cft_error err;
+	cft_error_clear(&err);
+	cft_code rc = read_git(&g, &err);
+	cft_gitcred_clear(&g);
+	return rc ? fail("store", rc, &err) : EXIT_OK;
+}
+
+int cmd_erase(const cli *c)
+{
+	cft_gitcred g = { 0 };
+	const cft_profile *p = NULL;
+	cft_l1_record r = { 0 };
+	cft_error err;
+	cft_error_clear(&err);
+	cft_code rc = read_git(&g, &err);
+	if (!rc)
+		rc = profile_for_git(c, &g, &p, &err);
+	if (rc || !p) {
+		cft_gitcred_clear(&g);
+		return rc ? fail("erase", rc, &err) : EXIT_OK;
+	}
+	/* git erases the credential a server refused: drop it if it is the
+	 * one we cached for this profile, so the next get mints afresh. */
+	cft_parent parent;
+	char account_buf[CFT_ID_LEN + 1] = "";
+	const char *acct = p->account_id ? p->account_id : c->account_id;
+	if (!acct && load_parent(c, &parent, NULL) == CFT_OK) {
+		snprintf(account_buf, sizeof(account_buf), "%s", parent.account);
+		cft_parent_clear(&parent);
+		acct = account_buf[0] ? account_buf : NULL;
+	}
+	if (acct && cft_l1_lookup_token(acct, p->name, api_url_of(c), &r, NULL) == CFT_OK) {
+		bool same = !g.password || cft_secret_equal(g.password, r.token);
+		if (same)
+			rc = cft_l1_drop(acct, p->name, api_url_of(c), &err);
+		if (same && !rc && c->cfg->revoke_on_erase &&
+		    load_parent(c, &parent, &err) == CFT_OK) {
+			cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+						 .timeout_ms = c->timeout_ms };
+			cft_client *client = NULL;
+			if (cft_client_new(&o, parent.token, &client, &err) == CFT_OK)
+				rc = cft_token_delete(client, CFT_ACCOUNT_OWNED(acct), r.id, &err);
+			if (rc == CFT_E_NOT_FOUND)
+				rc = CFT_OK;
+			cft_client_free(client);
+			cft_parent_clear(&parent);
+		}
+	}
+	cft_l1_record_clear(&r);
+	cft_gitcred_clear(&g);
+	return rc ? fail("erase", rc, &err) : EXIT_OK;
+}
+
+int cmd_exec(const cli *c)
+{
+	const cft_profile *p = NULL;
+	cft_l1_record r = { 0 };
+	cft_error err;
+	if (c->n_args == 0) {
+		fprintf(stderr, "cftoken: exec: name the program to run: cftoken exec -- PROGRAM\n");
+		return EXIT_USAGE;
+	}
+	cft_error_clear(&err);
+	cft_code rc = find_profile(c, c->profile, &p, &err);
+	if (!rc)
+		rc = obtain(c, p, NULL, &r, &err);
+	if (rc)
+		return fail("exec", rc, &err);
+	return cft_handover_exec(c->args, &r);
+}
+
+int cmd_env(const cli *c)
+{
+	const cft_profile *p = NULL;
+	cft_l1_record r = { 0 };
+	cft_env_format format = CFT_ENV_SH;
+	cft_error err;
+	if (c->format && cft_env_format_parse(c->format, &format) != 0) {
+		fprintf(stderr, "cftoken: env: --format %.20s: use sh, fish or json\n", c->format);
+		return EXIT_USAGE;
+	}
+	if (c->n_args) {
+		fprintf(stderr, "cftoken: env: unexpected argument \"%.64s\"\n", c->args[0]);
+		return EXIT_USAGE;
+	}
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: env: not printing a token to a terminal; use "
+			"eval \"$(cftoken env)\", or give --force\n");
+		return EXIT_USAGE;
+	}
+	cft_error_clear(&err);
+	cft_code rc = find_profile(c, c->profile, &p, &err);
+	if (!rc)
+		rc = obtain(c, p, NULL, &r, &err);
+	if (rc)
+		return fail("env", rc, &err);
+	int status = cft_handover_env(stdout, format, &r) ? EXIT_API : EXIT_OK;
+	cft_l1_record_clear(&r);
+	return status;
+}

@@ -1,0 +1,103 @@
+#include "lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+
+#define POLL_MS 10
+
+/* A directory we may keep locks in: ours, a real directory, mode 0700. */
+static cft_code safe_dir(const char *path, bool create, cft_error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT || !create)
+			return cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, strerror(errno));
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return cft_fail(err, CFT_E_INVALID_ARG, "creating %s: %s", path,
+					strerror(errno));
+		if (lstat(path, &st) != 0)
+			return cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s is not a directory (a symlink?)", path);
+	if (st.st_uid != getuid())
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s belongs to another user (uid %u)", path,
+				(unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"%s is writable by group or others (mode %04o)", path,
+				(unsigned)(st.st_mode & 07777));
+	return CFT_OK;
+}
+
+static cft_code lock_dir(char *buf, size_t size, cft_error *err)
+{
+	const char *runtime = secure_getenv("XDG_RUNTIME_DIR");
+	char fallback[64];
+	if (!runtime || !*runtime) {
+		snprintf(fallback, sizeof(fallback), "/run/user/%u", (unsigned)getuid());
+		if (access(fallback, W_OK) == 0) {
+			runtime = fallback;
+		} else {
+			/* No runtime directory (a cron job, a container): a private
+			 * directory of our own under /tmp, checked like any other. */
+			snprintf(buf, size, "/tmp/cftoken-%u", (unsigned)getuid());
+			return safe_dir(buf, true, err);
+		}
+	}
+	cft_code rc = safe_dir(runtime, false, err);
+	if (rc)
+		return rc;
+	int n = snprintf(buf, size, "%s/cftoken", runtime);
+	if (n < 0 || (size_t)n >= size)
+		return cft_fail(err, CFT_E_INVALID_ARG, "XDG_RUNTIME_DIR is too long");
+	return safe_dir(buf, true, err);
+}
+
+cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
+			  int *fd_out, cft_error *err)
+{
+	char dir[512], path[700];
+	cft_code rc = lock_dir(dir, sizeof(dir), err);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s-%s.lock", dir, account, profile);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return cft_fail(err, CFT_E_INVALID_ARG, "lock %s: %s", path,
+				errno == ELOOP ? "is a symlink" : strerror(errno));
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*fd_out = fd;
+			return CFT_OK;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return cft_fail(err, CFT_E_INTERNAL, "lock %s: %s", path, strerror(e));
+		}
+		if (cft_now_ms() >= deadline_ms) {
+			close(fd);
+			return cft_fail(err, CFT_E_TIMEOUT,
+					"another cftoken process holds %s", path);
+		}
+		struct timespec ts = { 0, POLL_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
+void cft_lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);  /* closing drops the flock */
+}

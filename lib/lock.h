@@ -1,0 +1,14 @@
+/* The single-flight lock of one user + account + profile: a file under
+ * $XDG_RUNTIME_DIR/cftoken/ (or /run/user/UID, or /tmp/cftoken-UID), held
+ * with flock so that a killed holder releases it.  The directory must be
+ * ours, not a symlink, and writable by nobody else. */
+#pragma once
+
+#include <stdint.h>
+
+#include "error.h"
+
+/* Waits until deadline_ms (CLOCK_MONOTONIC ms).  *fd is the held lock. */
+cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
+			  int *fd, cft_error *err);
+void cft_lock_release(int fd);

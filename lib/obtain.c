@@ -1,0 +1,194 @@
+#include "obtain.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "l1.h"
+#include "lock.h"
+#include "presets.h"
+#include "timeutil.h"
+#include "tokenspec.h"
+
+#define MAX_NAMES 128
+
+int64_t cft_profile_ttl(const cft_config *cfg, const cft_profile *p)
+{
+	if (p && p->ttl_s)
+		return p->ttl_s;
+	return cfg && cfg->ttl_s ? cfg->ttl_s : CFT_DEFAULT_TTL_S;
+}
+
+int64_t cft_profile_renew_margin(const cft_config *cfg, const cft_profile *p)
+{
+	int64_t m = p && p->renew_margin_s ? p->renew_margin_s
+		    : cfg && cfg->renew_margin_s ? cfg->renew_margin_s
+						 : CFT_DEFAULT_RENEW_MARGIN_S;
+	/* A margin as long as the token would renew it on every call. */
+	int64_t ttl = cft_profile_ttl(cfg, p);
+	return m < ttl ? m : ttl / 2;
+}
+
+/* Permission names: each preset's, then the profile's own. */
+static cft_code collect_names(const cft_profile *p, const char **names, size_t *n,
+			      cft_error *err)
+{
+	*n = 0;
+	for (size_t i = 0; i < p->n_presets; i++) {
+		const cft_preset *pre = cft_preset_find(p->presets[i]);
+		if (!pre)
+			return cft_fail(err, CFT_E_INVALID_ARG, "unknown preset %s", p->presets[i]);
+		for (const char *const *q = pre->permissions; *q && *n < MAX_NAMES; q++)
+			names[(*n)++] = *q;
+	}
+	for (size_t i = 0; i < p->n_permissions && *n < MAX_NAMES; i++)
+		names[(*n)++] = p->permissions[i];
+	if (*n == 0)
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"[%s %s] names no permissions: add preset = or permissions =",
+				p->kind == CFT_SECTION_PROFILE ? "profile"
+				: p->kind == CFT_SECTION_USER ? "user" : "group", p->name);
+	return CFT_OK;
+}
+
+static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
+{
+	const cft_profile *p = o->profile;
+	const cft_config *cfg = o->cfg;
+	const char *names[MAX_NAMES];
+	size_t n_names;
+	char name[256];
+	cft_perm_group_list groups = { 0 };
+	cft_built_spec built;
+	cft_token info = { 0 };
+	_cleanup_client_ cft_client *client = NULL;
+	cft_owner owner = CFT_ACCOUNT_OWNED(o->account_id);
+
+	cft_code rc = collect_names(p, names, &n_names, err);
+	if (rc)
+		return rc;
+	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
+				     .timeout_ms = o->timeout_ms };
+	rc = cft_client_new(&copts, o->parent, &client, err);
+	if (!rc)
+		rc = cft_permission_groups(client, owner, &groups, err);
+	if (rc)
+		return rc;
+
+	time_t now = time(NULL);
+	int64_t ttl = cft_profile_ttl(cfg, p), margin = cft_profile_renew_margin(cfg, p);
+	if (o->min_ttl > 0 && ttl < o->min_ttl + margin)
+		ttl = o->min_ttl + margin;
+	time_t not_before = p->not_before_s ? now + p->not_before_s : 0;
+	cft_token_name(p->name_template ? p->name_template : cfg->name_template, p->name, name,
+		       sizeof(name));
+	cft_token_wish wish = {
+		.permissions = names,
+		.n_permissions = n_names,
+		.account_id = o->account_id,
+		.zones = (const char *const *)p->zones,
+		.n_zones = p->n_zones,
+		.name = name,
+		.not_before = not_before,
+		.expires_on = (not_before ? not_before : now) + ttl,
+		.ip_in = (const char *const *)(p->n_ip_in ? p->ip_in : cfg->ip_in),
+		.n_ip_in = p->n_ip_in ? p->n_ip_in : cfg->n_ip_in,
+		.ip_not_in = (const char *const *)(p->n_ip_not_in ? p->ip_not_in : cfg->ip_not_in),
+		.n_ip_not_in = p->n_ip_not_in ? p->n_ip_not_in : cfg->n_ip_not_in,
+	};
+	rc = cft_spec_build(&groups, &wish, &built, err);
+	if (!rc)
+		rc = cft_token_create(client, owner, &built.spec, &info, &out->token, err);
+	cft_perm_group_list_clear(&groups);
+	if (rc)
+		return rc;
+	snprintf(out->id, sizeof(out->id), "%s", info.id);
+	snprintf(out->account, sizeof(out->account), "%s", o->account_id);
+	snprintf(out->profile, sizeof(out->profile), "%s", p->name);
+	out->expires = info.expires_on ? info.expires_on : wish.expires_on;
+	out->renew_at = out->expires - margin > now ? out->expires - margin : now;
+	cft_token_clear(&info);
+	return CFT_OK;
+}
+
+/* The token a renewal replaced goes; failing that is worth a word, not a
+ * failed request (the new token is good). */
+static void delete_replaced(const cft_obtain *o, const char *id)
+{
+	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
+				     .timeout_ms = o->timeout_ms };
+	cft_client *c = NULL;
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_client_new(&copts, o->parent, &c, &err) == CFT_OK) {
+		cft_code rc = cft_token_delete(c, CFT_ACCOUNT_OWNED(o->account_id), id, &err);
+		if (rc && rc != CFT_E_NOT_FOUND) {
+			char msg[1024];
+			cft_error_format(&err, msg, sizeof(msg));
+			fprintf(stderr, "cftoken: warning: the replaced token %s was not deleted: %s\n",
+				id, msg);
+		}
+	}
+	cft_client_free(c);
+}
+
+static bool usable(const cft_obtain *o, const cft_l1_record *r, time_t now)
+{
+	return cft_l1_fresh(r, now, o->min_ttl) &&
+	       !(o->refused_id && strcmp(o->refused_id, r->id) == 0);
+}
+
+cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
+			  cft_error *err)
+{
+	cft_l1_record cached = { 0 };
+	char old_id[33] = "";
+	int lock = -1;
+
+	*minted = false;
+	if (!cft_profile_name_valid(o->profile->name))
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"profile name \"%.64s\": use letters, digits, '.', '_' and '-'",
+				o->profile->name);
+	/* The lock waits at most as long as one mint may take. */
+	int64_t deadline = cft_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 8000) * 2;
+	cft_code rc = cft_lock_acquire(o->account_id, o->profile->name, deadline, &lock, err);
+	if (rc)
+		return rc;
+	/* Look again under the lock: another process may have minted. */
+	if (cft_l1_lookup_token(o->account_id, o->profile->name, o->api_url, &cached, NULL) ==
+	    CFT_OK) {
+		if (usable(o, &cached, time(NULL))) {
+			if (o->route_fp)
+				cft_l1_store(o->route_fp, &cached, o->api_url, NULL);
+			*out = cached;
+			cft_lock_release(lock);
+			return CFT_OK;
+		}
+		snprintf(old_id, sizeof(old_id), "%s", cached.id);
+		cft_l1_record_clear(&cached);
+	}
+	rc = mint(o, out, err);
+	if (rc) {
+		cft_lock_release(lock);
+		return rc;
+	}
+	*minted = true;
+	rc = cft_l1_store(o->route_fp, out, o->api_url, err);
+	if (rc) {
+		/* A token we cannot cache would be minted again on every call
+		 * and fill the account: take it back. */
+		char msg[1024];
+		cft_error_format(err, msg, sizeof(msg));
+		delete_replaced(o, out->id);
+		cft_l1_record_clear(out);
+		cft_lock_release(lock);
+		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
+				"so it was deleted again", msg);
+	}
+	cft_lock_release(lock);
+	if (old_id[0] && strcmp(old_id, out->id) != 0)
+		delete_replaced(o, old_id);
+	return CFT_OK;
+}

@@ -1,0 +1,34 @@
+/* Obtain-or-create (DESIGN.md, "The path of one request"): a cached token
+ * whose renewal is not due is returned with no network call; otherwise,
+ * under the profile's lock, look again (another process may have minted),
+ * mint with the parent token, cache, and delete the token it replaced so
+ * the account's 500-token cap never fills with cftoken's leftovers. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "l1_record.h"
+#include "secret.h"
+
+typedef struct cft_obtain {
+	const cft_config *cfg;
+	const cft_profile *profile;   /* the section describing the token */
+	const char *account_id;       /* resolved: 32 hex */
+	const char *api_url;          /* the effective API base */
+	const char *ca_file;
+	long timeout_ms;              /* per API call */
+	const cft_secret *parent;
+	const char *route_fp;         /* the request's fingerprint, or NULL */
+	long min_ttl;                 /* the token must last this long */
+	const char *refused_id;       /* a token the API refused: never serve it */
+} cft_obtain;
+
+/* *minted says whether a new token was created. */
+cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
+			  cft_error *err);
+
+/* The profile's effective TTL and renew margin, [defaults] and built-in
+ * defaults filled in. */
+int64_t cft_profile_ttl(const cft_config *cfg, const cft_profile *p);
+int64_t cft_profile_renew_margin(const cft_config *cfg, const cft_profile *p);

@@ -1,0 +1,20 @@
+/* The parent token `cftoken login` keeps: the one allowed to create
+ * tokens.  Kernel back end: the user's persistent keyring, which outlives
+ * logins (it expires after /proc/sys/kernel/keys/persistent_keyring_expiry
+ * seconds unused, three days by default), readable by its possessor only.
+ * One parent per API, so a test emulator's never meets the real one. */
+#pragma once
+
+#include "error.h"
+#include "secret.h"
+
+typedef struct cft_parent {
+	cft_secret *token;
+	char account[33];            /* "" when the login named none */
+} cft_parent;
+
+cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *err);
+/* CFT_E_NOT_FOUND when there is none: the message says to run cftoken login. */
+cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err);
+cft_code cft_parent_drop(const char *api_url, cft_error *err);
+void cft_parent_clear(cft_parent *p);

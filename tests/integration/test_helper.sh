@@ -1,0 +1,213 @@
+#!/bin/bash
+# The everyday helper against the emulator: login, a cold get that mints,
+# warm get/exec/env from the kernel keyring with no API call and no heavy
+# library loaded, real `git credential fill`, renewal that deletes the old
+# token, 32 parallel cold gets that mint once, erase, bad input, logout.
+#   test_helper.sh BUILD_DIR        (run under with-emulator.sh)
+# It runs in a new anonymous session keyring, as under `su` without
+# pam_keyinit: cftoken must link @u itself to keep its keys readable.
+set -u
+if [ -z "${CFTEST_IN_SESSION:-}" ]; then
+	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
+fi
+build=$1
+front=$build/helper/cftoken
+n=0
+failed=0
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+contains() { case "$1" in *"$2"*) return 0 ;; *) echo "#   \"${1:0:300}\" does not contain \"$2\""; return 1 ;; esac; }
+cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
+py=/usr/bin/python3
+seed_value() { $py -c 'import json,sys; print(next(t["value"] for t in json.load(open(sys.argv[1]))["tokens"] if t["name"] == sys.argv[2]))' "$CFTEST_SEED" "$1"; }
+api_calls() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if sys.argv[1] in (e["method"]+" "+e["path"])))' "$1"; }
+password_of() { sed -n 's/^password=//p'; }
+
+account=0123456789abcdef0123456789abcdef
+dir=$CFTEST_WORK/helper
+mkdir -p "$dir"
+export XDG_RUNTIME_DIR=$dir/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export CFTOKEN_CONFIG=$dir/config
+unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
+cat >"$CFTOKEN_CONFIG" <<CONF
+[defaults]
+api_url = $CFTEST_API_URL
+ca_file = $CFTEST_CA
+account = $account
+profile = deploy
+
+[profile deploy]
+preset = workers-deploy
+ttl = 1h
+
+[profile burst]
+permissions = Zone Read
+ttl = 30m
+
+[profile erasable]
+permissions = Zone Read
+hosts = git.example.com
+CONF
+get_request=$'protocol=https\nhost=api.cloudflare.com\n\n'
+
+# The front end carries nothing a warm request does not need.
+# (a sanitizer build adds its runtimes, which are not ours to judge)
+needed=$(readelf -d "$front" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
+	grep -vE '^lib(asan|ubsan)\.' | sort | tr '\n' ' ')
+ok $([ "$needed" = "libc.so.6 libkeyutils.so.1 " ]; echo $?) "cftoken links only libc and libkeyutils ($needed)"
+
+# Not logged in yet.
+out=$(printf '%s' "$get_request" | cftoken get 2>&1); rc=$?
+ok $((rc != 3)) "get before login: exit 3"
+contains "$out" "cftoken login" ; ok $? "saying to run cftoken login"
+ok "$(api_calls 'POST /client/v4/accounts')" "and nothing was created"
+
+out=$(echo 0123456789abcdef0123456789abcdef01234 | cftoken login 2>&1); rc=$?
+ok $((rc != 2)) "login refuses a Global API Key"
+out=$(seed_value parent | cftoken login 2>&1); rc=$?
+ok $rc "login with the parent token from standard input"
+contains "$out" "is active" ; ok $? "which was verified first"
+
+# Cold get: one mint.
+before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+out=$(printf '%s' "$get_request" | cftoken get 2>&1); rc=$?
+ok $rc "a cold get succeeds"
+contains "$out" "username=$account" ; ok $? "answering the account as username"
+contains "$out" "password_expiry_utc=" ; ok $? "and password_expiry_utc"
+tok=$(password_of <<<"$out")
+ok $([ "${#tok}" -ge 40 ]; echo $?) "with a token as password"
+after=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+ok $([ $((after - before)) -eq 1 ]; echo $?) "after exactly one create request"
+out=$(printf '%s\n' "$tok" | cftoken verify --token-file - 2>&1); rc=$?
+ok $rc "the token it gave verifies"
+names=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print("\n".join(t["name"] for t in json.load(sys.stdin) if not t["deleted"]))')
+contains "$names" "cftoken deploy " ; ok $? "its name carries the profile, user, host and date"
+
+# The L1 key: readable by its user, with the token's expiry as timeout.
+# perm: possessor view+read+search+setattr (0x2b), user view+read+search
+# (0x0b), group and others nothing.
+tkey=$(keyctl show @u | awk -v d="cftoken:$(id -u):$account:deploy:" 'index($0, d) {print $1; exit}')
+perm=$(keyctl rdescribe "$tkey" | cut -d';' -f4)
+ok $([ "$perm" = "2b0b0000" ]; echo $?) "the token key is user view+read+search only (perm $perm)"
+timeout_left=$(awk -v k="$(printf '%08x' "$tkey")" '$1 == k {print $4}' /proc/keys)
+ok $([ -n "$timeout_left" ] && [ "$timeout_left" != perm ]; echo $?) "and expires on its own (in $timeout_left)"
+
+# Warm: no API call, no heavy library, the same token.
+calls_before=$($CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(len(json.load(sys.stdin)))')
+printf '%s' "$get_request" >"$dir/request"
+# (LeakSanitizer cannot run under ptrace; the other runs check leaks)
+ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=openat,execve -o "$dir/strace" "$front" get <"$dir/request" >"$dir/warm" 2>&1; rc=$?
+ok $rc "a warm get succeeds"
+ok $([ "$(password_of <"$dir/warm")" = "$tok" ]; echo $?) "with the same token"
+libs=$(grep -cE 'libcurl|libjansson|libglib|libgio|libsecret|libssl|libcrypto' "$dir/strace")
+ok "$libs" "opening none of libcurl, jansson, GLib, libsecret, OpenSSL"
+execs=$(grep -c 'execve(' "$dir/strace")
+ok $([ "$execs" -eq 1 ]; echo $?) "in one process, no backend"
+for i in $(seq 1 20); do printf '%s' "$get_request" | cftoken get >/dev/null; done
+calls_after=$($CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(len(json.load(sys.stdin)))')
+ok $((calls_after - calls_before)) "21 warm gets made no API call"
+
+# exec and env hand over the same token.
+out=$(cftoken exec -- sh -c 'printf "%s|%s|%s" "$CLOUDFLARE_API_TOKEN" "$CLOUDFLARE_ACCOUNT_ID" "$CFTOKEN_EXPIRES_ON"'); rc=$?
+ok $rc "exec runs the program"
+ok $([ "${out%%|*}" = "$tok" ]; echo $?) "with CLOUDFLARE_API_TOKEN set to the cached token"
+contains "$out" "|$account|" ; ok $? "and CLOUDFLARE_ACCOUNT_ID"
+contains "$out" "T" ; ok $? "and CFTOKEN_EXPIRES_ON"
+cftoken exec -- sh -c 'exit 7'; rc=$?
+ok $((rc != 7)) "exec passes the exit status through"
+cftoken exec -- /nonexistent/program 2>/dev/null; rc=$?
+ok $((rc != 127)) "exec of a missing program: 127"
+out=$(cftoken exec 2>&1); rc=$?
+ok $((rc != 2)) "exec without a program: exit 2"
+out=$(cftoken env); rc=$?
+ok $rc "env prints export lines"
+got=$(eval "$out"; printf '%s' "$CLOUDFLARE_API_TOKEN")
+ok $([ "$got" = "$tok" ]; echo $?) "that eval sets CLOUDFLARE_API_TOKEN"
+out=$(cftoken env --format fish); contains "$out" "set -gx CLOUDFLARE_API_TOKEN" ; ok $? "env --format fish"
+out=$(cftoken env --format json | $py -c 'import json,sys; print(json.load(sys.stdin)["CLOUDFLARE_ACCOUNT_ID"])'); ok $([ "$out" = "$account" ]; echo $?) "env --format json"
+out=$(cftoken env --format csh 2>&1); rc=$?
+ok $((rc != 2)) "env --format csh: exit 2"
+
+# Real git, through credential.helper, by absolute path and by name.
+out=$(printf '%s' "$get_request" | git -c credential.helper= -c credential.helper="$front" credential fill 2>&1); rc=$?
+ok $rc "git credential fill with credential.helper=/path/to/cftoken"
+ok $([ "$(password_of <<<"$out")" = "$tok" ]; echo $?) "answers the cached token"
+ln -sf "$(cd "$(dirname "$front")" && pwd)/cftoken" "$dir/git-credential-cftoken"
+out=$(printf '%s' "$get_request" | PATH="$dir:$PATH" git -c credential.helper= -c credential.helper=cftoken credential fill 2>&1); rc=$?
+ok $rc "git credential fill with credential.helper=cftoken (git-credential-cftoken)"
+ok $([ "$(password_of <<<"$out")" = "$tok" ]; echo $?) "answers the same token"
+out=$(printf 'protocol=https\nhost=github.com\n\n' | cftoken get 2>&1); rc=$?
+ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a host that is not ours gets no answer, so git asks on"
+
+# Renewal: a token that must last longer than the cached one is replaced,
+# and the replaced one is deleted on the API.
+old_id=$(printf '%s\n' "$tok" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+out=$(cftoken exec --min-ttl 2h -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"'); rc=$?
+ok $rc "exec --min-ttl 2h with a 1-hour token cached"
+ok $([ -n "$out" ] && [ "$out" != "$tok" ]; echo $?) "hands over a new token"
+out2=$(printf '%s\n' "$tok" | cftoken verify --token-file - 2>&1); rc=$?
+ok $((rc != 3)) "the replaced token was deleted on the API"
+deleted=$(api_calls "DELETE /client/v4/accounts/$account/tokens/$old_id")
+ok $([ "$deleted" -eq 1 ]; echo $?) "by one DELETE of its id"
+tok=$out
+
+# 32 parallel cold gets of a new profile: one create.  (Fewer under
+# valgrind, where 32 processes on two cores would outlast the lock's wait.)
+burst=${CFTEST_BURST:-32}
+before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+for i in $(seq 1 "$burst"); do
+	(printf '%s' "$get_request" | cftoken --profile burst get >"$dir/burst.$i" 2>&1) &
+done
+wait
+after=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+ok $([ $((after - before)) -eq 1 ]; echo $?) "$burst parallel cold gets caused one create ($((after - before)))"
+distinct=$(cat "$dir"/burst.* | password_of | sort -u | wc -l)
+answered=$(cat "$dir"/burst.* | password_of | wc -l)
+ok $([ "$distinct" -eq 1 ] && [ "$answered" -eq "$burst" ]; echo $?) "and all $burst answered the same token"
+
+# erase drops the token git reports as refused; the next get mints anew.
+erase_req=$'protocol=https\nhost=git.example.com\n\n'
+first=$(printf '%s' "$erase_req" | cftoken get | password_of)
+ok $([ -n "$first" ]; echo $?) "hosts = maps git.example.com to a profile"
+printf 'protocol=https\nhost=git.example.com\npassword=%s\n\n' "$first" | cftoken erase; rc=$?
+ok $rc "erase succeeds"
+second=$(printf '%s' "$erase_req" | cftoken get | password_of)
+ok $([ -n "$second" ] && [ "$second" != "$first" ]; echo $?) "after erase, get mints a new token"
+
+# Bad input: a clear error, a non-zero exit, nothing minted.
+before=$(api_calls 'POST /client/v4/accounts/')
+out=$(printf 'protocol=https\nhost=api.cloud\0flare.com\n\n' | cftoken get 2>&1); rc=$?
+ok $((rc != 2)) "a NUL byte: exit 2"
+contains "$out" "NUL" ; ok $? "named in the message"
+out=$( (printf 'protocol=https\nhost='; head -c 5000 /dev/zero | tr '\0' a; printf '\n\n') | cftoken get 2>&1); rc=$?
+ok $((rc != 2)) "an over-long line: exit 2"
+contains "$out" "longer than" ; ok $? "named in the message"
+out=$( (for i in $(seq 1 200); do echo "x$i=y"; done; echo) | cftoken get 2>&1); rc=$?
+ok $((rc != 2)) "too many lines: exit 2"
+out=$(printf 'protocol https\n\n' | cftoken get 2>&1); rc=$?
+ok $((rc != 2)) "a line without '=': exit 2"
+out=$(printf 'protocol=https\nhost=api.cloudflare.com\nfuture_attribute=1\ncapability[]=authtype\n\n' | cftoken get 2>&1); rc=$?
+ok $rc "unknown attributes are ignored"
+contains "$out" "password=" ; ok $? "and the answer still comes"
+case "$out" in *"capability[]"*) ok 1 "no capability is claimed that cftoken lacks" ;; *) ok 0 "no capability is claimed that cftoken lacks" ;; esac
+after=$(api_calls 'POST /client/v4/accounts/')
+ok $((after - before)) "bad input created nothing"
+
+out=$(cftoken --profile nosuch exec -- true 2>&1); rc=$?
+ok $((rc != 2)) "an unknown profile: exit 2"
+contains "$out" "no [profile nosuch]" ; ok $? "named in the message"
+
+# The token is in no process's command line, and in no stderr here.
+leak=$(cat "$dir"/burst.* "$dir/warm" 2>/dev/null | grep -v "^password=" | grep -cF "$tok" || true)
+ok "$leak" "no output but the answers' password= lines carries a token"
+
+out=$(cftoken logout); rc=$?
+ok $rc "logout succeeds"
+contains "$out" "forgotten" ; ok $? "and says so"
+out=$(cftoken --profile burst --min-ttl 5h exec -- true 2>&1); rc=$?
+ok $((rc != 3)) "after logout, minting needs cftoken login again (exit 3)"
+
+schema=$($CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["schema_errors"]))')
+ok "$schema" "every request and answer followed the OpenAPI schema"
+echo "1..$n"
+[ "$failed" -eq 0 ]
