@@ -14,7 +14,49 @@
 #include "l1.h"
 #include "obtain.h"
 #include "parent.h"
+#include "secret_service.h"
 #include "token_input.h"
+
+/* How long the Secret Service may take to answer before cftoken carries on
+ * with the kernel keyring alone. */
+#define L2_TIMEOUT_MS 1500
+
+typedef enum cache_mode { CACHE_AUTO, CACHE_SECRET_SERVICE, CACHE_KERNEL, CACHE_NONE } cache_mode;
+
+/* CFTOKEN_CACHE, else cache = in [defaults], else auto. */
+static cache_mode cache_mode_of(const cli *c)
+{
+	const char *m = secure_getenv("CFTOKEN_CACHE");
+	if (!m || !*m)
+		m = c->cfg->cache;
+	if (!m)
+		return CACHE_AUTO;
+	if (!strcmp(m, "secret-service"))
+		return CACHE_SECRET_SERVICE;
+	if (!strcmp(m, "kernel"))
+		return CACHE_KERNEL;
+	if (!strcmp(m, "none"))
+		return CACHE_NONE;
+	return CACHE_AUTO;
+}
+
+/* The Secret Service when the mode wants it: required for secret-service,
+ * tried for auto (the kernel keyring alone otherwise). */
+static cft_code open_l2(const cli *c, cft_l2 **l2, cft_error *err)
+{
+	cache_mode mode = cache_mode_of(c);
+	*l2 = NULL;
+	if (mode != CACHE_AUTO && mode != CACHE_SECRET_SERVICE)
+		return CFT_OK;
+	cft_error l2err;
+	cft_error_clear(&l2err);
+	cft_code rc = cft_l2_open(L2_TIMEOUT_MS, l2, &l2err);
+	if (rc && mode == CACHE_SECRET_SERVICE) {
+		*err = l2err;
+		return rc;
+	}
+	return CFT_OK;
+}
 
 static const char *api_url_of(const cli *c)
 {
@@ -129,7 +171,10 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		.git_path = g ? g->path : NULL,
 	};
 	cft_request_fingerprint(&rq, fp);
-	const char *cache = secure_getenv("CFTOKEN_CACHE");
+	cft_l2 *l2 = NULL;
+	if (!rc)
+		rc = open_l2(c, &l2, err);
+	bool no_cache = cache_mode_of(c) == CACHE_NONE;
 	cft_obtain o = {
 		.cfg = c->cfg,
 		.profile = p,
@@ -138,12 +183,15 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		.ca_file = c->ca_file,
 		.timeout_ms = c->timeout_ms,
 		.parent = parent.token,
-		.route_fp = cache && !strcmp(cache, "none") ? NULL : fp,
+		.route_fp = no_cache ? NULL : fp,
 		.min_ttl = c->min_ttl,
+		.l2 = l2,
+		.no_cache = no_cache,
 	};
 	bool minted = false;
 	if (!rc)
 		rc = cft_obtain_token(&o, out, &minted, err);
+	cft_l2_close(l2);
 	cft_parent_clear(&parent);
 	return rc;
 }
@@ -226,10 +274,19 @@ int cmd_erase(const cli *c)
 		cft_parent_clear(&parent);
 		acct = account_buf[0] ? account_buf : NULL;
 	}
-	if (acct && cft_l1_lookup_token(acct, p->name, api_url_of(c), &r, NULL) == CFT_OK) {
+	cft_l2 *l2 = NULL;
+	if (acct)
+		rc = open_l2(c, &l2, &err);
+	bool found = acct && !rc &&
+		     (cft_l1_lookup_token(acct, p->name, api_url_of(c), &r, NULL) == CFT_OK ||
+		      (l2 && cft_l2_lookup_token(l2, acct, p->name, api_url_of(c), &r, NULL) ==
+				     CFT_OK));
+	if (found) {
 		bool same = !g.password || cft_secret_equal(g.password, r.token);
 		if (same)
 			rc = cft_l1_drop(acct, p->name, api_url_of(c), &err);
+		if (same && !rc && l2)
+			rc = cft_l2_drop_token(l2, acct, p->name, api_url_of(c), &err);
 		if (same && !rc && c->cfg->revoke_on_erase &&
 		    load_parent(c, &parent, &err) == CFT_OK) {
 			cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
@@ -243,6 +300,7 @@ int cmd_erase(const cli *c)
 			cft_parent_clear(&parent);
 		}
 	}
+	cft_l2_close(l2);
 	cft_l1_record_clear(&r);
 	cft_gitcred_clear(&g);
 	return rc ? fail("erase", rc, &err) : EXIT_OK;

@@ -61,6 +61,12 @@ static const struct {
 	[CFT_E_NO_PARENT] = { "there is no parent token to create tokens with",
 		"Run `cftoken login` with a token that has \"Account API Tokens Write\", or "
 		"set parent_token_file in the configuration." },
+	[CFT_E_L2_UNAVAILABLE] = { "no Secret Service is available",
+		"Start a keyring daemon (gnome-keyring, KeePassXC) in the session, or set "
+		"cache = kernel (CFTOKEN_CACHE=kernel) to use the kernel keyring alone." },
+	[CFT_E_L2_LOCKED] = { "the keyring is locked",
+		"Unlock it (log in to the desktop, or `secret-tool` / seahorse), then try "
+		"again; cftoken does not mint a new token because a keyring is locked." },
 	[CFT_E_INTERNAL] = { "internal error", "" },
 };
 

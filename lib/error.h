@@ -31,6 +31,8 @@ typedef enum cft_code {
 	CFT_E_UNKNOWN_PERMISSION, /* a permission group name that does not exist */
 	CFT_E_AMBIGUOUS_PERMISSION, /* a name at several scopes, none chosen */
 	CFT_E_NO_PARENT,          /* no parent token: cftoken login */
+	CFT_E_L2_UNAVAILABLE,     /* no session bus or Secret Service */
+	CFT_E_L2_LOCKED,          /* the keyring collection is locked */
 	CFT_E_INTERNAL,
 	CFT__CODE_MAX
 } cft_code;

@@ -139,6 +139,30 @@ static bool usable(const cft_obtain *o, const cft_l1_record *r, time_t now)
 	       !(o->refused_id && strcmp(o->refused_id, r->id) == 0);
 }
 
+/* L2 when L1 missed: a hit refills L1.  A locked collection is an error of
+ * its own, never a miss: minting because a keyring is locked would pile up
+ * tokens on every call. */
+static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[33],
+			   cft_error *err)
+{
+	cft_l1_record found = { 0 };
+	cft_code rc = cft_l2_lookup_token(o->l2, o->account_id, o->profile->name, o->api_url,
+					  &found, err);
+	if (rc == CFT_E_L2_LOCKED)
+		return rc;
+	if (rc != CFT_OK)
+		return CFT_E_NOT_FOUND;
+	if (!usable(o, &found, time(NULL))) {
+		if (!old_id[0])
+			snprintf(old_id, 33, "%s", found.id);
+		cft_l1_record_clear(&found);
+		return CFT_E_NOT_FOUND;
+	}
+	cft_l1_store(o->route_fp, &found, o->api_url, NULL);
+	*out = found;
+	return CFT_OK;
+}
+
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 			  cft_error *err)
 {
@@ -151,6 +175,11 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 		return cft_fail(err, CFT_E_INVALID_ARG,
 				"profile name \"%.64s\": use letters, digits, '.', '_' and '-'",
 				o->profile->name);
+	if (o->no_cache) {
+		cft_code rc = mint(o, out, err);
+		*minted = rc == CFT_OK;
+		return rc;
+	}
 	/* The lock waits at most as long as one mint may take. */
 	int64_t deadline = cft_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 8000) * 2;
 	cft_code rc = cft_lock_acquire(o->account_id, o->profile->name, deadline, &lock, err);
@@ -169,6 +198,13 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 		snprintf(old_id, sizeof(old_id), "%s", cached.id);
 		cft_l1_record_clear(&cached);
 	}
+	if (o->l2) {
+		rc = look_in_l2(o, out, old_id, err);
+		if (rc != CFT_E_NOT_FOUND) {
+			cft_lock_release(lock);
+			return rc;
+		}
+	}
 	rc = mint(o, out, err);
 	if (rc) {
 		cft_lock_release(lock);
@@ -186,6 +222,15 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 		cft_lock_release(lock);
 		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
 				"so it was deleted again", msg);
+	}
+	if (o->l2) {
+		/* L1 holds it; a Secret Service that fails now costs durability,
+		 * not this request. */
+		cft_error l2err;
+		cft_error_clear(&l2err);
+		if (cft_l2_store_token(o->l2, out, o->api_url, &l2err) != CFT_OK)
+			fprintf(stderr, "cftoken: warning: the token is cached in the kernel keyring "
+				"only: %s\n", l2err.detail);
 	}
 	cft_lock_release(lock);
 	if (old_id[0] && strcmp(old_id, out->id) != 0)

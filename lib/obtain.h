@@ -10,6 +10,7 @@
 #include "config.h"
 #include "l1_record.h"
 #include "secret.h"
+#include "secret_service.h"
 
 typedef struct cft_obtain {
 	const cft_config *cfg;
@@ -22,6 +23,8 @@ typedef struct cft_obtain {
 	const char *route_fp;         /* the request's fingerprint, or NULL */
 	long min_ttl;                 /* the token must last this long */
 	const char *refused_id;       /* a token the API refused: never serve it */
+	cft_l2 *l2;                   /* the Secret Service, or NULL: L1 alone */
+	bool no_cache;                /* cache = none: mint, cache nothing */
 } cft_obtain;
 
 /* *minted says whether a new token was created. */

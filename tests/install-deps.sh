@@ -9,8 +9,11 @@ packages=(
 	libcurl4-openssl-dev libjansson-dev libsecret-1-dev libpam0g-dev libkeyutils-dev
 	# the API emulator and its schema checks
 	python3 python3-jsonschema openssl ca-certificates
-	# checkers and real components the tests use
+	# checkers and real components the tests use: a keyring daemon on a
+	# private bus, git, the kernel keyring tools, node/npm for wrangler
 	valgrind strace curl git keyutils binutils
+	gnome-keyring libsecret-tools dbus-daemon libglib2.0-bin
+	nodejs npm
 )
 
 sudo=""

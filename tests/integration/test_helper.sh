@@ -86,7 +86,11 @@ contains "$names" "cftoken deploy " ; ok $? "its name carries the profile, user,
 # The L1 key: readable by its user, with the token's expiry as timeout.
 # perm: possessor view+read+search+setattr (0x2b), user view+read+search
 # (0x0b), group and others nothing.
-tkey=$(keyctl show @u | awk -v d="cftoken:$(id -u):$account:deploy:" 'index($0, d) {print $1; exit}')
+# (the key holding this token: earlier runs may have left others)
+tkey=""
+for k in $(keyctl show @u | awk -v d="cftoken:$(id -u):$account:deploy:" 'index($0, d) {print $1}'); do
+	keyctl pipe "$k" 2>/dev/null | grep -qF "token=$tok" && tkey=$k
+done
 perm=$(keyctl rdescribe "$tkey" | cut -d';' -f4)
 ok $([ "$perm" = "2b0b0000" ]; echo $?) "the token key is user view+read+search only (perm $perm)"
 timeout_left=$(awk -v k="$(printf '%08x' "$tkey")" '$1 == k {print $4}' /proc/keys)

@@ -1,0 +1,262 @@
+#include "secret_service.h"
+
+#include <libsecret/secret.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fingerprint.h"
+#include "timeutil.h"
+
+struct cft_l2 {
+	GMainContext *ctx;
+	GCancellable *cancel;
+	SecretService *service;
+	long timeout_ms;
+};
+
+/* Attributes are not secret (gnome-keyring stores them in the clear): the
+ * token lives only in the item's secret, as an L1 record. */
+static const SecretSchema token_schema = {
+	"org.cftoken.Token", SECRET_SCHEMA_NONE,
+	{
+		{ "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "profile", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "api", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "token_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "expires", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ NULL, 0 },
+	},
+	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+static void api_hash(const char *api_url, char out[9])
+{
+	cft_fp fp;
+	char hex[CFT_FP_HEX];
+	cft_fp_init(&fp);
+	cft_fp_str(&fp, api_url);
+	cft_fp_hex(&fp, hex);
+	memcpy(out, hex, 8);
+	out[8] = '\0';
+}
+
+static void on_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+	(void)source;
+	*(GAsyncResult **)data = g_object_ref(res);
+}
+
+static gboolean on_tick(gpointer data)
+{
+	*(gboolean *)data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* Runs the private context until the call completes or the deadline
+ * passes; then cancels and waits (briefly) for the cancelled call. */
+static bool wait_for(cft_l2 *l2, GAsyncResult **res, int64_t deadline)
+{
+	while (!*res) {
+		int64_t left = deadline - cft_now_ms();
+		if (left <= 0)
+			break;
+		gboolean ticked = FALSE;
+		GSource *t = g_timeout_source_new((guint)left);
+		g_source_set_callback(t, on_tick, &ticked, NULL);
+		g_source_attach(t, l2->ctx);
+		while (!*res && !ticked)
+			g_main_context_iteration(l2->ctx, TRUE);
+		g_source_destroy(t);
+		g_source_unref(t);
+	}
+	if (*res)
+		return true;
+	g_cancellable_cancel(l2->cancel);
+	int64_t grace = cft_now_ms() + 500;
+	while (!*res && cft_now_ms() < grace)
+		g_main_context_iteration(l2->ctx, FALSE);
+	return false;
+}
+
+/* $XDG_RUNTIME_DIR/bus when the environment names no bus; never
+ * autolaunch one (GLib would run dbus-launch under X11). */
+static bool find_bus(void)
+{
+	const char *addr = g_getenv("DBUS_SESSION_BUS_ADDRESS");
+	if (addr && *addr)
+		return true;
+	const char *runtime = g_getenv("XDG_RUNTIME_DIR");
+	if (!runtime || !*runtime)
+		return false;
+	char path[512], value[600];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/bus", runtime);
+	if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	snprintf(value, sizeof(value), "unix:path=%s", path);
+	g_setenv("DBUS_SESSION_BUS_ADDRESS", value, TRUE);
+	return true;
+}
+
+cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err)
+{
+	if (!find_bus())
+		return cft_fail(err, CFT_E_L2_UNAVAILABLE,
+				"no session bus (DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus)");
+	cft_l2 *l2 = g_new0(cft_l2, 1);
+	l2->ctx = g_main_context_new();
+	l2->cancel = g_cancellable_new();
+	l2->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
+	g_main_context_push_thread_default(l2->ctx);
+
+	GAsyncResult *res = NULL;
+	GError *gerr = NULL;
+	secret_service_open(SECRET_TYPE_SERVICE, NULL, SECRET_SERVICE_OPEN_SESSION, l2->cancel,
+			    on_done, &res);
+	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
+	if (done)
+		l2->service = secret_service_open_finish(res, &gerr);
+	if (res)
+		g_object_unref(res);
+	if (!l2->service) {
+		cft_fail(err, CFT_E_L2_UNAVAILABLE, "%s",
+			 done && gerr ? gerr->message : "the Secret Service did not answer in time");
+		g_clear_error(&gerr);
+		cft_l2_close(l2);
+		return CFT_E_L2_UNAVAILABLE;
+	}
+	*out = l2;
+	return CFT_OK;
+}
+
+cft_l2 *cft_l2_close(cft_l2 *l2)
+{
+	if (!l2)
+		return NULL;
+	if (l2->service) {
+		secret_service_disconnect();
+		g_object_unref(l2->service);
+	}
+	g_main_context_pop_thread_default(l2->ctx);
+	/* Let pending callbacks of cancelled calls run before the context goes. */
+	while (g_main_context_iteration(l2->ctx, FALSE))
+		;
+	g_object_unref(l2->cancel);
+	g_main_context_unref(l2->ctx);
+	g_free(l2);
+	return NULL;
+}
+
+static GHashTable *attributes(const char *account, const char *profile, const char *api_url)
+{
+	char api[9];
+	api_hash(api_url, api);
+	GHashTable *a = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	g_hash_table_insert(a, (gpointer) "account", g_strdup(account));
+	g_hash_table_insert(a, (gpointer) "profile", g_strdup(profile));
+	g_hash_table_insert(a, (gpointer) "api", g_strdup(api));
+	return a;
+}
+
+cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profile,
+			     const char *api_url, cft_l1_record *out, cft_error *err)
+{
+	GAsyncResult *res = NULL;
+	GError *gerr = NULL;
+	GHashTable *attrs = attributes(account, profile, api_url);
+	/* No SECRET_SEARCH_UNLOCK: a locked item is reported, not prompted for. */
+	secret_service_search(l2->service, &token_schema, attrs,
+			      SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, l2->cancel, on_done,
+			      &res);
+	g_hash_table_unref(attrs);
+	if (!wait_for(l2, &res, cft_now_ms() + l2->timeout_ms)) {
+		if (res)
+			g_object_unref(res);
+		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "the Secret Service did not answer in time");
+	}
+	GList *items = secret_service_search_finish(l2->service, res, &gerr);
+	g_object_unref(res);
+	if (gerr) {
+		cft_fail(err, CFT_E_L2_UNAVAILABLE, "%s", gerr->message);
+		g_error_free(gerr);
+		return CFT_E_L2_UNAVAILABLE;
+	}
+	cft_code rc = cft_fail(err, CFT_E_NOT_FOUND, "no cached token in the Secret Service");
+	for (GList *l = items; l; l = l->next) {
+		SecretItem *item = l->data;
+		if (secret_item_get_locked(item)) {
+			rc = cft_fail(err, CFT_E_L2_LOCKED, "the collection holding the cached token");
+			continue;
+		}
+		SecretValue *v = secret_item_get_secret(item);
+		gsize len = 0;
+		const gchar *data = v ? secret_value_get(v, &len) : NULL;
+		if (data && cft_l1_record_parse(data, len, out, NULL) == CFT_OK)
+			rc = CFT_OK;
+		if (v)
+			secret_value_unref(v);
+		if (rc == CFT_OK)
+			break;
+	}
+	g_list_free_full(items, g_object_unref);
+	return rc;
+}
+
+cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
+			    cft_error *err)
+{
+	_cleanup_secret_ cft_secret *payload = NULL;
+	char label[160], expires[CFT_RFC3339_SIZE];
+	cft_code rc = cft_l1_record_format(r, &payload, err);
+	if (rc)
+		return rc;
+	cft_time_format_rfc3339(r->expires, expires);
+	snprintf(label, sizeof(label), "Cloudflare API token (cftoken profile %s)", r->profile);
+	GHashTable *attrs = attributes(r->account, r->profile, api_url);
+	g_hash_table_insert(attrs, (gpointer) "token_id", g_strdup(r->id));
+	g_hash_table_insert(attrs, (gpointer) "expires", g_strdup(expires));
+	SecretValue *value = secret_value_new(cft_secret_str(payload),
+					      (gssize)cft_secret_len(payload), "text/plain");
+	GAsyncResult *res = NULL;
+	GError *gerr = NULL;
+	/* The same account, profile and api replace the previous item. */
+	secret_service_store(l2->service, &token_schema, attrs, SECRET_COLLECTION_DEFAULT, label,
+			     value, l2->cancel, on_done, &res);
+	secret_value_unref(value);
+	g_hash_table_unref(attrs);
+	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
+	gboolean ok = done && secret_service_store_finish(l2->service, res, &gerr);
+	if (res)
+		g_object_unref(res);
+	if (!ok) {
+		cft_fail(err, CFT_E_L2_UNAVAILABLE, "storing in the Secret Service: %s",
+			 gerr ? gerr->message : "no answer in time (a locked collection?)");
+		g_clear_error(&gerr);
+		return CFT_E_L2_UNAVAILABLE;
+	}
+	return CFT_OK;
+}
+
+cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
+			   const char *api_url, cft_error *err)
+{
+	GAsyncResult *res = NULL;
+	GError *gerr = NULL;
+	GHashTable *attrs = attributes(account, profile, api_url);
+	secret_service_clear(l2->service, &token_schema, attrs, l2->cancel, on_done, &res);
+	g_hash_table_unref(attrs);
+	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
+	if (done)
+		secret_service_clear_finish(l2->service, res, &gerr);
+	if (res)
+		g_object_unref(res);
+	if (!done || gerr) {
+		cft_fail(err, CFT_E_L2_UNAVAILABLE, "removing from the Secret Service: %s",
+			 gerr ? gerr->message : "no answer in time");
+		g_clear_error(&gerr);
+		return CFT_E_L2_UNAVAILABLE;
+	}
+	return CFT_OK;
+}
