@@ -10,11 +10,16 @@ packages=(
 	# the API emulator and its schema checks
 	python3 python3-jsonschema openssl ca-certificates
 	# checkers and real components the tests use: a keyring daemon on a
-	# private bus, git, the kernel keyring tools, node/npm for wrangler
+	# private bus, git, the kernel keyring tools
 	valgrind strace curl git keyutils binutils
 	gnome-keyring libsecret-tools dbus-daemon libglib2.0-bin
-	nodejs npm
 )
+# wrangler runs on Node.js >= 20.3.  Machines that already have a newer
+# Node.js with npm (NodeSource's, say) keep it: Debian's npm package would
+# conflict with it.
+if ! command -v npm >/dev/null; then
+	packages+=(nodejs npm)
+fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
