@@ -35,6 +35,9 @@ fi
 
 work=$BENCH_WORK
 rounds=$BENCH_ROUNDS
+# A profile of this run's own: the L1-empty runs purge its key, and no
+# other user of this keyring (a test run, say) loses anything.
+profile=bench-$$
 front=$top/build/helper/cftoken
 echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 export XDG_RUNTIME_DIR=$work/run CFTOKEN_CONFIG=$work/config
@@ -44,8 +47,8 @@ cat >"$CFTOKEN_CONFIG" <<CONF
 api_url = $CFTEST_API_URL
 ca_file = $CFTEST_CA
 account = 0123456789abcdef0123456789abcdef
-profile = deploy
-[profile deploy]
+profile = $profile
+[profile $profile]
 preset = workers-deploy
 ttl = 8h
 CONF
@@ -65,7 +68,7 @@ cat >"$work/spec.json" <<SPEC
  "git_libsecret_get": {"argv": ["$work/git-credential-libsecret", "get"], "stdin": "$work/git.req"},
  "keyread_floor": {"argv": ["$work/keyread", "cftoken-bench-floor"], "stdin": null},
  "cftoken_get_l2": {"argv": ["$front", "get"], "stdin": "$work/cftoken.req",
-                    "before": ["keyctl", "purge", "-p", "user", "cftoken:"]},
+                    "before": ["keyctl", "purge", "-p", "user", "cftoken:$(id -u):0123456789abcdef0123456789abcdef:$profile:"]},
  "cftoken_exec_true": {"argv": ["$front", "exec", "--", "/bin/true"], "stdin": null},
  "bin_true": {"argv": ["/bin/true"], "stdin": null}
 }

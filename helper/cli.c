@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "token_input.h"
 
 int cli_exit_code(cft_code code)
@@ -88,5 +89,44 @@ cft_code cli_owner(const cli *c, cft_client *client, cft_owner *owner,
 	if (!cft_is_id(account_buf))
 		return cft_fail(err, CFT_E_MALFORMED, "the API gave an account id of wrong shape");
 	*owner = CFT_ACCOUNT_OWNED(account_buf);
+	return CFT_OK;
+}
+
+/* How long the Secret Service may take to answer before cftoken carries on
+ * with the kernel keyring alone. */
+#define L2_TIMEOUT_MS 1500
+
+/* CFTOKEN_CACHE, else cache = in [defaults], else auto. */
+cache_mode cli_cache_mode(const cli *c)
+{
+	const char *m = secure_getenv("CFTOKEN_CACHE");
+	if (!m || !*m)
+		m = c->cfg->cache;
+	if (!m)
+		return CACHE_AUTO;
+	if (!strcmp(m, "secret-service"))
+		return CACHE_SECRET_SERVICE;
+	if (!strcmp(m, "kernel"))
+		return CACHE_KERNEL;
+	if (!strcmp(m, "none"))
+		return CACHE_NONE;
+	return CACHE_AUTO;
+}
+
+/* The Secret Service when the mode wants it: required for secret-service,
+ * tried for auto (the kernel keyring alone otherwise). */
+cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
+{
+	cache_mode mode = cli_cache_mode(c);
+	*l2 = NULL;
+	if (mode != CACHE_AUTO && mode != CACHE_SECRET_SERVICE)
+		return CFT_OK;
+	cft_error l2err;
+	cft_error_clear(&l2err);
+	cft_code rc = cft_l2_open(L2_TIMEOUT_MS, l2, &l2err);
+	if (rc && mode == CACHE_SECRET_SERVICE) {
+		*err = l2err;
+		return rc;
+	}
 	return CFT_OK;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "secret_service.h"
 
 #define CLI_MAX_LIST 32
 
@@ -67,6 +68,15 @@ cft_code cli_owner(const cli *c, cft_client *client, cft_owner *owner,
 /* The value goes to stdout for a pipe; a terminal gets it only with
  * --force, so it does not land in scrollback by accident. */
 int cli_print_value(const cli *c, const cft_secret *value);
+
+typedef enum cache_mode { CACHE_AUTO, CACHE_SECRET_SERVICE, CACHE_KERNEL, CACHE_NONE } cache_mode;
+
+/* CFTOKEN_CACHE, else cache = in [defaults], else auto. */
+cache_mode cli_cache_mode(const cli *c);
+
+/* The Secret Service when the mode wants it: required for secret-service
+ * (an error without it), tried for auto (*l2 NULL without it). */
+cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
 
 int cmd_verify(const cli *c);
 int cmd_login(const cli *c);

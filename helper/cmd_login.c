@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "l1.h"
 #include "parent.h"
 #include "timeutil.h"
 #include "token_input.h"
@@ -69,7 +70,15 @@ int cmd_logout(const cli *c)
 		cli_print_error("logout", &err);
 		return cli_exit_code(rc);
 	}
-	printf(had ? "logged out: the parent token for %s is forgotten\n"
-		   : "not logged in for %s: nothing to forget\n", api_url_of(c));
+	/* The tokens minted with it leave both caches too (they expire on
+	 * their own at Cloudflare). */
+	int dropped = cft_l1_drop_api(api_url_of(c));
+	cft_l2 *l2 = NULL;
+	if (cli_cache_mode(c) != CACHE_NONE && cli_open_l2(c, &l2, &err) == CFT_OK && l2)
+		cft_l2_drop_api(l2, api_url_of(c), NULL);
+	cft_l2_close(l2);
+	printf(had ? "logged out: the parent token for %s is forgotten" :
+		     "not logged in for %s: nothing to forget", api_url_of(c));
+	printf(dropped ? "; %d cached token%s dropped\n" : "\n", dropped, dropped == 1 ? "" : "s");
 	return EXIT_OK;
 }

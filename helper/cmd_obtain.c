@@ -17,47 +17,6 @@
 #include "secret_service.h"
 #include "token_input.h"
 
-/* How long the Secret Service may take to answer before cftoken carries on
- * with the kernel keyring alone. */
-#define L2_TIMEOUT_MS 1500
-
-typedef enum cache_mode { CACHE_AUTO, CACHE_SECRET_SERVICE, CACHE_KERNEL, CACHE_NONE } cache_mode;
-
-/* CFTOKEN_CACHE, else cache = in [defaults], else auto. */
-static cache_mode cache_mode_of(const cli *c)
-{
-	const char *m = secure_getenv("CFTOKEN_CACHE");
-	if (!m || !*m)
-		m = c->cfg->cache;
-	if (!m)
-		return CACHE_AUTO;
-	if (!strcmp(m, "secret-service"))
-		return CACHE_SECRET_SERVICE;
-	if (!strcmp(m, "kernel"))
-		return CACHE_KERNEL;
-	if (!strcmp(m, "none"))
-		return CACHE_NONE;
-	return CACHE_AUTO;
-}
-
-/* The Secret Service when the mode wants it: required for secret-service,
- * tried for auto (the kernel keyring alone otherwise). */
-static cft_code open_l2(const cli *c, cft_l2 **l2, cft_error *err)
-{
-	cache_mode mode = cache_mode_of(c);
-	*l2 = NULL;
-	if (mode != CACHE_AUTO && mode != CACHE_SECRET_SERVICE)
-		return CFT_OK;
-	cft_error l2err;
-	cft_error_clear(&l2err);
-	cft_code rc = cft_l2_open(L2_TIMEOUT_MS, l2, &l2err);
-	if (rc && mode == CACHE_SECRET_SERVICE) {
-		*err = l2err;
-		return rc;
-	}
-	return CFT_OK;
-}
-
 static const char *api_url_of(const cli *c)
 {
 	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
@@ -173,8 +132,8 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	cft_request_fingerprint(&rq, fp);
 	cft_l2 *l2 = NULL;
 	if (!rc)
-		rc = open_l2(c, &l2, err);
-	bool no_cache = cache_mode_of(c) == CACHE_NONE;
+		rc = cli_open_l2(c, &l2, err);
+	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
 	cft_obtain o = {
 		.cfg = c->cfg,
 		.profile = p,
@@ -276,7 +235,7 @@ int cmd_erase(const cli *c)
 	}
 	cft_l2 *l2 = NULL;
 	if (acct)
-		rc = open_l2(c, &l2, &err);
+		rc = cli_open_l2(c, &l2, &err);
 	bool found = acct && !rc &&
 		     (cft_l1_lookup_token(acct, p->name, api_url_of(c), &r, NULL) == CFT_OK ||
 		      (l2 && cft_l2_lookup_token(l2, acct, p->name, api_url_of(c), &r, NULL) ==

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "l1.h"
 #include "timeutil.h"
 
 /* Connects with the user's token and finds the owner: the start of every
@@ -167,10 +168,21 @@ int cmd_revoke(const cli *c)
 	int ex = open_session(c, "revoke", &client, &owner, account);
 	if (ex)
 		return ex;
+	cft_l2 *l2 = NULL;
+	cft_error l2err;
+	cft_error_clear(&l2err);
+	if (cli_cache_mode(c) != CACHE_NONE)
+		cli_open_l2(c, &l2, &l2err);
 	for (int i = 0; i < c->n_args; i++) {
 		cft_error err;
 		cft_error_clear(&err);
 		cft_code rc = cft_token_delete(client, owner, c->args[i], &err);
+		/* Gone on the API (now, or before): no cache may serve it. */
+		if (rc == CFT_OK || rc == CFT_E_NOT_FOUND) {
+			cft_l1_drop_id(c->args[i]);
+			if (l2)
+				cft_l2_drop_id(l2, c->args[i], NULL);
+		}
 		if (rc) {
 			char what[64];
 			snprintf(what, sizeof(what), "revoke %s", c->args[i]);
@@ -181,6 +193,7 @@ int cmd_revoke(const cli *c)
 		}
 		printf("revoked %s\n", c->args[i]);
 	}
+	cft_l2_close(l2);
 	return worst;
 }
 

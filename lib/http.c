@@ -331,7 +331,7 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 {
 	_cleanup_secret_ cft_secret *auth = NULL;
 	header_list hl;
-	cft_error last = { 0 };
+	cft_error last = { 0 }, telling = { 0 };
 	bool idempotent = is_idempotent(method);
 
 	if (!h || !method || !path || !rs)
@@ -366,6 +366,10 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 		attempt_kind kind = attempt_once(h, method, url, body, &hl, (long)remaining,
 						 rs, &last);
 		rs->attempts = attempt;
+		/* A last attempt cut short by the deadline says less than the
+		 * failure that caused the retries: keep that one. */
+		if (kind != ATTEMPT_ANSWER && last.code != CFT_E_TIMEOUT)
+			telling = last;
 		int64_t wait;
 		if (kind == ATTEMPT_ANSWER) {
 			if (!status_is_retryable(rs->status, idempotent))
@@ -393,6 +397,8 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 
 	if (result != CFT_OK) {
 		cft_http_response_clear(rs);
+		if (last.code == CFT_E_TIMEOUT && telling.code != CFT_OK)
+			last = telling;
 		if (err) {
 			if (last.code == CFT_OK)
 				cft_fail(&last, result, NULL);

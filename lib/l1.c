@@ -1,5 +1,6 @@
 #include "l1.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,11 +64,14 @@ static cft_code read_record(const char *desc, cft_l1_record *out, cft_error *err
 	return rc == CFT_E_MALFORMED ? cft_fail(err, CFT_E_NOT_FOUND, "damaged token key") : rc;
 }
 
-cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err)
+cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, char *route_to,
+		       cft_error *err)
 {
 	char desc[CFT_KEY_DESC_MAX];
 	_cleanup_secret_ cft_secret *route = NULL;
 
+	if (route_to)
+		route_to[0] = '\0';
 	route_desc(fp_hex, desc);
 	cft_code rc = cft_keyring_read(desc, &route, err);
 	if (rc)
@@ -76,7 +80,31 @@ cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err)
 	if (cft_secret_len(route) == 0 || cft_secret_len(route) >= CFT_KEY_DESC_MAX ||
 	    strncmp(cft_secret_str(route), "cftoken:", 8) != 0)
 		return cft_fail(err, CFT_E_NOT_FOUND, "damaged route key");
-	return read_record(cft_secret_str(route), out, err);
+	rc = read_record(cft_secret_str(route), out, err);
+	if (rc && route_to)
+		snprintf(route_to, CFT_KEY_DESC_MAX, "%s", cft_secret_str(route));
+	return rc;
+}
+
+int cft_l1_desc_parse(const char *desc, char account[33],
+		      char profile[CFT_PROFILE_NAME_MAX + 1], char api_hash[9])
+{
+	char uid[24];
+	if (!desc || strncmp(desc, "cftoken:", 8) != 0)
+		return -1;
+	const char *p = desc + 8;
+	const char *c1 = strchr(p, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	const char *c3 = c2 ? strchr(c2 + 1, ':') : NULL;
+	if (!c3 || (size_t)(c1 - p) >= sizeof(uid) || c2 - c1 - 1 != 32 ||
+	    (size_t)(c3 - c2 - 1) > CFT_PROFILE_NAME_MAX || strlen(c3 + 1) != 8)
+		return -1;
+	snprintf(uid, sizeof(uid), "%.*s", (int)(c1 - p), p);
+	if (strtoul(uid, NULL, 10) != (unsigned long)getuid())
+		return -1;
+	snprintf(account, 33, "%.32s", c1 + 1);
+	snprintf(profile, CFT_PROFILE_NAME_MAX + 1, "%.*s", (int)(c3 - c2 - 1), c2 + 1);
+	snprintf(api_hash, 9, "%s", c3 + 1);
+	return cft_profile_name_valid(profile) ? 0 : -1;
 }
 
 cft_code cft_l1_lookup_token(const char *account, const char *profile, const char *api_url,
@@ -87,22 +115,29 @@ cft_code cft_l1_lookup_token(const char *account, const char *profile, const cha
 	return read_record(desc, out, err);
 }
 
-cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,
-		      cft_error *err)
+cft_code cft_l1_store_desc(const char *fp_hex, const char *tdesc, const cft_l1_record *r,
+			   cft_error *err)
 {
-	char tdesc[CFT_KEY_DESC_MAX], rdesc[CFT_KEY_DESC_MAX];
+	char rdesc[CFT_KEY_DESC_MAX];
 	_cleanup_secret_ cft_secret *payload = NULL;
 
 	cft_code rc = cft_l1_record_format(r, &payload, err);
 	if (rc)
 		return rc;
-	token_desc(r->account, r->profile, api_url, tdesc);
 	rc = cft_keyring_store(tdesc, cft_secret_str(payload), cft_secret_len(payload),
 			       r->expires, err);
 	if (rc || !fp_hex)
 		return rc;
 	route_desc(fp_hex, rdesc);
 	return cft_keyring_store(rdesc, tdesc, strlen(tdesc), r->expires, err);
+}
+
+cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,
+		      cft_error *err)
+{
+	char tdesc[CFT_KEY_DESC_MAX];
+	token_desc(r->account, r->profile, api_url, tdesc);
+	return cft_l1_store_desc(fp_hex, tdesc, r, err);
 }
 
 cft_code cft_l1_drop(const char *account, const char *profile, const char *api_url,
@@ -118,4 +153,52 @@ int cft_l1_fresh(const cft_l1_record *r, time_t now, long min_ttl)
 	if (!r || !r->token || now >= r->renew_at)
 		return 0;
 	return min_ttl <= 0 || r->expires - now >= min_ttl;
+}
+
+typedef struct drop_ctx {
+	const char *token_id;        /* match the record's id, or */
+	char api_suffix[10];         /* ":" + the API's hash at the end */
+	int dropped;
+} drop_ctx;
+
+static int drop_matching(const char *desc, void *data)
+{
+	drop_ctx *d = data;
+	cft_l1_record r = { 0 };
+	bool match = false;
+	if (d->token_id) {
+		if (read_record(desc, &r, NULL) == CFT_OK)
+			match = strcmp(r.id, d->token_id) == 0;
+		cft_l1_record_clear(&r);
+	} else {
+		size_t n = strlen(desc), k = strlen(d->api_suffix);
+		match = n > k && strcmp(desc + n - k, d->api_suffix) == 0;
+	}
+	if (match && cft_keyring_drop(desc, NULL) == CFT_OK)
+		d->dropped++;
+	return 0;
+}
+
+static int drop_all(drop_ctx *d)
+{
+	char prefix[40];
+	snprintf(prefix, sizeof(prefix), "cftoken:%lu:", (unsigned long)getuid());
+	cft_keyring_each(prefix, drop_matching, d, NULL);
+	return d->dropped;
+}
+
+int cft_l1_drop_id(const char *token_id)
+{
+	drop_ctx d = { .token_id = token_id };
+	return drop_all(&d);
+}
+
+int cft_l1_drop_api(const char *api_url)
+{
+	char desc[CFT_KEY_DESC_MAX];
+	drop_ctx d = { 0 };
+	/* the token key's own suffix, as token_desc writes it */
+	token_desc("0", "x", api_url, desc);
+	snprintf(d.api_suffix, sizeof(d.api_suffix), "%s", strrchr(desc, ':'));
+	return drop_all(&d);
 }

@@ -23,8 +23,21 @@ void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX]);
 
 /* The hit, if the route and its token key exist and parse.  A record
  * found but due for renewal is still returned: the caller decides.
- * CFT_E_NOT_FOUND on a miss. */
-cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, cft_error *err);
+ * CFT_E_NOT_FOUND on a miss; then, if the route itself exists, its token
+ * key's description is copied to route_to (CFT_KEY_DESC_MAX bytes), else
+ * route_to is "". */
+cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, char *route_to,
+		       cft_error *err);
+
+/* Splits a token key's description "cftoken:UID:ACCOUNT:PROFILE:API" into
+ * account, profile and the API's 8-hex hash.  0, or -1 if malformed. */
+int cft_l1_desc_parse(const char *desc, char account[33],
+		      char profile[CFT_PROFILE_NAME_MAX + 1], char api_hash[9]);
+
+/* Stores a record under a token key description and, with fp_hex, points
+ * that route at it. */
+cft_code cft_l1_store_desc(const char *fp_hex, const char *desc, const cft_l1_record *r,
+			   cft_error *err);
 
 /* The token key of account + profile + API directly (no route). */
 cft_code cft_l1_lookup_token(const char *account, const char *profile, const char *api_url,
@@ -39,6 +52,13 @@ cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *ap
  * miss).  Absent is fine. */
 cft_code cft_l1_drop(const char *account, const char *profile, const char *api_url,
 		     cft_error *err);
+
+/* Removes every token key holding the token with this id (a revoked
+ * token must not be served from any route).  Returns how many. */
+int cft_l1_drop_id(const char *token_id);
+
+/* Removes every token key minted at this API (logout).  Returns how many. */
+int cft_l1_drop_api(const char *api_url);
 
 /* A hit is served warm only while now < renew_at, and, when the caller
  * needs the token for min_ttl seconds more, while expires - now >= min_ttl. */

@@ -4,9 +4,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fingerprint.h"
+#include "l2_read.h"
+#include "session_bus.h"
 #include "timeutil.h"
 
 struct cft_l2 {
@@ -19,7 +20,7 @@ struct cft_l2 {
 /* Attributes are not secret (gnome-keyring stores them in the clear): the
  * token lives only in the item's secret, as an L1 record. */
 static const SecretSchema token_schema = {
-	"org.cftoken.Token", SECRET_SCHEMA_NONE,
+	CFT_L2_SCHEMA, SECRET_SCHEMA_NONE,
 	{
 		{ "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ "profile", SECRET_SCHEMA_ATTRIBUTE_STRING },
@@ -80,29 +81,9 @@ static bool wait_for(cft_l2 *l2, GAsyncResult **res, int64_t deadline)
 	return false;
 }
 
-/* $XDG_RUNTIME_DIR/bus when the environment names no bus; never
- * autolaunch one (GLib would run dbus-launch under X11). */
-static bool find_bus(void)
-{
-	const char *addr = g_getenv("DBUS_SESSION_BUS_ADDRESS");
-	if (addr && *addr)
-		return true;
-	const char *runtime = g_getenv("XDG_RUNTIME_DIR");
-	if (!runtime || !*runtime)
-		return false;
-	char path[512], value[600];
-	struct stat st;
-	snprintf(path, sizeof(path), "%s/bus", runtime);
-	if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
-		return false;
-	snprintf(value, sizeof(value), "unix:path=%s", path);
-	g_setenv("DBUS_SESSION_BUS_ADDRESS", value, TRUE);
-	return true;
-}
-
 cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err)
 {
-	if (!find_bus())
+	if (!cft_session_bus_find())
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE,
 				"no session bus (DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus)");
 	cft_l2 *l2 = g_new0(cft_l2, 1);
@@ -149,10 +130,9 @@ cft_l2 *cft_l2_close(cft_l2 *l2)
 	return NULL;
 }
 
-static GHashTable *attributes(const char *account, const char *profile, const char *api_url)
+static GHashTable *attributes_hashed(const char *account, const char *profile,
+				      const char *api)
 {
-	char api[9];
-	api_hash(api_url, api);
 	GHashTable *a = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	g_hash_table_insert(a, (gpointer) "account", g_strdup(account));
 	g_hash_table_insert(a, (gpointer) "profile", g_strdup(profile));
@@ -160,12 +140,27 @@ static GHashTable *attributes(const char *account, const char *profile, const ch
 	return a;
 }
 
+static GHashTable *attributes(const char *account, const char *profile, const char *api_url)
+{
+	char api[9];
+	api_hash(api_url, api);
+	return attributes_hashed(account, profile, api);
+}
+
 cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profile,
 			     const char *api_url, cft_l1_record *out, cft_error *err)
 {
+	char api[9];
+	api_hash(api_url, api);
+	return cft_l2_lookup_token_hash(l2, account, profile, api, out, err);
+}
+
+cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *profile,
+				  const char *api, cft_l1_record *out, cft_error *err)
+{
 	GAsyncResult *res = NULL;
 	GError *gerr = NULL;
-	GHashTable *attrs = attributes(account, profile, api_url);
+	GHashTable *attrs = attributes_hashed(account, profile, api);
 	/* No SECRET_SEARCH_UNLOCK: a locked item is reported, not prompted for. */
 	secret_service_search(l2->service, &token_schema, attrs,
 			      SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, l2->cancel, on_done,
@@ -239,12 +234,10 @@ cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_
 	return CFT_OK;
 }
 
-cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
-			   const char *api_url, cft_error *err)
+static cft_code clear(cft_l2 *l2, GHashTable *attrs, cft_error *err)
 {
 	GAsyncResult *res = NULL;
 	GError *gerr = NULL;
-	GHashTable *attrs = attributes(account, profile, api_url);
 	secret_service_clear(l2->service, &token_schema, attrs, l2->cancel, on_done, &res);
 	g_hash_table_unref(attrs);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
@@ -259,4 +252,29 @@ cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
 		return CFT_E_L2_UNAVAILABLE;
 	}
 	return CFT_OK;
+}
+
+cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
+			   const char *api_url, cft_error *err)
+{
+	return clear(l2, attributes(account, profile, api_url), err);
+}
+
+static GHashTable *one_attribute(const char *name, const char *value)
+{
+	GHashTable *a = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	g_hash_table_insert(a, (gpointer)name, g_strdup(value));
+	return a;
+}
+
+cft_code cft_l2_drop_id(cft_l2 *l2, const char *token_id, cft_error *err)
+{
+	return clear(l2, one_attribute("token_id", token_id), err);
+}
+
+cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err)
+{
+	char api[9];
+	api_hash(api_url, api);
+	return clear(l2, one_attribute("api", api), err);
 }

@@ -24,7 +24,13 @@ cft_l2 *cft_l2_close(cft_l2 *l2);
 /* CFT_OK, CFT_E_NOT_FOUND, or CFT_E_L2_LOCKED. */
 cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profile,
 			     const char *api_url, cft_l1_record *out, cft_error *err);
+/* The same, by the API's 8-hex hash (as in an L1 key's description). */
+cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *profile,
+				  const char *api_hash, cft_l1_record *out, cft_error *err);
 cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
 			    cft_error *err);
 cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
 			   const char *api_url, cft_error *err);
+/* Every item of the token with this id (revoke), or of this API (logout). */
+cft_code cft_l2_drop_id(cft_l2 *l2, const char *token_id, cft_error *err);
+cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err);

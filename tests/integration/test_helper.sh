@@ -205,9 +205,29 @@ contains "$out" "no [profile nosuch]" ; ok $? "named in the message"
 leak=$(cat "$dir"/burst.* "$dir/warm" 2>/dev/null | grep -v "^password=" | grep -cF "$tok" || true)
 ok "$leak" "no output but the answers' password= lines carries a token"
 
+# revoke clears the caches: a revoked token is never handed out again.
+parent_file=$dir/parent.token
+(umask 077; seed_value parent >"$parent_file")
+cur=$(printf '%s' "$get_request" | cftoken get | password_of)
+cur_id=$(printf '%s\n' "$cur" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+cftoken revoke --token-file "$parent_file" "$cur_id" >/dev/null
+ok $? "revoke of the cached token"
+next=$(printf '%s' "$get_request" | cftoken get | password_of)
+ok $([ -n "$next" ] && [ "$next" != "$cur" ]; echo $?) "then get hands out a new token, never the revoked one"
+
+holding() {  # how many of this user's cftoken keys hold the token $1
+	local k c=0
+	for k in $(keyctl show @u | awk '/ cftoken:/ {print $1}'); do
+		keyctl pipe "$k" 2>/dev/null | grep -qF "token=$1" && c=$((c + 1))
+	done
+	echo "$c"
+}
+ok $([ "$(holding "$next")" -ge 1 ]; echo $?) "the kernel keyring holds the new token"
 out=$(cftoken logout); rc=$?
 ok $rc "logout succeeds"
 contains "$out" "forgotten" ; ok $? "and says so"
+contains "$out" "cached token" ; ok $? "and that it dropped the cached tokens"
+ok "$(holding "$next")" "no kernel key holds a minted token after logout"
 out=$(cftoken --profile burst --min-ttl 5h exec -- true 2>&1); rc=$?
 ok $((rc != 3)) "after logout, minting needs cftoken login again (exit 3)"
 

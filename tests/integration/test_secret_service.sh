@@ -69,7 +69,14 @@ l1_desc="$l1_desc$api"
 keyctl invalidate "$(l1_key)"
 ok $([ -z "$(l1_key)" ]; echo $?) "L1 emptied by hand"
 before=$(creates)
-again=$(printf '%s' "$req" | cftoken get | password_of)
+printf '%s' "$req" >"$dir/req"
+# (LeakSanitizer cannot run under ptrace)
+ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=execve,openat -o "$dir/strace" "$front" get <"$dir/req" >"$dir/l2.out"
+again=$(password_of <"$dir/l2.out")
+progs=$(grep -o 'execve("[^"]*"' "$dir/strace" | sed 's/.*\///; s/"$//' | tr '\n' ' ')
+ok $([ "$progs" = "cftoken cftoken-l2 " ]; echo $?) "an L1 miss with a known route runs the front and cftoken-l2 only ($progs)"
+heavy=$(grep -cE 'libcurl|libjansson|libglib|libgio|libsecret' "$dir/strace")
+ok "$heavy" "which open none of libcurl, jansson, GLib, libsecret"
 ok $([ "$again" = "$tok" ]; echo $?) "an L1 miss is answered from L2 with the same token"
 ok $(($(creates) - before)) "without minting"
 ok $([ -n "$(l1_key)" ]; echo $?) "and L1 is filled again"
@@ -81,6 +88,16 @@ ok $([ -z "$(secret-tool search --all profile deploy account "$account" 2>/dev/n
 before=$(creates)
 fresh=$(printf '%s' "$req" | cftoken get | password_of)
 ok $([ -n "$fresh" ] && [ "$fresh" != "$tok" ] && [ $(($(creates) - before)) -eq 1 ]; echo $?) "the next get mints anew"
+
+# revoke clears L2 as well as L1.
+(umask 077; seed_value parent >"$dir/parent.token")
+fresh_id=$(printf '%s\n' "$fresh" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+ok $([ -n "$(secret-tool search --all token_id "$fresh_id" 2>/dev/null)" ]; echo $?) "the Secret Service holds the token"
+cftoken revoke --token-file "$dir/parent.token" "$fresh_id" >/dev/null
+ok $? "revoke"
+ok $([ -z "$(secret-tool search --all token_id "$fresh_id" 2>/dev/null)" ]; echo $?) "drops it from the Secret Service"
+ok $([ -z "$(l1_key)" ]; echo $?) "and from the kernel keyring"
+fresh=$(printf '%s' "$req" | cftoken get | password_of)
 
 # A locked collection: a clear error, fast, and no mint.
 gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \

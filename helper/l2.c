@@ -1,0 +1,55 @@
+/* cftoken-l2: the front end's second step when the kernel keyring has lost
+ * a token its route still names (a reboot, a purge): look in the Secret
+ * Service, refill the kernel keyring and answer.  It reads over libdbus
+ * (l2_read.c): no libcurl, jansson, GLib or libsecret; on a miss, a locked collection or no Secret
+ * Service, cftoken-backend takes the request as it came (same arguments,
+ * same standard input), and decides and explains.
+ *   cftoken-l2 TOKEN-KEY FINGERPRINT ARGV... */
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "l2_read.h"
+#include "warm_args.h"
+
+/* Short: past it, the backend (which also tries the Secret Service) has
+ * the rest of the request's time. */
+#define L2_TIMEOUT_MS 1000
+
+int main(int argc, char **argv)
+{
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	if (argc < 5)
+		return 2;
+	const char *desc = argv[1], *fp = argv[2];
+	char **orig = argv + 3;
+	int orig_argc = argc - 3;
+	char account[33], profile[CFT_PROFILE_NAME_MAX + 1], api[9];
+	warm_args w;
+	cft_l1_record r = { 0 };
+
+	if (!warm_args_parse(orig_argc, orig, &w) || cft_l1_desc_parse(desc, account, profile, api))
+		warm_exec_sibling("cftoken-backend", orig);
+	bool hit = cft_l2_read(account, profile, api, L2_TIMEOUT_MS, &r, NULL) == CFT_OK &&
+		   cft_l1_fresh(&r, time(NULL), w.min_ttl) &&
+		   strcmp(r.account, account) == 0 && strcmp(r.profile, profile) == 0;
+	if (!hit || cft_l1_store_desc(fp, desc, &r, NULL) != CFT_OK) {
+		cft_l1_record_clear(&r);
+		warm_exec_sibling("cftoken-backend", orig);
+	}
+	int status;
+	if (!strcmp(w.command, "get"))
+		status = cft_handover_git(stdout, &r) ? 1 : 0;
+	else if (!strcmp(w.command, "env"))
+		status = cft_handover_env(stdout, w.format, &r) ? 1 : 0;
+	else
+		status = cft_handover_exec(orig + w.exec_index, &r);
+	cft_l1_record_clear(&r);
+	return status;
+}
