@@ -97,30 +97,64 @@ static cft_code load_parent(const cli *c, cft_parent *parent, cft_error *err)
 	return cft_parent_load(api_url_of(c), parent, err);
 }
 
+/* The parent token, loaded once, when obtain first needs it. */
+typedef struct lazy_parent {
+	const cli *c;
+	cft_parent parent;
+	bool loaded;
+} lazy_parent;
+
+static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
+{
+	lazy_parent *lp = ctx;
+	if (!lp->loaded) {
+		cft_code rc = load_parent(lp->c, &lp->parent, err);
+		if (rc)
+			return rc;
+		lp->loaded = true;
+	}
+	*out = lp->parent.token;
+	return CFT_OK;
+}
+
+/* The account: the profile's, the command line's or environment's or
+ * [defaults]', the one `cftoken login` recorded, or the only one the
+ * parent token can see. */
+static cft_code find_account(const cli *c, const cft_profile *p, lazy_parent *lp,
+			     char account[CFT_ID_LEN + 1], cft_error *err)
+{
+	const cft_secret *parent;
+	const char *known = p->account_id ? p->account_id : c->account_id;
+	if (known) {
+		snprintf(account, CFT_ID_LEN + 1, "%s", known);
+		return CFT_OK;
+	}
+	cft_code rc = get_parent(lp, &parent, err);
+	if (rc)
+		return rc;
+	if (lp->parent.account[0]) {
+		snprintf(account, CFT_ID_LEN + 1, "%s", lp->parent.account);
+		return CFT_OK;
+	}
+	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+				 .timeout_ms = c->timeout_ms };
+	cft_client *client = NULL;
+	cft_owner owner;
+	rc = cft_client_new(&o, parent, &client, err);
+	if (!rc)
+		rc = cli_owner(c, client, &owner, account, err);
+	cft_client_free(client);
+	return rc;
+}
+
 static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		       cft_l1_record *out, cft_error *err)
 {
-	cft_parent parent;
+	lazy_parent lp = { .c = c };
 	char account[CFT_ID_LEN + 1] = "";
 	char fp[CFT_FP_HEX];
-	cft_code rc = load_parent(c, &parent, err);
-	if (rc)
-		return rc;
-	const char *acct = p->account_id ? p->account_id
-			   : c->account_id ? c->account_id
-			   : parent.account[0] ? parent.account : NULL;
-	if (!acct) {
-		/* The only account the parent token can see. */
-		cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-					 .timeout_ms = c->timeout_ms };
-		cft_client *client = NULL;
-		cft_owner owner;
-		rc = cft_client_new(&o, parent.token, &client, err);
-		if (!rc)
-			rc = cli_owner(c, client, &owner, account, err);
-		cft_client_free(client);
-		acct = account;
-	}
+	cft_l2 *l2 = NULL;
+	cft_code rc = find_account(c, p, &lp, account, err);
 	cft_request rq = {
 		.profile = c->profile,
 		.account = c->raw_account,
@@ -130,18 +164,18 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		.git_path = g ? g->path : NULL,
 	};
 	cft_request_fingerprint(&rq, fp);
-	cft_l2 *l2 = NULL;
 	if (!rc)
 		rc = cli_open_l2(c, &l2, err);
 	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
 	cft_obtain o = {
 		.cfg = c->cfg,
 		.profile = p,
-		.account_id = acct,
+		.account_id = account,
 		.api_url = api_url_of(c),
 		.ca_file = c->ca_file,
 		.timeout_ms = c->timeout_ms,
-		.parent = parent.token,
+		.parent = get_parent,
+		.parent_ctx = &lp,
 		.route_fp = no_cache ? NULL : fp,
 		.min_ttl = c->min_ttl,
 		.l2 = l2,
@@ -151,7 +185,7 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	if (!rc)
 		rc = cft_obtain_token(&o, out, &minted, err);
 	cft_l2_close(l2);
-	cft_parent_clear(&parent);
+	cft_parent_clear(&lp.parent);
 	return rc;
 }
 

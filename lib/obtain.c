@@ -65,12 +65,15 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	_cleanup_client_ cft_client *client = NULL;
 	cft_owner owner = CFT_ACCOUNT_OWNED(o->account_id);
 
+	const cft_secret *parent = NULL;
 	cft_code rc = collect_names(p, names, &n_names, err);
+	if (!rc)
+		rc = o->parent(o->parent_ctx, &parent, err);
 	if (rc)
 		return rc;
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
 				     .timeout_ms = o->timeout_ms };
-	rc = cft_client_new(&copts, o->parent, &client, err);
+	rc = cft_client_new(&copts, parent, &client, err);
 	if (!rc)
 		rc = cft_permission_groups(client, owner, &groups, err);
 	if (rc)
@@ -119,9 +122,11 @@ static void delete_replaced(const cft_obtain *o, const char *id)
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
 				     .timeout_ms = o->timeout_ms };
 	cft_client *c = NULL;
+	const cft_secret *parent = NULL;
 	cft_error err;
 	cft_error_clear(&err);
-	if (cft_client_new(&copts, o->parent, &c, &err) == CFT_OK) {
+	if (o->parent(o->parent_ctx, &parent, &err) == CFT_OK &&
+	    cft_client_new(&copts, parent, &c, &err) == CFT_OK) {
 		cft_code rc = cft_token_delete(c, CFT_ACCOUNT_OWNED(o->account_id), id, &err);
 		if (rc && rc != CFT_E_NOT_FOUND) {
 			char msg[1024];

@@ -19,7 +19,10 @@ typedef struct cft_obtain {
 	const char *api_url;          /* the effective API base */
 	const char *ca_file;
 	long timeout_ms;              /* per API call */
-	const cft_secret *parent;
+	/* The parent token, asked for only when a mint (or a deletion) needs
+	 * it: a cached token is served without it. */
+	cft_code (*parent)(void *ctx, const cft_secret **out, cft_error *err);
+	void *parent_ctx;
 	const char *route_fp;         /* the request's fingerprint, or NULL */
 	long min_ttl;                 /* the token must last this long */
 	const char *refused_id;       /* a token the API refused: never serve it */

@@ -81,6 +81,19 @@ ok $([ "$again" = "$tok" ]; echo $?) "an L1 miss is answered from L2 with the sa
 ok $(($(creates) - before)) "without minting"
 ok $([ -n "$(l1_key)" ]; echo $?) "and L1 is filled again"
 
+# After a reboot the kernel keyring is empty: no parent token, no L1.  A
+# token the Secret Service holds is still served, and the parent is not
+# needed for that (exec's request has no route yet: the backend serves it).
+parent_key=$(keyctl search "$(keyctl get_persistent @s)" user "cftoken-parent:$(id -u):$api")
+keyctl invalidate "$parent_key"
+keyctl invalidate "$(l1_key)"
+before=$(creates)
+out=$(cftoken exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"' 2>&1); rc=$?
+ok $rc "with neither the parent token nor L1 (a reboot), exec succeeds"
+ok $([ "$out" = "$tok" ]; echo $?) "with the token from the Secret Service"
+ok $(($(creates) - before)) "without minting"
+seed_value parent | cftoken login >/dev/null
+
 printf 'protocol=https\nhost=api.cloudflare.com\npassword=%s\n\n' "$tok" | cftoken erase
 ok $? "erase succeeds"
 ok $([ -z "$(l1_key)" ]; echo $?) "erase clears L1"
