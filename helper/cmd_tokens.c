@@ -213,6 +213,25 @@ int cli_print_value(const cli *c, const cft_secret *value)
 	return EXIT_OK;
 }
 
+/* A rolled token's new value replaces the old one wherever it is cached,
+ * with the same expiry: no cache serves a value cftoken replaced. */
+typedef struct roll_ctx {
+	const cft_secret *value;
+	cft_l2 *l2;
+} roll_ctx;
+
+static void replace_cached(const char *desc, cft_l1_record *r, void *data)
+{
+	roll_ctx *rc = data;
+	char account[33], profile[CFT_PROFILE_NAME_MAX + 1], api[9];
+	cft_secret *old = r->token;
+	r->token = (cft_secret *)rc->value;
+	cft_l1_store_desc(NULL, desc, r, NULL);
+	if (rc->l2 && cft_l1_desc_parse(desc, account, profile, api) == 0)
+		cft_l2_store_token_hash(rc->l2, r, api, NULL);
+	r->token = old;
+}
+
 int cmd_roll(const cli *c)
 {
 	_cleanup_client_ cft_client *client = NULL;
@@ -239,7 +258,16 @@ int cmd_roll(const cli *c)
 		cli_print_error("roll", &err);
 		return cli_exit_code(rc);
 	}
-	fprintf(stderr, "rolled %s: the old value no longer works\n", c->args[0]);
+	roll_ctx ctx = { .value = value };
+	cft_error l2err;
+	if (cli_cache_mode(c) != CACHE_NONE)
+		cli_open_l2(c, &ctx.l2, &l2err);
+	int cached = cft_l1_each_id(c->args[0], replace_cached, &ctx);
+	if (!cached && ctx.l2)
+		cft_l2_drop_id(ctx.l2, c->args[0], NULL);  /* no record to renew it from */
+	cft_l2_close(ctx.l2);
+	fprintf(stderr, "rolled %s: the old value no longer works%s\n", c->args[0],
+		cached ? "; the cached copy holds the new one" : "");
 	return cli_print_value(c, value);
 }
 

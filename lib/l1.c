@@ -155,6 +155,34 @@ int cft_l1_fresh(const cft_l1_record *r, time_t now, long min_ttl)
 	return min_ttl <= 0 || r->expires - now >= min_ttl;
 }
 
+typedef struct each_id_ctx {
+	const char *token_id;
+	cft_l1_record_fn fn;
+	void *ctx;
+	int n;
+} each_id_ctx;
+
+static int visit_id(const char *desc, void *data)
+{
+	each_id_ctx *e = data;
+	cft_l1_record r = { 0 };
+	if (read_record(desc, &r, NULL) == CFT_OK && strcmp(r.id, e->token_id) == 0) {
+		e->fn(desc, &r, e->ctx);
+		e->n++;
+	}
+	cft_l1_record_clear(&r);
+	return 0;
+}
+
+int cft_l1_each_id(const char *token_id, cft_l1_record_fn fn, void *ctx)
+{
+	char prefix[40];
+	each_id_ctx e = { .token_id = token_id, .fn = fn, .ctx = ctx };
+	snprintf(prefix, sizeof(prefix), "cftoken:%lu:", (unsigned long)getuid());
+	cft_keyring_each(prefix, visit_id, &e, NULL);
+	return e.n;
+}
+
 typedef struct drop_ctx {
 	const char *token_id;        /* match the record's id, or */
 	char api_suffix[10];         /* ":" + the API's hash at the end */

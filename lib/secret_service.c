@@ -202,6 +202,14 @@ cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *p
 cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
 			    cft_error *err)
 {
+	char api[9];
+	api_hash(api_url, api);
+	return cft_l2_store_token_hash(l2, r, api, err);
+}
+
+cft_code cft_l2_store_token_hash(cft_l2 *l2, const cft_l1_record *r, const char *api,
+				 cft_error *err)
+{
 	_cleanup_secret_ cft_secret *payload = NULL;
 	char label[160], expires[CFT_RFC3339_SIZE];
 	cft_code rc = cft_l1_record_format(r, &payload, err);
@@ -209,7 +217,7 @@ cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_
 		return rc;
 	cft_time_format_rfc3339(r->expires, expires);
 	snprintf(label, sizeof(label), "Cloudflare API token (cftoken profile %s)", r->profile);
-	GHashTable *attrs = attributes(r->account, r->profile, api_url);
+	GHashTable *attrs = attributes_hashed(r->account, r->profile, api);
 	g_hash_table_insert(attrs, (gpointer) "token_id", g_strdup(r->id));
 	g_hash_table_insert(attrs, (gpointer) "expires", g_strdup(expires));
 	SecretValue *value = secret_value_new(cft_secret_str(payload),

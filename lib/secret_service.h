@@ -29,6 +29,9 @@ cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *p
 				  const char *api_hash, cft_l1_record *out, cft_error *err);
 cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
 			    cft_error *err);
+/* The same, with the API given by its hash (from an L1 key's description). */
+cft_code cft_l2_store_token_hash(cft_l2 *l2, const cft_l1_record *r, const char *api_hash,
+				 cft_error *err);
 cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
 			   const char *api_url, cft_error *err);
 /* Every item of the token with this id (revoke), or of this API (logout). */

@@ -215,6 +215,15 @@ ok $? "revoke of the cached token"
 next=$(printf '%s' "$get_request" | cftoken get | password_of)
 ok $([ -n "$next" ] && [ "$next" != "$cur" ]; echo $?) "then get hands out a new token, never the revoked one"
 
+# roll replaces the cached value: get answers the new one.
+next_id=$(printf '%s\n' "$next" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+rolled=$(cftoken roll --token-file "$parent_file" "$next_id" 2>"$dir/roll.err"); rc=$?
+ok $rc "roll of the cached token"
+contains "$(cat "$dir/roll.err")" "the cached copy holds the new one" ; ok $? "says the cache was updated"
+after_roll=$(printf '%s' "$get_request" | cftoken get | password_of)
+ok $([ -n "$rolled" ] && [ "$after_roll" = "$rolled" ]; echo $?) "then get answers the rolled value, never the replaced one"
+next=$rolled
+
 holding() {  # how many of this user's cftoken keys hold the token $1
 	local k c=0
 	for k in $(keyctl show @u | awk '/ cftoken:/ {print $1}'); do

@@ -111,6 +111,10 @@ ok $? "revoke"
 ok $([ -z "$(secret-tool search --all token_id "$fresh_id" 2>/dev/null)" ]; echo $?) "drops it from the Secret Service"
 ok $([ -z "$(l1_key)" ]; echo $?) "and from the kernel keyring"
 fresh=$(printf '%s' "$req" | cftoken get | password_of)
+fresh_id=$(printf '%s\n' "$fresh" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+rolled=$(cftoken roll --token-file "$dir/parent.token" "$fresh_id" 2>/dev/null)
+ok $([ -n "$rolled" ] && secret-tool lookup token_id "$fresh_id" | grep -qF "token=$rolled"; echo $?) \
+	"roll puts the new value in the Secret Service too"
 
 # A locked collection: a clear error, fast, and no mint.
 gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
