@@ -28,7 +28,7 @@ static const struct command {
 	{ "logout", cmd_logout, "forget the parent token", false },
 	{ "verify", cmd_verify, "check the token given on stdin or with --token-file", false },
 	{ "create", cmd_create, "create a token and print its value to a pipe", false },
-	{ "list", cmd_list, "list the account's (or with --user, the user's) tokens", false },
+	{ "list", cmd_list, "list the tokens cftoken minted (--all: every token)", false },
 	{ "revoke", cmd_revoke, "delete the tokens with the given ids", false },
 	{ "roll", cmd_roll, "give a token a new value and print it to a pipe", false },
 	{ "accounts", cmd_accounts, "list the accounts the token can see", false },
@@ -51,8 +51,9 @@ static void usage(FILE *f)
 		"\n"
 		"get, exec and env hand over the profile's token, minting one with the\n"
 		"parent token from `cftoken login` when the cache has none that is fresh.\n"
-		"Other commands read the token that authenticates them from --token-file\n"
-		"FILE (mode 0600), from standard input, or from the terminal without echo.\n"
+		"Other commands act with --token-file FILE (mode 0600), else the parent\n"
+		"token (parent_token_file, or cftoken login's), else standard input or\n"
+		"the terminal without echo; verify checks the token it is given.\n"
 		"A token is never taken from the command line.\n"
 		"\n"
 		"Options:\n"
@@ -69,6 +70,7 @@ static void usage(FILE *f)
 		"  --min-ttl DURATION    exec, env: the token must last at least this long\n"
 		"  --format FORMAT       env: sh (default), fish or json\n"
 		"  --json                machine-readable output (verify, list)\n"
+		"  --all                 list: every token of the account, not only cftoken's\n"
 		"  --force               print a token value even to a terminal\n"
 		"  -h, --help            this help;  --version  the version\n"
 		"\n"
@@ -96,7 +98,7 @@ enum {
 	OPT_ACCOUNT = 256, OPT_USER, OPT_TOKEN_FILE, OPT_API_URL, OPT_CA_FILE,
 	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
 	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION, OPT_PROFILE, OPT_MIN_TTL,
-	OPT_FORMAT,
+	OPT_FORMAT, OPT_ALL,
 };
 
 static int add_to(const char **list, size_t *n, const char *value, const char *option)
@@ -140,6 +142,7 @@ static const struct option opts[] = {
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "all", no_argument, NULL, OPT_ALL },
 	{ 0 },
 };
 
@@ -157,6 +160,7 @@ static int parse_options(int argc, char **argv, bool stop_at_first, cli *c)
 		case OPT_ACCOUNT: c->account_id = c->raw_account = optarg; break;
 		case OPT_PROFILE: c->profile = optarg; break;
 		case OPT_FORMAT: c->format = optarg; break;
+		case OPT_ALL: c->all = true; break;
 		case OPT_MIN_TTL:
 			if (parse_duration_option(optarg, "--min-ttl", &seconds))
 				return -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "parent.h"
 #include "token_input.h"
 
 int cli_exit_code(cft_code code)
@@ -41,10 +42,35 @@ void cli_print_error(const char *what, const cft_error *err)
 	fprintf(stderr, "cftoken: %s: %s\n", what, msg);
 }
 
-cft_code cli_client(const cli *c, const char *prompt, cft_client **out, cft_error *err)
+/* The account `cftoken login` recorded with the parent token, when
+ * cli_client used that token (for cli_owner). */
+static char login_account[CFT_ID_LEN + 1];
+
+/* The token that authenticates a management command: --token-file; else,
+ * when the parent may stand in, parent_token_file or the one `cftoken
+ * login` keeps; else standard input or the terminal. */
+static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
+			      cft_secret **token, cft_error *err)
+{
+	if (c->token_file || !parent_ok)
+		return cft_read_token(c->token_file, prompt, token, err);
+	if (c->cfg && c->cfg->parent_token_file)
+		return cft_read_token(c->cfg->parent_token_file, prompt, token, err);
+	cft_parent parent;
+	const char *api = c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
+	if (cft_parent_load(api, &parent, NULL) == CFT_OK) {
+		*token = parent.token;
+		snprintf(login_account, sizeof(login_account), "%s", parent.account);
+		return CFT_OK;
+	}
+	return cft_read_token(NULL, prompt, token, err);
+}
+
+cft_code cli_client(const cli *c, const char *prompt, bool parent_ok, cft_client **out,
+		    cft_error *err)
 {
 	_cleanup_secret_ cft_secret *token = NULL;
-	cft_code rc = cft_read_token(c->token_file, prompt, &token, err);
+	cft_code rc = command_token(c, prompt, parent_ok, &token, err);
 	if (rc)
 		return rc;
 	cft_client_options opts = {
@@ -62,12 +88,13 @@ cft_code cli_owner(const cli *c, cft_client *client, cft_owner *owner,
 		*owner = CFT_USER_OWNED;
 		return CFT_OK;
 	}
-	if (c->account_id) {
-		if (!cft_is_id(c->account_id))
+	const char *known = c->account_id ? c->account_id
+			    : login_account[0] ? login_account : NULL;
+	if (known) {
+		if (!cft_is_id(known))
 			return cft_fail(err, CFT_E_INVALID_ARG,
-					"account id \"%.64s\" is not 32 hexadecimal characters",
-					c->account_id);
-		*owner = CFT_ACCOUNT_OWNED(c->account_id);
+					"account id \"%.64s\" is not 32 hexadecimal characters", known);
+		*owner = CFT_ACCOUNT_OWNED(known);
 		return CFT_OK;
 	}
 	cft_account_list accounts;

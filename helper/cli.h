@@ -35,6 +35,7 @@ typedef struct cli {
 	int64_t not_before_s;      /* 0: now */
 	bool json;
 	bool force;
+	bool all;                  /* list: every token of the account */
 
 	/* get, exec, env, login */
 	const char *profile;       /* --profile */
@@ -57,8 +58,11 @@ enum {
 int cli_exit_code(cft_code code);
 void cli_print_error(const char *what, const cft_error *err);
 
-/* A client for the token the user gives (--token-file, a pipe or a prompt). */
-cft_code cli_client(const cli *c, const char *prompt, cft_client **out, cft_error *err);
+/* A client for the token the user gives (--token-file, a pipe or a
+ * prompt), or, when parent_ok, the parent token (parent_token_file, or
+ * `cftoken login`'s) if no --token-file is named. */
+cft_code cli_client(const cli *c, const char *prompt, bool parent_ok, cft_client **out,
+		    cft_error *err);
 
 /* The owner the command is about: --user, or the account (--account,
  * CLOUDFLARE_ACCOUNT_ID, or the only account the token can see). */

@@ -37,7 +37,8 @@ int cmd_create(const cli *c)
 		return EXIT_USAGE;
 	}
 	cft_error_clear(&err);
-	rc = cli_client(c, "Cloudflare API token (one that may create tokens): ", &client, &err);
+	rc = cli_client(c, "Cloudflare API token (one that may create tokens): ", true, &client,
+			&err);
 	if (!rc)
 		rc = cli_owner(c, client, &owner, account, &err);
 	if (!rc)

@@ -1,5 +1,6 @@
 /* Commands that look at or remove tokens: verify, list, revoke, roll,
  * accounts, permissions. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,7 +18,9 @@ static int open_session(const cli *c, const char *what, cft_client **client,
 {
 	cft_error err;
 	cft_error_clear(&err);
-	cft_code rc = cli_client(c, "Cloudflare API token: ", client, &err);
+	/* verify checks the token it is given; the others act with the parent. */
+	cft_code rc = cli_client(c, "Cloudflare API token: ", strcmp(what, "verify") != 0, client,
+				 &err);
 	if (!rc && owner)
 		rc = cli_owner(c, *client, owner, account, &err);
 	if (rc) {
@@ -103,12 +106,42 @@ static json_t *token_json(const cft_token *t)
 	return o;
 }
 
+/* The ids of the tokens this user's kernel keyring holds. */
+typedef struct cached_ids {
+	char ids[64][33];
+	size_t n;
+} cached_ids;
+
+static void note_cached(const char *desc, cft_l1_record *r, void *data)
+{
+	cached_ids *c = data;
+	(void)desc;
+	if (c->n < sizeof(c->ids) / sizeof(c->ids[0]))
+		snprintf(c->ids[c->n++], 33, "%s", r->id);
+}
+
+static bool is_cached(const cached_ids *c, const char *id)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Minted by cftoken: named as its default template names tokens, or cached
+ * here. */
+static bool is_cftokens(const cft_token *t, const cached_ids *cached)
+{
+	return (t->name && strncmp(t->name, "cftoken ", 8) == 0) || is_cached(cached, t->id);
+}
+
 int cmd_list(const cli *c)
 {
 	_cleanup_client_ cft_client *client = NULL;
 	char account[CFT_ID_LEN + 1] = "";
 	cft_owner owner;
 	cft_token_list list;
+	cached_ids cached = { .n = 0 };
 	cft_error err;
 
 	int ex = open_session(c, "list", &client, &owner, account);
@@ -120,30 +153,41 @@ int cmd_list(const cli *c)
 		cli_print_error("list", &err);
 		return cli_exit_code(rc);
 	}
-	if (c->json) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < list.n; i++)
-			json_array_append_new(a, token_json(&list.items[i]));
+	cft_l1_each_id(NULL, note_cached, &cached);
+	size_t shown = 0, here = 0;
+	json_t *a = c->json ? json_array() : NULL;
+	if (!c->json)
+		printf("%-32s  %-8s  %-20s  %-20s  %-6s  %s\n", "ID", "STATUS", "EXPIRES",
+		       "LAST USED", "CACHED", "NAME");
+	for (size_t i = 0; i < list.n; i++) {
+		const cft_token *t = &list.items[i];
+		if (!c->all && !is_cftokens(t, &cached))
+			continue;
+		shown++;
+		bool cached_here = is_cached(&cached, t->id);
+		here += cached_here;
+		if (a) {
+			json_t *o = token_json(t);
+			json_object_set_new(o, "cached_here", json_boolean(cached_here));
+			json_array_append_new(a, o);
+			continue;
+		}
+		char eo[CFT_RFC3339_SIZE] = "never", lu[CFT_RFC3339_SIZE] = "never";
+		if (t->expires_on)
+			cft_time_format_rfc3339(t->expires_on, eo);
+		if (t->last_used_on)
+			cft_time_format_rfc3339(t->last_used_on, lu);
+		printf("%-32s  %-8s  %-20s  %-20s  %-6s  %s\n", t->id, t->status ? t->status : "?",
+		       eo, lu, cached_here ? "here" : "", t->name ? t->name : "");
+	}
+	if (a) {
 		json_dumpf(a, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(a);
-	} else {
-		printf("%-32s  %-8s  %-20s  %-20s  %s\n", "ID", "STATUS", "EXPIRES",
-		       "LAST USED", "NAME");
-		for (size_t i = 0; i < list.n; i++) {
-			const cft_token *t = &list.items[i];
-			char eo[CFT_RFC3339_SIZE] = "never", lu[CFT_RFC3339_SIZE] = "never";
-			if (t->expires_on)
-				cft_time_format_rfc3339(t->expires_on, eo);
-			if (t->last_used_on)
-				cft_time_format_rfc3339(t->last_used_on, lu);
-			printf("%-32s  %-8s  %-20s  %-20s  %s\n", t->id,
-			       t->status ? t->status : "?", eo, lu, t->name ? t->name : "");
-		}
-		fprintf(stderr, "%zu token%s%s\n", list.n, list.n == 1 ? "" : "s",
-			owner.account_id ? " (an account holds at most 500)" :
-					   " (a user holds at most 50)");
 	}
+	fprintf(stderr, "%zu token%s %s(%zu cached here); the %s holds %zu of at most %d\n", shown,
+		shown == 1 ? "" : "s", c->all ? "" : "minted by cftoken ", here,
+		owner.account_id ? "account" : "user", list.n, owner.account_id ? 500 : 50);
 	cft_token_list_clear(&list);
 	return EXIT_OK;
 }

@@ -166,7 +166,8 @@ static int visit_id(const char *desc, void *data)
 {
 	each_id_ctx *e = data;
 	cft_l1_record r = { 0 };
-	if (read_record(desc, &r, NULL) == CFT_OK && strcmp(r.id, e->token_id) == 0) {
+	if (read_record(desc, &r, NULL) == CFT_OK &&
+	    (!e->token_id || strcmp(r.id, e->token_id) == 0)) {
 		e->fn(desc, &r, e->ctx);
 		e->n++;
 	}

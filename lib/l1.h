@@ -58,7 +58,7 @@ cft_code cft_l1_drop(const char *account, const char *profile, const char *api_u
 int cft_l1_drop_id(const char *token_id);
 
 /* Calls fn with each token key's description and record whose token has
- * this id.  Returns how many. */
+ * this id (every token key: NULL).  Returns how many. */
 typedef void (*cft_l1_record_fn)(const char *desc, cft_l1_record *r, void *ctx);
 int cft_l1_each_id(const char *token_id, cft_l1_record_fn fn, void *ctx);
 

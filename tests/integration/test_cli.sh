@@ -55,13 +55,20 @@ contains "$(cat "$dir/create.err")" "created token" ; ok $? "create reports the 
 id=$(sed -n 's/^token \([0-9a-f]\{32\}\) is active.*/\1/p' <<<"$out")
 ok $(( ${#id} != 32 )) "the new token's id is known ($id)"
 
-out=$(cftoken list --token-file "$parent_file" 2>&1); rc=$?
-ok $rc "list succeeds"
+out=$(cftoken list --all --token-file "$parent_file" 2>&1); rc=$?
+ok $rc "list --all succeeds"
 contains "$out" "$id" ; ok $? "and shows the new token"
 contains "$out" "cli test token" ; ok $? "by name"
 contains "$out" "at most 500" ; ok $? "and the account's cap"
-out=$(cftoken list --json --token-file "$parent_file" 2>/dev/null)
+out=$(cftoken list --all --json --token-file "$parent_file" 2>/dev/null)
 contains "$out" "\"id\": \"$id\"" ; ok $? "list --json carries the id"
+cftoken create --token-file "$parent_file" --permission "Zone Read" --ttl 10m 2>"$dir/default.err" >/dev/null
+did=$(sed -n 's/^created token \([0-9a-f]\{32\}\).*/\1/p' "$dir/default.err")
+out=$(cftoken list --token-file "$parent_file" 2>&1)
+contains "$out" "$did" ; ok $? "list shows a token cftoken named (cftoken cli USER@HOST DATE)"
+case "$out" in *"$id"*) ok 1 "but not one it did not name or cache" ;; *) ok 0 "but not one it did not name or cache" ;; esac
+contains "$out" "minted by cftoken" ; ok $? "and says what it counts"
+cftoken revoke --token-file "$parent_file" "$did" >/dev/null 2>&1
 
 out=$(cftoken revoke --token-file "$parent_file" "$id" 2>&1); rc=$?
 ok $rc "revoke succeeds"

@@ -143,6 +143,13 @@ ok $([ "$(password_of <<<"$out")" = "$tok" ]; echo $?) "answers the same token"
 out=$(printf 'protocol=https\nhost=github.com\n\n' | cftoken get 2>&1); rc=$?
 ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a host that is not ours gets no answer, so git asks on"
 
+# list, with the parent from login: cftoken's tokens, the cached one marked.
+out=$(cftoken list 2>&1); rc=$?
+ok $rc "list uses the login's parent token"
+cached_line=$(grep -F " here " <<<"$out" | head -1)
+contains "$cached_line" "cftoken deploy" ; ok $? "and marks the cached deploy token as here"
+contains "$out" "of at most 500" ; ok $? "and counts the account's tokens against the cap"
+
 # Renewal: a token that must last longer than the cached one is replaced,
 # and the replaced one is deleted on the API.
 old_id=$(printf '%s\n' "$tok" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
