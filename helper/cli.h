@@ -84,6 +84,7 @@ cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
 
 int cmd_verify(const cli *c);
 int cmd_login(const cli *c);
+int cmd_doctor(const cli *c);
 int cmd_logout(const cli *c);
 int cmd_get(const cli *c);
 int cmd_store(const cli *c);

@@ -30,19 +30,18 @@ int64_t cft_profile_renew_margin(const cft_config *cfg, const cft_profile *p)
 	return m < ttl ? m : ttl / 2;
 }
 
-/* Permission names: each preset's, then the profile's own. */
-static cft_code collect_names(const cft_profile *p, const char **names, size_t *n,
-			      cft_error *err)
+cft_code cft_profile_permissions(const cft_profile *p, const char **names, size_t max,
+				 size_t *n, cft_error *err)
 {
 	*n = 0;
 	for (size_t i = 0; i < p->n_presets; i++) {
 		const cft_preset *pre = cft_preset_find(p->presets[i]);
 		if (!pre)
 			return cft_fail(err, CFT_E_INVALID_ARG, "unknown preset %s", p->presets[i]);
-		for (const char *const *q = pre->permissions; *q && *n < MAX_NAMES; q++)
+		for (const char *const *q = pre->permissions; *q && *n < max; q++)
 			names[(*n)++] = *q;
 	}
-	for (size_t i = 0; i < p->n_permissions && *n < MAX_NAMES; i++)
+	for (size_t i = 0; i < p->n_permissions && *n < max; i++)
 		names[(*n)++] = p->permissions[i];
 	if (*n == 0)
 		return cft_fail(err, CFT_E_INVALID_ARG,
@@ -66,7 +65,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	cft_owner owner = CFT_ACCOUNT_OWNED(o->account_id);
 
 	const cft_secret *parent = NULL;
-	cft_code rc = collect_names(p, names, &n_names, err);
+	cft_code rc = cft_profile_permissions(p, names, MAX_NAMES, &n_names, err);
 	if (!rc)
 		rc = o->parent(o->parent_ctx, &parent, err);
 	if (rc)

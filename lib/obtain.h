@@ -34,6 +34,11 @@ typedef struct cft_obtain {
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 			  cft_error *err);
 
+/* Permission names of a profile: each preset's, then its own.  An error
+ * when it names none. */
+cft_code cft_profile_permissions(const cft_profile *p, const char **names, size_t max,
+				 size_t *n, cft_error *err);
+
 /* The profile's effective TTL and renew margin, [defaults] and built-in
  * defaults filled in. */
 int64_t cft_profile_ttl(const cft_config *cfg, const cft_profile *p);

@@ -156,8 +156,8 @@ cft_code cft_perm_resolve(const cft_perm_group_list *groups, const char *name,
 			snprintf(scopes + strlen(scopes), sizeof(scopes) - strlen(scopes),
 				 "%s%s", scopes[0] ? " and " : "", scope_name(bit));
 	return cft_fail(err, CFT_E_AMBIGUOUS_PERMISSION,
-			"\"%.80s\" exists for %s resources: use it with a resource of one "
-			"kind (an account or a zone)", name, scopes);
+			"\"%.80s\" exists for %s resources: write zone:%.80s or account:%.80s",
+			name, scopes, name, name);
 }
 
 static cft_code resource_key(const char *prefix, const char *id, char *buf, cft_error *err)

@@ -48,6 +48,8 @@ ttl = 30m
 permissions = Zone Read
 hosts = git.example.com
 CONF
+# the same with one misspelt permission, for doctor
+{ cat "$CFTOKEN_CONFIG"; printf '[profile typo]\npermissions = Workers Script Write\n'; } >"$dir/config.typo"
 get_request=$'protocol=https\nhost=api.cloudflare.com\n\n'
 
 # The front end carries nothing a warm request does not need.
@@ -62,11 +64,25 @@ ok $((rc != 3)) "get before login: exit 3"
 contains "$out" "cftoken login" ; ok $? "saying to run cftoken login"
 ok "$(api_calls 'POST /client/v4/accounts')" "and nothing was created"
 
+out=$(cftoken doctor 2>&1); rc=$?
+ok $((rc != 1)) "doctor before login: exit 1"
+contains "$out" "cftoken login" ; ok $? "saying to run cftoken login"
+contains "$out" "ok   kernel keyring" ; ok $? "after checking the kernel keyring"
+
 out=$(echo 0123456789abcdef0123456789abcdef01234 | cftoken login 2>&1); rc=$?
 ok $((rc != 2)) "login refuses a Global API Key"
 out=$(seed_value parent | cftoken login 2>&1); rc=$?
 ok $rc "login with the parent token from standard input"
 contains "$out" "is active" ; ok $? "which was verified first"
+
+out=$(cftoken doctor 2>&1); rc=$?
+ok $rc "doctor after login: everything works"
+contains "$out" "ok   parent token" ; ok $? "the parent token verifies"
+contains "$out" "ok   profile deploy" ; ok $? "and the deploy profile's permissions resolve"
+out=$(CFTOKEN_CONFIG=$dir/config.typo cftoken doctor 2>&1); rc=$?
+ok $((rc != 1)) "doctor with a misspelt permission: exit 1"
+contains "$out" "FAIL profile typo" ; ok $? "naming the profile"
+contains "$out" "Workers Scripts Write" ; ok $? "and the closest real name"
 
 # Cold get: one mint.
 before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
