@@ -148,8 +148,10 @@ static const struct option opts[] = {
 };
 
 /* One pass of getopt over argv; `stop_at_first` leaves everything from the
- * first non-option on (the command; exec's program). */
-static int parse_options(int argc, char **argv, bool stop_at_first, cli *c)
+ * first non-option on (the command; exec's program).  `command`: the
+ * command whose options these are (its --help), or NULL. */
+static int parse_options(int argc, char **argv, bool stop_at_first, const char *command,
+			 cli *c)
 {
 	int o;
 	int64_t seconds;
@@ -207,7 +209,11 @@ static int parse_options(int argc, char **argv, bool stop_at_first, cli *c)
 				return -1;
 			break;
 		case 'h':
-			usage(stdout);
+			if (command && cli_command_help(command))
+				printf("%s\nOptions for every command: cftoken --help\n",
+				       cli_command_help(command));
+			else
+				usage(stdout);
 			exit(EXIT_OK);
 		case OPT_VERSION:
 			printf("cftoken %s\n", CFTOKEN_VERSION);
@@ -233,7 +239,7 @@ static const struct command *find_command(const char *name)
  * among its arguments, except for exec, whose program comes after them). */
 static const struct command *parse_args(int argc, char **argv, cli *c)
 {
-	int at = parse_options(argc, argv, true, c);
+	int at = parse_options(argc, argv, true, NULL, c);
 	if (at < 0)
 		return NULL;
 	if (at >= argc) {
@@ -249,7 +255,7 @@ static const struct command *parse_args(int argc, char **argv, cli *c)
 	}
 	int sub_argc = argc - at;
 	char **sub_argv = argv + at;
-	int rest = parse_options(sub_argc, sub_argv, cmd->program_follows, c);
+	int rest = parse_options(sub_argc, sub_argv, cmd->program_follows, cmd->name, c);
 	if (rest < 0)
 		return NULL;
 	c->args = sub_argv + rest;

@@ -82,6 +82,9 @@ cache_mode cli_cache_mode(const cli *c);
  * (an error without it), tried for auto (*l2 NULL without it). */
 cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
 
+/* `cftoken COMMAND --help`, or NULL. */
+const char *cli_command_help(const char *name);
+
 int cmd_verify(const cli *c);
 int cmd_login(const cli *c);
 int cmd_doctor(const cli *c);

@@ -1,0 +1,105 @@
+/* `cftoken COMMAND --help`: what one command does, its options, and how it
+ * ends.  `cftoken --help` (backend.c) has the overview. */
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	const char *text;
+} help[] = {
+	{ "get",
+	  "Usage: git credential-cftoken get   (or: cftoken [--profile P] get < request)\n"
+	  "\n"
+	  "The git credential helper's get: reads protocol=, host=, path= lines ended by\n"
+	  "a blank line and answers username= (the account id), password= (the token)\n"
+	  "and password_expiry_utc=.  api.cloudflare.com (and the configured API's host)\n"
+	  "means the default profile; hosts = in a profile maps others.  A host that is\n"
+	  "not cftoken's gets no answer, so git asks its next helper.  Over-long lines,\n"
+	  "more than 128 lines, NUL bytes and lines without '=' are refused (exit 2).\n"
+	  "Set it up with: git config --global credential.helper cftoken\n" },
+	{ "store",
+	  "Usage: git credential-cftoken store < credential\n"
+	  "\n"
+	  "git's confirmation that a credential worked.  The token was cftoken's own and\n"
+	  "is cached already; tokens cftoken did not mint are not adopted.\n" },
+	{ "erase",
+	  "Usage: git credential-cftoken erase < credential\n"
+	  "\n"
+	  "git's report that a server refused the credential: the profile's cached token\n"
+	  "is dropped from both caches (and revoked with revoke_on_erase = true), so the\n"
+	  "next get mints a new one.  A password that is not the cached one is ignored.\n" },
+	{ "exec",
+	  "Usage: cftoken exec [--profile P] [--min-ttl DURATION] -- PROGRAM [ARGS...]\n"
+	  "\n"
+	  "Runs PROGRAM with CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and\n"
+	  "CFTOKEN_EXPIRES_ON set to the profile's token, minting one if the cache has\n"
+	  "none that is fresh.  --min-ttl: the token must last at least this long.\n"
+	  "The exit status is PROGRAM's (127: not found).\n"
+	  "Example: cftoken exec -- wrangler deploy\n" },
+	{ "env",
+	  "Usage: eval \"$(cftoken env [--profile P] [--min-ttl D] [--format sh|fish|json])\"\n"
+	  "\n"
+	  "Prints the lines that set CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and\n"
+	  "CFTOKEN_EXPIRES_ON.  Refuses to print to a terminal unless --force.\n" },
+	{ "login",
+	  "Usage: cftoken login [--account ID] [--token-file FILE]\n"
+	  "\n"
+	  "Reads a token that may create tokens (\"Account API Tokens Write\") from the\n"
+	  "terminal without echo, from standard input, or from FILE; trims it; refuses a\n"
+	  "Global API Key; verifies it against the API; and keeps it in the keyring for\n"
+	  "get, exec and env to mint with.\n" },
+	{ "logout",
+	  "Usage: cftoken logout\n"
+	  "\n"
+	  "Forgets the parent token for the API, and drops the tokens minted with it\n"
+	  "from both caches (they expire on their own at Cloudflare).\n" },
+	{ "doctor",
+	  "Usage: cftoken doctor [--profile P]\n"
+	  "\n"
+	  "Checks the configuration, the kernel keyring, the Secret Service (and says\n"
+	  "which cache is used, and why), the lock directory, the parent token against\n"
+	  "the API, and whether every profile's permissions resolve.  Exit 1 when\n"
+	  "anything fails, with what to do about it.\n" },
+	{ "verify",
+	  "Usage: cftoken verify [--account ID | --user] [--token-file FILE|-] [--json]\n"
+	  "\n"
+	  "Checks the token given on standard input or in FILE: its id, status and\n"
+	  "expiry.\n" },
+	{ "create",
+	  "Usage: cftoken create --permission NAME... [--zone ID]... [--ttl D]\n"
+	  "                      [--not-before D] [--ip-in CIDR]... [--ip-not-in CIDR]...\n"
+	  "                      [--name NAME] [--force] > pipe\n"
+	  "\n"
+	  "Creates a token with the parent token and prints its value to a pipe (to a\n"
+	  "terminal only with --force); its id goes to standard error.\n" },
+	{ "list",
+	  "Usage: cftoken list [--all] [--json]\n"
+	  "\n"
+	  "The tokens cftoken minted (named by its default template, or cached here),\n"
+	  "with status, expiry, last use and whether this machine caches them; --all\n"
+	  "shows every token of the account.  Standard error counts them against the\n"
+	  "account's cap of 500.\n" },
+	{ "revoke",
+	  "Usage: cftoken revoke TOKEN_ID...\n"
+	  "\n"
+	  "Deletes the tokens on the API and drops them from both caches.\n" },
+	{ "roll",
+	  "Usage: cftoken roll TOKEN_ID > pipe\n"
+	  "\n"
+	  "Gives the token a new value, prints it to a pipe, and puts it in the caches\n"
+	  "in place of the old one, which stops working.\n" },
+	{ "accounts", "Usage: cftoken accounts\n\nThe accounts the token can see.\n" },
+	{ "permissions",
+	  "Usage: cftoken permissions\n"
+	  "\n"
+	  "The permission groups of the account, with their ids and scopes.\n" },
+};
+
+const char *cli_command_help(const char *name)
+{
+	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
+		if (strcmp(help[i].name, name) == 0)
+			return help[i].text;
+	return NULL;
+}
