@@ -57,8 +57,7 @@ static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
 	if (c->cfg && c->cfg->parent_token_file)
 		return cft_read_token(c->cfg->parent_token_file, prompt, token, err);
 	cft_parent parent;
-	const char *api = c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
-	if (cft_parent_load(api, &parent, NULL) == CFT_OK) {
+	if (cli_parent_load(c, &parent, NULL) == CFT_OK) {
 		*token = parent.token;
 		snprintf(login_account, sizeof(login_account), "%s", parent.account);
 		return CFT_OK;
@@ -156,4 +155,29 @@ cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
 		return rc;
 	}
 	return CFT_OK;
+}
+
+static const char *api_of(const cli *c)
+{
+	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
+}
+
+cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
+{
+	cft_code rc = cft_parent_load(api_of(c), out, err);
+	cache_mode mode = cli_cache_mode(c);
+	if (rc != CFT_E_NO_PARENT || mode == CACHE_KERNEL || mode == CACHE_NONE)
+		return rc;
+	/* The kernel's copy is gone (a reboot, three idle days): the Secret
+	 * Service keeps the durable one; refill the kernel's from it. */
+	cft_l2 *l2 = NULL;
+	cft_error l2err;
+	cft_error_clear(&l2err);
+	if (cli_open_l2(c, &l2, &l2err) == CFT_OK && l2 &&
+	    cft_l2_lookup_parent(l2, api_of(c), out, NULL) == CFT_OK) {
+		cft_parent_store(api_of(c), out, NULL);
+		rc = CFT_OK;
+	}
+	cft_l2_close(l2);
+	return rc;
 }

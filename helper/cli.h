@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "parent.h"
 #include "secret_service.h"
 
 #define CLI_MAX_LIST 32
@@ -84,6 +85,10 @@ cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
 
 /* `cftoken COMMAND --help`, or NULL. */
 const char *cli_command_help(const char *name);
+
+/* The parent token of `cftoken login`: the kernel's copy, else the
+ * Secret Service's (which then refills the kernel's). */
+cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err);
 
 int cmd_verify(const cli *c);
 int cmd_login(const cli *c);

@@ -176,7 +176,7 @@ int cmd_doctor(const cli *c)
 	 * prompt, so doctor runs unattended. */
 	if (!c->token_file && !(c->cfg && c->cfg->parent_token_file)) {
 		cft_parent parent;
-		if (cft_parent_load(api, &parent, &err) != CFT_OK) {
+		if (cli_parent_load(c, &parent, &err) != CFT_OK) {
 			report_error(&d, "parent token", &err);
 			printf("\n%d problem%s found\n", d.failed, d.failed == 1 ? "" : "s");
 			return EXIT_API;

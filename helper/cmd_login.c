@@ -1,4 +1,5 @@
 /* cftoken login / logout: the parent token, verified before it is kept. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,15 @@ int cmd_login(const cli *c)
 			 owner.account_id ? owner.account_id : "");
 		rc = cft_parent_store(api_url_of(c), &parent, &err);
 	}
+	/* The durable copy, where there is a Secret Service. */
+	bool durable = false;
+	cft_l2 *l2 = NULL;
+	cft_error l2err;
+	cft_error_clear(&l2err);
+	if (!rc && cli_cache_mode(c) != CACHE_KERNEL && cli_cache_mode(c) != CACHE_NONE &&
+	    cli_open_l2(c, &l2, &l2err) == CFT_OK && l2)
+		durable = cft_l2_store_parent(l2, api_url_of(c), &parent, &l2err) == CFT_OK;
+	cft_l2_close(l2);
 	cft_parent_clear(&parent);
 	if (rc) {
 		cli_print_error("login", &err);
@@ -53,8 +63,8 @@ int cmd_login(const cli *c)
 	if (v.expires_on)
 		cft_time_format_rfc3339(v.expires_on, eo);
 	printf("logged in: token %s is %s (account %s, expires %s); kept in the kernel "
-	       "keyring for %s\n", v.id, v.status, owner.account_id ? owner.account_id : "-", eo,
-	       api_url_of(c));
+	       "keyring%s for %s\n", v.id, v.status, owner.account_id ? owner.account_id : "-", eo,
+	       durable ? " and the Secret Service" : "", api_url_of(c));
 	return EXIT_OK;
 }
 
@@ -63,7 +73,7 @@ int cmd_logout(const cli *c)
 	cft_parent parent;
 	cft_error err;
 	cft_error_clear(&err);
-	int had = cft_parent_load(api_url_of(c), &parent, NULL) == CFT_OK;
+	int had = cli_parent_load(c, &parent, NULL) == CFT_OK;
 	cft_parent_clear(&parent);
 	cft_code rc = cft_parent_drop(api_url_of(c), &err);
 	if (rc) {
@@ -74,8 +84,10 @@ int cmd_logout(const cli *c)
 	 * their own at Cloudflare). */
 	int dropped = cft_l1_drop_api(api_url_of(c));
 	cft_l2 *l2 = NULL;
-	if (cli_cache_mode(c) != CACHE_NONE && cli_open_l2(c, &l2, &err) == CFT_OK && l2)
+	if (cli_cache_mode(c) != CACHE_NONE && cli_open_l2(c, &l2, &err) == CFT_OK && l2) {
 		cft_l2_drop_api(l2, api_url_of(c), NULL);
+		cft_l2_drop_parent(l2, api_url_of(c), NULL);
+	}
 	cft_l2_close(l2);
 	printf(had ? "logged out: the parent token for %s is forgotten" :
 		     "not logged in for %s: nothing to forget", api_url_of(c));

@@ -94,7 +94,7 @@ static cft_code load_parent(const cli *c, cft_parent *parent, cft_error *err)
 	const char *file = c->token_file ? c->token_file : c->cfg->parent_token_file;
 	if (file)
 		return cft_read_token(file, "parent token: ", &parent->token, err);
-	return cft_parent_load(api_url_of(c), parent, err);
+	return cli_parent_load(c, parent, err);
 }
 
 /* The parent token, loaded once, when obtain first needs it. */

@@ -34,6 +34,44 @@ static cft_code persistent(key_serial_t *out, cft_error *err)
 	return CFT_OK;
 }
 
+cft_code cft_parent_format(const cft_parent *p, cft_secret **out, cft_error *err)
+{
+	cft_secret *payload = cft_secret_alloc(256);
+	if (!payload)
+		return cft_fail(err, CFT_E_NOMEM, NULL);
+	int n = snprintf(cft_secret_buffer(payload), cft_secret_capacity(payload),
+			 MAGIC "token=%s\naccount=%s\n", cft_secret_str(p->token), p->account);
+	if (n < 0 || (size_t)n >= cft_secret_capacity(payload)) {
+		cft_secret_free(payload);
+		return cft_fail(err, CFT_E_INVALID_ARG, "parent record too long");
+	}
+	cft_secret_set_len(payload, (size_t)n);
+	*out = payload;
+	return CFT_OK;
+}
+
+cft_code cft_parent_parse(const char *s, size_t len, cft_parent *out, cft_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *end = s + len;
+	const char *tok = s + sizeof(MAGIC) - 1 + 6;
+	const char *nl = len > sizeof(MAGIC) - 1 + 6 ? memchr(tok, '\n', (size_t)(end - tok)) : NULL;
+	if (!nl || strncmp(s, MAGIC "token=", sizeof(MAGIC) - 1 + 6) != 0 ||
+	    (size_t)(end - nl) < 10 || strncmp(nl + 1, "account=", 8) != 0)
+		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
+	const char *acc = nl + 9;
+	const char *acc_end = memchr(acc, '\n', (size_t)(end - acc));
+	size_t alen = acc_end ? (size_t)(acc_end - acc) : 0;
+	if (!acc_end || (alen != 0 && alen != 32))
+		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
+	cft_code rc = cft_token_parse(tok, (size_t)(nl - tok), &out->token, err);
+	if (rc)
+		return rc;
+	memcpy(out->account, acc, alen);
+	out->account[alen] = '\0';
+	return CFT_OK;
+}
+
 cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *err)
 {
 	char desc[CFT_KEY_DESC_MAX];
@@ -42,14 +80,10 @@ cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *e
 	if (rc)
 		return rc;
 	describe(api_url, desc);
-	_cleanup_secret_ cft_secret *payload = cft_secret_alloc(256);
-	if (!payload)
-		return cft_fail(err, CFT_E_NOMEM, NULL);
-	int n = snprintf(cft_secret_buffer(payload), cft_secret_capacity(payload),
-			 MAGIC "token=%s\naccount=%s\n", cft_secret_str(p->token), p->account);
-	if (n < 0 || (size_t)n >= cft_secret_capacity(payload))
-		return cft_fail(err, CFT_E_INVALID_ARG, "parent record too long");
-	cft_secret_set_len(payload, (size_t)n);
+	_cleanup_secret_ cft_secret *payload = NULL;
+	rc = cft_parent_format(p, &payload, err);
+	if (rc)
+		return rc;
 	long old = keyctl_search(ring, "user", desc, 0);
 	if (old >= 0)
 		keyctl_invalidate((key_serial_t)old);
@@ -85,24 +119,7 @@ cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err)
 		return cft_fail(err, CFT_E_INTERNAL, "reading the parent token: %s",
 				n < 0 ? strerror(errno) : "too long");
 	cft_secret_set_len(buf, (size_t)n);
-	const char *s = cft_secret_str(buf);
-	const char *tok = s + sizeof(MAGIC) - 1 + 6;
-	const char *nl = strchr(tok, '\n');
-	if (strncmp(s, MAGIC "token=", sizeof(MAGIC) - 1 + 6) != 0 || !nl ||
-	    strncmp(nl + 1, "account=", 8) != 0)
-		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
-	rc = cft_token_parse(tok, (size_t)(nl - tok), &out->token, err);
-	if (rc)
-		return rc;
-	const char *acc = nl + 9, *end = strchr(acc, '\n');
-	size_t alen = end ? (size_t)(end - acc) : 0;
-	if (alen != 0 && alen != 32) {
-		cft_parent_clear(out);
-		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
-	}
-	memcpy(out->account, acc, alen);
-	out->account[alen] = '\0';
-	return CFT_OK;
+	return cft_parent_parse(cft_secret_str(buf), cft_secret_len(buf), out, err);
 }
 
 cft_code cft_parent_drop(const char *api_url, cft_error *err)

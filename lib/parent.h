@@ -1,8 +1,10 @@
 /* The parent token `cftoken login` keeps: the one allowed to create
- * tokens.  Kernel back end: the user's persistent keyring, which outlives
- * logins (it expires after /proc/sys/kernel/keys/persistent_keyring_expiry
- * seconds unused, three days by default), readable by its possessor only.
- * One parent per API, so a test emulator's never meets the real one. */
+ * tokens.  Here, the kernel's copy: the user's persistent keyring, which
+ * outlives logins (it expires after /proc/sys/kernel/keys/
+ * persistent_keyring_expiry seconds unused, three days by default, and at
+ * reboot), readable by its possessor only.  The Secret Service keeps the
+ * durable copy where there is one (secret_service.h).  One parent per API,
+ * so a test emulator's never meets the real one. */
 #pragma once
 
 #include "error.h"
@@ -18,3 +20,7 @@ cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *e
 cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err);
 cft_code cft_parent_drop(const char *api_url, cft_error *err);
 void cft_parent_clear(cft_parent *p);
+
+/* The record both keyrings hold: "cftoken-parent 1", token=, account=. */
+cft_code cft_parent_format(const cft_parent *p, cft_secret **out, cft_error *err);
+cft_code cft_parent_parse(const char *buf, size_t len, cft_parent *out, cft_error *err);

@@ -7,6 +7,7 @@
 
 #include "fingerprint.h"
 #include "l2_read.h"
+#include "parent.h"
 #include "session_bus.h"
 #include "timeutil.h"
 
@@ -27,6 +28,16 @@ static const SecretSchema token_schema = {
 		{ "api", SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ "token_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ "expires", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ NULL, 0 },
+	},
+	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+};
+
+/* The parent token of `cftoken login`, one per API. */
+static const SecretSchema parent_schema = {
+	CFT_L2_PARENT_SCHEMA, SECRET_SCHEMA_NONE,
+	{
+		{ "api", SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ NULL, 0 },
 	},
 	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -155,14 +166,18 @@ cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profil
 	return cft_l2_lookup_token_hash(l2, account, profile, api, out, err);
 }
 
-cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *profile,
-				  const char *api, cft_l1_record *out, cft_error *err)
+/* The secret of the first unlocked item matching, as a secret: CFT_OK,
+ * CFT_E_NOT_FOUND, CFT_E_L2_LOCKED or CFT_E_L2_UNAVAILABLE.  `accept` may
+ * turn down an item (a damaged one) so the next is tried. */
+typedef bool (*accept_fn)(const char *data, size_t len, void *ctx);
+
+static cft_code search_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
+			      accept_fn accept, void *ctx, cft_error *err)
 {
 	GAsyncResult *res = NULL;
 	GError *gerr = NULL;
-	GHashTable *attrs = attributes_hashed(account, profile, api);
 	/* No SECRET_SEARCH_UNLOCK: a locked item is reported, not prompted for. */
-	secret_service_search(l2->service, &token_schema, attrs,
+	secret_service_search(l2->service, schema, attrs,
 			      SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, l2->cancel, on_done,
 			      &res);
 	g_hash_table_unref(attrs);
@@ -178,25 +193,35 @@ cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *p
 		g_error_free(gerr);
 		return CFT_E_L2_UNAVAILABLE;
 	}
-	cft_code rc = cft_fail(err, CFT_E_NOT_FOUND, "no cached token in the Secret Service");
-	for (GList *l = items; l; l = l->next) {
+	cft_code rc = cft_fail(err, CFT_E_NOT_FOUND, "nothing in the Secret Service");
+	for (GList *l = items; l && rc != CFT_OK; l = l->next) {
 		SecretItem *item = l->data;
 		if (secret_item_get_locked(item)) {
-			rc = cft_fail(err, CFT_E_L2_LOCKED, "the collection holding the cached token");
+			rc = cft_fail(err, CFT_E_L2_LOCKED, "the collection holding the item");
 			continue;
 		}
 		SecretValue *v = secret_item_get_secret(item);
 		gsize len = 0;
 		const gchar *data = v ? secret_value_get(v, &len) : NULL;
-		if (data && cft_l1_record_parse(data, len, out, NULL) == CFT_OK)
+		if (data && accept(data, len, ctx))
 			rc = CFT_OK;
 		if (v)
 			secret_value_unref(v);
-		if (rc == CFT_OK)
-			break;
 	}
 	g_list_free_full(items, g_object_unref);
 	return rc;
+}
+
+static bool accept_record(const char *data, size_t len, void *ctx)
+{
+	return cft_l1_record_parse(data, len, ctx, NULL) == CFT_OK;
+}
+
+cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *profile,
+				  const char *api, cft_l1_record *out, cft_error *err)
+{
+	return search_secret(l2, &token_schema, attributes_hashed(account, profile, api),
+			     accept_record, out, err);
 }
 
 cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
@@ -207,26 +232,16 @@ cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_
 	return cft_l2_store_token_hash(l2, r, api, err);
 }
 
-cft_code cft_l2_store_token_hash(cft_l2 *l2, const cft_l1_record *r, const char *api,
-				 cft_error *err)
+static cft_code store_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
+			     const char *label, const cft_secret *payload, cft_error *err)
 {
-	_cleanup_secret_ cft_secret *payload = NULL;
-	char label[160], expires[CFT_RFC3339_SIZE];
-	cft_code rc = cft_l1_record_format(r, &payload, err);
-	if (rc)
-		return rc;
-	cft_time_format_rfc3339(r->expires, expires);
-	snprintf(label, sizeof(label), "Cloudflare API token (cftoken profile %s)", r->profile);
-	GHashTable *attrs = attributes_hashed(r->account, r->profile, api);
-	g_hash_table_insert(attrs, (gpointer) "token_id", g_strdup(r->id));
-	g_hash_table_insert(attrs, (gpointer) "expires", g_strdup(expires));
 	SecretValue *value = secret_value_new(cft_secret_str(payload),
 					      (gssize)cft_secret_len(payload), "text/plain");
 	GAsyncResult *res = NULL;
 	GError *gerr = NULL;
-	/* The same account, profile and api replace the previous item. */
-	secret_service_store(l2->service, &token_schema, attrs, SECRET_COLLECTION_DEFAULT, label,
-			     value, l2->cancel, on_done, &res);
+	/* The same attributes replace the previous item. */
+	secret_service_store(l2->service, schema, attrs, SECRET_COLLECTION_DEFAULT, label, value,
+			     l2->cancel, on_done, &res);
 	secret_value_unref(value);
 	g_hash_table_unref(attrs);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
@@ -242,11 +257,28 @@ cft_code cft_l2_store_token_hash(cft_l2 *l2, const cft_l1_record *r, const char 
 	return CFT_OK;
 }
 
-static cft_code clear(cft_l2 *l2, GHashTable *attrs, cft_error *err)
+cft_code cft_l2_store_token_hash(cft_l2 *l2, const cft_l1_record *r, const char *api,
+				 cft_error *err)
+{
+	_cleanup_secret_ cft_secret *payload = NULL;
+	char label[160], expires[CFT_RFC3339_SIZE];
+	cft_code rc = cft_l1_record_format(r, &payload, err);
+	if (rc)
+		return rc;
+	cft_time_format_rfc3339(r->expires, expires);
+	snprintf(label, sizeof(label), "Cloudflare API token (cftoken profile %s)", r->profile);
+	GHashTable *attrs = attributes_hashed(r->account, r->profile, api);
+	g_hash_table_insert(attrs, (gpointer) "token_id", g_strdup(r->id));
+	g_hash_table_insert(attrs, (gpointer) "expires", g_strdup(expires));
+	return store_secret(l2, &token_schema, attrs, label, payload, err);
+}
+
+static cft_code clear(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
+		      cft_error *err)
 {
 	GAsyncResult *res = NULL;
 	GError *gerr = NULL;
-	secret_service_clear(l2->service, &token_schema, attrs, l2->cancel, on_done, &res);
+	secret_service_clear(l2->service, schema, attrs, l2->cancel, on_done, &res);
 	g_hash_table_unref(attrs);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
 	if (done)
@@ -265,7 +297,7 @@ static cft_code clear(cft_l2 *l2, GHashTable *attrs, cft_error *err)
 cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
 			   const char *api_url, cft_error *err)
 {
-	return clear(l2, attributes(account, profile, api_url), err);
+	return clear(l2, &token_schema, attributes(account, profile, api_url), err);
 }
 
 static GHashTable *one_attribute(const char *name, const char *value)
@@ -277,12 +309,48 @@ static GHashTable *one_attribute(const char *name, const char *value)
 
 cft_code cft_l2_drop_id(cft_l2 *l2, const char *token_id, cft_error *err)
 {
-	return clear(l2, one_attribute("token_id", token_id), err);
+	return clear(l2, &token_schema, one_attribute("token_id", token_id), err);
 }
 
 cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err)
 {
 	char api[9];
 	api_hash(api_url, api);
-	return clear(l2, one_attribute("api", api), err);
+	return clear(l2, &token_schema, one_attribute("api", api), err);
+}
+
+static bool accept_parent(const char *data, size_t len, void *ctx)
+{
+	return cft_parent_parse(data, len, ctx, NULL) == CFT_OK;
+}
+
+cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *p,
+			     cft_error *err)
+{
+	char api[9], label[200];
+	_cleanup_secret_ cft_secret *payload = NULL;
+	cft_code rc = cft_parent_format(p, &payload, err);
+	if (rc)
+		return rc;
+	api_hash(api_url, api);
+	snprintf(label, sizeof(label), "Cloudflare parent API token (cftoken login, %.120s)",
+		 api_url);
+	return store_secret(l2, &parent_schema, one_attribute("api", api), label, payload, err);
+}
+
+cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
+			      cft_error *err)
+{
+	char api[9];
+	api_hash(api_url, api);
+	memset(out, 0, sizeof(*out));
+	return search_secret(l2, &parent_schema, one_attribute("api", api), accept_parent, out,
+			     err);
+}
+
+cft_code cft_l2_drop_parent(cft_l2 *l2, const char *api_url, cft_error *err)
+{
+	char api[9];
+	api_hash(api_url, api);
+	return clear(l2, &parent_schema, one_attribute("api", api), err);
 }

@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "l1_record.h"
+#include "parent.h"
 #include "secret.h"
 
 typedef struct cft_l2 cft_l2;
@@ -37,3 +38,11 @@ cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
 /* Every item of the token with this id (revoke), or of this API (logout). */
 cft_code cft_l2_drop_id(cft_l2 *l2, const char *token_id, cft_error *err);
 cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err);
+
+/* The durable copy of `cftoken login`'s parent token (one per API). */
+#define CFT_L2_PARENT_SCHEMA "org.cftoken.Parent"
+cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *p,
+			     cft_error *err);
+cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
+			      cft_error *err);
+cft_code cft_l2_drop_parent(cft_l2 *l2, const char *api_url, cft_error *err);

@@ -43,7 +43,8 @@ preset = workers-deploy
 ttl = 1h
 CONF
 req=$'protocol=https\nhost=api.cloudflare.com\n\n'
-seed_value parent | cftoken login >/dev/null
+out=$(seed_value parent | cftoken login)
+contains "$out" "and the Secret Service" ; ok $? "login keeps the parent token in the Secret Service too"
 l1_desc=$(printf 'cftoken:%s:%s:deploy:' "$(id -u)" "$account")
 # The live L1 key (an invalidated one lingers in listings until collected).
 l1_key() {
@@ -92,7 +93,13 @@ out=$(cftoken exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"' 2>&1); rc=$?
 ok $rc "with neither the parent token nor L1 (a reboot), exec succeeds"
 ok $([ "$out" = "$tok" ]; echo $?) "with the token from the Secret Service"
 ok $(($(creates) - before)) "without minting"
-seed_value parent | cftoken login >/dev/null
+before=$(creates)
+out=$(cftoken exec --min-ttl 3h -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"' 2>&1); rc=$?
+ok $rc "a mint after the reboot works without a new login"
+ok $([ $(($(creates) - before)) -eq 1 ]; echo $?) "with the parent token kept in the Secret Service"
+keyctl search "$(keyctl get_persistent @s)" user "cftoken-parent:$(id -u):$api" >/dev/null 2>&1
+ok $? "which refills the kernel keyring's copy"
+tok=$out
 
 printf 'protocol=https\nhost=api.cloudflare.com\npassword=%s\n\n' "$tok" | cftoken erase
 ok $? "erase succeeds"
@@ -115,6 +122,12 @@ fresh_id=$(printf '%s\n' "$fresh" | "$front" verify --token-file - | sed -n 's/^
 rolled=$(cftoken roll --token-file "$dir/parent.token" "$fresh_id" 2>/dev/null)
 ok $([ -n "$rolled" ] && secret-tool lookup token_id "$fresh_id" | grep -qF "token=$rolled"; echo $?) \
 	"roll puts the new value in the Secret Service too"
+
+cftoken logout >/dev/null
+ok $([ -z "$(secret-tool search --all api "$api" 2>/dev/null)" ]; echo $?) \
+	"logout removes the parent token and the tokens from the Secret Service"
+seed_value parent | cftoken login >/dev/null
+printf '%s' "$req" | cftoken get >/dev/null   # a token in both levels again
 
 # A locked collection: a clear error, fast, and no mint.
 gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
