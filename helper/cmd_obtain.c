@@ -204,16 +204,24 @@ static cft_code read_git(cft_gitcred *g, cft_error *err)
 	return rc;
 }
 
+/* A git request and the profile it names (*p NULL: not cftoken's host). */
+static cft_code read_git_request(const cli *c, cft_gitcred *g, const cft_profile **p,
+				 cft_error *err)
+{
+	cft_error_clear(err);
+	cft_code rc = read_git(g, err);
+	if (!rc)
+		rc = profile_for_git(c, g, p, err);
+	return rc;
+}
+
 int cmd_get(const cli *c)
 {
 	cft_gitcred g = { 0 };
 	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_error err;
-	cft_error_clear(&err);
-	cft_code rc = read_git(&g, &err);
-	if (!rc)
-		rc = profile_for_git(c, &g, &p, &err);
+	cft_code rc = read_git_request(c, &g, &p, &err);
 	if (!rc && !p) {
 		/* Not a host of ours: say nothing, and git asks its next helper. */
 		cft_gitcred_clear(&g);
@@ -249,10 +257,7 @@ int cmd_erase(const cli *c)
 	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_error err;
-	cft_error_clear(&err);
-	cft_code rc = read_git(&g, &err);
-	if (!rc)
-		rc = profile_for_git(c, &g, &p, &err);
+	cft_code rc = read_git_request(c, &g, &p, &err);
 	if (rc || !p) {
 		cft_gitcred_clear(&g);
 		return rc ? fail("erase", rc, &err) : EXIT_OK;

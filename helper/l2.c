@@ -43,13 +43,5 @@ int main(int argc, char **argv)
 		cft_l1_record_clear(&r);
 		warm_exec_sibling("cftoken-backend", orig);
 	}
-	int status;
-	if (!strcmp(w.command, "get"))
-		status = cft_handover_git(stdout, &r) ? 1 : 0;
-	else if (!strcmp(w.command, "env"))
-		status = cft_handover_env(stdout, w.format, &r) ? 1 : 0;
-	else
-		status = cft_handover_exec(orig + w.exec_index, &r);
-	cft_l1_record_clear(&r);
-	return status;
+	return warm_answer(&w, orig, &r);
 }

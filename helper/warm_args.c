@@ -73,3 +73,16 @@ void warm_exec_sibling(const char *name, char **argv)
 	fprintf(stderr, "cftoken: cannot run %s: %s\n", path, strerror(errno));
 	exit(1);
 }
+
+int warm_answer(const warm_args *w, char **argv, cft_l1_record *r)
+{
+	int status;
+	if (!strcmp(w->command, "get"))
+		status = cft_handover_git(stdout, r) ? 1 : 0;
+	else if (!strcmp(w->command, "env"))
+		status = cft_handover_env(stdout, w->format, r) ? 1 : 0;
+	else
+		status = cft_handover_exec(argv + w->exec_index, r);
+	cft_l1_record_clear(r);
+	return status;
+}

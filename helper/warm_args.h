@@ -20,6 +20,10 @@ typedef struct warm_args {
 /* False when anything is beyond what a cached answer decides. */
 bool warm_args_parse(int argc, char **argv, warm_args *w);
 
+/* Hands r over as the command asks: the git answer, env lines, or exec
+ * (which returns only on failure).  Returns the exit status; clears r. */
+int warm_answer(const warm_args *w, char **argv, cft_l1_record *r);
+
 /* The backend beside this program (a build tree), else the installed one;
  * also for cftoken-l2.  Never returns: exec or exit(1). */
 void warm_exec_sibling(const char *name, char **argv) __attribute__((noreturn));

@@ -5,17 +5,13 @@
 set -u
 cftoken() { ${CFTEST_WRAP:-} "$cftoken_path" "$@"; }
 cftoken_path=$1
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+. "$(dirname "$0")/tap.sh"
 check() { local what=$1; shift; "$@" >/dev/null 2>&1; ok $? "$what"; }
-contains() { case "$1" in *"$2"*) return 0 ;; *) echo "#   \"$1\" does not contain \"$2\""; return 1 ;; esac; }
 
 account=0123456789abcdef0123456789abcdef
 export CLOUDFLARE_API_BASE_URL="$CFTEST_API_URL"
 export CFTOKEN_CA_FILE="$CFTEST_CA"
 unset CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN
-seed_value() { /usr/bin/python3 -c 'import json,sys; print(next(t["value"] for t in json.load(open(sys.argv[1]))["tokens"] if t["name"] == sys.argv[2]))' "$CFTEST_SEED" "$1"; }
 
 dir="$CFTEST_WORK/cli"
 mkdir -p "$dir"
@@ -147,5 +143,4 @@ ok "$leaks" "no stderr output carries the parent token"
 schema=$($CFTEST_EMUCTL GET /__emu/log | /usr/bin/python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["schema_errors"]))')
 ok "$schema" "every request and answer followed the OpenAPI schema ($schema did not)"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

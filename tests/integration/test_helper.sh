@@ -12,15 +12,9 @@ if [ -z "${CFTEST_IN_SESSION:-}" ]; then
 fi
 build=$1
 front=$build/helper/cftoken
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-contains() { case "$1" in *"$2"*) return 0 ;; *) echo "#   \"${1:0:300}\" does not contain \"$2\""; return 1 ;; esac; }
+. "$(dirname "$0")/tap.sh"
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-py=/usr/bin/python3
-seed_value() { $py -c 'import json,sys; print(next(t["value"] for t in json.load(open(sys.argv[1]))["tokens"] if t["name"] == sys.argv[2]))' "$CFTEST_SEED" "$1"; }
 api_calls() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if sys.argv[1] in (e["method"]+" "+e["path"])))' "$1"; }
-password_of() { sed -n 's/^password=//p'; }
 
 account=0123456789abcdef0123456789abcdef
 dir=$CFTEST_WORK/helper
@@ -265,5 +259,4 @@ ok $((rc != 3)) "after logout, minting needs cftoken login again (exit 3)"
 
 schema=$($CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["schema_errors"]))')
 ok "$schema" "every request and answer followed the OpenAPI schema"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -1,9 +1,11 @@
 #!/bin/bash
 # L2 with a real gnome-keyring-daemon in a private dbus-run-session: a mint
-# fills both levels, an L1 miss is answered from L2 with no API call and
-# refills L1, erase clears both, a locked collection fails fast and mints
-# nothing, and without a session bus auto falls back to the kernel keyring
-# while cache = secret-service says why it cannot.
+# fills both levels; an L1 miss is answered from L2 by cftoken-l2 with no
+# API call and no heavy library, and refills L1; after a simulated reboot
+# (no kernel keys at all) tokens and the parent token come from L2; erase,
+# revoke, roll and logout keep both levels right; a locked collection fails
+# fast and mints nothing; without a session bus auto falls back to the
+# kernel keyring while cache = secret-service says why it cannot.
 #   test_secret_service.sh BUILD_DIR     (run under with-emulator.sh)
 set -u
 if [ -z "${CFTEST_IN_BUS:-}" ]; then
@@ -14,15 +16,9 @@ if [ -z "${CFTEST_IN_BUS:-}" ]; then
 fi
 build=$1
 front=$build/helper/cftoken
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-contains() { case "$1" in *"$2"*) return 0 ;; *) echo "#   \"${1:0:300}\" does not contain \"$2\""; return 1 ;; esac; }
+. "$(dirname "$0")/tap.sh"
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-py=/usr/bin/python3
-seed_value() { $py -c 'import json,sys; print(next(t["value"] for t in json.load(open(sys.argv[1]))["tokens"] if t["name"] == sys.argv[2]))' "$CFTEST_SEED" "$1"; }
 creates() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["method"] == "POST" and e["path"].endswith("/tokens")))'; }
-password_of() { sed -n 's/^password=//p'; }
 
 echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 account=0123456789abcdef0123456789abcdef
@@ -153,5 +149,4 @@ ok $([ $rc -ne 0 ]; echo $?) "CFTOKEN_CACHE=secret-service without a bus fails"
 contains "$out" "no session bus" ; ok $? "saying there is no session bus"
 
 cftoken logout >/dev/null
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -9,12 +9,8 @@ if [ -z "${CFTEST_IN_SESSION:-}" ]; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 front=$1/helper/cftoken
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-contains() { case "$1" in *"$2"*) return 0 ;; *) echo "#   \"${1:0:400}\" does not contain \"$2\""; return 1 ;; esac; }
+. "$(dirname "$0")/tap.sh"
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-py=/usr/bin/python3
 
 wrangler=$("$here/../install-wrangler.sh") || { echo "1..0 # SKIP wrangler 4 cannot be installed here"; exit 0; }
 account=0123456789abcdef0123456789abcdef
@@ -64,5 +60,4 @@ out=$(run_wrangler); rc=$?
 ok $rc "a second wrangler run succeeds"
 ok $(($(creates) - before)) "with the cached token: no new create"
 cftoken logout >/dev/null
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -1,0 +1,33 @@
+# TAP helpers for the shell tests (sourced).  Each test calls `ok` per
+# check and `tap_done` at the end.
+n=0
+failed=0
+py=/usr/bin/python3
+
+ok() {  # ok STATUS DESCRIPTION: STATUS 0 passes
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+contains() {  # contains TEXT PART: status 0 when TEXT holds PART
+	case "$1" in
+	*"$2"*) return 0 ;;
+	*) echo "#   \"${1:0:400}\" does not contain \"$2\""; return 1 ;;
+	esac
+}
+
+seed_value() {  # the value of the emulator seed's token named $1
+	$py -c 'import json,sys; print(next(t["value"] for t in json.load(open(sys.argv[1]))["tokens"] if t["name"] == sys.argv[2]))' "$CFTEST_SEED" "$1"
+}
+
+password_of() { sed -n 's/^password=//p'; }
+
+tap_done() {
+	echo "1..$n"
+	[ "$failed" -eq 0 ]
+}
