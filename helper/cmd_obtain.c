@@ -304,19 +304,26 @@ int cmd_erase(const cli *c)
 	return rc ? fail("erase", rc, &err) : EXIT_OK;
 }
 
-int cmd_exec(const cli *c)
+/* exec and env: the named (or default) profile's token. */
+static cft_code obtain_for_profile(const cli *c, cft_l1_record *r, cft_error *err)
 {
 	const cft_profile *p = NULL;
+	cft_error_clear(err);
+	cft_code rc = find_profile(c, c->profile, &p, err);
+	if (!rc)
+		rc = obtain(c, p, NULL, r, err);
+	return rc;
+}
+
+int cmd_exec(const cli *c)
+{
 	cft_l1_record r = { 0 };
 	cft_error err;
 	if (c->n_args == 0) {
 		fprintf(stderr, "cftoken: exec: name the program to run: cftoken exec -- PROGRAM\n");
 		return EXIT_USAGE;
 	}
-	cft_error_clear(&err);
-	cft_code rc = find_profile(c, c->profile, &p, &err);
-	if (!rc)
-		rc = obtain(c, p, NULL, &r, &err);
+	cft_code rc = obtain_for_profile(c, &r, &err);
 	if (rc)
 		return fail("exec", rc, &err);
 	return cft_handover_exec(c->args, &r);
@@ -324,7 +331,6 @@ int cmd_exec(const cli *c)
 
 int cmd_env(const cli *c)
 {
-	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_env_format format = CFT_ENV_SH;
 	cft_error err;
@@ -341,10 +347,7 @@ int cmd_env(const cli *c)
 			"eval \"$(cftoken env)\", or give --force\n");
 		return EXIT_USAGE;
 	}
-	cft_error_clear(&err);
-	cft_code rc = find_profile(c, c->profile, &p, &err);
-	if (!rc)
-		rc = obtain(c, p, NULL, &r, &err);
+	cft_code rc = obtain_for_profile(c, &r, &err);
 	if (rc)
 		return fail("env", rc, &err);
 	int status = cft_handover_env(stdout, format, &r) ? EXIT_API : EXIT_OK;

@@ -24,13 +24,16 @@ static void describe(const char *api_url, char out[CFT_KEY_DESC_MAX])
 }
 
 /* The persistent keyring, linked into our process keyring so that we
- * possess it (and so the keys in it) whatever session we run in. */
-static cft_code persistent(key_serial_t *out, cft_error *err)
+ * possess it (and so the keys in it) whatever session we run in, and the
+ * parent key's description for this API. */
+static cft_code locate(const char *api_url, key_serial_t *ring, char desc[CFT_KEY_DESC_MAX],
+		       cft_error *err)
 {
 	long id = keyctl_get_persistent((uid_t)-1, KEY_SPEC_PROCESS_KEYRING);
 	if (id < 0)
 		return cft_fail(err, CFT_E_INTERNAL, "the persistent keyring: %s", strerror(errno));
-	*out = (key_serial_t)id;
+	*ring = (key_serial_t)id;
+	describe(api_url, desc);
 	return CFT_OK;
 }
 
@@ -76,10 +79,9 @@ cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *e
 {
 	char desc[CFT_KEY_DESC_MAX];
 	key_serial_t ring = 0;
-	cft_code rc = persistent(&ring, err);
+	cft_code rc = locate(api_url, &ring, desc, err);
 	if (rc)
 		return rc;
-	describe(api_url, desc);
 	_cleanup_secret_ cft_secret *payload = NULL;
 	rc = cft_parent_format(p, &payload, err);
 	if (rc)
@@ -104,10 +106,9 @@ cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err)
 	char desc[CFT_KEY_DESC_MAX];
 	key_serial_t ring = 0;
 	memset(out, 0, sizeof(*out));
-	cft_code rc = persistent(&ring, err);
+	cft_code rc = locate(api_url, &ring, desc, err);
 	if (rc)
 		return rc;
-	describe(api_url, desc);
 	long key = keyctl_search(ring, "user", desc, 0);
 	if (key < 0)
 		return cft_fail(err, CFT_E_NO_PARENT, "none kept for %s", api_url);
@@ -126,10 +127,9 @@ cft_code cft_parent_drop(const char *api_url, cft_error *err)
 {
 	char desc[CFT_KEY_DESC_MAX];
 	key_serial_t ring = 0;
-	cft_code rc = persistent(&ring, err);
+	cft_code rc = locate(api_url, &ring, desc, err);
 	if (rc)
 		return rc;
-	describe(api_url, desc);
 	long key = keyctl_search(ring, "user", desc, 0);
 	if (key >= 0 && keyctl_invalidate((key_serial_t)key) < 0)
 		return cft_fail(err, CFT_E_INTERNAL, "removing the parent token: %s", strerror(errno));
