@@ -114,9 +114,10 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	return CFT_OK;
 }
 
-/* The token a renewal replaced goes; failing that is worth a word, not a
- * failed request (the new token is good). */
-static void delete_replaced(const cft_obtain *o, const char *id)
+/* Deletes a token on the API: the one a renewal replaced, or a new one
+ * that could not be cached.  Failing is worth a word, not a failed
+ * request. */
+static void delete_on_api(const cft_obtain *o, const char *id)
 {
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
 				     .timeout_ms = o->timeout_ms };
@@ -130,7 +131,7 @@ static void delete_replaced(const cft_obtain *o, const char *id)
 		if (rc && rc != CFT_E_NOT_FOUND) {
 			char msg[1024];
 			cft_error_format(&err, msg, sizeof(msg));
-			fprintf(stderr, "cftoken: warning: the replaced token %s was not deleted: %s\n",
+			fprintf(stderr, "cftoken: warning: token %s was not deleted on the API: %s\n",
 				id, msg);
 		}
 	}
@@ -221,9 +222,10 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 		 * and fill the account: take it back. */
 		char msg[1024];
 		cft_error_format(err, msg, sizeof(msg));
-		delete_replaced(o, out->id);
+		delete_on_api(o, out->id);
 		cft_l1_record_clear(out);
 		cft_lock_release(lock);
+		cft_error_clear(err);
 		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
 				"so it was deleted again", msg);
 	}
@@ -238,6 +240,6 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 	}
 	cft_lock_release(lock);
 	if (old_id[0] && strcmp(old_id, out->id) != 0)
-		delete_replaced(o, old_id);
+		delete_on_api(o, old_id);
 	return CFT_OK;
 }
