@@ -72,6 +72,7 @@ static void usage(FILE *f)
 		"  --format FORMAT       env: sh (default), fish or json\n"
 		"  --json                machine-readable output (verify, list)\n"
 		"  --all                 list: every token of the account, not only cftoken's\n"
+		"  --verbose             get, exec, env: say which cache answered, and why\n"
 		"  --force               print a token value even to a terminal\n"
 		"  -h, --help            this help;  --version  the version\n"
 		"\n"
@@ -99,7 +100,7 @@ enum {
 	OPT_ACCOUNT = 256, OPT_USER, OPT_TOKEN_FILE, OPT_API_URL, OPT_CA_FILE,
 	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
 	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION, OPT_PROFILE, OPT_MIN_TTL,
-	OPT_FORMAT, OPT_ALL,
+	OPT_FORMAT, OPT_ALL, OPT_VERBOSE,
 };
 
 static int add_to(const char **list, size_t *n, const char *value, const char *option)
@@ -144,6 +145,7 @@ static const struct option opts[] = {
 	{ "min-ttl", required_argument, NULL, OPT_MIN_TTL },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ 0 },
 };
 
@@ -164,6 +166,7 @@ static int parse_options(int argc, char **argv, bool stop_at_first, const char *
 		case OPT_PROFILE: c->profile = optarg; break;
 		case OPT_FORMAT: c->format = optarg; break;
 		case OPT_ALL: c->all = true; break;
+		case OPT_VERBOSE: c->verbose = true; break;
 		case OPT_MIN_TTL:
 			if (parse_duration_option(optarg, "--min-ttl", &seconds))
 				return -1;

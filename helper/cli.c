@@ -181,3 +181,27 @@ cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
 	cft_l2_close(l2);
 	return rc;
 }
+
+void cli_explain_cache(const cli *c, bool l2_open)
+{
+	const char *env = secure_getenv("CFTOKEN_CACHE");
+	const char *why = env && *env ? "CFTOKEN_CACHE" : c->cfg->cache ? "cache = in the config"
+								       : "the default";
+	switch (cli_cache_mode(c)) {
+	case CACHE_NONE:
+		fprintf(stderr, "cftoken: cache none (%s): every request mints a token\n", why);
+		break;
+	case CACHE_KERNEL:
+		fprintf(stderr, "cftoken: cache kernel (%s): the kernel keyring alone\n", why);
+		break;
+	case CACHE_SECRET_SERVICE:
+		fprintf(stderr, "cftoken: cache secret-service (%s): the Secret Service behind the "
+			"kernel keyring\n", why);
+		break;
+	case CACHE_AUTO:
+		fprintf(stderr, "cftoken: cache auto (%s): %s\n", why,
+			l2_open ? "the Secret Service answers: it backs the kernel keyring"
+				: "no Secret Service answers: the kernel keyring alone");
+		break;
+	}
+}

@@ -37,6 +37,7 @@ typedef struct cli {
 	bool json;
 	bool force;
 	bool all;                  /* list: every token of the account */
+	bool verbose;              /* say which cache answered, and why */
 
 	/* get, exec, env, login */
 	const char *profile;       /* --profile */
@@ -85,6 +86,9 @@ cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
 
 /* `cftoken COMMAND --help`, or NULL. */
 const char *cli_command_help(const char *name);
+
+/* --verbose: which caches this request uses, and why. */
+void cli_explain_cache(const cli *c, bool l2_open);
 
 /* The parent token of `cftoken login`: the kernel's copy, else the
  * Secret Service's (which then refills the kernel's). */

@@ -167,6 +167,8 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	if (!rc)
 		rc = cli_open_l2(c, &l2, err);
 	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
+	if (!rc && c->verbose)
+		cli_explain_cache(c, l2 != NULL);
 	cft_obtain o = {
 		.cfg = c->cfg,
 		.profile = p,
@@ -181,9 +183,21 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		.l2 = l2,
 		.no_cache = no_cache,
 	};
-	bool minted = false;
+	cft_obtain_source source = CFT_MINTED;
+	char replaced[33] = "";
 	if (!rc)
-		rc = cft_obtain_token(&o, out, &minted, err);
+		rc = cft_obtain_token(&o, out, &source, replaced, err);
+	if (!rc && c->verbose) {
+		static const char *const from[] = {
+			[CFT_FROM_KERNEL_KEYRING] = "the kernel keyring (L1)",
+			[CFT_FROM_SECRET_SERVICE] = "the Secret Service (L2), refilling L1",
+			[CFT_MINTED] = "a new token minted with the parent token",
+		};
+		fprintf(stderr, "cftoken: profile %s, account %s: token %s from %s\n", p->name,
+			account, out->id, from[source]);
+		if (replaced[0])
+			fprintf(stderr, "cftoken: it replaces token %s, deleted on the API\n", replaced);
+	}
 	cft_l2_close(l2);
 	cft_parent_clear(&lp.parent);
 	return rc;

@@ -30,11 +30,12 @@ static const struct {
 	  "is dropped from both caches (and revoked with revoke_on_erase = true), so the\n"
 	  "next get mints a new one.  A password that is not the cached one is ignored.\n" },
 	{ "exec",
-	  "Usage: cftoken exec [--profile P] [--min-ttl DURATION] -- PROGRAM [ARGS...]\n"
+	  "Usage: cftoken exec [--profile P] [--min-ttl DURATION] [--verbose] -- PROGRAM [ARGS...]\n"
 	  "\n"
 	  "Runs PROGRAM with CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and\n"
 	  "CFTOKEN_EXPIRES_ON set to the profile's token, minting one if the cache has\n"
 	  "none that is fresh.  --min-ttl: the token must last at least this long.\n"
+	  "--verbose says which cache answered (or that it minted), and why.\n"
 	  "The exit status is PROGRAM's (127: not found).\n"
 	  "Example: cftoken exec -- wrangler deploy\n" },
 	{ "env",

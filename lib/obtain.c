@@ -168,23 +168,20 @@ static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[
 	return CFT_OK;
 }
 
-cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
-			  cft_error *err)
+cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
+			  char old_id[33], cft_error *err)
 {
 	cft_l1_record cached = { 0 };
-	char old_id[33] = "";
 	int lock = -1;
 
-	*minted = false;
+	old_id[0] = '\0';
+	*source = CFT_MINTED;
 	if (!cft_profile_name_valid(o->profile->name))
 		return cft_fail(err, CFT_E_INVALID_ARG,
 				"profile name \"%.64s\": use letters, digits, '.', '_' and '-'",
 				o->profile->name);
-	if (o->no_cache) {
-		cft_code rc = mint(o, out, err);
-		*minted = rc == CFT_OK;
-		return rc;
-	}
+	if (o->no_cache)
+		return mint(o, out, err);
 	/* The lock waits at most as long as one mint may take. */
 	int64_t deadline = cft_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 8000) * 2;
 	cft_code rc = cft_lock_acquire(o->account_id, o->profile->name, deadline, &lock, err);
@@ -197,15 +194,18 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 			if (o->route_fp)
 				cft_l1_store(o->route_fp, &cached, o->api_url, NULL);
 			*out = cached;
+			*source = CFT_FROM_KERNEL_KEYRING;
 			cft_lock_release(lock);
 			return CFT_OK;
 		}
-		snprintf(old_id, sizeof(old_id), "%s", cached.id);
+		snprintf(old_id, 33, "%s", cached.id);
 		cft_l1_record_clear(&cached);
 	}
 	if (o->l2) {
 		rc = look_in_l2(o, out, old_id, err);
 		if (rc != CFT_E_NOT_FOUND) {
+			if (rc == CFT_OK)
+				*source = CFT_FROM_SECRET_SERVICE;
 			cft_lock_release(lock);
 			return rc;
 		}
@@ -215,7 +215,6 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 		cft_lock_release(lock);
 		return rc;
 	}
-	*minted = true;
 	rc = cft_l1_store(o->route_fp, out, o->api_url, err);
 	if (rc) {
 		/* A token we cannot cache would be minted again on every call
@@ -241,5 +240,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
 	cft_lock_release(lock);
 	if (old_id[0] && strcmp(old_id, out->id) != 0)
 		delete_on_api(o, old_id);
+	else
+		old_id[0] = '\0';
 	return CFT_OK;
 }

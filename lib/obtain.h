@@ -30,9 +30,17 @@ typedef struct cft_obtain {
 	bool no_cache;                /* cache = none: mint, cache nothing */
 } cft_obtain;
 
-/* *minted says whether a new token was created. */
-cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, bool *minted,
-			  cft_error *err);
+/* Where the token came from, for --verbose. */
+typedef enum cft_obtain_source {
+	CFT_FROM_KERNEL_KEYRING,
+	CFT_FROM_SECRET_SERVICE,
+	CFT_MINTED,
+} cft_obtain_source;
+
+/* *source: which level answered, or that a new token was created (and
+ * *replaced_id, when not empty, the token it replaced and deleted). */
+cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
+			  char replaced_id[33], cft_error *err);
 
 /* Permission names of a profile: each preset's, then its own.  An error
  * when it names none. */

@@ -163,8 +163,13 @@ contains "$out" "of at most 500" ; ok $? "and counts the account's tokens agains
 # Renewal: a token that must last longer than the cached one is replaced,
 # and the replaced one is deleted on the API.
 old_id=$(printf '%s\n' "$tok" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
-out=$(cftoken exec --min-ttl 2h -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"'); rc=$?
+verbose=$(cftoken --verbose exec -- true 2>&1)
+contains "$verbose" "cache auto (the default): no Secret Service answers" ; ok $? "--verbose says which cache is used, and why"
+contains "$verbose" "from the kernel keyring (L1)" ; ok $? "and which level answered"
+out=$(cftoken --verbose exec --min-ttl 2h -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"' 2>"$dir/renew.err"); rc=$?
 ok $rc "exec --min-ttl 2h with a 1-hour token cached"
+contains "$(cat "$dir/renew.err")" "a new token minted" ; ok $? "--verbose says it minted"
+contains "$(cat "$dir/renew.err")" "replaces token $old_id, deleted on the API" ; ok $? "and which token it replaced"
 ok $([ -n "$out" ] && [ "$out" != "$tok" ]; echo $?) "hands over a new token"
 out2=$(printf '%s\n' "$tok" | cftoken verify --token-file - 2>&1); rc=$?
 ok $((rc != 3)) "the replaced token was deleted on the API"

@@ -77,6 +77,10 @@ ok "$heavy" "which open none of libcurl, jansson, GLib, libsecret"
 ok $([ "$again" = "$tok" ]; echo $?) "an L1 miss is answered from L2 with the same token"
 ok $(($(creates) - before)) "without minting"
 ok $([ -n "$(l1_key)" ]; echo $?) "and L1 is filled again"
+keyctl invalidate "$(l1_key)"
+verbose=$(cftoken --verbose exec -- true 2>&1)
+contains "$verbose" "the Secret Service answers" ; ok $? "--verbose says the Secret Service backs the kernel keyring"
+contains "$verbose" "from the Secret Service (L2), refilling L1" ; ok $? "and that it answered"
 
 # After a reboot the kernel keyring is empty: no parent token, no L1.  A
 # token the Secret Service holds is still served, and the parent is not
