@@ -43,6 +43,11 @@ int cmd_create(const cli *c)
 		rc = cli_owner(c, client, &owner, account, &err);
 	if (!rc)
 		rc = cft_permission_groups(client, owner, &groups, &err);
+	char zone_ids[CLI_MAX_LIST][CFT_ID_LEN + 1];
+	const char *zones[CLI_MAX_LIST];
+	if (!rc)
+		rc = cft_zone_ids(client, owner.account_id ? owner.account_id : c->account_id,
+				  c->zones, c->n_zones, zone_ids, zones, &err);
 	if (rc)
 		goto fail;
 
@@ -53,7 +58,7 @@ int cmd_create(const cli *c)
 		.n_permissions = c->n_permissions,
 		.account_id = owner.account_id ? owner.account_id : c->account_id,
 		.user_owned = owner.account_id == NULL,
-		.zones = c->zones,
+		.zones = zones,
 		.n_zones = c->n_zones,
 		.name = name,
 		.not_before = c->not_before_s ? now + c->not_before_s : 0,

@@ -144,8 +144,16 @@ static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owne
 		cft_built_spec built;
 		cft_error_clear(&err);
 		cft_code rc = cft_profile_permissions(p, names, CFT_SPEC_MAX_GROUPS, &n, &err);
+		/* Zones by name must resolve with the parent token too. */
+		char zone_ids[CFT_SPEC_MAX_ZONES][CFT_ID_LEN + 1];
+		const char *zones[CFT_SPEC_MAX_ZONES];
+		size_t n_zones = p->n_zones < CFT_SPEC_MAX_ZONES ? p->n_zones : CFT_SPEC_MAX_ZONES;
+		if (!rc)
+			rc = cft_zone_ids(client, owner.account_id, (const char *const *)p->zones,
+					  n_zones, zone_ids, zones, &err);
 		cft_token_wish wish = { .permissions = names, .n_permissions = n,
-					.account_id = owner.account_id, .name = "doctor" };
+					.account_id = owner.account_id, .name = "doctor",
+					.zones = zones, .n_zones = n_zones };
 		if (rc || cft_spec_build(&groups, &wish, &built, &err) != CFT_OK)
 			report_error(d, what, &err);
 		else

@@ -638,3 +638,76 @@ cft_code cft_accounts_list(cft_client *c, cft_account_list *out, cft_error *err)
 		cft_account_list_clear(out);
 	return rc;
 }
+
+bool cft_is_zone_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	bool dot = false;
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.')
+			dot = true;
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return dot;
+}
+
+cft_code cft_zone_id(cft_client *c, const char *account_id, const char *name_or_id,
+		     char out[CFT_ID_LEN + 1], cft_error *err)
+{
+	char path[400], name[254];
+	json_t *root = NULL;
+
+	if (strcmp(name_or_id, "*") == 0 || cft_is_id(name_or_id)) {
+		snprintf(out, CFT_ID_LEN + 1, "%s", name_or_id);
+		return CFT_OK;
+	}
+	if (!cft_is_zone_name(name_or_id))
+		return cft_fail(err, CFT_E_INVALID_ARG, "\"%.64s\" is neither a zone id nor a zone name",
+				name_or_id);
+	if (!cft_is_id(account_id))
+		return cft_fail(err, CFT_E_INVALID_ARG, "finding a zone by name needs the account id");
+	/* Zone names are case-insensitive; the API stores them lower-case. */
+	size_t i = 0;
+	for (; name_or_id[i] && i + 1 < sizeof(name); i++)
+		name[i] = (char)((name_or_id[i] >= 'A' && name_or_id[i] <= 'Z') ? name_or_id[i] + 32
+									      : name_or_id[i]);
+	name[i] = '\0';
+	snprintf(path, sizeof(path), "/zones?name=%s&account.id=%s&per_page=5", name, account_id);
+	cft_code rc = call(c, "GET", path, NULL, CFT_OP_OTHER, &root, err);
+	if (rc)
+		return rc;
+	json_t *result = json_object_get(root, "result"), *z;
+	size_t k;
+	rc = cft_fail(err, CFT_E_NOT_FOUND,
+		      "no zone %s in account %s that this token can see (finding a zone by name "
+		      "needs \"Zone Read\" on it; or give the zone id)", name, account_id);
+	json_array_foreach(result, k, z) {
+		const char *zn = json_string_value(json_object_get(z, "name"));
+		const char *id = json_string_value(json_object_get(z, "id"));
+		if (zn && id && strcmp(zn, name) == 0 && cft_is_id(id)) {
+			snprintf(out, CFT_ID_LEN + 1, "%s", id);
+			cft_error_clear(err);
+			rc = CFT_OK;
+			break;
+		}
+	}
+	json_decref(root);
+	return rc;
+}
+
+cft_code cft_zone_ids(cft_client *c, const char *account_id, const char *const *names,
+		      size_t n, char (*ids)[CFT_ID_LEN + 1], const char **ptrs, cft_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		cft_code rc = cft_zone_id(c, account_id, names[i], ids[i], err);
+		if (rc)
+			return rc;
+		ptrs[i] = ids[i];
+	}
+	return CFT_OK;
+}

@@ -149,6 +149,21 @@ cft_code cft_permission_groups(cft_client *c, cft_owner owner, cft_perm_group_li
 /* Every page.  Account-owned tokens may be refused here (code 1001). */
 cft_code cft_accounts_list(cft_client *c, cft_account_list *out, cft_error *err);
 
+/* A zone's id from its name ("example.com") in an account, through
+ * GET /zones: needs "Zone Read" on it.  An id or "*" is returned as it is.
+ * CFT_E_NOT_FOUND when the token sees no such zone. */
+cft_code cft_zone_id(cft_client *c, const char *account_id, const char *name_or_id,
+		     char out[CFT_ID_LEN + 1], cft_error *err);
+
+/* cft_zone_id for each of n zones; ids[i] receives the id and ptrs[i]
+ * points at it (for cft_token_wish.zones). */
+cft_code cft_zone_ids(cft_client *c, const char *account_id, const char *const *names,
+		      size_t n, char (*ids)[CFT_ID_LEN + 1], const char **ptrs, cft_error *err);
+
+/* A zone name as cftoken accepts it: a DNS name of letters, digits, '-'
+ * and at least one '.'. */
+bool cft_is_zone_name(const char *s);
+
 void cft_token_clear(cft_token *t);
 void cft_token_list_clear(cft_token_list *l);
 void cft_account_list_clear(cft_account_list *l);

@@ -263,9 +263,10 @@ static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_
 	if (!strcmp(k, "zones")) {
 		rc = parse_list(o, v, &p->zones, &p->n_zones, err);
 		for (size_t i = 0; !rc && i < p->n_zones; i++)
-			if (strcmp(p->zones[i], "*") && !cft_is_id(p->zones[i]))
-				rc = bad(o, err, "\"%.64s\" is not a zone id (32 hexadecimal "
-					 "characters) or *", p->zones[i]);
+			if (strcmp(p->zones[i], "*") && !cft_is_id(p->zones[i]) &&
+			    !cft_is_zone_name(p->zones[i]))
+				rc = bad(o, err, "\"%.64s\" is not a zone name (example.com), a zone id "
+					 "(32 hexadecimal characters) or *", p->zones[i]);
 		return rc;
 	}
 	if (!strcmp(k, "ttl"))

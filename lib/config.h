@@ -33,7 +33,7 @@ typedef struct cft_profile {
 	size_t n_presets;
 	char **permissions;          /* group names as written */
 	size_t n_permissions;
-	char **zones;                /* zone ids, or "*" */
+	char **zones;                /* zone names or ids, or "*" */
 	size_t n_zones;
 	char **ip_in;
 	size_t n_ip_in;

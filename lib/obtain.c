@@ -75,8 +75,17 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	rc = cft_client_new(&copts, parent, &client, err);
 	if (!rc)
 		rc = cft_permission_groups(client, owner, &groups, err);
-	if (rc)
+	/* Zones the profile names (example.com) become ids. */
+	char zone_ids[CFT_SPEC_MAX_ZONES][CFT_ID_LEN + 1];
+	const char *zones[CFT_SPEC_MAX_ZONES];
+	size_t n_zones = p->n_zones < CFT_SPEC_MAX_ZONES ? p->n_zones : CFT_SPEC_MAX_ZONES;
+	if (!rc)
+		rc = cft_zone_ids(client, o->account_id, (const char *const *)p->zones, n_zones,
+				  zone_ids, zones, err);
+	if (rc) {
+		cft_perm_group_list_clear(&groups);
 		return rc;
+	}
 
 	time_t now = time(NULL);
 	int64_t ttl = cft_profile_ttl(cfg, p), margin = cft_profile_renew_margin(cfg, p);
@@ -89,8 +98,8 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 		.permissions = names,
 		.n_permissions = n_names,
 		.account_id = o->account_id,
-		.zones = (const char *const *)p->zones,
-		.n_zones = p->n_zones,
+		.zones = zones,
+		.n_zones = n_zones,
 		.name = name,
 		.not_before = not_before,
 		.expires_on = (not_before ? not_before : now) + ttl,

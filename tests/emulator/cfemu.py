@@ -433,6 +433,13 @@ class State:
         self.quota = {"account": int(quota.get("account", 500)), "user": int(quota.get("user", 50))}
         self.accounts_list_refuses_account_tokens = bool(
             seed.get("accounts_list_refuses_account_tokens", False))
+        # Zones only for GET /zones (a client finding a zone id by name):
+        # {"id", "name", "account_id"}.
+        self.zones = []
+        for zone in seed.get("zones", []):
+            if not HEX32_RE.match(str(zone.get("id", ""))) or zone.get("account_id") not in self.accounts:
+                raise ValueError("seed zone needs a 32-hex id and a known account_id: %r" % zone)
+            self.zones.append(dict(zone))
         self.tokens = {}            # id -> Token (deleted ones stay, flagged)
         self.current_values = {}    # sha256 of a usable value -> token id
         self.old_values = {}        # sha256 of a rolled-away value -> token id
@@ -942,6 +949,48 @@ def list_memberships(call, _scope):
     return 200, success_envelope(chunk, result_info=info)
 
 
+ZONE_READ_GROUPS = ("Zone Read", "Zone Write")
+
+
+def zone_readable(token, zone):
+    """Zone Read (or Write) on the zone, on every zone, or on its account
+    (flat or with the zone nested under the account)."""
+    zone_key = "com.cloudflare.api.account.zone." + zone["id"]
+    account_key = "com.cloudflare.api.account." + zone["account_id"]
+    if token.owner == "account" and token.account_id != zone["account_id"]:
+        return False
+    if token_allows(token, ZONE_READ_GROUPS, zone_key) or \
+            token_allows(token, ZONE_READ_GROUPS, account_key):
+        return True
+    for policy in token.policies:
+        if policy["effect"] != "allow" or \
+                not any(g["name"] in ZONE_READ_GROUPS for g in policy["permission_groups"]):
+            continue
+        nested = policy["resources"].get(account_key)
+        if isinstance(nested, dict) and any(v == "*" and key_covers(k, zone_key)
+                                            for k, v in nested.items()):
+            return True
+    return False
+
+
+def list_zones(call, _scope):
+    """GET /zones (name, account.id filters): only the zones the token may
+    read, as the real API answers; outside the token schema extract."""
+    state = call.state
+    zones = [z for z in state.zones if zone_readable(call.token, z)]
+    if call.query.get("name"):
+        zones = [z for z in zones if z["name"] == call.query["name"].lower()]
+    if call.query.get("account.id"):
+        zones = [z for z in zones if z["account_id"] == call.query["account.id"]]
+    chunk, info = paginate(zones, call.query)
+    result = [{"id": z["id"], "name": z["name"], "status": "active", "paused": False,
+               "type": "full",
+               "account": {"id": z["account_id"], "name": state.accounts[z["account_id"]]["name"]},
+               "created_on": fmt_time(state.started), "modified_on": fmt_time(state.started)}
+              for z in chunk]
+    return 200, success_envelope(result, result_info=info)
+
+
 # Dispatch table: (method, path pattern under /client/v4, handler, scope maker).
 # Literal paths (verify, permission_groups) come before {token_id}.
 _ACC = r"/accounts/(?P<account_id>[^/]+)/tokens"
@@ -967,6 +1016,7 @@ ROUTES = [
     ("GET", r"/user", get_user, None),
     ("GET", r"/accounts", list_accounts, None),
     ("GET", r"/memberships", list_memberships, None),
+    ("GET", r"/zones", list_zones, None),
 ]
 ROUTES = [(m, re.compile("^" + p + "$"), h, s) for m, p, h, s in ROUTES]
 

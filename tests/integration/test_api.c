@@ -287,6 +287,35 @@ static void test_refusals(void)
 	cft_client_free(parent);
 }
 
+static void test_zones(void)
+{
+	cft_client *parent = emu_client("parent");
+	char id[CFT_ID_LEN + 1];
+	cft_error err;
+	char msg[1024];
+
+	tap_is_int(cft_zone_id(parent, EMU_ACCOUNT, "example.com", id, &err), CFT_OK,
+		   "a zone is found by name");
+	tap_is_str(id, "aaaa0000bbbb1111cccc2222dddd3333", "to its id");
+	tap_is_int(cft_zone_id(parent, EMU_ACCOUNT, "Example.COM", id, &err), CFT_OK,
+		   "in any case");
+	tap_is_int(cft_zone_id(parent, EMU_ACCOUNT, "aaaa0000bbbb1111cccc2222dddd3333", id, &err),
+		   CFT_OK, "an id stands for itself");
+	cft_error_clear(&err);
+	tap_is_int(cft_zone_id(parent, EMU_ACCOUNT, "nosuch.example", id, &err), CFT_E_NOT_FOUND,
+		   "an unknown zone is not found");
+	cft_error_format(&err, msg, sizeof(msg));
+	tap_contains(msg, "Zone Read", "and the message says what finding it by name needs");
+	tap_is_int(cft_zone_id(parent, EMU_ACCOUNT, "exa mple.com", id, &err), CFT_E_INVALID_ARG,
+		   "a malformed name is refused before any request");
+	cft_client_free(parent);
+
+	cft_client *ro = emu_client("read-only");
+	tap_is_int(cft_zone_id(ro, EMU_ACCOUNT, "example.com", id, &err), CFT_E_NOT_FOUND,
+		   "a token without Zone Read does not see the zone");
+	cft_client_free(ro);
+}
+
 static void test_user_tokens(void)
 {
 	cft_client *user = emu_client("user-parent");
@@ -492,6 +521,7 @@ int main(void)
 	test_life_cycle();
 	test_refusals();
 	test_user_tokens();
+	test_zones();
 	test_pages_and_quota();
 	test_faults();
 	test_transport_errors();

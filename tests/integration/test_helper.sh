@@ -41,9 +41,14 @@ ttl = 30m
 [profile erasable]
 permissions = Zone Read
 hosts = git.example.com
+
+[profile zoned]
+permissions = DNS Write
+zones = example.com
 CONF
 # the same with one misspelt permission, for doctor
 { cat "$CFTOKEN_CONFIG"; printf '[profile typo]\npermissions = Workers Script Write\n'; } >"$dir/config.typo"
+{ cat "$CFTOKEN_CONFIG"; printf '[profile nozone]\npermissions = DNS Read\nzones = nosuch.example\n'; } >"$dir/config.nozone"
 get_request=$'protocol=https\nhost=api.cloudflare.com\n\n'
 
 # The front end carries nothing a warm request does not need.
@@ -77,6 +82,10 @@ out=$(CFTOKEN_CONFIG=$dir/config.typo cftoken doctor 2>&1); rc=$?
 ok $((rc != 1)) "doctor with a misspelt permission: exit 1"
 contains "$out" "FAIL profile typo" ; ok $? "naming the profile"
 contains "$out" "Workers Scripts Write" ; ok $? "and the closest real name"
+out=$(CFTOKEN_CONFIG=$dir/config.nozone cftoken doctor 2>&1); rc=$?
+ok $((rc != 1)) "doctor with a zone the parent cannot see: exit 1"
+contains "$out" "FAIL profile nozone" ; ok $? "naming the profile"
+contains "$out" "no zone nosuch.example" ; ok $? "and the zone"
 
 # Cold get: one mint.
 before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
@@ -152,6 +161,14 @@ ok $rc "git credential fill with credential.helper=cftoken (git-credential-cftok
 ok $([ "$(password_of <<<"$out")" = "$tok" ]; echo $?) "answers the same token"
 out=$(printf 'protocol=https\nhost=github.com\n\n' | cftoken get 2>&1); rc=$?
 ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a host that is not ours gets no answer, so git asks on"
+
+# A zone by name: the token's policy names the zone's id.
+out=$(cftoken --profile zoned exec -- true 2>&1); rc=$?
+ok $rc "a profile with zones = example.com mints"
+policy=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c '
+import json, sys
+print(json.dumps([t["policies"] for t in json.load(sys.stdin) if not t["deleted"] and "zoned" in t["name"]]))')
+contains "$policy" "com.cloudflare.api.account.zone.aaaa0000bbbb1111cccc2222dddd3333" ; ok $? "its policy names the zone by the id the API gave"
 
 # list, with the parent from login: cftoken's tokens, the cached one marked.
 out=$(cftoken list 2>&1); rc=$?

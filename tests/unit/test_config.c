@@ -48,7 +48,7 @@ int main(void)
 		"ttl = 8h\n"
 		"[profile dns]\n"
 		"permissions = DNS Write, Zone Read\n"
-		"zones = 0123456789abcdef0123456789abcdef\n"
+		"zones = 0123456789abcdef0123456789abcdef, Example.com\n"
 		"request_ip_in = 192.0.2.0/24, 2001:db8::/32\n"
 		"hosts = api.cloudflare.com/client/v4/zones\n"
 		"[user alice]\n"
@@ -117,7 +117,8 @@ int main(void)
 		{ "[defaults]\nthis is not ini\n", "bad.conf", "a syntax error names the file" },
 		{ "[profile x]\npermissions = Zone Read,,DNS Read\n", "an empty item",
 		  "an empty list item is refused" },
-		{ "[profile x]\nzones = example.com\n", "is not a zone id", "a zone must be an id" },
+		{ "[profile x]\nzones = exa_mple.com\n", "is not a zone name (example.com), a zone id",
+		  "a zone must be a name, an id or *" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *path = write_file("bad.conf", bad[i].text);
