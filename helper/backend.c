@@ -20,7 +20,7 @@ static const struct command {
 	bool program_follows;      /* exec: everything after the options is the program */
 } commands[] = {
 	{ "get", cmd_get, "git credential helper: answer with the profile's token", false },
-	{ "store", cmd_store, "git credential helper: accept git's confirmation", false },
+	{ "store", cmd_store, "git credential helper: keep a token a tool hands back", false },
 	{ "erase", cmd_erase, "git credential helper: drop the cached token", false },
 	{ "exec", cmd_exec, "run a program with CLOUDFLARE_API_TOKEN set", true },
 	{ "env", cmd_env, "print export lines for eval \"$(cftoken env)\"", false },

@@ -97,6 +97,20 @@ static cft_code load_parent(const cli *c, cft_parent *parent, cft_error *err)
 	return cli_parent_load(c, parent, err);
 }
 
+/* The request's fingerprint, as the front end computes it. */
+static void request_fp(const cli *c, const cft_gitcred *g, char fp[CFT_FP_HEX])
+{
+	cft_request rq = {
+		.profile = c->profile,
+		.account = c->raw_account,
+		.api_url = c->raw_api_url,
+		.git_protocol = g ? g->protocol : NULL,
+		.git_host = g ? g->host : NULL,
+		.git_path = g ? g->path : NULL,
+	};
+	cft_request_fingerprint(&rq, fp);
+}
+
 /* The parent token, loaded once, when obtain first needs it. */
 typedef struct lazy_parent {
 	const cli *c;
@@ -155,15 +169,7 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	char fp[CFT_FP_HEX];
 	cft_l2 *l2 = NULL;
 	cft_code rc = find_account(c, p, &lp, account, err);
-	cft_request rq = {
-		.profile = c->profile,
-		.account = c->raw_account,
-		.api_url = c->raw_api_url,
-		.git_protocol = g ? g->protocol : NULL,
-		.git_host = g ? g->host : NULL,
-		.git_path = g ? g->path : NULL,
-	};
-	cft_request_fingerprint(&rq, fp);
+	request_fp(c, g, fp);
 	if (!rc)
 		rc = cli_open_l2(c, &l2, err);
 	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
@@ -251,16 +257,65 @@ int cmd_get(const cli *c)
 	return status;
 }
 
+/* git hands back the credential that worked.  The one `get` gave is
+ * cached already.  Another token (typed at git's prompt, or from another
+ * helper) is adopted for the profile once the API verifies it as active:
+ * cached with its own expiry and marked adopted, so that cftoken replaces
+ * it in the cache when it is due but never deletes it on the API. */
 int cmd_store(const cli *c)
 {
-	/* The token git hands back is the one `get` gave (it is cached
-	 * already); cftoken does not adopt tokens it did not mint, whose id
-	 * and expiry it cannot vouch for.  Read and check the input all the
-	 * same, so malformed input is reported. */
 	cft_gitcred g = { 0 };
+	const cft_profile *p = NULL;
+	cft_l1_record cached = { 0 }, r = { 0 };
+	lazy_parent lp = { .c = c };
+	char account[CFT_ID_LEN + 1] = "", fp[CFT_FP_HEX];
 	cft_error err;
-	cft_error_clear(&err);
-	cft_code rc = read_git(&g, &err);
+	cft_code rc = read_git_request(c, &g, &p, &err);
+	if (rc || !p || !g.password || cli_cache_mode(c) == CACHE_NONE)
+		goto done;
+	rc = find_account(c, p, &lp, account, &err);
+	if (!rc && cft_l1_lookup_token(account, p->name, api_url_of(c), &cached, NULL) == CFT_OK &&
+	    cft_secret_equal(cached.token, g.password))
+		goto done;  /* ours, cached already */
+	rc = cft_token_parse(cft_secret_str(g.password), cft_secret_len(g.password), &r.token,
+			     &err);
+	cft_client *client = NULL;
+	cft_verify_result v;
+	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+				 .timeout_ms = c->timeout_ms };
+	if (!rc)
+		rc = cft_client_new(&o, r.token, &client, &err);
+	if (!rc)
+		rc = cft_token_verify(client, CFT_ACCOUNT_OWNED(account), &v, &err);
+	cft_client_free(client);
+	if (rc)
+		goto done;
+	time_t now = time(NULL), expires = v.expires_on;
+	if (!expires && g.password_expiry_utc)
+		expires = (time_t)strtoll(g.password_expiry_utc, NULL, 10);
+	if (expires <= now) {
+		/* No expiry known: hold it for one TTL, then ask afresh. */
+		expires = now + cft_profile_ttl(c->cfg, p);
+	}
+	int64_t margin = cft_profile_renew_margin(c->cfg, p);
+	snprintf(r.id, sizeof(r.id), "%s", v.id);
+	snprintf(r.account, sizeof(r.account), "%s", account);
+	snprintf(r.profile, sizeof(r.profile), "%s", p->name);
+	r.expires = expires;
+	r.renew_at = expires - margin > now ? expires - margin : now;
+	r.adopted = true;
+	request_fp(c, &g, fp);
+	rc = cft_l1_store(fp, &r, api_url_of(c), &err);
+	cft_l2 *l2 = NULL;
+	if (!rc && cli_open_l2(c, &l2, &err) == CFT_OK && l2)
+		cft_l2_store_token(l2, &r, api_url_of(c), NULL);
+	cft_l2_close(l2);
+	if (!rc && c->verbose)
+		fprintf(stderr, "cftoken: adopted token %s for profile %s\n", r.id, p->name);
+done:
+	cft_l1_record_clear(&cached);
+	cft_l1_record_clear(&r);
+	cft_parent_clear(&lp.parent);
 	cft_gitcred_clear(&g);
 	return rc ? fail("store", rc, &err) : EXIT_OK;
 }

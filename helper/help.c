@@ -21,8 +21,10 @@ static const struct {
 	{ "store",
 	  "Usage: git credential-cftoken store < credential\n"
 	  "\n"
-	  "git's confirmation that a credential worked.  The token was cftoken's own and\n"
-	  "is cached already; tokens cftoken did not mint are not adopted.\n" },
+	  "git's confirmation that a credential worked.  The token get gave is cached\n"
+	  "already.  Another token (typed at git's prompt, say) is adopted for the\n"
+	  "profile once the API verifies it as active: cached with its expiry, replaced\n"
+	  "when due, and never deleted on the API by cftoken.\n" },
 	{ "erase",
 	  "Usage: git credential-cftoken erase < credential\n"
 	  "\n"

@@ -40,9 +40,10 @@ cft_code cft_l1_record_format(const cft_l1_record *r, cft_secret **out, cft_erro
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	int n = snprintf(cft_secret_buffer(s), CFT_L1_RECORD_MAX,
 			 MAGIC "token=%s\nid=%s\naccount=%s\nprofile=%s\nexpires=%lld\n"
-			 "renew_at=%lld\n",
+			 "renew_at=%lld\norigin=%s\n",
 			 cft_secret_str(r->token), r->id, r->account, r->profile,
-			 (long long)r->expires, (long long)r->renew_at);
+			 (long long)r->expires, (long long)r->renew_at,
+			 r->adopted ? "adopted" : "minted");
 	if (n < 0 || n >= CFT_L1_RECORD_MAX) {
 		cft_secret_free(s);
 		return cft_fail(err, CFT_E_INVALID_ARG, "cache record too long");
@@ -111,6 +112,12 @@ cft_code cft_l1_record_parse(const char *buf, size_t len, cft_l1_record *r, cft_
 	if (field(&p, end, "expires", &v, &n) || number(v, n, &out.expires))
 		goto bad;
 	if (field(&p, end, "renew_at", &v, &n) || number(v, n, &out.renew_at))
+		goto bad;
+	if (field(&p, end, "origin", &v, &n))
+		goto bad;
+	if (n == 7 && memcmp(v, "adopted", 7) == 0)
+		out.adopted = true;
+	else if (!(n == 6 && memcmp(v, "minted", 6) == 0))
 		goto bad;
 	if (p != end || out.renew_at > out.expires)
 		goto bad;

@@ -7,11 +7,14 @@
  *   profile=<name>\n
  *   expires=<unix seconds>\n
  *   renew_at=<unix seconds>\n  (the expiry less the profile's renew margin)
+ *   origin=minted|adopted\n  (adopted: handed over by `store`; cftoken
+ *                            never deletes such a token on the API)
  *
  * Text, so a person debugging with keyctl can read everything but the
  * token; strict, so a damaged key is a miss, never a wrong answer. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -29,6 +32,7 @@ typedef struct cft_l1_record {
 	char profile[CFT_PROFILE_NAME_MAX + 1];
 	time_t expires;
 	time_t renew_at;
+	bool adopted;
 } cft_l1_record;
 
 /* Serialises into a secret (it holds the token). */

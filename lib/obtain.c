@@ -167,7 +167,8 @@ static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[
 	if (rc != CFT_OK)
 		return CFT_E_NOT_FOUND;
 	if (!usable(o, &found, time(NULL))) {
-		if (!old_id[0])
+		/* cftoken deletes only what it minted, never an adopted token. */
+		if (!old_id[0] && !found.adopted)
 			snprintf(old_id, 33, "%s", found.id);
 		cft_l1_record_clear(&found);
 		return CFT_E_NOT_FOUND;
@@ -207,7 +208,8 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 			cft_lock_release(lock);
 			return CFT_OK;
 		}
-		snprintf(old_id, 33, "%s", cached.id);
+		if (!cached.adopted)
+			snprintf(old_id, 33, "%s", cached.id);
 		cft_l1_record_clear(&cached);
 	}
 	if (o->l2) {

@@ -177,6 +177,25 @@ cached_line=$(grep -F " here " <<<"$out" | head -1)
 contains "$cached_line" "cftoken deploy" ; ok $? "and marks the cached deploy token as here"
 contains "$out" "of at most 500" ; ok $? "and counts the account's tokens against the cap"
 
+# A cached token revoked behind cftoken's back: the tool that gets 401
+# tells git, git erases it through cftoken, and the next fill mints once.
+gitfill() { printf '%s' "$get_request" | git -c credential.helper= -c credential.helper="$front" credential "$@"; }
+stale=$(gitfill fill | password_of)
+stale_id=$(printf '%s\n' "$stale" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+$CFTEST_EMUCTL PATCH "/__emu/tokens/$stale_id" '{"status": "disabled"}' >/dev/null
+printf '%s\n' "$stale" | cftoken verify --token-file - >/dev/null 2>&1
+ok $(( $? != 3 )) "the token revoked behind cftoken's back is refused by the API"
+before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+printf 'protocol=https\nhost=api.cloudflare.com\nusername=%s\npassword=%s\n\n' "$account" "$stale" |
+	git -c credential.helper= -c credential.helper="$front" credential reject
+ok $? "git credential reject (the tool got 401) succeeds"
+fresh=$(gitfill fill | password_of)
+after=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+ok $([ -n "$fresh" ] && [ "$fresh" != "$stale" ] && [ $((after - before)) -eq 1 ]; echo $?) "the next fill drops it and mints exactly once"
+printf '%s\n' "$fresh" | cftoken verify --token-file - >/dev/null 2>&1
+ok $? "and the new token works"
+tok=$fresh
+
 # Renewal: a token that must last longer than the cached one is replaced,
 # and the replaced one is deleted on the API.
 old_id=$(printf '%s\n' "$tok" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
@@ -217,6 +236,26 @@ ok $rc "erase succeeds"
 second=$(printf '%s' "$erase_req" | cftoken get | password_of)
 ok $([ -n "$second" ] && [ "$second" != "$first" ]; echo $?) "after erase, get mints a new token"
 
+# store adopts a token a tool hands back, once the API verifies it; a
+# renewal replaces it in the cache but never deletes it on the API.
+parent_file=$dir/parent.token
+(umask 077; seed_value parent >"$parent_file")
+handed=$(cftoken create --token-file "$parent_file" --permission "Zone Read" --ttl 2h \
+	--name "handed over" 2>/dev/null)
+printf 'protocol=https\nhost=git.example.com\npassword=%s\n\n' "$handed" | cftoken store; rc=$?
+ok $rc "store of a token another tool hands back"
+got=$(printf '%s' "$erase_req" | cftoken get | password_of)
+ok $([ "$got" = "$handed" ]; echo $?) "is adopted: get answers it"
+cftoken --profile erasable exec --min-ttl 5h -- true
+printf '%s\n' "$handed" | cftoken verify --token-file - >/dev/null 2>&1
+ok $? "a renewal does not delete an adopted token on the API"
+got=$(printf '%s' "$erase_req" | cftoken get | password_of)
+ok $([ -n "$got" ] && [ "$got" != "$handed" ]; echo $?) "but replaces it in the cache"
+out=$(printf 'protocol=https\nhost=git.example.com\npassword=%s\n\n' "$stale" | cftoken store 2>&1); rc=$?
+ok $((rc != 3)) "store of a token the API refuses: exit 3"
+got=$(printf '%s' "$erase_req" | cftoken get | password_of)
+ok $([ "$got" != "$stale" ]; echo $?) "and it is not cached"
+
 # Bad input: a clear error, a non-zero exit, nothing minted.
 before=$(api_calls 'POST /client/v4/accounts/')
 out=$(printf 'protocol=https\nhost=api.cloud\0flare.com\n\n' | cftoken get 2>&1); rc=$?
@@ -245,8 +284,6 @@ leak=$(cat "$dir"/burst.* "$dir/warm" 2>/dev/null | grep -v "^password=" | grep 
 ok "$leak" "no output but the answers' password= lines carries a token"
 
 # revoke clears the caches: a revoked token is never handed out again.
-parent_file=$dir/parent.token
-(umask 077; seed_value parent >"$parent_file")
 cur=$(printf '%s' "$get_request" | cftoken get | password_of)
 cur_id=$(printf '%s\n' "$cur" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
 cftoken revoke --token-file "$parent_file" "$cur_id" >/dev/null
