@@ -22,6 +22,7 @@ static const struct command {
 	{ "get", cmd_get, "git credential helper: answer with the profile's token", false },
 	{ "store", cmd_store, "git credential helper: keep a token a tool hands back", false },
 	{ "erase", cmd_erase, "git credential helper: drop the cached token", false },
+	{ "capability", cmd_capability, "git credential helper: the capabilities it has (none)", false },
 	{ "exec", cmd_exec, "run a program with CLOUDFLARE_API_TOKEN set", true },
 	{ "env", cmd_env, "print export lines for eval \"$(cftoken env)\"", false },
 	{ "login", cmd_login, "verify and keep the parent token (one that may create tokens)", false },
@@ -251,6 +252,11 @@ static const struct command *parse_args(int argc, char **argv, cli *c)
 	}
 	c->command = argv[at];
 	const struct command *cmd = find_command(c->command);
+	/* git requires a helper to ignore operations it does not know (a
+	 * newer git may send some): as git-credential-cftoken, say nothing. */
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (!cmd && strncmp(self, "git-credential-", 15) == 0)
+		exit(EXIT_OK);
 	if (!cmd) {
 		fprintf(stderr, "cftoken: unknown command \"%.40s\" (cftoken --help lists them)\n",
 			c->command);

@@ -101,6 +101,7 @@ int cmd_logout(const cli *c);
 int cmd_get(const cli *c);
 int cmd_store(const cli *c);
 int cmd_erase(const cli *c);
+int cmd_capability(const cli *c);
 int cmd_exec(const cli *c);
 int cmd_env(const cli *c);
 int cmd_create(const cli *c);

@@ -320,6 +320,16 @@ done:
 	return rc ? fail("store", rc, &err) : EXIT_OK;
 }
 
+/* As `git credential capability` answers: the protocol version, then one
+ * "capability NAME" line per capability.  cftoken has neither authtype nor
+ * state, so it announces none (and answers no capability[] in get). */
+int cmd_capability(const cli *c)
+{
+	(void)c;
+	printf("version 0\n");
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_API;
+}
+
 int cmd_erase(const cli *c)
 {
 	cft_gitcred g = { 0 };
@@ -354,7 +364,8 @@ int cmd_erase(const cli *c)
 			rc = cft_l1_drop(acct, p->name, api_url_of(c), &err);
 		if (same && !rc && l2)
 			rc = cft_l2_drop_token(l2, acct, p->name, api_url_of(c), &err);
-		if (same && !rc && c->cfg->revoke_on_erase &&
+		/* Revoke only what cftoken minted, never an adopted token. */
+		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
 		    load_parent(c, &parent, &err) == CFT_OK) {
 			cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
 						 .timeout_ms = c->timeout_ms };

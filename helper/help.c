@@ -31,6 +31,11 @@ static const struct {
 	  "git's report that a server refused the credential: the profile's cached token\n"
 	  "is dropped from both caches (and revoked with revoke_on_erase = true), so the\n"
 	  "next get mints a new one.  A password that is not the cached one is ignored.\n" },
+	{ "capability",
+	  "Usage: git credential-cftoken capability\n"
+	  "\n"
+	  "Answers as git credential capability does: \"version 0\", then the\n"
+	  "capabilities it has: none (neither authtype nor state).\n" },
 	{ "exec",
 	  "Usage: cftoken exec [--profile P] [--min-ttl DURATION] [--verbose] -- PROGRAM [ARGS...]\n"
 	  "\n"

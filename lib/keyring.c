@@ -8,10 +8,13 @@
 
 #define KEY_TYPE "user"
 #define CFT_KEY_READ_MAX 4000
-/* view + read + search for the user, so a lookup needs no possession;
- * the possessor may also set attributes (timeout, permissions). */
+/* view + read + search for the user, so a lookup needs no possession.
+ * The possessor may also set attributes (timeout, permissions) and write:
+ * an expired key stays linked until the kernel's garbage collector runs
+ * (minutes later), keyctl_search no longer finds it to remove it, and
+ * add_key then updates it in place, which takes write permission. */
 #define KEY_PERM (KEY_USR_VIEW | KEY_USR_READ | KEY_USR_SEARCH | KEY_POS_VIEW | \
-		  KEY_POS_READ | KEY_POS_SEARCH | KEY_POS_SETATTR)
+		  KEY_POS_READ | KEY_POS_WRITE | KEY_POS_SEARCH | KEY_POS_SETATTR)
 
 static cft_code keyring_errno(cft_error *err, const char *what, int e)
 {
@@ -83,8 +86,8 @@ cft_code cft_keyring_store(const char *desc, const void *payload, size_t len, ti
 	cft_code rc = cft_keyring_prepare(err);
 	if (rc)
 		return rc;
-	/* Our keys deny write, so add_key cannot update one in place: remove
-	 * the old key first.  A reader in between sees a miss, never a mix. */
+	/* Remove a live key first rather than update it: a reader in between
+	 * sees a miss, never a mix.  (An expired one add_key updates.) */
 	rc = cft_keyring_drop(desc, err);
 	if (rc)
 		return rc;

@@ -140,6 +140,39 @@ cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *ap
 	return cft_l1_store_desc(fp_hex, tdesc, r, err);
 }
 
+#define LAST_ID_KEEP_S (7 * 86400)
+
+static void last_id_desc(const char *account, const char *profile, const char *api_url,
+			 char out[CFT_KEY_DESC_MAX])
+{
+	char tdesc[CFT_KEY_DESC_MAX];
+	token_desc(account, profile, api_url, tdesc);
+	/* "cftoken-last:" + the token key's own "UID:ACCOUNT:PROFILE:API" */
+	snprintf(out, CFT_KEY_DESC_MAX, "cftoken-last:%.140s", tdesc + strlen("cftoken:"));
+}
+
+cft_code cft_l1_store_last_id(const cft_l1_record *r, const char *api_url, cft_error *err)
+{
+	char desc[CFT_KEY_DESC_MAX];
+	last_id_desc(r->account, r->profile, api_url, desc);
+	return cft_keyring_store(desc, r->id, strlen(r->id), r->expires + LAST_ID_KEEP_S, err);
+}
+
+cft_code cft_l1_last_id(const char *account, const char *profile, const char *api_url,
+			char id[33], cft_error *err)
+{
+	char desc[CFT_KEY_DESC_MAX];
+	_cleanup_secret_ cft_secret *v = NULL;
+	last_id_desc(account, profile, api_url, desc);
+	cft_code rc = cft_keyring_read(desc, &v, err);
+	if (rc)
+		return rc;
+	if (cft_secret_len(v) != 32)
+		return cft_fail(err, CFT_E_NOT_FOUND, "damaged last-id key");
+	snprintf(id, 33, "%s", cft_secret_str(v));
+	return CFT_OK;
+}
+
 cft_code cft_l1_drop(const char *account, const char *profile, const char *api_url,
 		     cft_error *err)
 {

@@ -48,6 +48,14 @@ cft_code cft_l1_lookup_token(const char *account, const char *profile, const cha
 cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,
 		      cft_error *err);
 
+/* The id of the last token cftoken minted for account + profile + API, kept
+ * (no secret) a week past the token's expiry, so that a token whose key
+ * timed out before it was renewed is still deleted at the next mint.
+ * CFT_E_NOT_FOUND when there is none. */
+cft_code cft_l1_store_last_id(const cft_l1_record *r, const char *api_url, cft_error *err);
+cft_code cft_l1_last_id(const char *account, const char *profile, const char *api_url,
+			char id[33], cft_error *err);
+
 /* Removes the token key of account + profile + API (routes to it then
  * miss).  Absent is fine. */
 cft_code cft_l1_drop(const char *account, const char *profile, const char *api_url,

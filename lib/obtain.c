@@ -221,11 +221,16 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 			return rc;
 		}
 	}
+	/* The token key may have timed out with its token before anyone
+	 * renewed it: the last id tells which token this mint replaces. */
+	if (!old_id[0])
+		cft_l1_last_id(o->account_id, o->profile->name, o->api_url, old_id, NULL);
 	rc = mint(o, out, err);
 	if (rc) {
 		cft_lock_release(lock);
 		return rc;
 	}
+	cft_l1_store_last_id(out, o->api_url, NULL);
 	rc = cft_l1_store(o->route_fp, out, o->api_url, err);
 	if (rc) {
 		/* A token we cannot cache would be minted again on every call

@@ -130,7 +130,7 @@ ok $((rc != 2)) "an unknown option: exit 2"
 out=$(cftoken --help 2>&1); rc=$?
 ok $rc "--help succeeds"
 contains "$out" "Exit status" ; ok $? "and documents the exit codes"
-for cmd in get store erase exec env login logout doctor verify create list revoke roll accounts permissions; do
+for cmd in get store erase capability exec env login logout doctor verify create list revoke roll accounts permissions; do
 	out=$(cftoken "$cmd" --help 2>&1); rc=$?
 	ok $([ $rc -eq 0 ] && case "$out" in *"Usage:"*"$cmd"*) true ;; *) false ;; esac; echo $?) "cftoken $cmd --help explains $cmd"
 done

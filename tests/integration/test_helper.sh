@@ -45,6 +45,14 @@ hosts = git.example.com
 [profile zoned]
 permissions = DNS Write
 zones = example.com
+
+[profile short]
+permissions = Zone Read
+ttl = 10s
+
+[profile brief]
+permissions = Zone Read
+ttl = 3s
 CONF
 # the same with one misspelt permission, for doctor
 { cat "$CFTOKEN_CONFIG"; printf '[profile typo]\npermissions = Workers Script Write\n'; } >"$dir/config.typo"
@@ -103,15 +111,15 @@ names=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print("\n".j
 contains "$names" "cftoken deploy " ; ok $? "its name carries the profile, user, host and date"
 
 # The L1 key: readable by its user, with the token's expiry as timeout.
-# perm: possessor view+read+search+setattr (0x2b), user view+read+search
-# (0x0b), group and others nothing.
+# perm: possessor view+read+write+search+setattr (0x2f), user
+# view+read+search (0x0b), group and others nothing.
 # (the key holding this token: earlier runs may have left others)
 tkey=""
 for k in $(keyctl show @u | awk -v d="cftoken:$(id -u):$account:deploy:" 'index($0, d) {print $1}'); do
 	keyctl pipe "$k" 2>/dev/null | grep -qF "token=$tok" && tkey=$k
 done
 perm=$(keyctl rdescribe "$tkey" | cut -d';' -f4)
-ok $([ "$perm" = "2b0b0000" ]; echo $?) "the token key is user view+read+search only (perm $perm)"
+ok $([ "$perm" = "2f0b0000" ]; echo $?) "the token key is user view+read+search only (perm $perm)"
 timeout_left=$(awk -v k="$(printf '%08x' "$tkey")" '$1 == k {print $4}' /proc/keys)
 ok $([ -n "$timeout_left" ] && [ "$timeout_left" != perm ]; echo $?) "and expires on its own (in $timeout_left)"
 
@@ -159,6 +167,10 @@ ln -sf "$(cd "$(dirname "$front")" && pwd)/cftoken" "$dir/git-credential-cftoken
 out=$(printf '%s' "$get_request" | PATH="$dir:$PATH" git -c credential.helper= -c credential.helper=cftoken credential fill 2>&1); rc=$?
 ok $rc "git credential fill with credential.helper=cftoken (git-credential-cftoken)"
 ok $([ "$(password_of <<<"$out")" = "$tok" ]; echo $?) "answers the same token"
+out=$(cftoken capability); rc=$?
+ok $([ $rc -eq 0 ] && [ "$out" = "version 0" ]; echo $?) "capability answers version 0 and no capability"
+out=$(printf '%s' "$get_request" | "$dir/git-credential-cftoken" some-future-operation 2>&1); rc=$?
+ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "as git-credential-cftoken, an unknown operation is ignored"
 out=$(printf 'protocol=https\nhost=github.com\n\n' | cftoken get 2>&1); rc=$?
 ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a host that is not ours gets no answer, so git asks on"
 
@@ -212,6 +224,30 @@ ok $((rc != 3)) "the replaced token was deleted on the API"
 deleted=$(api_calls "DELETE /client/v4/accounts/$account/tokens/$old_id")
 ok $([ "$deleted" -eq 1 ]; echo $?) "by one DELETE of its id"
 tok=$out
+
+# Expiry: a token within its renew margin (here half of a 10 s TTL: room
+# enough for a slow valgrind run) is replaced by the next request, and the
+# old one deleted on the API.
+short1=$(cftoken --profile short exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
+short1_id=$(printf '%s\n' "$short1" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+sleep 6
+before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+short2=$(cftoken --profile short exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
+after=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+ok $([ -n "$short2" ] && [ "$short2" != "$short1" ] && [ $((after - before)) -eq 1 ]; echo $?) \
+	"a token within its renew margin is replaced by one new mint"
+ok $([ "$(api_calls "DELETE /client/v4/accounts/$account/tokens/$short1_id")" -eq 1 ]; echo $?) \
+	"and the replaced one is deleted on the API"
+
+# A token key that timed out with its token (nobody asked during the renew
+# window) lingers, expired, until the kernel collects it: the next request
+# still mints, caches, and deletes the expired token on the API.
+brief1_id=$(cftoken --verbose --profile brief exec -- true 2>&1 | sed -n 's/.*: token \([0-9a-f]\{32\}\) from.*/\1/p')
+sleep 4
+out=$(cftoken --profile brief exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"' 2>&1); rc=$?
+ok $([ $rc -eq 0 ] && [ ${#out} -ge 40 ]; echo $?) "after the cached token expired unused, exec gets a new one"
+ok $([ "$(api_calls "DELETE /client/v4/accounts/$account/tokens/$brief1_id")" -eq 1 ]; echo $?) \
+	"and the expired token is deleted on the API (its id kept without the secret)"
 
 # 32 parallel cold gets of a new profile: one create.  (Fewer under
 # valgrind, where 32 processes on two cores would outlast the lock's wait.)
