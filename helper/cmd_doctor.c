@@ -1,6 +1,7 @@
 /* cftoken doctor: every part a request needs, checked in order, each with
  * what to do about it.  Exit 0 when everything works, 1 otherwise. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "lock.h"
 #include "obtain.h"
 #include "parent.h"
+#include "policy.h"
 #include "timeutil.h"
 #include "tokenspec.h"
 
@@ -122,9 +124,40 @@ static void check_lock(doctor *d)
 	}
 }
 
+/* Whether the parent may create tokens: its own policies name "Account
+ * API Tokens Write" (reading them needs Account API Tokens Read). */
+static void check_create_right(doctor *d, cft_client *client, cft_owner owner,
+			       const char *parent_id, const cft_perm_group_list *groups)
+{
+	const cft_perm_group *write = NULL;
+	cft_token self;
+	cft_error err;
+	cft_error_clear(&err);
+	if (!owner.account_id)
+		return;
+	if (cft_perm_resolve(groups, "Account API Tokens Write", CFT_SCOPE_ACCOUNT, &write, &err)) {
+		report_error(d, "create right", &err);
+		return;
+	}
+	if (cft_token_get(client, owner, parent_id, &self, &err) != CFT_OK) {
+		report(d, true, "create right", "cannot read the parent token's own policies (%s); "
+		       "the first mint will tell", cft_strerror(err.code));
+		return;
+	}
+	bool may = strstr(self.policies_json, write->id) != NULL;
+	cft_token_clear(&self);
+	if (may)
+		report(d, true, "create right", "the parent token holds \"Account API Tokens Write\"");
+	else
+		report(d, false, "create right", "the parent token lacks \"Account API Tokens Write\" "
+		       "on account %s: it cannot create tokens; edit it in the dashboard",
+		       owner.account_id);
+}
+
 /* Whether every profile's permission names exist, with the parent's view
- * of the permission groups. */
-static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owner owner)
+ * of the permission groups, and whether the parent may create tokens. */
+static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owner owner,
+			   const char *parent_id)
 {
 	cft_perm_group_list groups;
 	cft_error err;
@@ -133,6 +166,7 @@ static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owne
 		report_error(d, "permission groups", &err);
 		return;
 	}
+	check_create_right(d, client, owner, parent_id, &groups);
 	for (size_t i = 0; i < c->cfg->n_sections; i++) {
 		const cft_profile *p = &c->cfg->sections[i];
 		if (p->kind != CFT_SECTION_PROFILE)
@@ -205,7 +239,7 @@ int cmd_doctor(const cli *c)
 		report(&d, true, "API", "%s answers, TLS verified", api);
 		report(&d, true, "parent token", "%s is %s for account %s, expires %s", v.id, v.status,
 		       owner.account_id ? owner.account_id : "-", eo);
-		check_profiles(&d, c, client, owner);
+		check_profiles(&d, c, client, owner, v.id);
 	}
 	cft_client_free(client);
 	if (d.failed)

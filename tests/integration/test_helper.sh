@@ -86,6 +86,12 @@ out=$(cftoken doctor 2>&1); rc=$?
 ok $rc "doctor after login: everything works"
 contains "$out" "ok   parent token" ; ok $? "the parent token verifies"
 contains "$out" "ok   profile deploy" ; ok $? "and the deploy profile's permissions resolve"
+contains "$out" "ok   create right" ; ok $? "and the parent may create tokens"
+(umask 077; seed_value read-only >"$dir/ro.token")
+out=$(cftoken doctor --token-file "$dir/ro.token" 2>&1); rc=$?
+ok $((rc != 1)) "doctor with a parent that may not create tokens: exit 1"
+contains "$out" "FAIL create right" ; ok $? "saying so"
+contains "$out" "Account API Tokens Write" ; ok $? "and naming the permission it lacks"
 out=$(CFTOKEN_CONFIG=$dir/config.typo cftoken doctor 2>&1); rc=$?
 ok $((rc != 1)) "doctor with a misspelt permission: exit 1"
 contains "$out" "FAIL profile typo" ; ok $? "naming the profile"
