@@ -60,6 +60,16 @@ void cft_fp_hex(const cft_fp *fp, char out[CFT_FP_HEX])
 		 (unsigned long long)fp->b);
 }
 
+void cft_api_hash(const char *api_url, char out[CFT_API_HASH_SIZE])
+{
+	cft_fp fp;
+	char hex[CFT_FP_HEX];
+	cft_fp_init(&fp);
+	cft_fp_str(&fp, api_url);
+	cft_fp_hex(&fp, hex);
+	snprintf(out, CFT_API_HASH_SIZE, "%.8s", hex);
+}
+
 int cft_user_config_path(char *buf, size_t size)
 {
 	const char *env = secure_getenv("CFTOKEN_CONFIG");

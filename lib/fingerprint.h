@@ -24,6 +24,12 @@ void cft_fp_str(cft_fp *fp, const char *s);
 void cft_fp_file(cft_fp *fp, const char *path);
 void cft_fp_hex(const cft_fp *fp, char out[CFT_FP_HEX]);
 
+/* The short identity of an API base URL in key names and Secret Service
+ * attributes: 8 hex characters.  L1 keys, the parent key and L2 items all
+ * use this one, so cftoken-l2 can find an item from an L1 key's name. */
+#define CFT_API_HASH_SIZE 9
+void cft_api_hash(const char *api_url, char out[CFT_API_HASH_SIZE]);
+
 /* The user configuration file as cftoken finds it ($CFTOKEN_CONFIG,
  * $XDG_CONFIG_HOME/cftoken/config, ~/.config/cftoken/config), without GLib.
  * Returns 0 and fills buf, or -1 when no home is known. */

@@ -45,13 +45,10 @@ static void route_desc(const char *fp_hex, char out[CFT_KEY_DESC_MAX])
 static void token_desc(const char *account, const char *profile, const char *api_url,
 		       char out[CFT_KEY_DESC_MAX])
 {
-	cft_fp fp;
-	char hex[CFT_FP_HEX];
-	cft_fp_init(&fp);
-	cft_fp_str(&fp, api_url);
-	cft_fp_hex(&fp, hex);
-	snprintf(out, CFT_KEY_DESC_MAX, "cftoken:%lu:%s:%s:%.8s", (unsigned long)getuid(),
-		 account, profile, hex);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
+	snprintf(out, CFT_KEY_DESC_MAX, "cftoken:%lu:%s:%s:%s", (unsigned long)getuid(),
+		 account, profile, api);
 }
 
 static cft_code read_record(const char *desc, cft_l1_record *out, cft_error *err)
@@ -257,10 +254,9 @@ int cft_l1_drop_id(const char *token_id)
 
 int cft_l1_drop_api(const char *api_url)
 {
-	char desc[CFT_KEY_DESC_MAX];
+	char api[CFT_API_HASH_SIZE];
 	drop_ctx d = { 0 };
-	/* the token key's own suffix, as token_desc writes it */
-	token_desc("0", "x", api_url, desc);
-	snprintf(d.api_suffix, sizeof(d.api_suffix), "%s", strrchr(desc, ':'));
+	cft_api_hash(api_url, api);
+	snprintf(d.api_suffix, sizeof(d.api_suffix), ":%s", api);
 	return drop_all(&d);
 }

@@ -15,12 +15,9 @@
 
 static void describe(const char *api_url, char out[CFT_KEY_DESC_MAX])
 {
-	cft_fp fp;
-	char hex[CFT_FP_HEX];
-	cft_fp_init(&fp);
-	cft_fp_str(&fp, api_url);
-	cft_fp_hex(&fp, hex);
-	snprintf(out, CFT_KEY_DESC_MAX, "cftoken-parent:%lu:%.8s", (unsigned long)getuid(), hex);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
+	snprintf(out, CFT_KEY_DESC_MAX, "cftoken-parent:%lu:%s", (unsigned long)getuid(), api);
 }
 
 /* The persistent keyring, linked into our process keyring so that we

@@ -43,16 +43,6 @@ static const SecretSchema parent_schema = {
 	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
-static void api_hash(const char *api_url, char out[9])
-{
-	cft_fp fp;
-	char hex[CFT_FP_HEX];
-	cft_fp_init(&fp);
-	cft_fp_str(&fp, api_url);
-	cft_fp_hex(&fp, hex);
-	memcpy(out, hex, 8);
-	out[8] = '\0';
-}
 
 static void on_done(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -153,16 +143,16 @@ static GHashTable *attributes_hashed(const char *account, const char *profile,
 
 static GHashTable *attributes(const char *account, const char *profile, const char *api_url)
 {
-	char api[9];
-	api_hash(api_url, api);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
 	return attributes_hashed(account, profile, api);
 }
 
 cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profile,
 			     const char *api_url, cft_l1_record *out, cft_error *err)
 {
-	char api[9];
-	api_hash(api_url, api);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
 	return cft_l2_lookup_token_hash(l2, account, profile, api, out, err);
 }
 
@@ -227,8 +217,8 @@ cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *p
 cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
 			    cft_error *err)
 {
-	char api[9];
-	api_hash(api_url, api);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
 	return cft_l2_store_token_hash(l2, r, api, err);
 }
 
@@ -314,8 +304,8 @@ cft_code cft_l2_drop_id(cft_l2 *l2, const char *token_id, cft_error *err)
 
 cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err)
 {
-	char api[9];
-	api_hash(api_url, api);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
 	return clear(l2, &token_schema, one_attribute("api", api), err);
 }
 
@@ -327,12 +317,12 @@ static bool accept_parent(const char *data, size_t len, void *ctx)
 cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *p,
 			     cft_error *err)
 {
-	char api[9], label[200];
+	char api[CFT_API_HASH_SIZE], label[200];
 	_cleanup_secret_ cft_secret *payload = NULL;
 	cft_code rc = cft_parent_format(p, &payload, err);
 	if (rc)
 		return rc;
-	api_hash(api_url, api);
+	cft_api_hash(api_url, api);
 	snprintf(label, sizeof(label), "Cloudflare parent API token (cftoken login, %.120s)",
 		 api_url);
 	return store_secret(l2, &parent_schema, one_attribute("api", api), label, payload, err);
@@ -341,8 +331,8 @@ cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *
 cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
 			      cft_error *err)
 {
-	char api[9];
-	api_hash(api_url, api);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
 	memset(out, 0, sizeof(*out));
 	return search_secret(l2, &parent_schema, one_attribute("api", api), accept_parent, out,
 			     err);
@@ -350,7 +340,7 @@ cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
 
 cft_code cft_l2_drop_parent(cft_l2 *l2, const char *api_url, cft_error *err)
 {
-	char api[9];
-	api_hash(api_url, api);
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
 	return clear(l2, &parent_schema, one_attribute("api", api), err);
 }
