@@ -171,6 +171,3 @@ void cft_perm_group_list_clear(cft_perm_group_list *l);
 
 /* 32 lowercase hex characters: what account, token and group ids look like. */
 bool cft_is_id(const char *s);
-
-/* Where the client sends requests (for messages such as "talking to ..."). */
-const char *cft_client_api_url(const cft_client *c);

@@ -428,19 +428,12 @@ cft_code cft_config_load_files(cft_config *cfg, const char *const *paths, size_t
 	return CFT_OK;
 }
 
-char *cft_config_user_path(void)
-{
-	char path[4096];
-	return cft_user_config_path(path, sizeof(path)) == 0 ? strdup(path) : NULL;
-}
-
 cft_code cft_config_load(cft_config *cfg, cft_error *err)
 {
-	char *user = cft_config_user_path();
-	const char *paths[2] = { CFT_SYSTEM_CONFIG, user };
-	cft_code rc = cft_config_load_files(cfg, paths, 2, err);
-	free(user);
-	return rc;
+	char user[4096];
+	const char *paths[2] = { CFT_SYSTEM_CONFIG,
+				 cft_user_config_path(user, sizeof(user)) == 0 ? user : NULL };
+	return cft_config_load_files(cfg, paths, 2, err);
 }
 
 const cft_profile *cft_config_find(const cft_config *cfg, cft_section_kind kind,

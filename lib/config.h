@@ -90,6 +90,3 @@ void cft_config_clear(cft_config *cfg);
 const cft_profile *cft_config_find(const cft_config *cfg, cft_section_kind kind,
 				   const char *name);
 
-/* The path of the user file ($CFTOKEN_CONFIG, XDG, HOME), or NULL if no
- * home can be found.  Caller frees. */
-char *cft_config_user_path(void);

@@ -81,11 +81,6 @@ cft_http *cft_http_free(cft_http *h)
 	return NULL;
 }
 
-const char *cft_http_base_url(const cft_http *h)
-{
-	return h ? h->base_url : NULL;
-}
-
 void cft_http_response_clear(cft_http_response *rs)
 {
 	if (!rs)

@@ -41,5 +41,3 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 		       cft_http_response *rs, cft_error *err);
 
 void cft_http_response_clear(cft_http_response *rs);
-
-const char *cft_http_base_url(const cft_http *h);

@@ -179,11 +179,6 @@ cft_code cft_resource_zone(const char *zone_id, char *buf, cft_error *err)
 	return resource_key("com.cloudflare.api.account.zone", zone_id, buf, err);
 }
 
-cft_code cft_resource_user(const char *user_id, char *buf, cft_error *err)
-{
-	return resource_key("com.cloudflare.api.user", user_id, buf, err);
-}
-
 unsigned cft_resource_scope(const char *key)
 {
 	static const struct {

@@ -21,7 +21,6 @@ cft_code cft_perm_resolve(const cft_perm_group_list *groups, const char *name,
 #define CFT_RESOURCE_KEY_SIZE 80
 cft_code cft_resource_account(const char *account_id, char *buf, cft_error *err);
 cft_code cft_resource_zone(const char *zone_id, char *buf, cft_error *err);
-cft_code cft_resource_user(const char *user_id, char *buf, cft_error *err);
 
 /* The scope bit a resource key belongs to (CFT_SCOPE_*), 0 if unknown. */
 unsigned cft_resource_scope(const char *key);

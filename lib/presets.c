@@ -26,9 +26,6 @@ static const cft_preset presets[] = {
 	{ "tunnel", "create and run Cloudflare Tunnels and route DNS to them", tunnel },
 };
 
-static const cft_preset *const all[] = { &presets[0], &presets[1], &presets[2], &presets[3],
-					 NULL };
-
 const cft_preset *cft_preset_find(const char *name)
 {
 	for (size_t i = 0; name && i < sizeof(presets) / sizeof(presets[0]); i++)
@@ -40,9 +37,4 @@ const cft_preset *cft_preset_find(const char *name)
 const char *cft_preset_names(void)
 {
 	return "workers-deploy, r2-write, zone-read, tunnel";
-}
-
-const cft_preset *const *cft_presets(void)
-{
-	return all;
 }

@@ -14,6 +14,3 @@ const cft_preset *cft_preset_find(const char *name);
 
 /* "workers-deploy, r2-write, zone-read, tunnel", for messages. */
 const char *cft_preset_names(void);
-
-/* Every preset, NULL-terminated (for help and doctor). */
-const cft_preset *const *cft_presets(void);

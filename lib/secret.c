@@ -17,14 +17,6 @@ void cft_wipe(void *p, size_t n)
 		explicit_bzero(p, n);
 }
 
-void cft_wipe_free(char *s)
-{
-	if (!s)
-		return;
-	cft_wipe(s, strlen(s));
-	free(s);
-}
-
 cft_secret *cft_secret_alloc(size_t n)
 {
 	if (n > CFT_SECRET_MAX)

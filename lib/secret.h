@@ -42,9 +42,6 @@ static inline void cft_secret_freep(cft_secret **s)
 /* Wipe memory the compiler may not optimise away. */
 void cft_wipe(void *p, size_t n);
 
-/* Wipe a heap string and free it; NULL-safe. */
-void cft_wipe_free(char *s);
-
 /* Token values as a person pastes them: trims leading and trailing white
  * space (a newline from `echo`, spaces from the clipboard), refuses a legacy
  * Global API Key (37 lowercase hex characters) and anything that is not
