@@ -157,14 +157,14 @@ cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
 	return CFT_OK;
 }
 
-static const char *api_of(const cli *c)
+const char *cli_api_url(const cli *c)
 {
 	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
 }
 
 cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
 {
-	cft_code rc = cft_parent_load(api_of(c), out, err);
+	cft_code rc = cft_parent_load(cli_api_url(c), out, err);
 	cache_mode mode = cli_cache_mode(c);
 	if (rc != CFT_E_NO_PARENT || mode == CACHE_KERNEL || mode == CACHE_NONE)
 		return rc;
@@ -174,8 +174,8 @@ cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
 	cft_error l2err;
 	cft_error_clear(&l2err);
 	if (cli_open_l2(c, &l2, &l2err) == CFT_OK && l2 &&
-	    cft_l2_lookup_parent(l2, api_of(c), out, NULL) == CFT_OK) {
-		cft_parent_store(api_of(c), out, NULL);
+	    cft_l2_lookup_parent(l2, cli_api_url(c), out, NULL) == CFT_OK) {
+		cft_parent_store(cli_api_url(c), out, NULL);
 		rc = CFT_OK;
 	}
 	cft_l2_close(l2);

@@ -90,6 +90,10 @@ const char *cli_command_help(const char *name);
 /* --verbose: which caches this request uses, and why. */
 void cli_explain_cache(const cli *c, bool l2_open);
 
+/* The API base the command talks to: --api-url, the environment or the
+ * config (already applied to c->api_url), else api.cloudflare.com. */
+const char *cli_api_url(const cli *c);
+
 /* The parent token of `cftoken login`: the kernel's copy, else the
  * Secret Service's (which then refills the kernel's). */
 cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err);

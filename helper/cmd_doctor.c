@@ -201,7 +201,7 @@ static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owne
 int cmd_doctor(const cli *c)
 {
 	doctor d = { 0 };
-	const char *api = c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
+	const char *api = cli_api_url(c);
 
 	check_config(&d, c);
 	check_kernel_keyring(&d);

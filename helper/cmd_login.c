@@ -9,11 +9,6 @@
 #include "timeutil.h"
 #include "token_input.h"
 
-static const char *api_url_of(const cli *c)
-{
-	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
-}
-
 int cmd_login(const cli *c)
 {
 	_cleanup_client_ cft_client *client = NULL;
@@ -43,7 +38,7 @@ int cmd_login(const cli *c)
 	if (!rc) {
 		snprintf(parent.account, sizeof(parent.account), "%s",
 			 owner.account_id ? owner.account_id : "");
-		rc = cft_parent_store(api_url_of(c), &parent, &err);
+		rc = cft_parent_store(cli_api_url(c), &parent, &err);
 	}
 	/* The durable copy, where there is a Secret Service. */
 	bool durable = false;
@@ -52,7 +47,7 @@ int cmd_login(const cli *c)
 	cft_error_clear(&l2err);
 	if (!rc && cli_cache_mode(c) != CACHE_KERNEL && cli_cache_mode(c) != CACHE_NONE &&
 	    cli_open_l2(c, &l2, &l2err) == CFT_OK && l2)
-		durable = cft_l2_store_parent(l2, api_url_of(c), &parent, &l2err) == CFT_OK;
+		durable = cft_l2_store_parent(l2, cli_api_url(c), &parent, &l2err) == CFT_OK;
 	cft_l2_close(l2);
 	cft_parent_clear(&parent);
 	if (rc) {
@@ -64,7 +59,7 @@ int cmd_login(const cli *c)
 		cft_time_format_rfc3339(v.expires_on, eo);
 	printf("logged in: token %s is %s (account %s, expires %s); kept in the kernel "
 	       "keyring%s for %s\n", v.id, v.status, owner.account_id ? owner.account_id : "-", eo,
-	       durable ? " and the Secret Service" : "", api_url_of(c));
+	       durable ? " and the Secret Service" : "", cli_api_url(c));
 	return EXIT_OK;
 }
 
@@ -75,22 +70,22 @@ int cmd_logout(const cli *c)
 	cft_error_clear(&err);
 	int had = cli_parent_load(c, &parent, NULL) == CFT_OK;
 	cft_parent_clear(&parent);
-	cft_code rc = cft_parent_drop(api_url_of(c), &err);
+	cft_code rc = cft_parent_drop(cli_api_url(c), &err);
 	if (rc) {
 		cli_print_error("logout", &err);
 		return cli_exit_code(rc);
 	}
 	/* The tokens minted with it leave both caches too (they expire on
 	 * their own at Cloudflare). */
-	int dropped = cft_l1_drop_api(api_url_of(c));
+	int dropped = cft_l1_drop_api(cli_api_url(c));
 	cft_l2 *l2 = NULL;
 	if (cli_cache_mode(c) != CACHE_NONE && cli_open_l2(c, &l2, &err) == CFT_OK && l2) {
-		cft_l2_drop_api(l2, api_url_of(c), NULL);
-		cft_l2_drop_parent(l2, api_url_of(c), NULL);
+		cft_l2_drop_api(l2, cli_api_url(c), NULL);
+		cft_l2_drop_parent(l2, cli_api_url(c), NULL);
 	}
 	cft_l2_close(l2);
 	printf(had ? "logged out: the parent token for %s is forgotten" :
-		     "not logged in for %s: nothing to forget", api_url_of(c));
+		     "not logged in for %s: nothing to forget", cli_api_url(c));
 	printf(dropped ? "; %d cached token%s dropped\n" : "\n", dropped, dropped == 1 ? "" : "s");
 	return EXIT_OK;
 }

@@ -17,11 +17,6 @@
 #include "secret_service.h"
 #include "token_input.h"
 
-static const char *api_url_of(const cli *c)
-{
-	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
-}
-
 /* The profile a request names, or the default one. */
 static cft_code find_profile(const cli *c, const char *name, const cft_profile **out,
 			     cft_error *err)
@@ -77,7 +72,7 @@ static cft_code profile_for_git(const cli *c, const cft_gitcred *g, const cft_pr
 			}
 		}
 	}
-	const char *api = api_url_of(c);
+	const char *api = cli_api_url(c);
 	const char *api_host = strstr(api, "://");
 	api_host = api_host ? api_host + 3 : api;
 	size_t hl = strcspn(api_host, "/");
@@ -179,7 +174,7 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		.cfg = c->cfg,
 		.profile = p,
 		.account_id = account,
-		.api_url = api_url_of(c),
+		.api_url = cli_api_url(c),
 		.ca_file = c->ca_file,
 		.timeout_ms = c->timeout_ms,
 		.parent = get_parent,
@@ -274,7 +269,7 @@ int cmd_store(const cli *c)
 	if (rc || !p || !g.password || cli_cache_mode(c) == CACHE_NONE)
 		goto done;
 	rc = find_account(c, p, &lp, account, &err);
-	if (!rc && cft_l1_lookup_token(account, p->name, api_url_of(c), &cached, NULL) == CFT_OK &&
+	if (!rc && cft_l1_lookup_token(account, p->name, cli_api_url(c), &cached, NULL) == CFT_OK &&
 	    cft_secret_equal(cached.token, g.password))
 		goto done;  /* ours, cached already */
 	rc = cft_token_parse(cft_secret_str(g.password), cft_secret_len(g.password), &r.token,
@@ -305,10 +300,10 @@ int cmd_store(const cli *c)
 	r.renew_at = expires - margin > now ? expires - margin : now;
 	r.adopted = true;
 	request_fp(c, &g, fp);
-	rc = cft_l1_store(fp, &r, api_url_of(c), &err);
+	rc = cft_l1_store(fp, &r, cli_api_url(c), &err);
 	cft_l2 *l2 = NULL;
 	if (!rc && cli_open_l2(c, &l2, &err) == CFT_OK && l2)
-		cft_l2_store_token(l2, &r, api_url_of(c), NULL);
+		cft_l2_store_token(l2, &r, cli_api_url(c), NULL);
 	cft_l2_close(l2);
 	if (!rc && c->verbose)
 		fprintf(stderr, "cftoken: adopted token %s for profile %s\n", r.id, p->name);
@@ -355,15 +350,15 @@ int cmd_erase(const cli *c)
 	if (acct)
 		rc = cli_open_l2(c, &l2, &err);
 	bool found = acct && !rc &&
-		     (cft_l1_lookup_token(acct, p->name, api_url_of(c), &r, NULL) == CFT_OK ||
-		      (l2 && cft_l2_lookup_token(l2, acct, p->name, api_url_of(c), &r, NULL) ==
+		     (cft_l1_lookup_token(acct, p->name, cli_api_url(c), &r, NULL) == CFT_OK ||
+		      (l2 && cft_l2_lookup_token(l2, acct, p->name, cli_api_url(c), &r, NULL) ==
 				     CFT_OK));
 	if (found) {
 		bool same = !g.password || cft_secret_equal(g.password, r.token);
 		if (same)
-			rc = cft_l1_drop(acct, p->name, api_url_of(c), &err);
+			rc = cft_l1_drop(acct, p->name, cli_api_url(c), &err);
 		if (same && !rc && l2)
-			rc = cft_l2_drop_token(l2, acct, p->name, api_url_of(c), &err);
+			rc = cft_l2_drop_token(l2, acct, p->name, cli_api_url(c), &err);
 		/* Revoke only what cftoken minted, never an adopted token. */
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
 		    load_parent(c, &parent, &err) == CFT_OK) {
