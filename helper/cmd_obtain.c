@@ -12,12 +12,27 @@
 #include "gitcred.h"
 #include "handover.h"
 #include "l1.h"
+#include "login_policy.h"
 #include "obtain.h"
 #include "parent.h"
 #include "secret_service.h"
 #include "token_input.h"
 
-/* The profile a request names, or the default one. */
+/* The admin's policy for this user ([user]/[group] in the system
+ * configuration), when the request means it: the token the login session
+ * got from pam_cftoken, cached as profile "login". */
+static cft_login_policy login_policy;
+
+static cft_code find_login_policy(const cli *c, const cft_profile **out, cft_error *err)
+{
+	cft_code rc = cft_login_policy_for_uid(c->cfg, getuid(), &login_policy, err);
+	if (rc == CFT_OK)
+		*out = &login_policy.merged;
+	return rc;
+}
+
+/* The profile a request names, or the default one: the default profile,
+ * else the only profile, else the login policy. */
 static cft_code find_profile(const cli *c, const char *name, const cft_profile **out,
 			     cft_error *err)
 {
@@ -36,6 +51,8 @@ static cft_code find_profile(const cli *c, const char *name, const cft_profile *
 			*out = only;
 			return CFT_OK;
 		}
+		if (n == 0 && find_login_policy(c, out, NULL) == CFT_OK)
+			return CFT_OK;
 		return cft_fail(err, CFT_E_INVALID_ARG,
 				n ? "several profiles and no default: give --profile or set "
 				    "profile = in [defaults]"
@@ -43,6 +60,8 @@ static cft_code find_profile(const cli *c, const char *name, const cft_profile *
 				    "~/.config/cftoken/config (see cftoken.conf(5))");
 	}
 	*out = cft_config_find(cfg, CFT_SECTION_PROFILE, name);
+	if (!*out && strcmp(name, CFT_LOGIN_PROFILE) == 0)
+		return find_login_policy(c, out, err);
 	if (!*out)
 		return cft_fail(err, CFT_E_INVALID_ARG, "no [profile %.64s] in the configuration",
 				name);

@@ -239,9 +239,14 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 		return set_string(&c->parent_token_file, v, err);
 	if (!strcmp(k, "revoke_on_erase"))
 		return parse_bool(o, v, &c->revoke_on_erase, err);
+	if (!strcmp(k, "run_dir")) {
+		if (v[0] != '/')
+			return bad(o, err, "an absolute path, please");
+		return set_string(&c->run_dir, v, err);
+	}
 	return bad(o, err, "unknown key (known: account, profile, api_url, ca_file, timeout, ttl, "
 		   "renew_margin, request_ip_in, request_ip_not_in, name, cache, "
-		   "parent_token_file, revoke_on_erase)");
+		   "parent_token_file, revoke_on_erase, run_dir)");
 }
 
 static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_error *err)
@@ -471,6 +476,7 @@ void cft_config_clear(cft_config *cfg)
 	free(cfg->name_template);
 	free(cfg->cache);
 	free(cfg->parent_token_file);
+	free(cfg->run_dir);
 	for (size_t i = 0; i < cfg->n_sections; i++)
 		profile_clear(&cfg->sections[i]);
 	free(cfg->sections);

@@ -63,6 +63,7 @@ typedef struct cft_config {
 	char *name_template;
 	char *cache;                 /* auto, secret-service, kernel, none */
 	char *parent_token_file;
+	char *run_dir;               /* pam_cftoken's session records */
 	bool revoke_on_erase;
 
 	cft_profile *sections;
@@ -75,6 +76,7 @@ typedef struct cft_config {
 #define CFT_DEFAULT_TTL_S (8 * 3600)
 #define CFT_DEFAULT_RENEW_MARGIN_S (15 * 60)
 #define CFT_SYSTEM_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
+#define CFT_DEFAULT_RUN_DIR "/run/cftoken"
 
 /* Reads the system file and the user file (each may be absent).  A missing
  * file is fine; an unreadable or invalid one is an error naming it. */

@@ -42,6 +42,13 @@ cft_code cft_keyring_prepare(cft_error *err)
 	return CFT_OK;
 }
 
+cft_code cft_keyring_new_session(cft_error *err)
+{
+	if (keyctl_join_session_keyring(NULL) < 0)
+		return keyring_errno(err, "a new session keyring", errno);
+	return cft_keyring_prepare(err);
+}
+
 cft_code cft_keyring_read(const char *desc, cft_secret **out, cft_error *err)
 {
 	long key = keyctl_search(KEY_SPEC_USER_KEYRING, KEY_TYPE, desc, 0);

@@ -19,6 +19,11 @@
  * unreadable.  Returns CFT_OK or a CFT_E_INTERNAL explaining the errno. */
 cft_code cft_keyring_prepare(cft_error *err);
 
+/* For a process that has just become the user (pam_cftoken's helper): a
+ * session keyring of its own, as pam_keyinit makes at login, with the user
+ * keyring linked in.  The inherited one belongs to whoever started us. */
+cft_code cft_keyring_new_session(cft_error *err);
+
 /* Reads the key with this description from @u into a secret.
  * CFT_E_NOT_FOUND when there is none (or it expired). */
 cft_code cft_keyring_read(const char *desc, cft_secret **out, cft_error *err);

@@ -14,6 +14,9 @@ packages=(
 	# private bus, git, the kernel keyring tools
 	valgrind strace curl git keyutils binutils
 	gnome-keyring libsecret-tools dbus-daemon libglib2.0-bin
+	# the PAM module's tests: pam_wrapper + libpamtest, pamtester for
+	# the real stack, setpriv (util-linux) to act as a test user
+	libpam-wrapper libpamtest0-dev pamtester util-linux
 )
 # wrangler runs on Node.js >= 20.3.  Machines that already have a newer
 # Node.js with npm (NodeSource's, say) keep it: Debian's npm package would

@@ -1,0 +1,492 @@
+/* cftoken-pam-helper: pam_cftoken's work, in a process of its own.
+ *
+ *   cftoken-pam-helper open|close [--config PATH] [--timeout-ms N] [--debug]
+ *       [--no-export] [--revoke-on-close] [--session ID] [--token-id ID] -- USER
+ *
+ * Started by the module as root with a clean environment.  As root it
+ * reads what only root may read (the system configuration and the admin's
+ * parent token, both checked to be root's) and keeps the session records;
+ * then it becomes the user for everything that touches the user's
+ * keyrings.  A process that changed its uid is not dumpable, so the user
+ * can neither ptrace it nor read its memory for the parent token.
+ *
+ * open: the token of the user's login policy from the cache, else a new
+ * one, cached in the user's keyrings; stdout gets token_id= and, unless
+ * --no-export, the NAME=VALUE lines of the session's environment.
+ * close (with --revoke-on-close): when no other session of the user is
+ * open, revoke the login token and drop it from the caches.
+ *
+ * stderr carries syslog's lines ("debug: ", "notice: " or an error).
+ * Exit: 0 done, 10 no policy for this user, 1 failure. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cftoken-config.h"
+#include "api.h"
+#include "config.h"
+#include "keyring.h"
+#include "l1.h"
+#include "login_policy.h"
+#include "obtain.h"
+#include "parent.h"
+#include "secret_service.h"
+#include "session_records.h"
+#include "timeutil.h"
+#include "token_input.h"
+
+enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NO_POLICY = 10 };
+
+typedef struct args {
+	const char *stage;
+	const char *config;
+	long timeout_ms;
+	int debug;
+	int no_export;
+	int revoke_on_close;
+	const char *session;
+	const char *token_id;
+	const char *user;
+} args;
+
+typedef struct job {
+	args a;
+	int64_t deadline;            /* cft_now_ms() */
+	struct passwd *pw;
+	cft_config cfg;
+	cft_login_policy policy;
+	const char *account;
+	const char *api_url;
+	cft_parent parent;           /* the admin's (file) or the user's own */
+	cft_l2 *l2;
+} job;
+
+static int debug_on;
+
+static void say(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+	if (!strcmp(level, "debug: ") && !debug_on)
+		return;
+	fputs(level, stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int fail(const cft_error *err, const char *what)
+{
+	char msg[1024];
+	cft_error_format(err, msg, sizeof(msg));
+	say("", "%s: %s", what, msg);
+	return EXIT_FAILED;
+}
+
+static int usage(const char *why)
+{
+	say("", "cftoken-pam-helper: %s (it is run by pam_cftoken.so)", why);
+	return EXIT_FAILED;
+}
+
+static int parse_args(int argc, char **argv, args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->config = CFT_SYSTEM_CONFIG;
+	a->timeout_ms = 5000;
+	if (argc < 2 || (strcmp(argv[1], "open") && strcmp(argv[1], "close")))
+		return usage("the first argument is open or close");
+	a->stage = argv[1];
+	int i = 2;
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *o = argv[i];
+		if (!strcmp(o, "--config") && i + 1 < argc)
+			a->config = argv[++i];
+		else if (!strncmp(o, "--timeout-ms=", 13))
+			a->timeout_ms = strtol(o + 13, NULL, 10);
+		else if (!strcmp(o, "--debug"))
+			a->debug = 1;
+		else if (!strcmp(o, "--no-export"))
+			a->no_export = 1;
+		else if (!strcmp(o, "--revoke-on-close"))
+			a->revoke_on_close = 1;
+		else if (!strcmp(o, "--session") && i + 1 < argc)
+			a->session = argv[++i];
+		else if (!strcmp(o, "--token-id") && i + 1 < argc)
+			a->token_id = argv[++i];
+		else
+			return usage("unknown argument");
+	}
+	if (i + 2 != argc)
+		return usage("the user name comes last, after --");
+	a->user = argv[i + 1];
+	if (a->timeout_ms < 100)
+		a->timeout_ms = 100;
+	if (a->session && !session_name_valid(a->session))
+		return usage("bad --session");
+	if (a->token_id && !cft_is_id(a->token_id))
+		return usage("bad --token-id");
+	return EXIT_DONE;
+}
+
+static long left_ms(const job *j)
+{
+	int64_t left = j->deadline - cft_now_ms();
+	return left > 0 ? (long)left : 1;
+}
+
+/* Root's part: the configuration, checked; the user's policy. */
+static int read_policy(job *j)
+{
+	cft_error err;
+	cft_error_clear(&err);
+	cft_code rc = cft_check_trusted_file(j->a.config, "configuration", &err);
+	if (rc == CFT_E_NOT_FOUND) {
+		say("debug: ", "%s does not exist: no token for anyone", j->a.config);
+		return EXIT_NO_POLICY;
+	}
+	if (!rc)
+		rc = cft_config_load_files(&j->cfg, &j->a.config, 1, &err);
+	if (rc)
+		return fail(&err, "configuration");
+	rc = cft_login_policy_for_uid(&j->cfg, j->pw->pw_uid, &j->policy, &err);
+	if (rc == CFT_E_NOT_FOUND) {
+		say("debug: ", "%s: %s", j->a.config, err.detail);
+		return EXIT_NO_POLICY;
+	}
+	if (rc)
+		return fail(&err, "policy");
+	char from[256];
+	cft_login_policy_describe(&j->policy, from, sizeof(from));
+	say("debug: ", "%s: the policy of %s is %s", j->a.config, j->a.user, from);
+	j->account = j->policy.merged.account_id ? j->policy.merged.account_id
+						 : j->cfg.account_id;
+	if (!j->account) {
+		say("", "%s: no account: set account = (the account id) in [defaults] or in %s",
+		    j->a.config, from);
+		return EXIT_FAILED;
+	}
+	j->api_url = j->cfg.api_url ? j->cfg.api_url : CFT_DEFAULT_API_URL;
+	return EXIT_DONE;
+}
+
+/* The admin's parent token, read as root.  Without parent_token_file the
+ * user's own (`cftoken login`) is used, read later as the user. */
+static int read_admin_parent(job *j)
+{
+	cft_error err;
+	cft_error_clear(&err);
+	const char *file = j->cfg.parent_token_file;
+	if (!file)
+		return EXIT_DONE;
+	cft_code rc = cft_check_trusted_file(file, "parent token file", &err);
+	if (!rc)
+		rc = cft_read_token(file, "", &j->parent.token, &err);
+	return rc ? fail(&err, "parent_token_file") : EXIT_DONE;
+}
+
+/* Drops root for good: groups, gid, uid, then checks root cannot come
+ * back.  A helper not run as root can serve only its own user. */
+static int become_user(job *j)
+{
+	const struct passwd *pw = j->pw;
+	if (geteuid() != 0) {
+		if (getuid() == pw->pw_uid)
+			return EXIT_DONE;
+		say("", "cftoken-pam-helper runs as uid %u and cannot serve %s: it must run as root",
+		    (unsigned)geteuid(), pw->pw_name);
+		return EXIT_FAILED;
+	}
+	if (pw->pw_uid != 0 &&
+	    (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	     setuid(pw->pw_uid) != 0 || setuid(0) == 0 || geteuid() != pw->pw_uid)) {
+		say("", "cannot become %s: %s", pw->pw_name, strerror(errno));
+		return EXIT_FAILED;
+	}
+	/* The kernel already made us undumpable when the uid changed; be
+	 * explicit about it. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return EXIT_DONE;
+}
+
+/* The environment the library reads, as the user's session will have it:
+ * the fingerprint of `cftoken exec` inside the session must match. */
+static void user_env(const job *j)
+{
+	const struct passwd *pw = j->pw;
+	char runtime[64];
+	const char *bus = getenv("DBUS_SESSION_BUS_ADDRESS");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *bus_copy = bus ? strdup(bus) : NULL, *xdg_copy = xdg ? strdup(xdg) : NULL;
+	struct stat st;
+
+	clearenv();
+	setenv("PATH", "/usr/bin:/bin", 1);
+	setenv("HOME", pw->pw_dir, 1);
+	setenv("USER", pw->pw_name, 1);
+	setenv("LOGNAME", pw->pw_name, 1);
+	snprintf(runtime, sizeof(runtime), "/run/user/%u", (unsigned)pw->pw_uid);
+	if (!xdg_copy && stat(runtime, &st) == 0 && st.st_uid == pw->pw_uid)
+		xdg = runtime;
+	else
+		xdg = xdg_copy;
+	if (xdg && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == pw->pw_uid)
+		setenv("XDG_RUNTIME_DIR", xdg, 1);
+	if (bus_copy)
+		setenv("DBUS_SESSION_BUS_ADDRESS", bus_copy, 1);
+	if (!j->a.no_export)
+		setenv("CLOUDFLARE_ACCOUNT_ID", j->account, 1);
+	free(bus_copy);
+	free(xdg_copy);
+}
+
+/* The user's part, before any lookup: a session keyring of their own and
+ * the Secret Service when their session bus has one. */
+static int enter_user_keyrings(job *j)
+{
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_keyring_new_session(&err) != CFT_OK)
+		return fail(&err, "kernel keyring");
+	const char *cache = j->cfg.cache ? j->cfg.cache : "auto";
+	if (!strcmp(cache, "auto") || !strcmp(cache, "secret-service")) {
+		long budget = left_ms(j) / 4;
+		cft_code rc = cft_l2_open(budget < 1500 ? budget : 1500, &j->l2, &err);
+		if (rc)
+			say("debug: ", "no Secret Service, the kernel keyring alone: %s", err.detail);
+	}
+	return EXIT_DONE;
+}
+
+static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
+{
+	job *j = ctx;
+	if (!j->parent.token) {
+		/* A personal machine: the user's own `cftoken login` token,
+		 * the kernel's copy, else the Secret Service's. */
+		cft_code rc = cft_parent_load(j->api_url, &j->parent, err);
+		if (rc == CFT_E_NO_PARENT && j->l2) {
+			cft_error_clear(err);
+			rc = cft_l2_lookup_parent(j->l2, j->api_url, &j->parent, err);
+			if (rc == CFT_E_NOT_FOUND)
+				rc = cft_fail(err, CFT_E_NO_PARENT,
+					      "no parent_token_file in the configuration, and the "
+					      "user has not run cftoken login");
+		}
+		if (rc)
+			return rc;
+	}
+	*out = j->parent.token;
+	return CFT_OK;
+}
+
+static int names_profiles(const cft_config *cfg)
+{
+	int has = cfg->default_profile != NULL;
+	for (size_t i = 0; i < cfg->n_sections; i++)
+		has |= cfg->sections[i].kind == CFT_SECTION_PROFILE;
+	return has;
+}
+
+/* Whether `cftoken exec` with no --profile means the login policy: when
+ * neither the system configuration nor the user's names a profile (the
+ * rule of cftoken-backend's find_profile). */
+static int user_has_profiles(const job *j)
+{
+	char path[4096];
+	struct stat st;
+	if (names_profiles(&j->cfg))
+		return 1;
+	if (cft_user_config_path(path, sizeof(path)) != 0 || stat(path, &st) != 0)
+		return 0;
+	cft_config own = { 0 };
+	const char *paths[1] = { path };
+	int has = 1;  /* unreadable or invalid: do not guess */
+	if (cft_config_load_files(&own, paths, 1, NULL) == CFT_OK)
+		has = names_profiles(&own);
+	cft_config_clear(&own);
+	return has;
+}
+
+/* Writes the answer through a buffer in locked memory: stdio's own would
+ * keep a copy of the token on the heap. */
+static int answer(const job *j, const cft_l1_record *r)
+{
+	_cleanup_secret_ cft_secret *buf = cft_secret_alloc(4096);
+	char expires[CFT_RFC3339_SIZE];
+	if (!buf || setvbuf(stdout, cft_secret_buffer(buf), _IOFBF, 4096) != 0)
+		return EXIT_FAILED;
+	cft_time_format_rfc3339(r->expires, expires);
+	printf("token_id=%s\n", r->id);
+	if (!j->a.no_export)
+		printf("CLOUDFLARE_API_TOKEN=%s\nCLOUDFLARE_ACCOUNT_ID=%s\nCFTOKEN_EXPIRES_ON=%s\n",
+		       cft_secret_str(r->token), r->account, expires);
+	int rc = fflush(stdout) == 0 ? EXIT_DONE : EXIT_FAILED;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	return rc;
+}
+
+static int open_session(job *j)
+{
+	cft_error err;
+	cft_l1_record r = { 0 };
+	char fp_login[CFT_FP_HEX], fp_default[CFT_FP_HEX], replaced[33];
+	cft_obtain_source source;
+	cft_error_clear(&err);
+
+	cft_request login = { .profile = CFT_LOGIN_PROFILE }, plain = { 0 };
+	cft_request_fingerprint(&login, fp_login);
+	cft_request_fingerprint(&plain, fp_default);
+	long api_ms = left_ms(j) - 300;
+	cft_obtain o = {
+		.cfg = &j->cfg,
+		.profile = &j->policy.merged,
+		.account_id = j->account,
+		.api_url = j->api_url,
+		.ca_file = j->cfg.ca_file,
+		.timeout_ms = api_ms > 200 ? api_ms : 200,
+		.parent = get_parent,
+		.parent_ctx = j,
+		.route_fp = fp_login,
+		.l2 = j->l2,
+		.no_cache = j->cfg.cache && !strcmp(j->cfg.cache, "none"),
+	};
+	cft_code rc = cft_obtain_token(&o, &r, &source, replaced, &err);
+	if (rc)
+		return fail(&err, "token");
+	if (!o.no_cache && !user_has_profiles(j))
+		cft_l1_store(fp_default, &r, j->api_url, NULL);
+	static const char *const from[] = {
+		[CFT_FROM_KERNEL_KEYRING] = "from the kernel keyring",
+		[CFT_FROM_SECRET_SERVICE] = "from the Secret Service",
+		[CFT_MINTED] = "minted",
+	};
+	say(source == CFT_MINTED ? "notice: " : "debug: ", "token %s for %s (account %s) %s%s%s",
+	    r.id, j->a.user, j->account, from[source], replaced[0] ? ", replacing " : "",
+	    replaced);
+	int status = answer(j, &r);
+	cft_l1_record_clear(&r);
+	return status;
+}
+
+static void revoke_token(job *j, const char *id)
+{
+	cft_error err;
+	cft_client *client = NULL;
+	const cft_secret *parent = NULL;
+	cft_error_clear(&err);
+	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
+				     .timeout_ms = left_ms(j) };
+	cft_code rc = get_parent(j, &parent, &err);
+	if (!rc)
+		rc = cft_client_new(&copts, parent, &client, &err);
+	if (!rc)
+		rc = cft_token_delete(client, CFT_ACCOUNT_OWNED(j->account), id, &err);
+	cft_client_free(client);
+	if (rc && rc != CFT_E_NOT_FOUND) {
+		fail(&err, "revoking the session's token");
+		return;
+	}
+	cft_l1_drop_id(id);
+	if (j->l2)
+		cft_l2_drop_id(j->l2, id, NULL);
+	say("notice: ", "token %s of %s revoked: the last session ended", id, j->a.user);
+}
+
+static int close_session(job *j)
+{
+	cft_l1_record cached = { 0 };
+	char ids[2][33] = { "", "" };
+	if (cft_l1_lookup_token(j->account, CFT_LOGIN_PROFILE, j->api_url, &cached, NULL) ==
+		    CFT_OK ||
+	    (j->l2 && cft_l2_lookup_token(j->l2, j->account, CFT_LOGIN_PROFILE, j->api_url,
+					  &cached, NULL) == CFT_OK)) {
+		if (!cached.adopted)
+			snprintf(ids[0], 33, "%s", cached.id);
+		cft_l1_record_clear(&cached);
+	}
+	if (j->a.token_id && strcmp(j->a.token_id, ids[0]))
+		snprintf(ids[1], 33, "%s", j->a.token_id);
+	for (int i = 0; i < 2; i++)
+		if (ids[i][0])
+			revoke_token(j, ids[i]);
+	return EXIT_DONE;
+}
+
+/* Root's bookkeeping: whether this close ends the user's last session. */
+static int sessions(job *j, int *last)
+{
+	cft_error err;
+	unsigned others = 0;
+	const char *dir = j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
+	cft_error_clear(&err);
+	*last = 0;
+	if (!strcmp(j->a.stage, "open")) {
+		if (j->a.revoke_on_close && j->a.session &&
+		    session_record_add(dir, j->pw->pw_uid, j->a.session, &err) != CFT_OK)
+			return fail(&err, "session record");
+		return EXIT_DONE;
+	}
+	if (session_record_remove(dir, j->pw->pw_uid, j->a.session, &others, &err) != CFT_OK)
+		return fail(&err, "session record");
+	if (others)
+		say("debug: ", "%u other session(s) of %s still open: the token stays", others,
+		    j->a.user);
+	*last = others == 0;
+	return EXIT_DONE;
+}
+
+int main(int argc, char **argv)
+{
+	job j = { 0 };
+	int status, last = 0;
+
+	/* This process holds the parent token: no core dumps, no ptrace. */
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(077);
+
+	status = parse_args(argc, argv, &j.a);
+	if (status)
+		return status;
+	debug_on = j.a.debug;
+	j.deadline = cft_now_ms() + j.a.timeout_ms;
+	cft_error init_err;
+	if (cft_init(&init_err) != CFT_OK)
+		return fail(&init_err, "cftoken-pam-helper");
+	j.pw = getpwnam(j.a.user);
+	if (!j.pw) {
+		say("", "no such user: %s", j.a.user);
+		return EXIT_FAILED;
+	}
+	status = read_policy(&j);
+	if (!status)
+		status = sessions(&j, &last);
+	if (!status && !strcmp(j.a.stage, "close") && (!j.a.revoke_on_close || !last))
+		goto out;
+	if (!status)
+		status = read_admin_parent(&j);
+	if (!status)
+		status = become_user(&j);
+	if (!status) {
+		user_env(&j);
+		status = enter_user_keyrings(&j);
+	}
+	if (!status)
+		status = !strcmp(j.a.stage, "open") ? open_session(&j) : close_session(&j);
+out:
+	cft_parent_clear(&j.parent);
+	j.l2 = cft_l2_close(j.l2);
+	cft_config_clear(&j.cfg);
+	return status;
+}

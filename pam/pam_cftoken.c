@@ -1,0 +1,504 @@
+/* pam_cftoken: a Cloudflare API token, scoped to the user by the admin's
+ * policy, exported into every login session.
+ *
+ * This module links libpam and libc only (DESIGN.md, "The PAM module stays
+ * tiny").  All the work (configuration, keyrings, HTTPS) happens in
+ * cftoken-pam-helper, which it forks and execs, as pam_unix runs
+ * unix_chkpwd: the host (sshd, gdm, login) never carries libcurl or GLib
+ * state, and one deadline covers everything, because a child that
+ * overruns it is killed.  After fork() only async-signal-safe calls are
+ * made until exec (gdm is threaded).
+ *
+ * The helper gets its arguments in argv (no secret among them) and a
+ * clean environment; it answers on stdout with NAME=VALUE lines, which
+ * become the session's environment, and says on stderr what syslog should
+ * hear.  The token reaches this process through the pipe only, and
+ * pam_putenv() is its one destination. */
+#define PAM_SM_SESSION
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "cftoken-config.h"
+
+#define DEFAULT_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
+#define DEFAULT_HELPER CFTOKEN_LIBEXECDIR "/cftoken-pam-helper"
+#define DEFAULT_TIMEOUT_MS 5000
+#define OUT_MAX 4096
+#define ERR_MAX 4096
+#define SESSION_DATA "pam_cftoken_session"
+#define TOKEN_ID_DATA "pam_cftoken_token_id"
+
+/* cftoken-pam-helper's exit codes (pam/helper.h says the same). */
+#define HELPER_OK 0
+#define HELPER_NO_POLICY 10
+
+typedef struct options {
+	bool debug;
+	bool fail_closed;
+	bool no_export;
+	bool revoke_on_close;
+	const char *config;
+	const char *helper;
+	const char *only_if;        /* comma-separated services, or NULL: all */
+	long timeout_ms;
+} options;
+
+static const char *prefixed(const char *arg, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(arg, prefix, n) == 0 ? arg + n : NULL;
+}
+
+/* "5", "2.5": seconds, between 0.1 and 60. */
+static bool parse_timeout(const char *v, long *ms)
+{
+	char *end;
+	errno = 0;
+	double s = strtod(v, &end);
+	if (errno || end == v || *end || !(s >= 0.1 && s <= 60))
+		return false;
+	*ms = (long)(s * 1000);
+	return true;
+}
+
+static void parse_options(pam_handle_t *pamh, int argc, const char **argv, options *o)
+{
+	const char *v;
+	memset(o, 0, sizeof(*o));
+	o->config = DEFAULT_CONFIG;
+	o->helper = DEFAULT_HELPER;
+	o->timeout_ms = DEFAULT_TIMEOUT_MS;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "debug"))
+			o->debug = true;
+		else if (!strcmp(a, "fail_closed"))
+			o->fail_closed = true;
+		else if (!strcmp(a, "no_export"))
+			o->no_export = true;
+		else if (!strcmp(a, "revoke_on_close"))
+			o->revoke_on_close = true;
+		else if ((v = prefixed(a, "config=")) && v[0] == '/')
+			o->config = v;
+		else if ((v = prefixed(a, "helper=")) && v[0] == '/')
+			o->helper = v;
+		else if ((v = prefixed(a, "only_if=")))
+			o->only_if = v;
+		else if ((v = prefixed(a, "timeout=")) && parse_timeout(v, &o->timeout_ms))
+			;
+		else
+			pam_syslog(pamh, LOG_ERR, "unknown option: %s", a);
+	}
+}
+
+static bool service_wanted(pam_handle_t *pamh, const options *o)
+{
+	const void *item = NULL;
+	if (!o->only_if)
+		return true;
+	if (pam_get_item(pamh, PAM_SERVICE, &item) != PAM_SUCCESS || !item)
+		return false;
+	const char *service = item;
+	size_t n = strlen(service);
+	for (const char *p = o->only_if; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, service, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct run {
+	int status;                 /* the helper's exit code, or -1 */
+	bool timed_out;
+	char out[OUT_MAX];          /* NAME=VALUE lines: may hold the token */
+	size_t out_len;
+	char err[ERR_MAX];
+	size_t err_len;
+} run;
+
+static void wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+/* Everything the child needs is prepared before fork(): afterwards only
+ * async-signal-safe calls until execve. */
+static void child(int out_fd, int err_fd, const char *path, char *const argv[],
+		  char *const envp[]) __attribute__((noreturn));
+static void child(int out_fd, int err_fd, const char *path, char *const argv[],
+		  char *const envp[])
+{
+	sigset_t none;
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(err_fd, STDERR_FILENO) < 0)
+		_exit(127);
+	/* The host's other descriptors (sshd's sockets, say) stay behind. */
+	long max = sysconf(_SC_OPEN_MAX);
+	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		close(fd);
+	/* Our own process group: at the deadline it is killed whole. */
+	setsid();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+static void drain(int fd, char *buf, size_t cap, size_t *len, bool *open_)
+{
+	char sink[512];
+	size_t room = cap - 1 - *len;
+	ssize_t n = room ? read(fd, buf + *len, room) : read(fd, sink, sizeof(sink));
+	if (n > 0 && room)
+		*len += (size_t)n;
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+		*open_ = false;
+	wipe(sink, sizeof(sink));
+}
+
+/* Runs the helper under the deadline.  PAM_SUCCESS when it ran (whatever
+ * it answered); otherwise the reason is in r->err. */
+static int run_helper(const options *o, char *const argv[], char *const envp[],
+		      long long deadline, run *r)
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old_chld;
+
+	r->status = -1;
+	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+		r->err_len = (size_t)snprintf(r->err, ERR_MAX, "pipe: %s", strerror(errno));
+		if (out[0] >= 0) {
+			close(out[0]);
+			close(out[1]);
+		}
+		return PAM_SYSTEM_ERR;
+	}
+	/* The host may reap its children itself (sshd does): ours is ours to
+	 * wait for, as pam_unix does with unix_chkpwd. */
+	sigemptyset(&dfl.sa_mask);
+	sigaction(SIGCHLD, &dfl, &old_chld);
+	pid_t pid = fork();
+	if (pid == 0)
+		child(out[1], err[1], o->helper, argv, envp);
+	close(out[1]);
+	close(err[1]);
+	if (pid < 0) {
+		r->err_len = (size_t)snprintf(r->err, ERR_MAX, "fork: %s", strerror(errno));
+		close(out[0]);
+		close(err[0]);
+		sigaction(SIGCHLD, &old_chld, NULL);
+		return PAM_SYSTEM_ERR;
+	}
+
+	bool out_open = true, err_open = true;
+	int wstatus = 0;
+	pid_t done = 0;
+	while (!r->timed_out && (out_open || err_open || done == 0)) {
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			r->timed_out = true;
+			break;
+		}
+		if (!out_open && !err_open) {
+			/* Both pipes closed: it is exiting. */
+			done = waitpid(pid, &wstatus, WNOHANG);
+			if (done == 0) {
+				struct timespec pause = { 0, 2 * 1000 * 1000 };
+				nanosleep(&pause, NULL);
+			} else if (done < 0 && errno != EINTR) {
+				break;
+			}
+			continue;
+		}
+		struct pollfd fds[2] = { { out_open ? out[0] : -1, POLLIN, 0 },
+					 { err_open ? err[0] : -1, POLLIN, 0 } };
+		int n = poll(fds, 2, (int)(left < INT_MAX ? left : INT_MAX));
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n <= 0)
+			continue;
+		if (fds[0].revents)
+			drain(out[0], r->out, OUT_MAX, &r->out_len, &out_open);
+		if (fds[1].revents)
+			drain(err[0], r->err, ERR_MAX, &r->err_len, &err_open);
+	}
+	close(out[0]);
+	close(err[0]);
+	if (done <= 0) {
+		/* Past the deadline, or it closed its pipes and lingered:
+		 * nothing it does may hold the login up. */
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+			;
+	} else if (WIFEXITED(wstatus)) {
+		r->status = WEXITSTATUS(wstatus);
+	}
+	sigaction(SIGCHLD, &old_chld, NULL);
+	r->out[r->out_len] = '\0';
+	r->err[r->err_len] = '\0';
+	return PAM_SUCCESS;
+}
+
+/* The helper's stderr, line by line: "debug: " lines only with debug,
+ * "notice: " at LOG_NOTICE, anything else at LOG_ERR. */
+static void log_helper(pam_handle_t *pamh, const options *o, char *text)
+{
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *rest;
+		if ((rest = prefixed(line, "debug: "))) {
+			if (o->debug)
+				pam_syslog(pamh, LOG_DEBUG, "%s", rest);
+		} else if ((rest = prefixed(line, "notice: "))) {
+			pam_syslog(pamh, LOG_NOTICE, "%s", rest);
+		} else {
+			pam_syslog(pamh, LOG_ERR, "%s", line);
+		}
+	}
+}
+
+static void free_data(pam_handle_t *pamh, void *data, int status)
+{
+	free(data);
+}
+
+/* The session's environment: only the names cftoken hands over. */
+static int export_lines(pam_handle_t *pamh, const options *o, char *out)
+{
+	static const char *const names[] = { "CLOUDFLARE_API_TOKEN=", "CLOUDFLARE_ACCOUNT_ID=",
+					      "CFTOKEN_EXPIRES_ON=" };
+	int exported = 0;
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *id = prefixed(line, "token_id=");
+		if (id) {
+			char *copy = strdup(id);
+			if (copy && pam_set_data(pamh, TOKEN_ID_DATA, copy, free_data) != PAM_SUCCESS)
+				free(copy);
+			continue;
+		}
+		for (size_t i = 0; !o->no_export && i < sizeof(names) / sizeof(names[0]); i++)
+			if (prefixed(line, names[i])) {
+				if (pam_putenv(pamh, line) != PAM_SUCCESS)
+					return -1;
+				exported++;
+			}
+	}
+	return exported;
+}
+
+/* PAM's view of the session environment, filtered: what the helper needs
+ * to find the user's session bus.  Everything else (LD_PRELOAD from a
+ * user's ~/.pam_environment, say) stays out of a process started as root. */
+static void helper_env(pam_handle_t *pamh, char bus[1024], char runtime[1024], char *envp[4])
+{
+	size_t n = 0;
+	const char *v;
+	envp[n++] = (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	if ((v = pam_getenv(pamh, "DBUS_SESSION_BUS_ADDRESS")) && strlen(v) < 990) {
+		snprintf(bus, 1024, "DBUS_SESSION_BUS_ADDRESS=%s", v);
+		envp[n++] = bus;
+	}
+	if ((v = pam_getenv(pamh, "XDG_RUNTIME_DIR")) && v[0] == '/' && strlen(v) < 990) {
+		snprintf(runtime, 1024, "XDG_RUNTIME_DIR=%s", v);
+		envp[n++] = runtime;
+	}
+	envp[n] = NULL;
+}
+
+/* open or close, for user; fills argv (pointing into bufs). */
+static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
+		       const char *user, const char *session, const char *token_id,
+		       long long deadline, run *r)
+{
+	char timeout[32], bus[1024], runtime[1024];
+	char *envp[4];
+	const char *argv[16];
+	size_t n = 0;
+
+	snprintf(timeout, sizeof(timeout), "--timeout-ms=%lld", deadline - now_ms());
+	argv[n++] = "cftoken-pam-helper";
+	argv[n++] = stage;
+	argv[n++] = "--config";
+	argv[n++] = o->config;
+	argv[n++] = timeout;
+	if (o->debug)
+		argv[n++] = "--debug";
+	if (o->no_export)
+		argv[n++] = "--no-export";
+	if (o->revoke_on_close)
+		argv[n++] = "--revoke-on-close";
+	if (session) {
+		argv[n++] = "--session";
+		argv[n++] = session;
+	}
+	if (token_id) {
+		argv[n++] = "--token-id";
+		argv[n++] = token_id;
+	}
+	argv[n++] = "--";
+	argv[n++] = user;
+	argv[n] = NULL;
+	helper_env(pamh, bus, runtime, envp);
+	if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "%s: running %s for %s", stage, o->helper, user);
+	return run_helper(o, (char *const *)argv, envp, deadline, r);
+}
+
+static int failed(pam_handle_t *pamh, const options *o, const char *user, const char *why)
+{
+	pam_syslog(pamh, LOG_ERR, "no Cloudflare API token for %s: %s%s", user, why,
+		   o->fail_closed ? " (fail_closed: the session is refused)" : "");
+	return o->fail_closed ? PAM_SESSION_ERR : PAM_IGNORE;
+}
+
+/* What the helper's answer means for the session. */
+static int opened(pam_handle_t *pamh, const options *o, const char *user, const char *session,
+		  run *r)
+{
+	if (r->timed_out) {
+		char why[96];
+		snprintf(why, sizeof(why), "no answer within %ld ms (timeout=), stopped",
+			 o->timeout_ms);
+		return failed(pamh, o, user, why);
+	}
+	if (r->status == HELPER_NO_POLICY) {
+		if (o->debug)
+			pam_syslog(pamh, LOG_DEBUG, "no policy for %s in %s", user, o->config);
+		return PAM_IGNORE;
+	}
+	if (r->status != HELPER_OK)
+		return failed(pamh, o, user,
+			      r->status < 0 ? "the helper was killed" : "see the message above");
+	if (export_lines(pamh, o, r->out) < 0)
+		return failed(pamh, o, user, "pam_putenv failed");
+	char *copy = o->revoke_on_close ? strdup(session) : NULL;
+	if (copy && pam_set_data(pamh, SESSION_DATA, copy, free_data) != PAM_SUCCESS)
+		free(copy);
+	if (o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "token %s for %s", o->no_export ? "cached" : "exported",
+			   user);
+	return PAM_SUCCESS;
+}
+
+int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	options o;
+	const char *user = NULL;
+	long long deadline = now_ms();
+
+	parse_options(pamh, argc, argv, &o);
+	deadline += o.timeout_ms;
+	if (!service_wanted(pamh, &o))
+		return PAM_IGNORE;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user || user[0] == '-') {
+		pam_syslog(pamh, LOG_ERR, "cannot determine the user name");
+		return o.fail_closed ? PAM_SESSION_ERR : PAM_IGNORE;
+	}
+
+	/* The session's name in the helper's records: this process and the
+	 * moment, so close_session finds it and a dead host's is pruned. */
+	char session[64];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(session, sizeof(session), "%ld-%lld%09ld", (long)getpid(), (long long)ts.tv_sec,
+		 ts.tv_nsec);
+
+	run *r = calloc(1, sizeof(*r));
+	if (!r)
+		return failed(pamh, &o, user, "out of memory");
+	int rc = call_helper(pamh, &o, "open", user, o.revoke_on_close ? session : NULL, NULL,
+			     deadline, r);
+	if (rc != PAM_SUCCESS) {
+		rc = failed(pamh, &o, user, r->err);
+	} else {
+		log_helper(pamh, &o, r->err);
+		rc = opened(pamh, &o, user, session, r);
+	}
+	wipe(r, sizeof(*r));
+	free(r);
+	return rc;
+}
+
+int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	options o;
+	const char *user = NULL;
+	const void *session = NULL, *token_id = NULL;
+	long long deadline = now_ms();
+
+	parse_options(pamh, argc, argv, &o);
+	deadline += o.timeout_ms;
+	if (!o.revoke_on_close || !service_wanted(pamh, &o))
+		return PAM_IGNORE;
+	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user || user[0] == '-')
+		return PAM_IGNORE;
+	if (pam_get_data(pamh, SESSION_DATA, &session) != PAM_SUCCESS)
+		session = NULL;
+	if (pam_get_data(pamh, TOKEN_ID_DATA, &token_id) != PAM_SUCCESS)
+		token_id = NULL;
+
+	run *r = calloc(1, sizeof(*r));
+	if (!r)
+		return PAM_IGNORE;
+	int rc = call_helper(pamh, &o, "close", user, session, token_id, deadline, r);
+	if (rc == PAM_SUCCESS)
+		log_helper(pamh, &o, r->err);
+	bool ok = rc == PAM_SUCCESS && !r->timed_out &&
+		  (r->status == HELPER_OK || r->status == HELPER_NO_POLICY);
+	if (!ok)
+		pam_syslog(pamh, LOG_ERR, "the token of %s was not revoked at logout: %s", user,
+			   rc != PAM_SUCCESS ? r->err
+			   : r->timed_out   ? "no answer within the timeout"
+					    : "see the message above");
+	wipe(r, sizeof(*r));
+	free(r);
+	/* A logout is never refused. */
+	return ok ? PAM_SUCCESS : PAM_IGNORE;
+}
+
+/* Stages this module does not serve. */
+int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_IGNORE;
+}
+
+int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_IGNORE;
+}
+
+int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_IGNORE;
+}
+
+int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return PAM_IGNORE;
+}

@@ -1,0 +1,119 @@
+#include "session_records.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int session_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n < 64 && name[0] != '-' && strspn(name, "0123456789-") == n;
+}
+
+/* A directory of ours: created with mode, else checked to be root's (or
+ * our own user's, when the helper is not root) and not writable by others. */
+static cft_code own_dir(const char *path, mode_t mode, cft_error *err)
+{
+	struct stat st;
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return cft_fail(err, CFT_E_INTERNAL, "creating %.300s: %s", path, strerror(errno));
+	if (lstat(path, &st) != 0)
+		return cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"%.300s is not a directory of uid %u that only it can write: refused",
+				path, (unsigned)geteuid());
+	return CFT_OK;
+}
+
+/* The user's record directory, opened and locked. */
+static cft_code open_locked(const char *run_dir, uid_t uid, int *dir_fd, cft_error *err)
+{
+	char sessions[4096], user_dir[4200];
+	snprintf(sessions, sizeof(sessions), "%s/sessions", run_dir);
+	snprintf(user_dir, sizeof(user_dir), "%s/%u", sessions, (unsigned)uid);
+	cft_code rc = own_dir(run_dir, 0755, err);
+	if (!rc)
+		rc = own_dir(sessions, 0700, err);
+	if (!rc)
+		rc = own_dir(user_dir, 0700, err);
+	if (rc)
+		return rc;
+	int fd = open(user_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", user_dir, strerror(errno));
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return cft_fail(err, CFT_E_INTERNAL, "locking %.300s: %s", user_dir,
+					strerror(errno));
+		}
+	}
+	*dir_fd = fd;
+	return CFT_OK;
+}
+
+cft_code session_record_add(const char *run_dir, uid_t uid, const char *session,
+			    cft_error *err)
+{
+	int dir;
+	if (!session_name_valid(session))
+		return cft_fail(err, CFT_E_INVALID_ARG, "bad session name");
+	cft_code rc = open_locked(run_dir, uid, &dir, err);
+	if (rc)
+		return rc;
+	int fd = openat(dir, session, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		rc = cft_fail(err, CFT_E_INTERNAL, "recording session %s: %s", session,
+			      strerror(errno));
+	else
+		close(fd);
+	close(dir);
+	return rc;
+}
+
+static int host_alive(const char *session)
+{
+	long pid = strtol(session, NULL, 10);
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+cft_code session_record_remove(const char *run_dir, uid_t uid, const char *session,
+			       unsigned *others, cft_error *err)
+{
+	int dir;
+	*others = 0;
+	if (session && !session_name_valid(session))
+		return cft_fail(err, CFT_E_INVALID_ARG, "bad session name");
+	cft_code rc = open_locked(run_dir, uid, &dir, err);
+	if (rc)
+		return rc;
+	if (session)
+		unlinkat(dir, session, 0);
+	int scan = dup(dir);
+	DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+	if (!d) {
+		if (scan >= 0)
+			close(scan);
+		close(dir);
+		return cft_fail(err, CFT_E_INTERNAL, "listing sessions: %s", strerror(errno));
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!session_name_valid(e->d_name))
+			continue;
+		if (host_alive(e->d_name))
+			(*others)++;
+		else
+			unlinkat(dir, e->d_name, 0);
+	}
+	closedir(d);
+	close(dir);
+	return CFT_OK;
+}

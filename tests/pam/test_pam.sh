@@ -1,0 +1,271 @@
+#!/bin/bash
+# pam_cftoken through real libpam, against the emulator:
+#   test_pam.sh BUILD_DIR LIBPAM_WRAPPER      (run under with-emulator.sh)
+# pam_wrapper reads service files from a directory of ours that name the
+# module by absolute path; tests/pam/pam_session.c drives sessions with
+# libpamtest and runs a command inside each, as a login shell would.
+# As root (CI) it also creates two real users and logs them in, and runs
+# one login through the real /etc/pam.d stack with pamtester.
+set -u
+# A session keyring of its own that links @u, as after pam_keyinit.
+if [ -z "${CFTEST_IN_SESSION:-}" ]; then
+	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
+fi
+keyctl link @u @s >/dev/null
+build=$1
+pam_wrapper=$2
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/tap.sh"
+
+module=$build/pam/pam_cftoken.so
+helper=$build/pam/cftoken-pam-helper
+driver=$build/tests/pam/pam-session
+front=$build/helper/cftoken
+account=0123456789abcdef0123456789abcdef
+me=$(id -un)
+dir=$CFTEST_WORK/pam
+mkdir -p "$dir/pam.d"
+chmod 755 "$CFTEST_WORK" "$dir"
+unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN \
+	CFTOKEN_CACHE CFTOKEN_CONFIG XDG_RUNTIME_DIR DBUS_SESSION_BUS_ADDRESS
+
+emu() { env -u LD_PRELOAD $CFTEST_EMUCTL "$@"; }
+api_calls() {  # api_calls 'POST /tokens': how many requests matched since the last clear
+	emu GET /__emu/log | $py -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if sys.argv[1] in (e["method"]+" "+e["path"])))' "$1"
+}
+clear_log() { emu DELETE /__emu/log >/dev/null; }
+token_field() {  # token_field SHA256 FIELD: a field of the emulator's token with that value
+	emu GET /__emu/tokens | $py -c 'import json,sys
+t=[t for t in json.load(sys.stdin) if t["value_sha256"] == sys.argv[1]]
+print(json.dumps(t[0][sys.argv[2]]) if t else "no-such-token")' "$1" "$2"
+}
+
+seed_value parent >"$dir/parent"
+chmod 600 "$dir/parent"
+
+# write_config FILE [EXTRA DEFAULTS...]: the policy file the tests use
+write_config() {
+	local file=$1
+	shift
+	{
+		echo "[defaults]"
+		echo "api_url = $CFTEST_API_URL"
+		echo "ca_file = $CFTEST_CA"
+		echo "account = $account"
+		echo "parent_token_file = $dir/parent"
+		echo "run_dir = $dir/run"
+		echo "ttl = 1h"
+		for line in "$@"; do echo "$line"; done
+		echo
+		echo "[user $me]"
+		echo "preset = workers-deploy"
+		echo
+		echo "[user cftest-alice]"
+		echo "preset = workers-deploy"
+		echo
+		echo "[group cftest-devs]"
+		echo "permissions = Zone Read"
+		echo "ttl = 2h"
+	} >"$file"
+	chmod 644 "$file"
+}
+write_config "$dir/cftoken.conf"
+
+# service NAME CONTROL OPTIONS...: a service file of our module, then
+# pam_permit so the stack has a module that succeeds.
+service() {
+	local name=$1 control=$2
+	shift 2
+	printf 'session %s %s helper=%s %s\nsession required %s\n' "$control" "$module" "$helper" \
+		"$*" "$(dirname "$(find /usr/lib /lib -name pam_permit.so -path '*security*' | head -1)")/pam_permit.so" \
+		>"$dir/pam.d/$name"
+}
+service cft optional "config=$dir/cftoken.conf debug"
+
+# session USER ARGS...: pam-session under pam_wrapper; its output, with
+# syslog's lines (pam_wrapper prints them on stderr), in $out.
+session() {
+	out=$(LD_PRELOAD=$pam_wrapper PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$dir/pam.d \
+		PAM_WRAPPER_DEBUGLEVEL=2 ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
+		${CFTEST_WRAP:-} "$driver" "$@" 2>&1 | grep -v -e "pwrap_init" -e "copy_confdir" -e "pwrap_load_lib" -e "no default config other"); [ -z "${CFTEST_PAM_VERBOSE:-}" ] || echo "$out" | sed "s|^|#  |"
+}
+
+# What a program inside the session sees, as USER (pam-session runs the
+# command as root, with the session's environment added).
+cat >"$dir/inside.sh" <<'SH'
+#!/bin/sh
+# inside.sh FRONT: prints what a session's programs find, never a token
+front=$1
+sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+echo "sha=$(sha "$CLOUDFLARE_API_TOKEN")"
+via_exec=$("$front" exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
+echo "exec=$(sha "$via_exec")"
+via_login=$("$front" exec --profile login -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
+echo "login=$(sha "$via_login")"
+eval "$("$front" env --force)"
+echo "env=$(sha "$CLOUDFLARE_API_TOKEN")"
+SH
+chmod 755 "$dir/inside.sh"
+as_me() { keyctl session - "$dir/inside.sh" "$front"; }
+login_keys() {  # the serials of this user's login-token keys in @u
+	for k in $(keyctl rlist @u 2>/dev/null); do
+		case "$(keyctl rdescribe "$k" 2>/dev/null)" in
+		*";cftoken:$(id -u):$account:login:"*) echo "$k" ;;
+		esac
+	done
+}
+drop_login_keys() { for k in $(login_keys); do keyctl unlink "$k" @u >/dev/null; done; }
+value_of() { sed -n "s/^$1=//p" <<<"$out" | head -1; }
+
+# --- the module's shape ----------------------------------------------------
+needed=$(readelf -d "$module" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+ok "$([ "$needed" = "libc.so.6 libpam.so.0 " ] && echo 0 || echo 1)" \
+	"pam_cftoken.so links libpam and libc only ($needed)"
+exported=$($py - "$module" <<'PY'
+import ctypes, sys
+m = ctypes.CDLL(sys.argv[1])  # dlopen, as libpam does
+names = ["pam_sm_open_session", "pam_sm_close_session", "pam_sm_authenticate",
+         "pam_sm_setcred", "pam_sm_acct_mgmt", "pam_sm_chauthtok"]
+internal = ["parse_options", "run_helper", "export_lines", "call_helper", "failed"]
+print(all(hasattr(m, n) for n in names) and not any(hasattr(m, n) for n in internal))
+PY
+)
+defined=$(nm -D --defined-only "$module" | awk '{print $3}' | grep -v '^pam_sm_' | tr '\n' ' ')
+ok "$([ "$exported" = True ] && [ -z "$defined" ] && echo 0 || echo 1)" \
+	"dlopen finds the six pam_sm_* entry points and nothing else is exported ($defined)"
+
+# --- cold, warm, inside the session ---------------------------------------
+clear_log
+session cft "$me" -- "$dir/inside.sh" "$front"
+contains "$out" "open 1: PAM_SUCCESS" && ok 0 "cold login: open_session succeeds" ||
+	ok 1 "cold login: open_session succeeds"
+ok "$([ "$(api_calls 'POST /client/v4/accounts/'$account'/tokens')" = 1 ] && echo 0 || echo 1)" \
+	"cold login: exactly one token created"
+sha=$(value_of sha)
+ok "$([ -n "$sha" ] && [ "$(token_field "$sha" status)" = '"active"' ] && echo 0 || echo 1)" \
+	"the exported CLOUDFLARE_API_TOKEN is a token the emulator minted"
+name=$(token_field "$sha" name)
+contains "$name" "$me@" && ok 0 "its name says user and host ($name)" || ok 1 "its name says user and host"
+contains "$out" "env 1: CLOUDFLARE_ACCOUNT_ID=$account" && ok 0 "CLOUDFLARE_ACCOUNT_ID exported" ||
+	ok 1 "CLOUDFLARE_ACCOUNT_ID exported"
+expires=$(value_of "env 1: CFTOKEN_EXPIRES_ON")
+left=$(( $(date -d "$expires" +%s) - $(date +%s) ))
+ok "$([ "$left" -gt 3500 ] && [ "$left" -le 3600 ] && echo 0 || echo 1)" \
+	"expires_on = login + ttl (1h; $left s left)"
+ok "$([ "$(value_of exec)" = "$sha" ] && [ "$(value_of login)" = "$sha" ] &&
+	[ "$(value_of env)" = "$sha" ] && echo 0 || echo 1)" \
+	"inside the session cftoken exec, exec --profile login and env hand over the same token"
+contains "$out" "minted" && ok 0 "syslog says the token was minted" || ok 1 "syslog says minted"
+
+clear_log
+session cft "$me" -- "$dir/inside.sh" "$front"
+ok "$([ "$(value_of sha)" = "$sha" ] && echo 0 || echo 1)" "warm login: the same token"
+ok "$([ "$(emu GET /__emu/log | $py -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] &&
+	echo 0 || echo 1)" "warm login: no API call at all"
+
+# no_export: cached, not exported; the session's cftoken still finds it
+service noexport optional "config=$dir/cftoken.conf no_export"
+session noexport "$me" -- "$dir/inside.sh" "$front"
+contains "$out" "token 1: none" && ok 0 "no_export: nothing exported" || ok 1 "no_export: nothing exported"
+ok "$([ "$(value_of exec)" = "$sha" ] && echo 0 || echo 1)" "no_export: cftoken exec finds the cached token"
+
+# --- expired cache --------------------------------------------------------
+drop_login_keys
+write_config "$dir/short.conf" "ttl = 3s" "renew_margin = 1s"
+service short optional "config=$dir/short.conf"
+session short "$me" -- "$dir/inside.sh" "$front"
+first=$(value_of sha)
+sleep 4
+clear_log
+session short "$me" -- "$dir/inside.sh" "$front"
+second=$(value_of sha)
+ok "$([ -n "$second" ] && [ "$second" != "$first" ] && echo 0 || echo 1)" \
+	"expired cache: a new token at the next login"
+ok "$([ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 1 ] &&
+	[ "$(api_calls "DELETE /client/v4/accounts/$account/tokens/")" = 1 ] && echo 0 || echo 1)" \
+	"expired cache: one create, and the expired token deleted on the API"
+
+# --- revoke_on_close: only when the last session ends ---------------------
+service revoke optional "config=$dir/cftoken.conf revoke_on_close debug"
+drop_login_keys
+clear_log
+session --sessions 2 revoke "$me" -- "$dir/inside.sh" "$front"
+sha=$(value_of sha)
+contains "$out" "1 other session(s) of $me still open" && ok 0 "revoke_on_close: the first logout keeps the token" ||
+	ok 1 "revoke_on_close: the first logout keeps the token"
+contains "$out" "revoked: the last session ended" && ok 0 "revoke_on_close: the last logout revokes it" ||
+	ok 1 "revoke_on_close: the last logout revokes it"
+ok "$([ "$(token_field "$sha" deleted)" = true ] && echo 0 || echo 1)" \
+	"revoke_on_close: the emulator no longer holds the session's token"
+ok "$([ "$(login_keys)" = "" ] && echo 0 || echo 1)" \
+	"revoke_on_close: ... and dropped it from the kernel keyring"
+clear_log
+session cft "$me" -- "$dir/inside.sh" "$front"
+ok "$([ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 1 ] &&
+	[ "$(value_of sha)" != "$sha" ] && echo 0 || echo 1)" "after the revocation the next login mints afresh"
+sha=$(value_of sha)
+
+# --- the API black-holed: the session opens within the deadline -----------
+emu POST /__emu/faults '{"path": "/tokens", "times": null, "kind": "blackhole"}' >/dev/null
+emu POST /__emu/faults '{"path": "/permission_groups", "times": null, "kind": "blackhole"}' >/dev/null
+drop_login_keys
+service slow optional "config=$dir/cftoken.conf timeout=1.5"
+session slow "$me"
+ms=$(sed -n 's/^open 1: .* in \([0-9]*\) ms$/\1/p' <<<"$out")
+ok "$(contains "$out" "open 1: PAM_SUCCESS" >/dev/null && contains "$out" "token 1: none" >/dev/null &&
+	[ -n "$ms" ] && [ "$ms" -lt 2500 ] && echo 0 || echo 1)" \
+	"black-holed API: the session opens without a token within the deadline ($ms ms, timeout 1.5 s)"
+contains "$out" "no Cloudflare API token for $me" && ok 0 "black-holed API: syslog says why" ||
+	ok 1 "black-holed API: syslog says why"
+service closed required "config=$dir/cftoken.conf timeout=1 fail_closed"
+session closed "$me"
+contains "$out" "open 1: PAM_SESSION_ERR" && ok 0 "fail_closed: the session is refused" ||
+	ok 1 "fail_closed: the session is refused"
+contains "$out" "fail_closed: the session is refused" && ok 0 "fail_closed: syslog says so" ||
+	ok 1 "fail_closed: syslog says so"
+emu DELETE /__emu/faults >/dev/null
+
+# --- bad and insecure configuration ---------------------------------------
+printf '[defaults]\naccount = 0123\n' >"$dir/bad.conf"
+chmod 644 "$dir/bad.conf"
+service bad optional "config=$dir/bad.conf"
+session bad "$me"
+contains "$out" "bad.conf:2" && ok 0 "a bad config: syslog names file and line" || ok 1 "a bad config: syslog names file and line"
+contains "$out" "token 1: none" && ok 0 "a bad config: no token, the session opens" || ok 1 "a bad config: no token"
+cp "$dir/cftoken.conf" "$dir/open.conf"
+chmod 666 "$dir/open.conf"
+service open optional "config=$dir/open.conf"
+session open "$me"
+contains "$out" "writable by group or others (mode 0666): refused" &&
+	ok 0 "a world-writable config is refused" || ok 1 "a world-writable config is refused"
+cp "$dir/parent" "$dir/parent.loose"
+chmod 644 "$dir/parent.loose"
+write_config "$dir/loose.conf"
+sed -i "s|^parent_token_file = .*|parent_token_file = $dir/parent.loose|" "$dir/loose.conf"
+service loose optional "config=$dir/loose.conf"
+session loose "$me"
+contains "$out" "accessible to group or others" && ok 0 "a parent token file others can read is refused" ||
+	ok 1 "a parent token file others can read is refused"
+
+# --- what the module does not serve ---------------------------------------
+service nobody optional "config=$dir/cftoken.conf debug"
+clear_log
+session nobody daemon
+contains "$out" "no [user daemon] section" && ok 0 "a user without a policy: debug line, no token" ||
+	ok 1 "a user without a policy: debug line, no token"
+ok "$([ "$(api_calls /client/v4)" = 0 ] && echo 0 || echo 1)" "a user without a policy: no API call"
+service other optional "config=$dir/cftoken.conf only_if=sshd,login bogus debug"
+session other "$me"
+contains "$out" "unknown option: bogus" && ok 0 "an unknown option is logged" || ok 1 "an unknown option is logged"
+contains "$out" "token 1: none" && ! contains "$out" "running" >/dev/null &&
+	ok 0 "only_if: another service gets nothing, no helper runs" || ok 1 "only_if: another service gets nothing"
+# Stages it does not serve answer PAM_IGNORE: with [ignore=ignore
+# default=die], only an ignore lets pam_permit decide.
+permit=$(grep -o '/[^ ]*pam_permit.so' "$dir/pam.d/cft")
+printf 'auth [ignore=ignore default=die] %s\nauth required %s\naccount [ignore=ignore default=die] %s\naccount required %s\n' \
+	"$module" "$permit" "$module" "$permit" >"$dir/pam.d/stages"
+LD_PRELOAD=$pam_wrapper PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$dir/pam.d \
+	pamtester stages "$me" authenticate acct_mgmt </dev/null >"$dir/stages.out" 2>&1
+ok $? "authenticate and acct_mgmt return PAM_IGNORE"
+
+tap_done
