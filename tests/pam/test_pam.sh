@@ -268,4 +268,77 @@ LD_PRELOAD=$pam_wrapper PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$dir/pam.d \
 	pamtester stages "$me" authenticate acct_mgmt </dev/null >"$dir/stages.out" 2>&1
 ok $? "authenticate and acct_mgmt return PAM_IGNORE"
 
+# --- two real users (root only) -------------------------------------------
+if [ "$(id -u)" -ne 0 ]; then
+	ok 0 "# SKIP two real users and the real /etc/pam.d stack need root"
+	tap_done
+	exit
+fi
+cleanup_users() {
+	for u in cftest-alice cftest-bob; do
+		id "$u" >/dev/null 2>&1 || continue
+		setpriv --reuid="$u" --regid="$u" --init-groups keyctl clear @u >/dev/null 2>&1
+		rm -rf "/tmp/cftoken-$(id -u "$u")"
+		userdel "$u" >/dev/null 2>&1
+	done
+	groupdel cftest-devs >/dev/null 2>&1
+	rm -f /etc/pam.d/cftoken-test
+}
+trap cleanup_users EXIT
+cleanup_users
+groupadd cftest-devs
+useradd -M -d /nonexistent -s /bin/sh cftest-alice
+useradd -M -d /nonexistent -s /bin/sh -G cftest-devs cftest-bob
+# as USER CMD...: a program of USER's login session (its own session
+# keyring, as pam_keyinit gives one), with the session's environment
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --init-groups env -u XDG_RUNTIME_DIR HOME=/nonexistent \
+		USER="$u" keyctl session - "$@"
+}
+clear_log
+session cft cftest-alice -- setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups \
+	env -u XDG_RUNTIME_DIR HOME=/nonexistent keyctl session - "$dir/inside.sh" "$front"
+sha_a=$(value_of sha)
+ok "$([ -n "$sha_a" ] && [ "$(value_of exec)" = "$sha_a" ] && [ "$(value_of env)" = "$sha_a" ] &&
+	echo 0 || echo 1)" "alice's session: a token, and cftoken exec/env as alice find the same one"
+session cft cftest-bob -- setpriv --reuid=cftest-bob --regid=cftest-bob --init-groups \
+	env -u XDG_RUNTIME_DIR HOME=/nonexistent keyctl session - "$dir/inside.sh" "$front"
+sha_b=$(value_of sha)
+ok "$([ -n "$sha_b" ] && [ "$sha_b" != "$sha_a" ] && [ "$(value_of exec)" = "$sha_b" ] && echo 0 || echo 1)" \
+	"bob's session: his own token, never alice's"
+ok "$([ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 2 ] && echo 0 || echo 1)" \
+	"one token minted for each user"
+contains "$(token_field "$sha_a" name)" "cftest-alice@" && contains "$(token_field "$sha_b" name)" "cftest-bob@" &&
+	ok 0 "each token's name names its user" || ok 1 "each token's name names its user"
+pa=$(token_field "$sha_a" policies)
+pb=$(token_field "$sha_b" policies)
+contains "$pa" "Workers Scripts Write" &&
+	contains "$pb" "Zone Read" && ! contains "$pb" "Workers Scripts Write" >/dev/null &&
+	ok 0 "alice gets [user cftest-alice]'s permissions, bob his [group cftest-devs]'s" ||
+	ok 1 "alice gets [user cftest-alice]'s permissions, bob his [group cftest-devs]'s"
+left=$(( $(date -d "$(token_field "$sha_b" expires_on | tr -d '"')" +%s) - $(date +%s) ))
+ok "$([ "$left" -gt 7100 ] && [ "$left" -le 7200 ] && echo 0 || echo 1)" "bob's token lasts the group's ttl (2h)"
+alice_key=$(as cftest-alice sh -c 'keyctl link @u @s >/dev/null; for k in $(keyctl rlist @u); do
+	case "$(keyctl rdescribe "$k")" in *";cftoken:"*":login:"*) echo "$k";; esac; done' | head -1)
+ok "$([ -n "$alice_key" ] && as cftest-alice keyctl print "$alice_key" >/dev/null 2>&1 && echo 0 || echo 1)" \
+	"alice can read her cached login token"
+ok "$(as cftest-bob keyctl print "$alice_key" >/dev/null 2>&1 && echo 1 || echo 0)" \
+	"bob cannot read alice's cached entry"
+ok "$(as cftest-bob sh -c 'grep -c "cftoken:$(id -u cftest-alice):" /proc/keys' 2>/dev/null | grep -qx 0 && echo 0 || echo 1)" \
+	"bob does not even see alice's keys in /proc/keys"
+ok "$(as cftest-bob cat "$dir/parent" >/dev/null 2>&1 && echo 1 || echo 0)" "bob cannot read the parent token file"
+
+# --- the real stack: /etc/pam.d and pamtester, no wrapper -----------------
+printf 'session optional %s helper=%s config=%s revoke_on_close\nsession required %s\n' \
+	"$module" "$helper" "$dir/cftoken.conf" "$permit" >/etc/pam.d/cftoken-test
+clear_log
+pamtester -v cftoken-test cftest-alice open_session close_session </dev/null >"$dir/pamtester.out" 2>&1
+ok $? "pamtester through /etc/pam.d: open_session and close_session succeed"
+ok "$([ "$(token_field "$sha_a" deleted)" = true ] &&
+	[ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 0 ] && echo 0 || echo 1)" \
+	"the real stack served alice's cached token and revoked it at her last logout"
+rm -f /etc/pam.d/cftoken-test
+
 tap_done
