@@ -27,7 +27,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cftoken-config.h"
@@ -103,8 +105,9 @@ static int parse_args(int argc, char **argv, args *a)
 	memset(a, 0, sizeof(*a));
 	a->config = CFT_SYSTEM_CONFIG;
 	a->timeout_ms = 5000;
-	if (argc < 2 || (strcmp(argv[1], "open") && strcmp(argv[1], "close")))
-		return usage("the first argument is open or close");
+	if (argc < 2 || (strcmp(argv[1], "open") && strcmp(argv[1], "close") &&
+			  strcmp(argv[1], "renew")))
+		return usage("the first argument is open, close or renew");
 	a->stage = argv[1];
 	int i = 2;
 	for (; i < argc && strcmp(argv[i], "--"); i++) {
@@ -317,25 +320,27 @@ static int user_has_profiles(const job *j)
 	return has;
 }
 
-/* Writes the answer through a buffer in locked memory: stdio's own would
- * keep a copy of the token on the heap. */
-static int answer(const job *j, const cft_l1_record *r)
+/* The user's part reports to root's on fd: token_id=, replaced=,
+ * minted=0|1, then the session's NAME=VALUE lines.  Written from locked
+ * memory: stdio would keep a copy of the token on the heap. */
+static int report(const job *j, int fd, const cft_l1_record *r, const char *replaced,
+		  int minted)
 {
 	_cleanup_secret_ cft_secret *buf = cft_secret_alloc(4096);
 	char expires[CFT_RFC3339_SIZE];
-	if (!buf || setvbuf(stdout, cft_secret_buffer(buf), _IOFBF, 4096) != 0)
+	if (!buf)
 		return EXIT_FAILED;
 	cft_time_format_rfc3339(r->expires, expires);
-	printf("token_id=%s\n", r->id);
-	if (!j->a.no_export)
-		printf("CLOUDFLARE_API_TOKEN=%s\nCLOUDFLARE_ACCOUNT_ID=%s\nCFTOKEN_EXPIRES_ON=%s\n",
-		       cft_secret_str(r->token), r->account, expires);
-	int rc = fflush(stdout) == 0 ? EXIT_DONE : EXIT_FAILED;
-	setvbuf(stdout, NULL, _IONBF, 0);
-	return rc;
+	int n = snprintf(cft_secret_buffer(buf), 4096,
+			 "token_id=%s\nreplaced=%s\nminted=%d\n"
+			 "CLOUDFLARE_API_TOKEN=%s\nCLOUDFLARE_ACCOUNT_ID=%s\nCFTOKEN_EXPIRES_ON=%s\n",
+			 r->id, replaced, minted, cft_secret_str(r->token), r->account, expires);
+	if (n <= 0 || n >= 4096)
+		return EXIT_FAILED;
+	return write(fd, cft_secret_buffer(buf), (size_t)n) == n ? EXIT_DONE : EXIT_FAILED;
 }
 
-static int open_session(job *j)
+static int open_session(job *j, int report_fd)
 {
 	cft_error err;
 	cft_l1_record r = { 0 };
@@ -373,12 +378,14 @@ static int open_session(job *j)
 	say(source == CFT_MINTED ? "notice: " : "debug: ", "token %s for %s (account %s) %s%s%s",
 	    r.id, j->a.user, j->account, from[source], replaced[0] ? ", replacing " : "",
 	    replaced);
-	int status = answer(j, &r);
+	int status = report(j, report_fd, &r, replaced, source == CFT_MINTED);
 	cft_l1_record_clear(&r);
 	return status;
 }
 
-static void revoke_token(job *j, const char *id)
+/* Deletes a token on the API; gone already is fine.  In the user's part
+ * the user's caches forget it too. */
+static void revoke_token(job *j, const char *id, int in_user_part, const char *why)
 {
 	cft_error err;
 	cft_client *client = NULL;
@@ -393,13 +400,15 @@ static void revoke_token(job *j, const char *id)
 		rc = cft_token_delete(client, CFT_ACCOUNT_OWNED(j->account), id, &err);
 	cft_client_free(client);
 	if (rc && rc != CFT_E_NOT_FOUND) {
-		fail(&err, "revoking the session's token");
+		fail(&err, "revoking a token");
 		return;
 	}
-	cft_l1_drop_id(id);
-	if (j->l2)
-		cft_l2_drop_id(j->l2, id, NULL);
-	say("notice: ", "token %s of %s revoked: the last session ended", id, j->a.user);
+	if (in_user_part) {
+		cft_l1_drop_id(id);
+		if (j->l2)
+			cft_l2_drop_id(j->l2, id, NULL);
+	}
+	say("notice: ", "token %s of %s revoked: %s", id, j->a.user, why);
 }
 
 static int close_session(job *j)
@@ -418,7 +427,7 @@ static int close_session(job *j)
 		snprintf(ids[1], 33, "%s", j->a.token_id);
 	for (int i = 0; i < 2; i++)
 		if (ids[i][0])
-			revoke_token(j, ids[i]);
+			revoke_token(j, ids[i], 1, "the last session ended");
 	return EXIT_DONE;
 }
 
@@ -445,10 +454,146 @@ static int sessions(job *j, int *last)
 	return EXIT_DONE;
 }
 
+/* The user's part, in a child: become the user, use their keyrings,
+ * report on fd.  Its exit status is the helper's. */
+static int user_part(job *j, int fd)
+{
+	int status = become_user(j);
+	if (!status) {
+		user_env(j);
+		status = enter_user_keyrings(j);
+	}
+	if (!status)
+		status = !strcmp(j->a.stage, "close") ? close_session(j) : open_session(j, fd);
+	return status;
+}
+
+static const char *field(char *report, const char *name)
+{
+	size_t n = strlen(name);
+	for (char *line = report; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (!strncmp(line, name, n) && line[n] == '=')
+			return line + n + 1;
+	return NULL;
+}
+
+/* Root's part after a mint: the token root recorded last for this user
+ * is deleted unless the mint already replaced it (see minted_record_swap). */
+static void forget_previous(job *j, char *report)
+{
+	char id[33], replaced[33], previous[33];
+	cft_error err;
+	const char *v;
+	cft_error_clear(&err);
+	if (!(v = field(report, "minted")) || *v != '1' || !(v = field(report, "token_id")))
+		return;
+	snprintf(id, sizeof(id), "%.*s", (int)strcspn(v, "\n"), v);
+	v = field(report, "replaced");
+	snprintf(replaced, sizeof(replaced), "%.*s", v ? (int)strcspn(v, "\n") : 0, v ? v : "");
+	const char *dir = j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
+	if (minted_record_swap(dir, j->pw->pw_uid, id, previous, &err) != CFT_OK) {
+		fail(&err, "minted record");
+		return;
+	}
+	/* Root holds only the admin's parent token; on a personal machine
+	 * the user's own is theirs to manage. */
+	if (j->parent.token && previous[0] && cft_is_id(previous) && strcmp(previous, id) &&
+	    strcmp(previous, replaced))
+		revoke_token(j, previous, 0, "a newer one was minted and the user's cache had "
+				 "lost track of it");
+}
+
+/* What the module (or the broker) hears: for open, the token_id and,
+ * unless --no-export, the session's environment; for renew, the id. */
+static int answer(const job *j, char *report)
+{
+	static const char *const open_names[] = { "token_id=", "CLOUDFLARE_API_TOKEN=",
+						  "CLOUDFLARE_ACCOUNT_ID=", "CFTOKEN_EXPIRES_ON=" };
+	size_t n_names = !strcmp(j->a.stage, "open") && !j->a.no_export ? 4 : 1;
+	for (char *line = report; line && *line;) {
+		char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+		for (size_t i = 0; i < n_names; i++)
+			if (!strncmp(line, open_names[i], strlen(open_names[i])) &&
+			    write(STDOUT_FILENO, line, len) != (ssize_t)len)
+				return EXIT_FAILED;
+		line = end ? end + 1 : NULL;
+	}
+	return EXIT_DONE;
+}
+
+/* The child's copy of the admin's parent token, through a pipe: secrets
+ * are mapped MADV_DONTFORK, so a fork never copies one by accident. */
+static int receive_parent(job *j, int fd)
+{
+	char buf[CFT_TOKEN_MAX_LEN + 1];
+	size_t len = 0;
+	j->parent.token = NULL;  /* the parent's mapping is not ours */
+	for (ssize_t n; len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0;) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	int status = EXIT_DONE;
+	if (len && cft_token_parse(buf, len, &j->parent.token, NULL) != CFT_OK)
+		status = usage("the parent token did not reach the user's part");
+	cft_wipe(buf, sizeof(buf));
+	return status;
+}
+
+/* Runs the user's part in a child and collects its report in locked
+ * memory. */
+static int run_user_part(job *j, cft_secret *report)
+{
+	int p[2], parent_pipe[2];
+	if (pipe2(p, O_CLOEXEC) != 0 || pipe2(parent_pipe, O_CLOEXEC) != 0)
+		return usage("pipe failed");
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return usage("fork failed");
+	if (pid == 0) {
+		close(p[0]);
+		close(parent_pipe[1]);
+		int status = receive_parent(j, parent_pipe[0]);
+		_exit(status ? status : user_part(j, p[1]));
+	}
+	close(p[1]);
+	close(parent_pipe[0]);
+	/* A token is at most 80 bytes: the pipe takes it without blocking. */
+	const cft_secret *t = j->parent.token;
+	if (t && write(parent_pipe[1], cft_secret_str(t), cft_secret_len(t)) !=
+			 (ssize_t)cft_secret_len(t))
+		say("", "passing the parent token on: %s", strerror(errno));
+	close(parent_pipe[1]);
+	char *buf = cft_secret_buffer(report);
+	size_t len = 0, cap = cft_secret_capacity(report) - 1;
+	for (;;) {
+		ssize_t n = read(p[0], buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == cap)
+			break;
+	}
+	close(p[0]);
+	cft_secret_set_len(report, len);
+	int wstatus;
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : EXIT_FAILED;
+}
+
 int main(int argc, char **argv)
 {
 	job j = { 0 };
 	int status, last = 0;
+	_cleanup_secret_ cft_secret *report = NULL;
 
 	/* This process holds the parent token: no core dumps, no ptrace. */
 	struct rlimit no_core = { 0, 0 };
@@ -476,14 +621,14 @@ int main(int argc, char **argv)
 		goto out;
 	if (!status)
 		status = read_admin_parent(&j);
+	if (!status && !(report = cft_secret_alloc(4096)))
+		status = usage("out of memory");
 	if (!status)
-		status = become_user(&j);
-	if (!status) {
-		user_env(&j);
-		status = enter_user_keyrings(&j);
+		status = run_user_part(&j, report);
+	if (!status && strcmp(j.a.stage, "close") != 0) {
+		forget_previous(&j, cft_secret_buffer(report));
+		status = answer(&j, cft_secret_buffer(report));
 	}
-	if (!status)
-		status = !strcmp(j.a.stage, "open") ? open_session(&j) : close_session(&j);
 out:
 	cft_parent_clear(&j.parent);
 	j.l2 = cft_l2_close(j.l2);

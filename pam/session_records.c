@@ -117,3 +117,32 @@ cft_code session_record_remove(const char *run_dir, uid_t uid, const char *sessi
 	close(dir);
 	return CFT_OK;
 }
+
+cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
+			    char previous[33], cft_error *err)
+{
+	char minted[4096], path[4200], tmp[4300];
+	previous[0] = '\0';
+	snprintf(minted, sizeof(minted), "%s/minted", run_dir);
+	cft_code rc = own_dir(run_dir, 0755, err);
+	if (!rc)
+		rc = own_dir(minted, 0700, err);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%u", minted, (unsigned)uid);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, previous, 32);
+		previous[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, new_id, strlen(new_id)) != (ssize_t)strlen(new_id) ||
+	    fsync(fd) != 0 || rename(tmp, path) != 0)
+		rc = cft_fail(err, CFT_E_INTERNAL, "recording the minted token: %s",
+			      strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

@@ -1,4 +1,6 @@
-/* Which login sessions of a user are open, so that revoke_on_close revokes
+/* Root's records under run_dir (/run/cftoken), in root-only directories.
+ *
+ * Which login sessions of a user are open, so that revoke_on_close revokes
  * the token only when the last one ends.  One empty file per session,
  * RUN_DIR/sessions/UID/SESSION, in root-only directories; SESSION is
  * "HOSTPID-TIME" (pam_cftoken.c), and a record whose host process is gone
@@ -20,3 +22,12 @@ cft_code session_record_add(const char *run_dir, uid_t uid, const char *session,
  * records of dead hosts; *others: the sessions still open. */
 cft_code session_record_remove(const char *run_dir, uid_t uid, const char *session,
 			       unsigned *others, cft_error *err);
+
+/* The last token minted for a user's login policy, as root saw it:
+ * RUN_DIR/minted/UID.  A user may delete their own keys, and with them
+ * cftoken's memory of which token a new one replaces; this record is
+ * beyond their reach, so a token they made us forget is still deleted and
+ * the account's 500-token cap never fills with their leftovers.
+ * Replaces the record with new_id; previous gets the old one ("" if none). */
+cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
+			    char previous[33], cft_error *err);

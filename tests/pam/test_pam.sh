@@ -204,6 +204,16 @@ session cft "$me" -- "$dir/inside.sh" "$front"
 ok "$([ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 1 ] &&
 	[ "$(value_of sha)" != "$sha" ] && echo 0 || echo 1)" "after the revocation the next login mints afresh"
 sha=$(value_of sha)
+# A user who deletes every cftoken key (the last-id key too) makes the
+# cache forget which token a new one replaces; root's record does not.
+for k in $(keyctl rlist @u); do
+	case "$(keyctl rdescribe "$k" 2>/dev/null)" in *";cftoken"*) keyctl unlink "$k" @u >/dev/null ;; esac
+done
+session cft "$me" -- "$dir/inside.sh" "$front"
+ok "$([ "$(value_of sha)" != "$sha" ] && [ "$(token_field "$sha" deleted)" = true ] && echo 0 || echo 1)" \
+	"keys deleted by the user: the next login's mint still deletes the token it replaces"
+contains "$out" "lost track of it" && ok 0 "... and syslog says why" || ok 1 "... and syslog says why"
+sha=$(value_of sha)
 
 # --- the API black-holed: the session opens within the deadline -----------
 emu POST /__emu/faults '{"path": "/tokens", "times": null, "kind": "blackhole"}' >/dev/null
