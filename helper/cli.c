@@ -27,6 +27,7 @@ int cli_exit_code(cft_code code)
 	case CFT_E_IP_RESTRICTED:
 	case CFT_E_ACCOUNT_TOKEN_REFUSED:
 	case CFT_E_NO_PARENT:
+	case CFT_E_RENEWAL:
 		return EXIT_AUTH;
 	case CFT_E_NOT_FOUND:
 		return EXIT_NOT_FOUND;

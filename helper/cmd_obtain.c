@@ -11,6 +11,7 @@
 #include "config.h"
 #include "gitcred.h"
 #include "handover.h"
+#include "broker_client.h"
 #include "l1.h"
 #include "login_policy.h"
 #include "obtain.h"
@@ -101,11 +102,14 @@ static cft_code profile_for_git(const cli *c, const cft_gitcred *g, const cft_pr
 	return CFT_OK;
 }
 
-/* The parent token: --token-file, parent_token_file, or `cftoken login`'s. */
-static cft_code load_parent(const cli *c, cft_parent *parent, cft_error *err)
+/* The parent token: --token-file, parent_token_file, or `cftoken login`'s.
+ * For the login policy parent_token_file is the admin's, root's alone:
+ * the user's own parent, or else the broker, renews that token. */
+static cft_code load_parent(const cli *c, bool login, cft_parent *parent, cft_error *err)
 {
 	memset(parent, 0, sizeof(*parent));
-	const char *file = c->token_file ? c->token_file : c->cfg->parent_token_file;
+	const char *file = c->token_file ? c->token_file
+			   : login ? NULL : c->cfg->parent_token_file;
 	if (file)
 		return cft_read_token(file, "parent token: ", &parent->token, err);
 	return cli_parent_load(c, parent, err);
@@ -128,6 +132,7 @@ static void request_fp(const cli *c, const cft_gitcred *g, char fp[CFT_FP_HEX])
 /* The parent token, loaded once, when obtain first needs it. */
 typedef struct lazy_parent {
 	const cli *c;
+	bool login;                  /* the request is for the login policy */
 	cft_parent parent;
 	bool loaded;
 } lazy_parent;
@@ -136,7 +141,7 @@ static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
 {
 	lazy_parent *lp = ctx;
 	if (!lp->loaded) {
-		cft_code rc = load_parent(lp->c, &lp->parent, err);
+		cft_code rc = load_parent(lp->c, lp->login, &lp->parent, err);
 		if (rc)
 			return rc;
 		lp->loaded = true;
@@ -175,10 +180,39 @@ static cft_code find_account(const cli *c, const cft_profile *p, lazy_parent *lp
 	return rc;
 }
 
+/* The login token is due and the user holds no parent token of their
+ * own: root's broker renews it in our keyrings, and we read it back. */
+static cft_code renew_by_broker(const cli *c, const cft_obtain *o, cft_l1_record *out,
+				cft_error *err)
+{
+	char socket_path[4200], id[33];
+	snprintf(socket_path, sizeof(socket_path), "%s/%s",
+		 c->cfg->run_dir ? c->cfg->run_dir : CFT_DEFAULT_RUN_DIR, CFT_BROKER_SOCKET_NAME);
+	cft_error_clear(err);
+	cft_code rc = cft_broker_renew(socket_path, o->min_ttl, o->timeout_ms, id, err);
+	if (rc == CFT_E_NOT_FOUND && strstr(err->detail, "no renewal broker")) {
+		char why[600];
+		snprintf(why, sizeof(why), "%s", err->detail);
+		cft_error_clear(err);
+		return cft_fail(err, CFT_E_RENEWAL, "it is due, and %s", why);
+	}
+	if (rc)
+		return rc;
+	rc = cft_l1_lookup_token(o->account_id, CFT_LOGIN_PROFILE, o->api_url, out, err);
+	if (!rc && strcmp(out->id, id) != 0) {
+		cft_l1_record_clear(out);
+		rc = cft_fail(err, CFT_E_INTERNAL, "the broker renewed token %s, but the kernel "
+				  "keyring does not hold it", id);
+	}
+	if (!rc && o->route_fp)
+		cft_l1_store(o->route_fp, out, o->api_url, NULL);
+	return rc;
+}
+
 static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		       cft_l1_record *out, cft_error *err)
 {
-	lazy_parent lp = { .c = c };
+	lazy_parent lp = { .c = c, .login = p->kind != CFT_SECTION_PROFILE };
 	char account[CFT_ID_LEN + 1] = "";
 	char fp[CFT_FP_HEX];
 	cft_l2 *l2 = NULL;
@@ -207,7 +241,14 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	char replaced[33] = "";
 	if (!rc)
 		rc = cft_obtain_token(&o, out, &source, replaced, err);
-	if (!rc && c->verbose) {
+	bool by_broker = false;
+	if (rc == CFT_E_NO_PARENT && lp.login && !c->token_file) {
+		rc = renew_by_broker(c, &o, out, err);
+		by_broker = rc == CFT_OK;
+	}
+	if (!rc && by_broker && c->verbose)
+		fprintf(stderr, "cftoken: login token %s renewed by the broker\n", out->id);
+	else if (!rc && c->verbose) {
 		static const char *const from[] = {
 			[CFT_FROM_KERNEL_KEYRING] = "the kernel keyring (L1)",
 			[CFT_FROM_SECRET_SERVICE] = "the Secret Service (L2), refilling L1",
@@ -360,7 +401,7 @@ int cmd_erase(const cli *c)
 	cft_parent parent;
 	char account_buf[CFT_ID_LEN + 1] = "";
 	const char *acct = p->account_id ? p->account_id : c->account_id;
-	if (!acct && load_parent(c, &parent, NULL) == CFT_OK) {
+	if (!acct && load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, NULL) == CFT_OK) {
 		snprintf(account_buf, sizeof(account_buf), "%s", parent.account);
 		cft_parent_clear(&parent);
 		acct = account_buf[0] ? account_buf : NULL;
@@ -380,7 +421,7 @@ int cmd_erase(const cli *c)
 			rc = cft_l2_drop_token(l2, acct, p->name, cli_api_url(c), &err);
 		/* Revoke only what cftoken minted, never an adopted token. */
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
-		    load_parent(c, &parent, &err) == CFT_OK) {
+		    load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {
 			cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
 						 .timeout_ms = c->timeout_ms };
 			cft_client *client = NULL;

@@ -67,6 +67,9 @@ static const struct {
 	[CFT_E_L2_LOCKED] = { "the keyring is locked",
 		"Unlock it (log in to the desktop, or `secret-tool` / seahorse), then try "
 		"again; cftoken does not mint a new token because a keyring is locked." },
+	[CFT_E_RENEWAL] = { "the token of this login session could not be renewed",
+		"Log in again, or ask the admin to enable the renewal broker "
+		"(systemctl enable --now cftoken-broker.socket)." },
 	[CFT_E_INTERNAL] = { "internal error", "" },
 };
 

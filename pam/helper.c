@@ -56,6 +56,7 @@ typedef struct args {
 	int revoke_on_close;
 	const char *session;
 	const char *token_id;
+	long min_ttl;
 	const char *user;
 } args;
 
@@ -126,6 +127,8 @@ static int parse_args(int argc, char **argv, args *a)
 			a->session = argv[++i];
 		else if (!strcmp(o, "--token-id") && i + 1 < argc)
 			a->token_id = argv[++i];
+		else if (!strncmp(o, "--min-ttl=", 10))
+			a->min_ttl = strtol(o + 10, NULL, 10);
 		else
 			return usage("unknown argument");
 	}
@@ -362,6 +365,7 @@ static int open_session(job *j, int report_fd)
 		.parent = get_parent,
 		.parent_ctx = j,
 		.route_fp = fp_login,
+		.min_ttl = j->a.min_ttl > 0 ? j->a.min_ttl : 0,
 		.l2 = j->l2,
 		.no_cache = j->cfg.cache && !strcmp(j->cfg.cache, "none"),
 	};
@@ -439,7 +443,7 @@ static int sessions(job *j, int *last)
 	const char *dir = j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
 	cft_error_clear(&err);
 	*last = 0;
-	if (!strcmp(j->a.stage, "open")) {
+	if (strcmp(j->a.stage, "close") != 0) {
 		if (j->a.revoke_on_close && j->a.session &&
 		    session_record_add(dir, j->pw->pw_uid, j->a.session, &err) != CFT_OK)
 			return fail(&err, "session record");

@@ -16,15 +16,10 @@
  * pam_putenv() is its one destination. */
 #define PAM_SM_SESSION
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,12 +28,11 @@
 #include <security/pam_modules.h>
 
 #include "cftoken-config.h"
+#include "spawn.h"
 
 #define DEFAULT_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
 #define DEFAULT_HELPER CFTOKEN_LIBEXECDIR "/cftoken-pam-helper"
 #define DEFAULT_TIMEOUT_MS 5000
-#define OUT_MAX 4096
-#define ERR_MAX 4096
 #define SESSION_DATA "pam_cftoken_session"
 #define TOKEN_ID_DATA "pam_cftoken_token_id"
 
@@ -125,147 +119,6 @@ static bool service_wanted(pam_handle_t *pamh, const options *o)
 	return false;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-typedef struct run {
-	int status;                 /* the helper's exit code, or -1 */
-	bool timed_out;
-	char out[OUT_MAX];          /* NAME=VALUE lines: may hold the token */
-	size_t out_len;
-	char err[ERR_MAX];
-	size_t err_len;
-} run;
-
-static void wipe(void *p, size_t n)
-{
-	explicit_bzero(p, n);
-}
-
-/* Everything the child needs is prepared before fork(): afterwards only
- * async-signal-safe calls until execve. */
-static void child(int out_fd, int err_fd, const char *path, char *const argv[],
-		  char *const envp[]) __attribute__((noreturn));
-static void child(int out_fd, int err_fd, const char *path, char *const argv[],
-		  char *const envp[])
-{
-	sigset_t none;
-	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-	    dup2(err_fd, STDERR_FILENO) < 0)
-		_exit(127);
-	/* The host's other descriptors (sshd's sockets, say) stay behind. */
-	long max = sysconf(_SC_OPEN_MAX);
-	for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
-		close(fd);
-	/* Our own process group: at the deadline it is killed whole. */
-	setsid();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(path, argv, envp);
-	_exit(127);
-}
-
-static void drain(int fd, char *buf, size_t cap, size_t *len, bool *open_)
-{
-	char sink[512];
-	size_t room = cap - 1 - *len;
-	ssize_t n = room ? read(fd, buf + *len, room) : read(fd, sink, sizeof(sink));
-	if (n > 0 && room)
-		*len += (size_t)n;
-	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-		*open_ = false;
-	wipe(sink, sizeof(sink));
-}
-
-/* Runs the helper under the deadline.  PAM_SUCCESS when it ran (whatever
- * it answered); otherwise the reason is in r->err. */
-static int run_helper(const options *o, char *const argv[], char *const envp[],
-		      long long deadline, run *r)
-{
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	struct sigaction dfl = { .sa_handler = SIG_DFL }, old_chld;
-
-	r->status = -1;
-	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-		r->err_len = (size_t)snprintf(r->err, ERR_MAX, "pipe: %s", strerror(errno));
-		if (out[0] >= 0) {
-			close(out[0]);
-			close(out[1]);
-		}
-		return PAM_SYSTEM_ERR;
-	}
-	/* The host may reap its children itself (sshd does): ours is ours to
-	 * wait for, as pam_unix does with unix_chkpwd. */
-	sigemptyset(&dfl.sa_mask);
-	sigaction(SIGCHLD, &dfl, &old_chld);
-	pid_t pid = fork();
-	if (pid == 0)
-		child(out[1], err[1], o->helper, argv, envp);
-	close(out[1]);
-	close(err[1]);
-	if (pid < 0) {
-		r->err_len = (size_t)snprintf(r->err, ERR_MAX, "fork: %s", strerror(errno));
-		close(out[0]);
-		close(err[0]);
-		sigaction(SIGCHLD, &old_chld, NULL);
-		return PAM_SYSTEM_ERR;
-	}
-
-	bool out_open = true, err_open = true;
-	int wstatus = 0;
-	pid_t done = 0;
-	while (!r->timed_out && (out_open || err_open || done == 0)) {
-		long long left = deadline - now_ms();
-		if (left <= 0) {
-			r->timed_out = true;
-			break;
-		}
-		if (!out_open && !err_open) {
-			/* Both pipes closed: it is exiting. */
-			done = waitpid(pid, &wstatus, WNOHANG);
-			if (done == 0) {
-				struct timespec pause = { 0, 2 * 1000 * 1000 };
-				nanosleep(&pause, NULL);
-			} else if (done < 0 && errno != EINTR) {
-				break;
-			}
-			continue;
-		}
-		struct pollfd fds[2] = { { out_open ? out[0] : -1, POLLIN, 0 },
-					 { err_open ? err[0] : -1, POLLIN, 0 } };
-		int n = poll(fds, 2, (int)(left < INT_MAX ? left : INT_MAX));
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n <= 0)
-			continue;
-		if (fds[0].revents)
-			drain(out[0], r->out, OUT_MAX, &r->out_len, &out_open);
-		if (fds[1].revents)
-			drain(err[0], r->err, ERR_MAX, &r->err_len, &err_open);
-	}
-	close(out[0]);
-	close(err[0]);
-	if (done <= 0) {
-		/* Past the deadline, or it closed its pipes and lingered:
-		 * nothing it does may hold the login up. */
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
-	} else if (WIFEXITED(wstatus)) {
-		r->status = WEXITSTATUS(wstatus);
-	}
-	sigaction(SIGCHLD, &old_chld, NULL);
-	r->out[r->out_len] = '\0';
-	r->err[r->err_len] = '\0';
-	return PAM_SUCCESS;
-}
-
 /* The helper's stderr, line by line: "debug: " lines only with debug,
  * "notice: " at LOG_NOTICE, anything else at LOG_ERR. */
 static void log_helper(pam_handle_t *pamh, const options *o, char *text)
@@ -334,14 +187,14 @@ static void helper_env(pam_handle_t *pamh, char bus[1024], char runtime[1024], c
 /* open or close, for user; fills argv (pointing into bufs). */
 static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 		       const char *user, const char *session, const char *token_id,
-		       long long deadline, run *r)
+		       long long deadline, spawn_result *r)
 {
 	char timeout[32], bus[1024], runtime[1024];
 	char *envp[4];
 	const char *argv[16];
 	size_t n = 0;
 
-	snprintf(timeout, sizeof(timeout), "--timeout-ms=%lld", deadline - now_ms());
+	snprintf(timeout, sizeof(timeout), "--timeout-ms=%lld", deadline - spawn_now_ms());
 	argv[n++] = "cftoken-pam-helper";
 	argv[n++] = stage;
 	argv[n++] = "--config";
@@ -367,7 +220,7 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 	helper_env(pamh, bus, runtime, envp);
 	if (o->debug)
 		pam_syslog(pamh, LOG_DEBUG, "%s: running %s for %s", stage, o->helper, user);
-	return run_helper(o, (char *const *)argv, envp, deadline, r);
+	return spawn_with_deadline(o->helper, (char *const *)argv, envp, deadline, r);
 }
 
 static int failed(pam_handle_t *pamh, const options *o, const char *user, const char *why)
@@ -379,7 +232,7 @@ static int failed(pam_handle_t *pamh, const options *o, const char *user, const 
 
 /* What the helper's answer means for the session. */
 static int opened(pam_handle_t *pamh, const options *o, const char *user, const char *session,
-		  run *r)
+		  spawn_result *r)
 {
 	if (r->timed_out) {
 		char why[96];
@@ -410,7 +263,7 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 {
 	options o;
 	const char *user = NULL;
-	long long deadline = now_ms();
+	long long deadline = spawn_now_ms();
 
 	parse_options(pamh, argc, argv, &o);
 	deadline += o.timeout_ms;
@@ -429,7 +282,7 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 	snprintf(session, sizeof(session), "%ld-%lld%09ld", (long)getpid(), (long long)ts.tv_sec,
 		 ts.tv_nsec);
 
-	run *r = calloc(1, sizeof(*r));
+	spawn_result *r = calloc(1, sizeof(*r));
 	if (!r)
 		return failed(pamh, &o, user, "out of memory");
 	int rc = call_helper(pamh, &o, "open", user, o.revoke_on_close ? session : NULL, NULL,
@@ -440,7 +293,7 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 		log_helper(pamh, &o, r->err);
 		rc = opened(pamh, &o, user, session, r);
 	}
-	wipe(r, sizeof(*r));
+	explicit_bzero(r, sizeof(*r));
 	free(r);
 	return rc;
 }
@@ -450,7 +303,7 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **a
 	options o;
 	const char *user = NULL;
 	const void *session = NULL, *token_id = NULL;
-	long long deadline = now_ms();
+	long long deadline = spawn_now_ms();
 
 	parse_options(pamh, argc, argv, &o);
 	deadline += o.timeout_ms;
@@ -463,7 +316,7 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **a
 	if (pam_get_data(pamh, TOKEN_ID_DATA, &token_id) != PAM_SUCCESS)
 		token_id = NULL;
 
-	run *r = calloc(1, sizeof(*r));
+	spawn_result *r = calloc(1, sizeof(*r));
 	if (!r)
 		return PAM_IGNORE;
 	int rc = call_helper(pamh, &o, "close", user, session, token_id, deadline, r);
@@ -476,7 +329,7 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **a
 			   rc != PAM_SUCCESS ? r->err
 			   : r->timed_out   ? "no answer within the timeout"
 					    : "see the message above");
-	wipe(r, sizeof(*r));
+	explicit_bzero(r, sizeof(*r));
 	free(r);
 	/* A logout is never refused. */
 	return ok ? PAM_SUCCESS : PAM_IGNORE;

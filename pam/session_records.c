@@ -22,7 +22,9 @@ int session_name_valid(const char *name)
 static cft_code own_dir(const char *path, mode_t mode, cft_error *err)
 {
 	struct stat st;
-	if (mkdir(path, mode) != 0 && errno != EEXIST)
+	if (mkdir(path, mode) == 0)
+		chmod(path, mode);  /* the helper's umask is 077 */
+	else if (errno != EEXIST)
 		return cft_fail(err, CFT_E_INTERNAL, "creating %.300s: %s", path, strerror(errno));
 	if (lstat(path, &st) != 0)
 		return cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", path, strerror(errno));

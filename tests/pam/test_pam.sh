@@ -351,4 +351,71 @@ ok "$([ "$(token_field "$sha_a" deleted)" = true ] &&
 	"the real stack served alice's cached token and revoked it at her last logout"
 rm -f /etc/pam.d/cftoken-test
 
+# --- renewal without a new login: the broker ------------------------------
+write_config "$dir/renew.conf" "renew_margin = 3s"
+sed -i 's/^ttl = 1h$/ttl = 6s/; s/^ttl = 2h$/ttl = 6s/' "$dir/renew.conf"
+cat >"$dir/renew.sh" <<'SH'
+#!/bin/sh
+# renew.sh FRONT WAIT: the session's token, then cftoken exec's once the
+# token is due for renewal
+sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+echo "sha=$(sha "$CLOUDFLARE_API_TOKEN")"
+sleep "$2"
+via=$("$1" exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"' 2>"/tmp/renew.$$")
+echo "renewed=$(sha "$via")"
+sed 's/^/msg: /' "/tmp/renew.$$"
+rm -f "/tmp/renew.$$"
+SH
+chmod 755 "$dir/renew.sh"
+service renew optional "config=$dir/renew.conf"
+in_session_as() {  # in_session_as USER CMD...: pam-session's command as USER
+	local u=$1
+	shift
+	session renew "$u" -- setpriv --reuid="$u" --regid="$u" --init-groups env -u XDG_RUNTIME_DIR \
+		HOME=/nonexistent CFTOKEN_CONFIG="$dir/renew.conf" keyctl session - "$@"
+}
+# no broker yet: the session says what to do
+in_session_as cftest-alice "$dir/renew.sh" "$front" 4
+contains "$out" "could not be renewed (it is due, and no renewal broker at" &&
+	contains "$out" "Log in again, or ask the admin to enable the renewal broker" &&
+	ok 0 "no broker: a due login token says to log in again" || ok 1 "no broker: a due login token says to log in again"
+"$build/pam/cftoken-broker" --config "$dir/renew.conf" --helper "$helper" \
+	--socket "$dir/run/broker.sock" 2>"$dir/broker.log" &
+broker_pid=$!
+trap 'kill $broker_pid 2>/dev/null; cleanup_users' EXIT
+for _ in $(seq 50); do [ -S "$dir/run/broker.sock" ] && break; sleep 0.1; done
+ok "$([ "$(stat -c %a "$dir/run/broker.sock")" = 666 ] && echo 0 || echo 1)" "the broker listens on run_dir/broker.sock"
+sleep 5  # the broker's cooldown since alice's last attempt... there was none; let tokens lapse
+clear_log
+in_session_as cftest-alice "$dir/renew.sh" "$front" 4
+t1=$(value_of sha)
+t2=$(value_of renewed)
+ok "$([ -n "$t1" ] && [ -n "$t2" ] && [ "$t1" != "$t2" ] && [ "$t2" != "$(sha256sum </dev/null | cut -d' ' -f1)" ] &&
+	echo 0 || echo 1)" "a due login token is renewed inside the session, without a new login"
+contains "$(token_field "$t2" name)" "cftest-alice@" && ok 0 "the renewed token is alice's" ||
+	ok 1 "the renewed token is alice's"
+ok "$([ "$(token_field "$t1" deleted)" = true ] && echo 0 || echo 1)" "the token it replaced is deleted on the API"
+contains "$(cat "$dir/broker.log")" "renewed the login token of cftest-alice" &&
+	ok 0 "the broker logs whom it served" || ok 1 "the broker logs whom it served"
+in_session_as cftest-bob "$dir/renew.sh" "$front" 4
+b2=$(value_of renewed)
+pb=$(token_field "$b2" policies)
+ok "$([ -n "$b2" ] && [ "$b2" != "$t2" ] && echo 0 || echo 1)" "bob asking the broker gets his own token, not alice's"
+contains "$pb" "Zone Read" && ! contains "$pb" "Workers Scripts Write" >/dev/null &&
+	ok 0 "... scoped by his group's policy, not broader" || ok 1 "... scoped by his group's policy, not broader"
+ask() {  # ask USER: the broker's answer to USER's "renew"
+	setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups $py -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"renew\n")
+print(s.recv(1024).decode().strip())' "$dir/run/broker.sock"
+}
+answer=$(ask nobody)
+contains "$answer" "none no policy for nobody" && ok 0 "a user without a policy gets none from the broker" ||
+	ok 1 "a user without a policy gets none from the broker"
+ask cftest-bob >/dev/null
+answer=$(ask cftest-bob)
+contains "$answer" "busy" && ok 0 "a user who keeps asking is told to wait ($answer)" ||
+	ok 1 "a user who keeps asking is told to wait"
+kill $broker_pid 2>/dev/null
+
 tap_done

@@ -1,0 +1,331 @@
+/* cftoken-broker: renews login tokens without a new login.
+ *
+ *   cftoken-broker [--config PATH] [--helper PATH] [--socket PATH]
+ *                  [--idle-exit SECONDS]
+ *
+ * A login session's token (pam_cftoken) expires after its ttl; the admin's
+ * parent token that mints a new one is root's alone.  The broker is root's
+ * answer: a Unix socket (socket-activated by cftoken-broker.socket, or
+ * bound by --socket) that any local user may ask "renew".  The caller is
+ * known by SO_PEERCRED, never by what it says; for that uid the broker
+ * runs cftoken-pam-helper renew, which applies the same policy as at
+ * login and refreshes the token in that user's own keyrings.  The token
+ * never crosses the socket: the answer is "ok TOKEN_ID", and the caller
+ * reads the token from its keyring.  So a user can never get another
+ * user's token, or a broader one than their policy.
+ *
+ * Protocol, one line each way:  "renew [MIN_TTL_SECONDS]\n"  ->
+ * "ok ID\n" | "none REASON\n" (no policy) | "busy SECONDS\n" |
+ * "error REASON\n". */
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cftoken-config.h"
+#include "spawn.h"
+
+#define DEFAULT_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
+#define DEFAULT_HELPER CFTOKEN_LIBEXECDIR "/cftoken-pam-helper"
+#define REQUEST_TIMEOUT_MS 2000
+#define RENEW_TIMEOUT_MS 10000
+#define MAX_CHILDREN 16
+/* One renewal per user per this many seconds: a user who keeps asking
+ * (or keeps deleting their own cache) cannot make the broker mint on
+ * every call. */
+#define COOLDOWN_S 5
+#define MAX_UIDS 256
+
+typedef struct broker {
+	const char *config;
+	const char *helper;
+	int idle_exit_s;
+	int children;
+	struct {
+		uid_t uid;
+		time_t at;
+	} recent[MAX_UIDS];
+} broker;
+
+static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_line(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("cftoken-broker: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(int fd, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* Newlines in a reason would split the answer. */
+	for (int i = 0; i < n - 1; i++)
+		if (line[i] == '\n')
+			line[i] = ' ';
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0)
+		log_line("answering: %s", strerror(errno));
+}
+
+/* The request line, within REQUEST_TIMEOUT_MS. */
+static bool read_request(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	long long deadline = spawn_now_ms() + REQUEST_TIMEOUT_MS;
+	while (len < size - 1) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		long long left = deadline - spawn_now_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return false;
+		ssize_t n = recv(fd, buf + len, size - 1 - len, 0);
+		if (n <= 0)
+			return false;
+		len += (size_t)n;
+		buf[len] = '\0';
+		char *nl = strchr(buf, '\n');
+		if (nl) {
+			*nl = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+/* "renew" or "renew N": N seconds the token must still last. */
+static bool parse_request(const char *line, long *min_ttl)
+{
+	*min_ttl = 0;
+	if (strncmp(line, "renew", 5) != 0)
+		return false;
+	if (line[5] == '\0')
+		return true;
+	char *end;
+	long v = strtol(line + 6, &end, 10);
+	if (line[5] != ' ' || *end || v < 0 || v > 7 * 86400)
+		return false;
+	*min_ttl = v;
+	return true;
+}
+
+/* The helper's first error line, for the caller; all of it to our log. */
+static void first_error(spawn_result *r, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (char *line = strtok(r->err, "\n"); line; line = strtok(NULL, "\n")) {
+		log_line("%s", line);
+		if (!buf[0] && strncmp(line, "debug: ", 7) && strncmp(line, "notice: ", 8))
+			snprintf(buf, size, "%s", line);
+	}
+	if (!buf[0])
+		snprintf(buf, size, "the renewal failed");
+}
+
+/* One connection, in a child of its own. */
+static void serve(const broker *b, int fd, uid_t uid)
+{
+	char request[128], min_ttl_arg[48], timeout[48], why[512];
+	long min_ttl;
+	struct passwd *pw = getpwuid(uid);
+	if (!pw) {
+		reply(fd, "error uid %u has no user name", (unsigned)uid);
+		return;
+	}
+	if (!read_request(fd, request, sizeof(request)) || !parse_request(request, &min_ttl)) {
+		reply(fd, "error the request is \"renew [MIN_TTL_SECONDS]\"");
+		return;
+	}
+	snprintf(min_ttl_arg, sizeof(min_ttl_arg), "--min-ttl=%ld", min_ttl);
+	snprintf(timeout, sizeof(timeout), "--timeout-ms=%d", RENEW_TIMEOUT_MS - 500);
+	const char *argv[] = { "cftoken-pam-helper", "renew", "--config", b->config, timeout,
+			       min_ttl_arg, "--", pw->pw_name, NULL };
+	char *envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	spawn_result *r = calloc(1, sizeof(*r));
+	if (!r) {
+		reply(fd, "error out of memory");
+		return;
+	}
+	if (spawn_with_deadline(b->helper, (char *const *)argv, envp,
+				spawn_now_ms() + RENEW_TIMEOUT_MS, r) != 0) {
+		log_line("%s", r->err);
+		reply(fd, "error %s", r->err);
+	} else if (r->timed_out) {
+		reply(fd, "error no answer within %d s", RENEW_TIMEOUT_MS / 1000);
+	} else if (r->status == 10) {
+		first_error(r, why, sizeof(why));
+		reply(fd, "none no policy for %s in %s", pw->pw_name, b->config);
+	} else if (r->status != 0 || strncmp(r->out, "token_id=", 9) != 0) {
+		first_error(r, why, sizeof(why));
+		reply(fd, "error %s", why);
+	} else {
+		first_error(r, why, sizeof(why));
+		r->out[9 + strcspn(r->out + 9, "\n")] = '\0';
+		log_line("renewed the login token of %s (uid %u): %s", pw->pw_name, (unsigned)uid,
+			 r->out + 9);
+		reply(fd, "ok %s", r->out + 9);
+	}
+	explicit_bzero(r, sizeof(*r));
+	free(r);
+}
+
+/* SO_PEERCRED's uid, or -1. */
+static long peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred))
+		return -1;
+	return (long)cred.uid;
+}
+
+/* Seconds this uid must still wait, recording the request when none. */
+static long cooldown(broker *b, uid_t uid, time_t now)
+{
+	size_t oldest = 0;
+	for (size_t i = 0; i < MAX_UIDS; i++) {
+		if (b->recent[i].at && b->recent[i].uid == uid) {
+			long wait = COOLDOWN_S - (long)(now - b->recent[i].at);
+			if (wait > 0)
+				return wait;
+			b->recent[i].at = now;
+			return 0;
+		}
+		if (b->recent[i].at < b->recent[oldest].at)
+			oldest = i;
+	}
+	b->recent[oldest].uid = uid;
+	b->recent[oldest].at = now;
+	return 0;
+}
+
+static void reap(broker *b)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		b->children--;
+}
+
+/* systemd's socket (LISTEN_FDS=1 for this pid), or -1. */
+static int activated_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid() || strcmp(fds, "1") != 0)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
+}
+
+static int bind_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_line("socket path too long: %s", path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	/* Any local user may ask: who they are is checked per connection. */
+	mode_t old = umask(0111);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0) {
+		log_line("listening on %s: %s", path, strerror(errno));
+		umask(old);
+		return -1;
+	}
+	umask(old);
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	broker b = { .config = DEFAULT_CONFIG, .helper = DEFAULT_HELPER };
+	const char *socket_path = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--config") && v)
+			b.config = argv[++i];
+		else if (!strcmp(a, "--helper") && v)
+			b.helper = argv[++i];
+		else if (!strcmp(a, "--socket") && v)
+			socket_path = argv[++i];
+		else if (!strcmp(a, "--idle-exit") && v)
+			b.idle_exit_s = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: cftoken-broker [--config PATH] [--helper PATH] "
+					"[--socket PATH] [--idle-exit SECONDS]\n");
+			return 2;
+		}
+	}
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	int listener = activated_socket();
+	if (listener < 0 && socket_path)
+		listener = bind_socket(socket_path);
+	if (listener < 0) {
+		log_line("no socket: run from cftoken-broker.socket, or give --socket PATH");
+		return 1;
+	}
+	for (;;) {
+		struct pollfd p = { listener, POLLIN, 0 };
+		int n = poll(&p, 1, b.idle_exit_s > 0 ? b.idle_exit_s * 1000 : 1000);
+		reap(&b);
+		if (n == 0 && b.idle_exit_s > 0 && b.children == 0)
+			return 0;  /* the socket unit starts us again on demand */
+		if (n <= 0)
+			continue;
+		int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		long uid = peer_uid(fd);
+		long wait = uid < 0 ? 0 : cooldown(&b, (uid_t)uid, time(NULL));
+		if (uid < 0) {
+			reply(fd, "error who is asking? (no SO_PEERCRED)");
+		} else if (wait > 0) {
+			reply(fd, "busy %ld", wait);
+		} else if (b.children >= MAX_CHILDREN) {
+			reply(fd, "busy 1");
+		} else {
+			pid_t pid = fork();
+			if (pid == 0) {
+				close(listener);
+				serve(&b, fd, (uid_t)uid);
+				_exit(0);
+			}
+			if (pid > 0)
+				b.children++;
+			else
+				reply(fd, "error fork: %s", strerror(errno));
+		}
+		close(fd);
+	}
+}
