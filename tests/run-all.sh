@@ -2,7 +2,7 @@
 # The whole test suite, as the README gives it and CI runs it:
 #   1. a build with warnings as errors, every test;
 #   2. a build with AddressSanitizer and UndefinedBehaviorSanitizer, every test;
-#   3. the unit and integration tests again under valgrind (memcheck).
+#   3. the unit, integration and PAM tests again under valgrind (memcheck).
 # Ends with one line: "N passed, N failed" (TAP checks over all three runs).
 set -uo pipefail
 
@@ -52,7 +52,7 @@ if [ -d build-ci ]; then
 	# Follow the front end's exec into cftoken-backend, not into system
 	# programs (sh, git) that the tests run through it.
 	CFTEST_WRAP="$vg --trace-children=yes --trace-children-skip=/usr/*,/bin/*" \
-		CFTEST_BURST=6 run valgrind-integration build-ci --suite integration \
+		CFTEST_BURST=6 run valgrind-integration build-ci --suite integration --suite pam \
 		--timeout-multiplier 3
 fi
 
