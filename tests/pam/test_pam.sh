@@ -302,6 +302,34 @@ LD_PRELOAD="$asan_runtime $pam_wrapper" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$d
 	UID_WRAPPER_DISABLE_DEEPBIND=1 pamtester stages "$me" authenticate acct_mgmt </dev/null >"$dir/stages.out" 2>&1
 ok $? "authenticate and acct_mgmt return PAM_IGNORE"
 
+# --- the Secret Service on the user's session bus -------------------------
+# A private bus with an unlocked gnome-keyring; pam_env puts the bus's
+# address into the PAM environment, as a desktop login would have it.
+drop_login_keys
+pam_env=$(dirname "$permit")/pam_env.so
+cat >"$dir/ss.sh" <<SH
+#!/bin/bash
+echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+printf 'DBUS_SESSION_BUS_ADDRESS DEFAULT="%s"\n' "\$DBUS_SESSION_BUS_ADDRESS" >"$dir/env.conf"
+printf 'session required %s conffile=%s readenv=0\nsession optional %s helper=%s config=%s %s\n' \
+	"$pam_env" "$dir/env.conf" "$module" "$helper" "$dir/cftoken.conf" "\${CFTEST_WRAP:+timeout=40}" \
+	>"$dir/pam.d/ss"
+LD_PRELOAD=$pam_wrapper PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$dir/pam.d UID_WRAPPER_DISABLE_DEEPBIND=1 \
+	ASAN_OPTIONS=\${ASAN_OPTIONS:-}:verify_asan_link_order=0 \${CFTEST_WRAP:-} "$driver" ss "$me" \
+	-- sh -c 'printf "sha=%s\\n" "\$(printf %s "\$CLOUDFLARE_API_TOKEN" | sha256sum | cut -d" " -f1)"'
+echo "items=\$(secret-tool search --all profile login account $account 2>&1 | grep -c '^\[')"
+echo "secret=\$(secret-tool lookup profile login account $account | grep -c token=)"
+SH
+chmod 755 "$dir/ss.sh"
+mkdir -p "$dir/home"
+out=$(HOME=$dir/home dbus-run-session -- "$dir/ss.sh" 2>&1 | grep -v -e PWRAP -e 'fd limit')
+[ -z "${CFTEST_PAM_VERBOSE:-}" ] || echo "$out" | sed "s|^|#  |"
+ss_sha=$(value_of sha)
+ok "$([ -n "$ss_sha" ] && [ "$(token_field "$ss_sha" status)" = '"active"' ] && echo 0 || echo 1)" \
+	"with a Secret Service on the session bus: a token exported"
+ok "$([ "$(value_of items)" = 1 ] && [ "$(value_of secret)" = 1 ] && echo 0 || echo 1)" \
+	"... and cached in the user's Secret Service as well (one org.cftoken.Token item)"
+
 # --- two real users (root only) -------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then
 	ok "$checker_failures" "no session's driver (and so the module in it) failed or tripped a checker"
