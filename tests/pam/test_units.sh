@@ -1,0 +1,29 @@
+#!/bin/bash
+# The broker's systemd units: systemd-analyze verify finds nothing wrong,
+# and the sandbox scores as systemd rates it.
+#   test_units.sh BUILD_DIR SOURCE_DIR
+set -u
+build=$1
+src=$2
+. "$src/tests/integration/tap.sh"
+if ! command -v systemd-analyze >/dev/null; then
+	echo "1..0 # SKIP systemd-analyze is not installed"
+	exit 0
+fi
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cp "$build/packaging/cftoken-broker.service" "$src/packaging/systemd/cftoken-broker.socket" "$dir/"
+# verify checks that ExecStart exists: point it at the built broker
+sed -i "s|^ExecStart=[^ ]*|ExecStart=$build/pam/cftoken-broker|" "$dir/cftoken-broker.service"
+# (the man page it names is checked by the packaging tests, not here)
+out=$(systemd-analyze verify "$dir/cftoken-broker.socket" "$dir/cftoken-broker.service" 2>&1 |
+	grep -v "Command 'man ")
+ok "$([ -z "$out" ] && echo 0 || echo 1)" "systemd-analyze verify: the socket and service units are clean"
+[ -z "$out" ] || echo "$out" | sed 's/^/#   /'
+score=$(systemd-analyze security --offline=yes "$dir/cftoken-broker.service" 2>/dev/null |
+	sed -n 's/.*Overall exposure level for cftoken-broker.service: \([0-9.]*\).*/\1/p')
+ok "$(awk -v s="${score:-10}" 'BEGIN { exit !(s <= 3.0) }'; echo $?)" \
+	"the broker's sandbox: exposure ${score:-unknown} (at most 3.0, \"OK\")"
+grep -q '^ListenStream=/run/cftoken/broker.sock$' "$dir/cftoken-broker.socket"
+ok $? "the socket is where cftoken looks for it (run_dir/broker.sock)"
+tap_done
