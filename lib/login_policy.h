@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "trusted_file.h"
 
 #define CFT_LOGIN_PROFILE "login"
 
@@ -38,9 +39,3 @@ cft_code cft_login_policy_for_uid(const cft_config *cfg, uid_t uid, cft_login_po
 /* Where the policy came from, for messages: "[user alice]",
  * "[group devs]" or "[user alice] over [group devs]". */
 void cft_login_policy_describe(const cft_login_policy *p, char *buf, size_t size);
-
-/* A file the policy depends on (the system configuration, the parent
- * token) must be owned by root, or by the user the caller runs as (a
- * personal set-up, where nobody else is involved), and writable by nobody
- * else; so must the directory holding it.  A regular file, not a link. */
-cft_code cft_check_trusted_file(const char *path, const char *what, cft_error *err);

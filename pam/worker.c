@@ -1,18 +1,21 @@
-/* cftoken-pam-helper: pam_cftoken's work, in a process of its own.
+/* cftoken-pam-worker: pam_cftoken's work, in a process of its own.
  *
- *   cftoken-pam-helper open|close [--config PATH] [--timeout-ms N] [--debug]
- *       [--no-export] [--revoke-on-close] [--session ID] [--token-id ID] -- USER
+ *   cftoken-pam-worker open|close|renew ... -- USER   (helper_args.h)
  *
- * Started by the module as root with a clean environment.  As root it
- * reads what only root may read (the system configuration and the admin's
- * parent token, both checked to be root's) and keeps the session records;
- * then it becomes the user for everything that touches the user's
- * keyrings.  A process that changed its uid is not dumpable, so the user
- * can neither ptrace it nor read its memory for the parent token.
+ * cftoken-pam-helper (front.c) answers a warm login itself and hands
+ * everything else to this program with the same arguments; the broker's
+ * renewals come the same way.  Started as root with a clean environment.
+ * As root it reads what only root may read (the system configuration and
+ * the admin's parent token, both checked to be root's) and keeps the
+ * session records; the keyring work happens in a child that became the
+ * user.  A process that changed its uid is not dumpable, so the user can
+ * neither ptrace it nor read its memory for the parent token.
  *
  * open: the token of the user's login policy from the cache, else a new
  * one, cached in the user's keyrings; stdout gets token_id= and, unless
  * --no-export, the NAME=VALUE lines of the session's environment.
+ * renew (the broker): the same, for a token that is due; stdout gets the
+ * token_id only.
  * close (with --revoke-on-close): when no other session of the user is
  * open, revoke the login token and drop it from the caches.
  *
@@ -41,24 +44,12 @@
 #include "obtain.h"
 #include "parent.h"
 #include "secret_service.h"
+#include "helper_args.h"
 #include "session_records.h"
 #include "timeutil.h"
 #include "token_input.h"
 
-enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NO_POLICY = 10 };
 
-typedef struct args {
-	const char *stage;
-	const char *config;
-	long timeout_ms;
-	int debug;
-	int no_export;
-	int revoke_on_close;
-	const char *session;
-	const char *token_id;
-	long min_ttl;
-	const char *user;
-} args;
 
 typedef struct job {
 	args a;
@@ -69,6 +60,7 @@ typedef struct job {
 	const char *account;
 	const char *api_url;
 	cft_parent parent;           /* the admin's (file) or the user's own */
+	char login_route[CFT_FP_HEX]; /* pam_cftoken's warm path (cftoken-pam-helper) */
 	cft_l2 *l2;
 } job;
 
@@ -97,51 +89,8 @@ static int fail(const cft_error *err, const char *what)
 
 static int usage(const char *why)
 {
-	say("", "cftoken-pam-helper: %s (it is run by pam_cftoken.so)", why);
+	say("", "cftoken-pam-worker: %s", why);
 	return EXIT_FAILED;
-}
-
-static int parse_args(int argc, char **argv, args *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->config = CFT_SYSTEM_CONFIG;
-	a->timeout_ms = 5000;
-	if (argc < 2 || (strcmp(argv[1], "open") && strcmp(argv[1], "close") &&
-			  strcmp(argv[1], "renew")))
-		return usage("the first argument is open, close or renew");
-	a->stage = argv[1];
-	int i = 2;
-	for (; i < argc && strcmp(argv[i], "--"); i++) {
-		const char *o = argv[i];
-		if (!strcmp(o, "--config") && i + 1 < argc)
-			a->config = argv[++i];
-		else if (!strncmp(o, "--timeout-ms=", 13))
-			a->timeout_ms = strtol(o + 13, NULL, 10);
-		else if (!strcmp(o, "--debug"))
-			a->debug = 1;
-		else if (!strcmp(o, "--no-export"))
-			a->no_export = 1;
-		else if (!strcmp(o, "--revoke-on-close"))
-			a->revoke_on_close = 1;
-		else if (!strcmp(o, "--session") && i + 1 < argc)
-			a->session = argv[++i];
-		else if (!strcmp(o, "--token-id") && i + 1 < argc)
-			a->token_id = argv[++i];
-		else if (!strncmp(o, "--min-ttl=", 10))
-			a->min_ttl = strtol(o + 10, NULL, 10);
-		else
-			return usage("unknown argument");
-	}
-	if (i + 2 != argc)
-		return usage("the user name comes last, after --");
-	a->user = argv[i + 1];
-	if (a->timeout_ms < 100)
-		a->timeout_ms = 100;
-	if (a->session && !session_name_valid(a->session))
-		return usage("bad --session");
-	if (a->token_id && !cft_is_id(a->token_id))
-		return usage("bad --token-id");
-	return EXIT_DONE;
 }
 
 static long left_ms(const job *j)
@@ -208,7 +157,7 @@ static int become_user(job *j)
 	if (geteuid() != 0) {
 		if (getuid() == pw->pw_uid)
 			return EXIT_DONE;
-		say("", "cftoken-pam-helper runs as uid %u and cannot serve %s: it must run as root",
+		say("", "cftoken-pam-worker runs as uid %u and cannot serve %s: it must run as root",
 		    (unsigned)geteuid(), pw->pw_name);
 		return EXIT_FAILED;
 	}
@@ -374,6 +323,8 @@ static int open_session(job *j, int report_fd)
 		return fail(&err, "token");
 	if (!o.no_cache && !user_has_profiles(j))
 		cft_l1_store(fp_default, &r, j->api_url, NULL);
+	if (!o.no_cache)
+		cft_l1_store(j->login_route, &r, j->api_url, NULL);
 	static const char *const from[] = {
 		[CFT_FROM_KERNEL_KEYRING] = "from the kernel keyring",
 		[CFT_FROM_SECRET_SERVICE] = "from the Secret Service",
@@ -605,20 +556,22 @@ int main(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
 
-	status = parse_args(argc, argv, &j.a);
-	if (status)
-		return status;
+	char why[128];
+	if (helper_args_parse(argc, argv, &j.a, why, sizeof(why)) != 0)
+		return usage(why);
 	debug_on = j.a.debug;
 	j.deadline = cft_now_ms() + j.a.timeout_ms;
 	cft_error init_err;
 	if (cft_init(&init_err) != CFT_OK)
-		return fail(&init_err, "cftoken-pam-helper");
+		return fail(&init_err, "cftoken-pam-worker");
 	j.pw = getpwnam(j.a.user);
 	if (!j.pw) {
 		say("", "no such user: %s", j.a.user);
 		return EXIT_FAILED;
 	}
 	status = read_policy(&j);
+	/* Root reads the policy's bytes: the user may not be able to. */
+	cft_login_route_fingerprint(j.a.config, j.pw->pw_uid, !j.a.no_export, j.login_route);
 	if (!status)
 		status = sessions(&j, &last);
 	if (!status && !strcmp(j.a.stage, "close") && (!j.a.revoke_on_close || !last))
@@ -632,6 +585,13 @@ int main(int argc, char **argv)
 	if (!status && strcmp(j.a.stage, "close") != 0) {
 		forget_previous(&j, cft_secret_buffer(report));
 		status = answer(&j, cft_secret_buffer(report));
+	} else if (!status) {
+		/* The last session's token is revoked: nothing left to forget. */
+		char previous[33];
+		cft_error err;
+		cft_error_clear(&err);
+		minted_record_swap(j.cfg.run_dir ? j.cfg.run_dir : CFT_DEFAULT_RUN_DIR,
+				   j.pw->pw_uid, "", previous, &err);
 	}
 out:
 	cft_parent_clear(&j.parent);

@@ -1,0 +1,29 @@
+/* The command line pam_cftoken.so (and the broker) give
+ * cftoken-pam-helper, which hands it on unchanged to cftoken-pam-worker:
+ *
+ *   open|close|renew [--config PATH] [--timeout-ms=N] [--debug] [--no-export]
+ *       [--revoke-on-close] [--session ID] [--token-id ID] [--min-ttl=S] -- USER
+ *
+ * Nothing secret is among them.  libc only. */
+#pragma once
+
+#include <stddef.h>
+
+/* Exit codes of both programs; pam_cftoken.c and broker.c know them. */
+enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NO_POLICY = 10 };
+
+typedef struct args {
+	const char *stage;
+	const char *config;
+	long timeout_ms;
+	int debug;
+	int no_export;
+	int revoke_on_close;
+	const char *session;
+	const char *token_id;
+	long min_ttl;
+	const char *user;
+} args;
+
+/* 0, or -1 with the reason in why. */
+int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size);
