@@ -254,9 +254,11 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 				"only: %s\n", l2err.detail);
 	}
 	cft_lock_release(lock);
-	if (old_id[0] && strcmp(old_id, out->id) != 0)
-		delete_on_api(o, old_id);
-	else
+	if (old_id[0] && strcmp(old_id, out->id) != 0) {
+		if (!o->keep_replaced)
+			delete_on_api(o, old_id);
+	} else {
 		old_id[0] = '\0';
+	}
 	return CFT_OK;
 }

@@ -28,6 +28,11 @@ typedef struct cft_obtain {
 	const char *refused_id;       /* a token the API refused: never serve it */
 	cft_l2 *l2;                   /* the Secret Service, or NULL: L1 alone */
 	bool no_cache;                /* cache = none: mint, cache nothing */
+	/* Report the token a mint replaced (in old_id) but leave it: the
+	 * caller deletes it.  pam_cftoken's worker sets this: the cache that
+	 * names the old token is the user's to edit, and the admin's parent
+	 * token must never delete a token the user merely named. */
+	bool keep_replaced;
 } cft_obtain;
 
 /* Where the token came from, for --verbose. */

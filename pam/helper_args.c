@@ -13,11 +13,6 @@ static int bad(char *why, size_t size, const char *what)
 	return -1;
 }
 
-static int is_id(const char *s)
-{
-	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
-}
-
 int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size)
 {
 	memset(a, 0, sizeof(*a));
@@ -42,8 +37,6 @@ int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size
 			a->revoke_on_close = 1;
 		else if (!strcmp(o, "--session") && i + 1 < argc)
 			a->session = argv[++i];
-		else if (!strcmp(o, "--token-id") && i + 1 < argc)
-			a->token_id = argv[++i];
 		else if (!strncmp(o, "--min-ttl=", 10))
 			a->min_ttl = strtol(o + 10, NULL, 10);
 		else
@@ -58,7 +51,5 @@ int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size
 		a->timeout_ms = 100;
 	if (a->session && !session_name_valid(a->session))
 		return bad(why, why_size, "bad --session");
-	if (a->token_id && !is_id(a->token_id))
-		return bad(why, why_size, "bad --token-id");
 	return 0;
 }

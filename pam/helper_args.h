@@ -2,7 +2,7 @@
  * cftoken-pam-helper, which hands it on unchanged to cftoken-pam-worker:
  *
  *   open|close|renew [--config PATH] [--timeout-ms=N] [--debug] [--no-export]
- *       [--revoke-on-close] [--session ID] [--token-id ID] [--min-ttl=S] -- USER
+ *       [--revoke-on-close] [--session ID] [--min-ttl=S] -- USER
  *
  * Nothing secret is among them.  libc only. */
 #pragma once
@@ -20,7 +20,6 @@ typedef struct args {
 	int no_export;
 	int revoke_on_close;
 	const char *session;
-	const char *token_id;
 	long min_ttl;
 	const char *user;
 } args;

@@ -34,7 +34,6 @@
 #define DEFAULT_HELPER CFTOKEN_LIBEXECDIR "/cftoken-pam-helper"
 #define DEFAULT_TIMEOUT_MS 5000
 #define SESSION_DATA "pam_cftoken_session"
-#define TOKEN_ID_DATA "pam_cftoken_token_id"
 
 /* cftoken-pam-helper's exit codes (pam/helper.h says the same). */
 #define HELPER_OK 0
@@ -148,13 +147,6 @@ static int export_lines(pam_handle_t *pamh, const options *o, char *out)
 					      "CFTOKEN_EXPIRES_ON=" };
 	int exported = 0;
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-		const char *id = prefixed(line, "token_id=");
-		if (id) {
-			char *copy = strdup(id);
-			if (copy && pam_set_data(pamh, TOKEN_ID_DATA, copy, free_data) != PAM_SUCCESS)
-				free(copy);
-			continue;
-		}
 		for (size_t i = 0; !o->no_export && i < sizeof(names) / sizeof(names[0]); i++)
 			if (prefixed(line, names[i])) {
 				if (pam_putenv(pamh, line) != PAM_SUCCESS)
@@ -186,8 +178,8 @@ static void helper_env(pam_handle_t *pamh, char bus[1024], char runtime[1024], c
 
 /* open or close, for user; fills argv (pointing into bufs). */
 static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
-		       const char *user, const char *session, const char *token_id,
-		       long long deadline, spawn_result *r)
+		       const char *user, const char *session, long long deadline,
+		       spawn_result *r)
 {
 	char timeout[32], bus[1024], runtime[1024];
 	char *envp[4];
@@ -209,10 +201,6 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 	if (session) {
 		argv[n++] = "--session";
 		argv[n++] = session;
-	}
-	if (token_id) {
-		argv[n++] = "--token-id";
-		argv[n++] = token_id;
 	}
 	argv[n++] = "--";
 	argv[n++] = user;
@@ -285,7 +273,7 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 	spawn_result *r = calloc(1, sizeof(*r));
 	if (!r)
 		return failed(pamh, &o, user, "out of memory");
-	int rc = call_helper(pamh, &o, "open", user, o.revoke_on_close ? session : NULL, NULL,
+	int rc = call_helper(pamh, &o, "open", user, o.revoke_on_close ? session : NULL,
 			     deadline, r);
 	if (rc != PAM_SUCCESS) {
 		rc = failed(pamh, &o, user, r->err);
@@ -302,7 +290,7 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **a
 {
 	options o;
 	const char *user = NULL;
-	const void *session = NULL, *token_id = NULL;
+	const void *session = NULL;
 	long long deadline = spawn_now_ms();
 
 	parse_options(pamh, argc, argv, &o);
@@ -313,13 +301,11 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **a
 		return PAM_IGNORE;
 	if (pam_get_data(pamh, SESSION_DATA, &session) != PAM_SUCCESS)
 		session = NULL;
-	if (pam_get_data(pamh, TOKEN_ID_DATA, &token_id) != PAM_SUCCESS)
-		token_id = NULL;
 
 	spawn_result *r = calloc(1, sizeof(*r));
 	if (!r)
 		return PAM_IGNORE;
-	int rc = call_helper(pamh, &o, "close", user, session, token_id, deadline, r);
+	int rc = call_helper(pamh, &o, "close", user, session, deadline, r);
 	if (rc == PAM_SUCCESS)
 		log_helper(pamh, &o, r->err);
 	bool ok = rc == PAM_SUCCESS && !r->timed_out &&

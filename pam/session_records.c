@@ -120,6 +120,22 @@ cft_code session_record_remove(const char *run_dir, uid_t uid, const char *sessi
 	return CFT_OK;
 }
 
+static void read_id(const char *path, char id[33])
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, id, 32) : 0;
+	id[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+void minted_record_read(const char *run_dir, uid_t uid, char id[33])
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/minted/%u", run_dir, (unsigned)uid);
+	read_id(path, id);
+}
+
 cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
 			    char previous[33], cft_error *err)
 {
@@ -132,14 +148,9 @@ cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/%u", minted, (unsigned)uid);
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, previous, 32);
-		previous[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
+	read_id(path, previous);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, new_id, strlen(new_id)) != (ssize_t)strlen(new_id) ||
 	    fsync(fd) != 0 || rename(tmp, path) != 0)
 		rc = cft_fail(err, CFT_E_INTERNAL, "recording the minted token: %s",

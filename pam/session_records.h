@@ -31,3 +31,6 @@ cft_code session_record_remove(const char *run_dir, uid_t uid, const char *sessi
  * Replaces the record with new_id; previous gets the old one ("" if none). */
 cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
 			    char previous[33], cft_error *err);
+
+/* The record alone; id is "" when there is none. */
+void minted_record_read(const char *run_dir, uid_t uid, char id[33]);

@@ -61,6 +61,7 @@ typedef struct job {
 	const char *api_url;
 	cft_parent parent;           /* the admin's (file) or the user's own */
 	char login_route[CFT_FP_HEX]; /* pam_cftoken's warm path (cftoken-pam-helper) */
+	char recorded_id[33];        /* root's record of the user's login token */
 	cft_l2 *l2;
 } job;
 
@@ -317,6 +318,9 @@ static int open_session(job *j, int report_fd)
 		.min_ttl = j->a.min_ttl > 0 ? j->a.min_ttl : 0,
 		.l2 = j->l2,
 		.no_cache = j->cfg.cache && !strcmp(j->cfg.cache, "none"),
+		/* With the admin's parent, root deletes the replaced token,
+		 * by its own record (forget_previous), not by the user's cache. */
+		.keep_replaced = j->parent.token != NULL,
 	};
 	cft_code rc = cft_obtain_token(&o, &r, &source, replaced, &err);
 	if (rc)
@@ -366,23 +370,15 @@ static void revoke_token(job *j, const char *id, int in_user_part, const char *w
 	say("notice: ", "token %s of %s revoked: %s", id, j->a.user, why);
 }
 
+/* The last session ended: revoke the login token root recorded for this
+ * user (never an id from the user's own cache, which they can edit) and
+ * drop it from their caches. */
 static int close_session(job *j)
 {
-	cft_l1_record cached = { 0 };
-	char ids[2][33] = { "", "" };
-	if (cft_l1_lookup_token(j->account, CFT_LOGIN_PROFILE, j->api_url, &cached, NULL) ==
-		    CFT_OK ||
-	    (j->l2 && cft_l2_lookup_token(j->l2, j->account, CFT_LOGIN_PROFILE, j->api_url,
-					  &cached, NULL) == CFT_OK)) {
-		if (!cached.adopted)
-			snprintf(ids[0], 33, "%s", cached.id);
-		cft_l1_record_clear(&cached);
-	}
-	if (j->a.token_id && strcmp(j->a.token_id, ids[0]))
-		snprintf(ids[1], 33, "%s", j->a.token_id);
-	for (int i = 0; i < 2; i++)
-		if (ids[i][0])
-			revoke_token(j, ids[i], 1, "the last session ended");
+	if (j->recorded_id[0])
+		revoke_token(j, j->recorded_id, 1, "the last session ended");
+	else
+		say("debug: ", "no token recorded for %s: nothing to revoke", j->a.user);
 	return EXIT_DONE;
 }
 
@@ -436,15 +432,13 @@ static const char *field(char *report, const char *name)
  * is deleted unless the mint already replaced it (see minted_record_swap). */
 static void forget_previous(job *j, char *report)
 {
-	char id[33], replaced[33], previous[33];
+	char id[33], previous[33];
 	cft_error err;
 	const char *v;
 	cft_error_clear(&err);
 	if (!(v = field(report, "minted")) || *v != '1' || !(v = field(report, "token_id")))
 		return;
 	snprintf(id, sizeof(id), "%.*s", (int)strcspn(v, "\n"), v);
-	v = field(report, "replaced");
-	snprintf(replaced, sizeof(replaced), "%.*s", v ? (int)strcspn(v, "\n") : 0, v ? v : "");
 	const char *dir = j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
 	if (minted_record_swap(dir, j->pw->pw_uid, id, previous, &err) != CFT_OK) {
 		fail(&err, "minted record");
@@ -452,10 +446,8 @@ static void forget_previous(job *j, char *report)
 	}
 	/* Root holds only the admin's parent token; on a personal machine
 	 * the user's own is theirs to manage. */
-	if (j->parent.token && previous[0] && cft_is_id(previous) && strcmp(previous, id) &&
-	    strcmp(previous, replaced))
-		revoke_token(j, previous, 0, "a newer one was minted and the user's cache had "
-				 "lost track of it");
+	if (j->parent.token && previous[0] && cft_is_id(previous) && strcmp(previous, id))
+		revoke_token(j, previous, 0, "a newer one replaces it");
 }
 
 /* What the module (or the broker) hears: for open, the token_id and,
@@ -578,6 +570,9 @@ int main(int argc, char **argv)
 		goto out;
 	if (!status)
 		status = read_admin_parent(&j);
+	if (!status && !strcmp(j.a.stage, "close"))
+		minted_record_read(j.cfg.run_dir ? j.cfg.run_dir : CFT_DEFAULT_RUN_DIR, j.pw->pw_uid,
+				   j.recorded_id);
 	if (!status && !(report = cft_secret_alloc(4096)))
 		status = usage("out of memory");
 	if (!status)
@@ -588,10 +583,8 @@ int main(int argc, char **argv)
 	} else if (!status) {
 		/* The last session's token is revoked: nothing left to forget. */
 		char previous[33];
-		cft_error err;
-		cft_error_clear(&err);
 		minted_record_swap(j.cfg.run_dir ? j.cfg.run_dir : CFT_DEFAULT_RUN_DIR,
-				   j.pw->pw_uid, "", previous, &err);
+				   j.pw->pw_uid, "", previous, NULL);
 	}
 out:
 	cft_parent_clear(&j.parent);

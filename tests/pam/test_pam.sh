@@ -44,6 +44,11 @@ t=[t for t in json.load(sys.stdin) if t["value_sha256"] == sys.argv[1]]
 print(json.dumps(t[0][sys.argv[2]]) if t else "no-such-token")' "$1" "$2"
 }
 
+token_by_id() {  # token_by_id ID FIELD
+	emu GET /__emu/tokens | $py -c 'import json,sys
+t=[t for t in json.load(sys.stdin) if t["id"] == sys.argv[1]]
+print(json.dumps(t[0][sys.argv[2]]) if t else "no-such-token")' "$1" "$2"
+}
 seed_value parent >"$dir/parent"
 chmod 600 "$dir/parent"
 
@@ -186,6 +191,9 @@ session cft "$me" -- "$dir/inside.sh" "$front"
 ok "$([ "$(value_of sha)" = "$sha" ] && echo 0 || echo 1)" "warm login: the same token"
 ok "$([ "$(emu GET /__emu/log | $py -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 0 ] &&
 	echo 0 || echo 1)" "warm login: no API call at all"
+contains "$out" "the login token of $me is cached: no API call" &&
+	ok 0 "warm login: answered by the light front, the worker never ran" ||
+	ok 1 "warm login: answered by the light front, the worker never ran"
 
 # no_export: cached, not exported; the session's cftoken still finds it
 service noexport optional "config=$dir/cftoken.conf no_export"
@@ -236,7 +244,21 @@ done
 session cft "$me" -- "$dir/inside.sh" "$front"
 ok "$([ "$(value_of sha)" != "$sha" ] && [ "$(token_field "$sha" deleted)" = true ] && echo 0 || echo 1)" \
 	"keys deleted by the user: the next login's mint still deletes the token it replaces"
-contains "$out" "lost track of it" && ok 0 "... and syslog says why" || ok 1 "... and syslog says why"
+contains "$out" "a newer one replaces it" && ok 0 "... and syslog says why" || ok 1 "... and syslog says why"
+sha=$(value_of sha)
+# A user who forges their cached entry to name someone else's token, due
+# for renewal: the next login mints, and the admin's parent token deletes
+# only what root recorded, never the token the user named.
+victim=$(emu POST /__emu/tokens '{"name": "victim", "owner": "account", "account_id": "'$account'",
+	"status": "active", "policies": []}' | $py -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+key=$(login_keys | head -1)
+forged=$(keyctl pipe "$key" | sed "s/^id=.*/id=$victim/; s/^renew_at=.*/renew_at=1/")
+printf '%s\n' "$forged" | keyctl pupdate "$key"
+unset forged
+session cft "$me" -- "$dir/inside.sh" "$front"
+ok "$([ "$(token_by_id "$victim" deleted)" = false ] && [ "$(token_field "$sha" deleted)" = true ] &&
+	[ "$(value_of sha)" != "$sha" ] && echo 0 || echo 1)" \
+	"a cache entry forged to name another token: that token survives; root's record decides"
 sha=$(value_of sha)
 
 # --- the API black-holed: the session opens within the deadline -----------
