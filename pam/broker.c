@@ -92,6 +92,26 @@ static void reply(int fd, const char *fmt, ...)
 		log_line("answering: %s", strerror(errno));
 }
 
+/* An answer without serving: the request is read first (briefly), since
+ * closing a Unix socket with unread data resets the caller's end before
+ * it reads the answer. */
+static void refuse(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(int fd, const char *fmt, ...)
+{
+	char line[512], sink[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	struct pollfd p = { fd, POLLIN, 0 };
+	ssize_t n;
+	if (poll(&p, 1, 100) > 0)
+		while ((n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0 &&
+		       !memchr(sink, '\n', (size_t)n))
+			;
+	reply(fd, "%s", line);
+}
+
 /* The request line, within REQUEST_TIMEOUT_MS. */
 static bool read_request(int fd, char *buf, size_t size)
 {
@@ -309,11 +329,11 @@ int main(int argc, char **argv)
 		long uid = peer_uid(fd);
 		long wait = uid < 0 ? 0 : cooldown(&b, (uid_t)uid, time(NULL));
 		if (uid < 0) {
-			reply(fd, "error who is asking? (no SO_PEERCRED)");
+			refuse(fd, "error who is asking? (no SO_PEERCRED)");
 		} else if (wait > 0) {
-			reply(fd, "busy %ld", wait);
+			refuse(fd, "busy %ld", wait);
 		} else if (b.children >= MAX_CHILDREN) {
-			reply(fd, "busy 1");
+			refuse(fd, "busy 1");
 		} else {
 			pid_t pid = fork();
 			if (pid == 0) {
@@ -324,7 +344,7 @@ int main(int argc, char **argv)
 			if (pid > 0)
 				b.children++;
 			else
-				reply(fd, "error fork: %s", strerror(errno));
+				refuse(fd, "error fork: %s", strerror(errno));
 		}
 		close(fd);
 	}

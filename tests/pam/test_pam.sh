@@ -489,7 +489,7 @@ answer=$(ask nobody)
 contains "$answer" "none no policy for nobody" && ok 0 "a user without a policy gets none from the broker" ||
 	ok 1 "a user without a policy gets none from the broker"
 ask cftest-bob >/dev/null
-answer=$(ask cftest-bob)
+answer=$(ask cftest-bob 2>&1)
 contains "$answer" "busy" && ok 0 "a user who keeps asking is told to wait ($answer)" ||
 	ok 1 "a user who keeps asking is told to wait"
 kill $broker_pid 2>/dev/null
