@@ -35,14 +35,13 @@ void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX])
 	cft_fp_hex(&fp, out);
 }
 
-void cft_login_route_fingerprint(const char *config_path, unsigned long uid, int exported,
+void cft_login_route_fingerprint(const char *config_path, unsigned long uid,
 				 char out[CFT_FP_HEX])
 {
 	cft_fp fp;
 	cft_fp_init(&fp);
 	cft_fp_str(&fp, "cftoken-login-route 1");
 	cft_fp_bytes(&fp, &uid, sizeof(uid));
-	cft_fp_bytes(&fp, &exported, sizeof(exported));
 	cft_fp_file(&fp, config_path);
 	cft_fp_hex(&fp, out);
 }

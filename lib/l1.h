@@ -23,9 +23,8 @@ void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX]);
 
 /* The route pam_cftoken's warm path looks up at login, without parsing
  * the configuration: the policy file's bytes decide it, so any change to
- * the policy is a clean miss.  exported: whether the session gets the
- * token in its environment (no_export logins route apart). */
-void cft_login_route_fingerprint(const char *config_path, unsigned long uid, int exported,
+ * the policy is a clean miss. */
+void cft_login_route_fingerprint(const char *config_path, unsigned long uid,
 				 char out[CFT_FP_HEX]);
 
 /* The hit, if the route and its token key exist and parse.  A record

@@ -87,7 +87,7 @@ static int warm(const args *a, cft_secret *out)
 	int p[2];
 	if (!pw || cft_check_trusted_file(a->config, "configuration", NULL) != CFT_OK)
 		return -1;
-	cft_login_route_fingerprint(a->config, pw->pw_uid, !a->no_export, fp);
+	cft_login_route_fingerprint(a->config, pw->pw_uid, fp);
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
 	pid_t pid = fork();

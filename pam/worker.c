@@ -301,6 +301,21 @@ static int open_session(job *j, int report_fd)
 	cft_obtain_source source;
 	cft_error_clear(&err);
 
+	/* A cached token without the route of this policy file was minted
+	 * under another policy (the admin edited it): replace it now, not
+	 * when it expires. */
+	char outdated[33] = "", route_to[CFT_KEY_DESC_MAX];
+	cft_l1_record probe = { 0 };
+	if (cft_l1_lookup(j->login_route, &probe, route_to, NULL) != CFT_OK) {
+		cft_l1_record_clear(&probe);
+		if (cft_l1_lookup_token(j->account, CFT_LOGIN_PROFILE, j->api_url, &probe, NULL) ==
+		    CFT_OK) {
+			snprintf(outdated, sizeof(outdated), "%s", probe.id);
+			say("notice: ", "token %s of %s was minted under an earlier policy: replacing it",
+			    outdated, j->a.user);
+		}
+	}
+	cft_l1_record_clear(&probe);
 	cft_request login = { .profile = CFT_LOGIN_PROFILE }, plain = { 0 };
 	cft_request_fingerprint(&login, fp_login);
 	cft_request_fingerprint(&plain, fp_default);
@@ -316,6 +331,7 @@ static int open_session(job *j, int report_fd)
 		.parent_ctx = j,
 		.route_fp = fp_login,
 		.min_ttl = j->a.min_ttl > 0 ? j->a.min_ttl : 0,
+		.refused_id = outdated[0] ? outdated : NULL,
 		.l2 = j->l2,
 		.no_cache = j->cfg.cache && !strcmp(j->cfg.cache, "none"),
 		/* With the admin's parent, root deletes the replaced token,
@@ -563,7 +579,7 @@ int main(int argc, char **argv)
 	}
 	status = read_policy(&j);
 	/* Root reads the policy's bytes: the user may not be able to. */
-	cft_login_route_fingerprint(j.a.config, j.pw->pw_uid, !j.a.no_export, j.login_route);
+	cft_login_route_fingerprint(j.a.config, j.pw->pw_uid, j.login_route);
 	if (!status)
 		status = sessions(&j, &last);
 	if (!status && !strcmp(j.a.stage, "close") && (!j.a.revoke_on_close || !last))

@@ -197,9 +197,26 @@ contains "$out" "the login token of $me is cached: no API call" &&
 
 # no_export: cached, not exported; the session's cftoken still finds it
 service noexport optional "config=$dir/cftoken.conf no_export"
-session noexport "$me" -- "$dir/inside.sh" "$front"
+# (the session has no CLOUDFLARE_ACCOUNT_ID: cftoken exec asks the backend,
+# which reads the policy; here not from /etc but from CFTOKEN_CONFIG)
+session noexport "$me" -- env CFTOKEN_CONFIG="$dir/cftoken.conf" "$dir/inside.sh" "$front"
 contains "$out" "token 1: none" && ok 0 "no_export: nothing exported" || ok 1 "no_export: nothing exported"
 ok "$([ "$(value_of exec)" = "$sha" ] && echo 0 || echo 1)" "no_export: cftoken exec finds the cached token"
+
+# --- the admin narrows the policy: the next login gets a new token -------
+cp "$dir/cftoken.conf" "$dir/cftoken.conf.orig"
+sed -i "/^\[user $me\]/,/^\$/s/^preset = workers-deploy$/permissions = Zone Read/" "$dir/cftoken.conf"
+clear_log
+session cft "$me" -- "$dir/inside.sh" "$front"
+narrowed=$(value_of sha)
+pn=$(token_field "$narrowed" policies)
+ok "$([ -n "$narrowed" ] && [ "$narrowed" != "$sha" ] && [ "$(token_field "$sha" deleted)" = true ] &&
+	echo 0 || echo 1)" "a changed policy: the next login replaces the cached token (and deletes it)"
+contains "$pn" "Zone Read" && ! contains "$pn" "Workers Scripts Write" >/dev/null &&
+	ok 0 "... with the narrowed permissions" || ok 1 "... with the narrowed permissions"
+contains "$out" "minted under an earlier policy" && ok 0 "... and syslog says why" ||
+	ok 1 "... and syslog says why"
+mv "$dir/cftoken.conf.orig" "$dir/cftoken.conf"
 
 # --- expired cache --------------------------------------------------------
 drop_login_keys
