@@ -17,8 +17,8 @@ packages=(
 	# the PAM module's tests: pam_wrapper + libpamtest, pamtester for
 	# the real stack, setpriv (util-linux) to act as a test user
 	libpam-wrapper libpamtest0-dev pamtester util-linux
-	# systemd-analyze checks the broker's units
-	systemd
+	# systemd-analyze checks the broker's units, groff the man page
+	systemd groff-base
 )
 # wrangler runs on Node.js >= 20.3.  Machines that already have a newer
 # Node.js with npm (NodeSource's, say) keep it: Debian's npm package would

@@ -1,13 +1,14 @@
 #!/bin/bash
 # The broker's systemd units: systemd-analyze verify finds nothing wrong,
-# and the sandbox scores as systemd rates it.
+# and the sandbox scores as systemd rates it; the module's man page formats
+# cleanly.
 #   test_units.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1
 src=$2
 . "$src/tests/integration/tap.sh"
-if ! command -v systemd-analyze >/dev/null; then
-	echo "1..0 # SKIP systemd-analyze is not installed"
+if ! command -v systemd-analyze >/dev/null || ! command -v groff >/dev/null; then
+	echo "1..0 # SKIP systemd-analyze or groff is not installed"
 	exit 0
 fi
 dir=$(mktemp -d)
@@ -26,4 +27,7 @@ ok "$(awk -v s="${score:-10}" 'BEGIN { exit !(s <= 3.0) }'; echo $?)" \
 	"the broker's sandbox: exposure ${score:-unknown} (at most 3.0, \"OK\")"
 grep -q '^ListenStream=/run/cftoken/broker.sock$' "$dir/cftoken-broker.socket"
 ok $? "the socket is where cftoken looks for it (run_dir/broker.sock)"
+warnings=$(groff -man -ww -z "$src/pam/pam_cftoken.8" 2>&1)
+ok "$([ -z "$warnings" ] && echo 0 || echo 1)" "pam_cftoken(8) formats without a groff warning"
+[ -z "$warnings" ] || echo "$warnings" | sed 's/^/#   /'
 tap_done
