@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "cftoken-config.h"
+#include "helper_args.h"
 #include "spawn.h"
 
 #define DEFAULT_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
@@ -156,7 +157,8 @@ static bool parse_request(const char *line, long *min_ttl)
 static void first_error(spawn_result *r, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	for (char *line = strtok(r->err, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(r->err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		log_line("%s", line);
 		if (!buf[0] && strncmp(line, "debug: ", 7) && strncmp(line, "notice: ", 8))
 			snprintf(buf, size, "%s", line);
@@ -195,7 +197,7 @@ static void serve(const broker *b, int fd, uid_t uid)
 		reply(fd, "error %s", r->err);
 	} else if (r->timed_out) {
 		reply(fd, "error no answer within %d s", RENEW_TIMEOUT_MS / 1000);
-	} else if (r->status == 10) {
+	} else if (r->status == EXIT_NO_POLICY) {
 		first_error(r, why, sizeof(why));
 		reply(fd, "none no policy for %s in %s", pw->pw_name, b->config);
 	} else if (r->status != 0 || strncmp(r->out, "token_id=", 9) != 0) {

@@ -28,16 +28,13 @@
 #include <security/pam_modules.h>
 
 #include "cftoken-config.h"
+#include "helper_args.h"
 #include "spawn.h"
 
 #define DEFAULT_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
 #define DEFAULT_HELPER CFTOKEN_LIBEXECDIR "/cftoken-pam-helper"
 #define DEFAULT_TIMEOUT_MS 5000
 #define SESSION_DATA "pam_cftoken_session"
-
-/* cftoken-pam-helper's exit codes (pam/helper.h says the same). */
-#define HELPER_OK 0
-#define HELPER_NO_POLICY 10
 
 typedef struct options {
 	bool debug;
@@ -122,7 +119,9 @@ static bool service_wanted(pam_handle_t *pamh, const options *o)
  * "notice: " at LOG_NOTICE, anything else at LOG_ERR. */
 static void log_helper(pam_handle_t *pamh, const options *o, char *text)
 {
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	/* strtok_r: a PAM host such as gdm is threaded. */
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		const char *rest;
 		if ((rest = prefixed(line, "debug: "))) {
 			if (o->debug)
@@ -146,7 +145,8 @@ static int export_lines(pam_handle_t *pamh, const options *o, char *out)
 	static const char *const names[] = { "CLOUDFLARE_API_TOKEN=", "CLOUDFLARE_ACCOUNT_ID=",
 					      "CFTOKEN_EXPIRES_ON=" };
 	int exported = 0;
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+	char *save = NULL;
+	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		for (size_t i = 0; !o->no_export && i < sizeof(names) / sizeof(names[0]); i++)
 			if (prefixed(line, names[i])) {
 				if (pam_putenv(pamh, line) != PAM_SUCCESS)
@@ -176,7 +176,8 @@ static void helper_env(pam_handle_t *pamh, char bus[1024], char runtime[1024], c
 	envp[n] = NULL;
 }
 
-/* open or close, for user; fills argv (pointing into bufs). */
+/* Runs the helper for open or close: 0 when it ran (its answer in r),
+ * -1 when it could not be started (the reason in r->err). */
 static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 		       const char *user, const char *session, long long deadline,
 		       spawn_result *r)
@@ -228,12 +229,12 @@ static int opened(pam_handle_t *pamh, const options *o, const char *user, const 
 			 o->timeout_ms);
 		return failed(pamh, o, user, why);
 	}
-	if (r->status == HELPER_NO_POLICY) {
+	if (r->status == EXIT_NO_POLICY) {
 		if (o->debug)
 			pam_syslog(pamh, LOG_DEBUG, "no policy for %s in %s", user, o->config);
 		return PAM_IGNORE;
 	}
-	if (r->status != HELPER_OK)
+	if (r->status != EXIT_DONE)
 		return failed(pamh, o, user,
 			      r->status < 0 ? "the helper was killed" : "see the message above");
 	if (export_lines(pamh, o, r->out) < 0)
@@ -275,7 +276,7 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 		return failed(pamh, &o, user, "out of memory");
 	int rc = call_helper(pamh, &o, "open", user, o.revoke_on_close ? session : NULL,
 			     deadline, r);
-	if (rc != PAM_SUCCESS) {
+	if (rc != 0) {
 		rc = failed(pamh, &o, user, r->err);
 	} else {
 		log_helper(pamh, &o, r->err);
@@ -306,13 +307,13 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **a
 	if (!r)
 		return PAM_IGNORE;
 	int rc = call_helper(pamh, &o, "close", user, session, deadline, r);
-	if (rc == PAM_SUCCESS)
+	if (rc == 0)
 		log_helper(pamh, &o, r->err);
-	bool ok = rc == PAM_SUCCESS && !r->timed_out &&
-		  (r->status == HELPER_OK || r->status == HELPER_NO_POLICY);
+	bool ok = rc == 0 && !r->timed_out &&
+		  (r->status == EXIT_DONE || r->status == EXIT_NO_POLICY);
 	if (!ok)
 		pam_syslog(pamh, LOG_ERR, "the token of %s was not revoked at logout: %s", user,
-			   rc != PAM_SUCCESS ? r->err
+			   rc != 0 ? r->err
 			   : r->timed_out   ? "no answer within the timeout"
 					    : "see the message above");
 	explicit_bzero(r, sizeof(*r));

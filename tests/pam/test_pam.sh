@@ -105,7 +105,7 @@ session() {
 	LD_PRELOAD=$pam_wrapper PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$dir/pam.d \
 		PAM_WRAPPER_DEBUGLEVEL=2 UID_WRAPPER_DISABLE_DEEPBIND=1 \
 		ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
-		${CFTEST_WRAP:-} "$driver" "$@" >"$dir/session.out" 2>&1
+		CFTEST_SESSION_LOG=$dir/session.out ${CFTEST_WRAP:-} "$driver" "$@" >"$dir/session.out" 2>&1
 	local status=$?
 	if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
 		checker_failures=$((checker_failures + 1))
@@ -131,6 +131,15 @@ via_login=$("$front" exec --profile login -- sh -c 'printf %s "$CLOUDFLARE_API_T
 echo "login=$(sha "$via_login")"
 eval "$("$front" env --force)"
 echo "env=$(sha "$CLOUDFLARE_API_TOKEN")"
+# Where the token must never be: the log of the login so far (syslog's
+# lines included), and any process's argv.
+leak=no
+[ -n "$CLOUDFLARE_API_TOKEN" ] && [ -n "${CFTEST_SESSION_LOG:-}" ] &&
+	grep -qF "$CLOUDFLARE_API_TOKEN" "$CFTEST_SESSION_LOG" && leak=log
+for f in /proc/[0-9]*/cmdline; do
+	[ -n "$CLOUDFLARE_API_TOKEN" ] && tr '\0' ' ' <"$f" 2>/dev/null | grep -qF "$CLOUDFLARE_API_TOKEN" && leak=argv
+done
+echo "leak=$leak"
 SH
 chmod 755 "$dir/inside.sh"
 as_me() { keyctl session - "$dir/inside.sh" "$front"; }
@@ -185,6 +194,8 @@ ok "$([ "$(value_of exec)" = "$sha" ] && [ "$(value_of login)" = "$sha" ] &&
 	[ "$(value_of env)" = "$sha" ] && echo 0 || echo 1)" \
 	"inside the session cftoken exec, exec --profile login and env hand over the same token"
 contains "$out" "minted" && ok 0 "syslog says the token was minted" || ok 1 "syslog says minted"
+ok "$([ "$(value_of leak)" = no ] && echo 0 || echo 1)" \
+	"the token is in no syslog line of the login and in no process's argv ($(value_of leak))"
 
 clear_log
 session cft "$me" -- "$dir/inside.sh" "$front"
