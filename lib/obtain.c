@@ -8,10 +8,9 @@
 #include "l1.h"
 #include "lock.h"
 #include "presets.h"
+#include "profile_spec.h"
 #include "timeutil.h"
 #include "tokenspec.h"
-
-#define MAX_NAMES 128
 
 int64_t cft_profile_ttl(const cft_config *cfg, const cft_profile *p)
 {
@@ -55,17 +54,16 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 {
 	const cft_profile *p = o->profile;
 	const cft_config *cfg = o->cfg;
-	const char *names[MAX_NAMES];
-	size_t n_names;
-	char name[256];
-	cft_perm_group_list groups = { 0 };
-	cft_built_spec built;
+	cft_profile_spec ps;
 	cft_token info = { 0 };
 	_cleanup_client_ cft_client *client = NULL;
 	cft_owner owner = CFT_ACCOUNT_OWNED(o->account_id);
-
 	const cft_secret *parent = NULL;
-	cft_code rc = cft_profile_permissions(p, names, MAX_NAMES, &n_names, err);
+	const char *names[1];
+	size_t n_names;
+
+	/* A profile without permissions fails before the parent is asked. */
+	cft_code rc = cft_profile_permissions(p, names, 1, &n_names, err);
 	if (!rc)
 		rc = o->parent(o->parent_ctx, &parent, err);
 	if (rc)
@@ -73,51 +71,23 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
 				     .timeout_ms = o->timeout_ms };
 	rc = cft_client_new(&copts, parent, &client, err);
-	if (!rc)
-		rc = cft_permission_groups(client, owner, &groups, err);
-	/* Zones the profile names (example.com) become ids. */
-	char zone_ids[CFT_SPEC_MAX_ZONES][CFT_ID_LEN + 1];
-	const char *zones[CFT_SPEC_MAX_ZONES];
-	size_t n_zones = p->n_zones < CFT_SPEC_MAX_ZONES ? p->n_zones : CFT_SPEC_MAX_ZONES;
-	if (!rc)
-		rc = cft_zone_ids(client, o->account_id, (const char *const *)p->zones, n_zones,
-				  zone_ids, zones, err);
-	if (rc) {
-		cft_perm_group_list_clear(&groups);
-		return rc;
-	}
-
 	time_t now = time(NULL);
 	int64_t ttl = cft_profile_ttl(cfg, p), margin = cft_profile_renew_margin(cfg, p);
 	if (o->min_ttl > 0 && ttl < o->min_ttl + margin)
 		ttl = o->min_ttl + margin;
-	time_t not_before = p->not_before_s ? now + p->not_before_s : 0;
-	cft_token_name(p->name_template ? p->name_template : cfg->name_template, p->name, name,
-		       sizeof(name));
-	cft_token_wish wish = {
-		.permissions = names,
-		.n_permissions = n_names,
-		.account_id = o->account_id,
-		.zones = zones,
-		.n_zones = n_zones,
-		.name = name,
-		.not_before = not_before,
-		.expires_on = (not_before ? not_before : now) + ttl,
-		.ip_in = (const char *const *)(p->n_ip_in ? p->ip_in : cfg->ip_in),
-		.n_ip_in = p->n_ip_in ? p->n_ip_in : cfg->n_ip_in,
-		.ip_not_in = (const char *const *)(p->n_ip_not_in ? p->ip_not_in : cfg->ip_not_in),
-		.n_ip_not_in = p->n_ip_not_in ? p->n_ip_not_in : cfg->n_ip_not_in,
-	};
-	rc = cft_spec_build(&groups, &wish, &built, err);
 	if (!rc)
-		rc = cft_token_create(client, owner, &built.spec, &info, &out->token, err);
-	cft_perm_group_list_clear(&groups);
+		rc = cft_profile_spec_build(client, cfg, p, o->account_id, now, ttl, &ps, err);
+	if (rc)
+		return rc;
+	rc = cft_token_create(client, owner, &ps.built.spec, &info, &out->token, err);
+	time_t wished_expiry = ps.built.spec.expires_on;
+	cft_profile_spec_clear(&ps);
 	if (rc)
 		return rc;
 	snprintf(out->id, sizeof(out->id), "%s", info.id);
 	snprintf(out->account, sizeof(out->account), "%s", o->account_id);
 	snprintf(out->profile, sizeof(out->profile), "%s", p->name);
-	out->expires = info.expires_on ? info.expires_on : wish.expires_on;
+	out->expires = info.expires_on ? info.expires_on : wished_expiry;
 	out->renew_at = out->expires - margin > now ? out->expires - margin : now;
 	cft_token_clear(&info);
 	return CFT_OK;

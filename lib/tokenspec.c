@@ -106,15 +106,20 @@ cft_code cft_spec_build(const cft_perm_group_list *groups, const cft_token_wish 
 
 void cft_token_name(const char *template, const char *profile, char *out, size_t size)
 {
+	cft_token_name_at(template, profile, time(NULL), out, size);
+}
+
+void cft_token_name_at(const char *template, const char *profile, time_t when, char *out,
+		       size_t size)
+{
 	char host[64] = "localhost", date[16];
 	const struct passwd *pw = getpwuid(getuid());
-	time_t now = time(NULL);
 	struct tm tm;
 	size_t j = 0;
 
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	gmtime_r(&now, &tm);
+	gmtime_r(&when, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 	const struct {
 		const char *field, *value;

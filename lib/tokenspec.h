@@ -55,3 +55,6 @@ cft_code cft_spec_build(const cft_perm_group_list *groups, const cft_token_wish 
  * {date}", the purpose, host, user and date Cloudflare's best practice asks
  * a name to carry. */
 void cft_token_name(const char *template, const char *profile, char *out, size_t size);
+/* The same with {date} the date of `when`. */
+void cft_token_name_at(const char *template, const char *profile, time_t when, char *out,
+		       size_t size);

@@ -1,0 +1,33 @@
+/* A profile (or a login policy) made into the token the API takes: its
+ * presets' and its own permission names resolved to groups, its zones
+ * looked up, its name rendered, its times counted from a base.  Minting
+ * (obtain.c) counts from now; `cftoken apply` from the declared token's
+ * own issue time, so applying twice asks for the same thing. */
+#pragma once
+
+#include <time.h>
+
+#include "api.h"
+#include "config.h"
+#include "tokenspec.h"
+
+#define CFT_PROFILE_MAX_NAMES 128
+
+typedef struct cft_profile_spec {
+	const char *names[CFT_PROFILE_MAX_NAMES];
+	size_t n_names;
+	char zone_ids[CFT_SPEC_MAX_ZONES][CFT_ID_LEN + 1];
+	const char *zones[CFT_SPEC_MAX_ZONES];
+	size_t n_zones;
+	char name[256];
+	cft_perm_group_list groups;
+	cft_built_spec built;          /* built.spec: what to create or update to */
+} cft_profile_spec;
+
+/* base: when the token's life starts (not_before and expires_on count from
+ * it, and {date} in the name is its date); ttl: seconds, 0 for the
+ * profile's own. */
+cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
+				const cft_profile *p, const char *account_id, time_t base,
+				int64_t ttl, cft_profile_spec *out, cft_error *err);
+void cft_profile_spec_clear(cft_profile_spec *s);
