@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "config.h"
+#include "l1_record.h"
 #include "parent.h"
 #include "secret_service.h"
 
@@ -38,6 +40,7 @@ typedef struct cli {
 	bool force;
 	bool all;                  /* list: every token of the account */
 	bool verbose;              /* say which cache answered, and why */
+	bool dry_run;              /* apply, destroy: say, change nothing */
 
 	/* get, exec, env, login */
 	const char *profile;       /* --profile */
@@ -98,6 +101,20 @@ const char *cli_api_url(const cli *c);
  * Secret Service's (which then refills the kernel's). */
 cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err);
 
+/* The profile --profile names, or the default one (the default profile,
+ * else the only profile, else the admin's login policy for this user). */
+cft_code cli_profile(const cli *c, const cft_profile **out, cft_error *err);
+
+/* The value of the profile's declared token (cftoken apply), from the
+ * caches or, when they lost it, rolled; stored under route_fp.
+ * CFT_E_NOT_FOUND when the profile has no declared token. */
+cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *account,
+			    cft_l2 *l2, const char *route_fp, long min_ttl,
+			    cft_l1_record *out, cft_error *err);
+
+int cmd_apply(const cli *c);
+int cmd_destroy(const cli *c);
+int cmd_token(const cli *c);
 int cmd_verify(const cli *c);
 int cmd_login(const cli *c);
 int cmd_doctor(const cli *c);

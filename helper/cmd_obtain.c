@@ -239,14 +239,26 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	};
 	cft_obtain_source source = CFT_MINTED;
 	char replaced[33] = "";
-	if (!rc)
+	/* A declared token (cftoken apply) is served, or rolled, never
+	 * replaced by a mint: apply owns its life. */
+	bool declared = false;
+	if (!rc && !lp.login) {
+		cft_code drc = cli_declared_token(c, p, account, l2, o.route_fp, c->min_ttl, out, err);
+		if (drc != CFT_E_NOT_FOUND) {
+			declared = true;
+			rc = drc;
+		}
+	}
+	if (!rc && !declared)
 		rc = cft_obtain_token(&o, out, &source, replaced, err);
 	bool by_broker = false;
 	if (rc == CFT_E_NO_PARENT && lp.login && !c->token_file) {
 		rc = renew_by_broker(c, &o, out, err);
 		by_broker = rc == CFT_OK;
 	}
-	if (!rc && by_broker && c->verbose)
+	if (!rc && declared && c->verbose)
+		fprintf(stderr, "cftoken: profile %s: declared token %s\n", p->name, out->id);
+	else if (!rc && by_broker && c->verbose)
 		fprintf(stderr, "cftoken: login token %s renewed by the broker\n", out->id);
 	else if (!rc && c->verbose) {
 		static const char *const from[] = {
@@ -439,7 +451,12 @@ int cmd_erase(const cli *c)
 	return rc ? fail("erase", rc, &err) : EXIT_OK;
 }
 
-/* exec and env: the named (or default) profile's token. */
+cft_code cli_profile(const cli *c, const cft_profile **out, cft_error *err)
+{
+	return find_profile(c, c->profile, out, err);
+}
+
+/* exec, env and token: the named (or default) profile's token. */
 static cft_code obtain_for_profile(const cli *c, cft_l1_record *r, cft_error *err)
 {
 	const cft_profile *p = NULL;
@@ -462,6 +479,27 @@ int cmd_exec(const cli *c)
 	if (rc)
 		return fail("exec", rc, &err);
 	return cft_handover_exec(c->args, &r);
+}
+
+int cmd_token(const cli *c)
+{
+	cft_l1_record r = { 0 };
+	cft_error err;
+	if (c->n_args) {
+		fprintf(stderr, "cftoken: token: unexpected argument \"%.64s\"\n", c->args[0]);
+		return EXIT_USAGE;
+	}
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: token: not printing a token to a terminal; pipe it into "
+			"the program that needs it, or give --force\n");
+		return EXIT_USAGE;
+	}
+	cft_code rc = obtain_for_profile(c, &r, &err);
+	if (rc)
+		return fail("token", rc, &err);
+	int status = cli_print_value(c, r.token);
+	cft_l1_record_clear(&r);
+	return status;
 }
 
 int cmd_env(const cli *c)

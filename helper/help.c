@@ -50,6 +50,31 @@ static const struct {
 	  "\n"
 	  "Prints the lines that set CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and\n"
 	  "CFTOKEN_EXPIRES_ON.  Refuses to print to a terminal unless --force.\n" },
+	{ "apply",
+	  "Usage: cftoken apply [--profile P] [--dry-run] [--json]\n"
+	  "\n"
+	  "Makes the API hold exactly one token for the profile, as the profile\n"
+	  "describes it.  None recorded: creates it.  Recorded (by id, in\n"
+	  "$XDG_STATE_HOME/cftoken/declared): compares name, policies, condition,\n"
+	  "not_before and expires_on with what the API holds, and updates it in place\n"
+	  "(the value is kept) when they differ.  Times count from the token's issue\n"
+	  "time, so applying twice changes nothing.  A token deleted behind cftoken's\n"
+	  "back is created again, an expired one replaced, and the output says so.\n"
+	  "Prints \"created\", \"updated (FIELDS)\" or \"unchanged\"; --dry-run prints\n"
+	  "the differences field by field and writes nothing; --json for scripts.\n"
+	  "exec, env, get and token then hand over this token.\n" },
+	{ "destroy",
+	  "Usage: cftoken destroy [--profile P] [--dry-run] [--json]\n"
+	  "\n"
+	  "Deletes the profile's declared token on the API and in the caches, and\n"
+	  "forgets it.  Nothing declared, or already gone: says so, exit 0.\n" },
+	{ "token",
+	  "Usage: cftoken token [--profile P] [--min-ttl D] [--force] | PROGRAM\n"
+	  "\n"
+	  "Prints the profile's token (its declared token, else one from the cache or\n"
+	  "minted) and a newline, for a pipe:\n"
+	  "  cftoken token --profile api | wrangler secret put API_TOKEN --name my-worker\n"
+	  "Refuses to print to a terminal unless --force.\n" },
 	{ "login",
 	  "Usage: cftoken login [--account ID] [--token-file FILE]\n"
 	  "\n"

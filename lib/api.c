@@ -298,7 +298,7 @@ static json_t *strings_json(const char *const *v, size_t n)
 	return a;
 }
 
-static cft_code spec_json(const cft_token_spec *spec, char **out, cft_error *err)
+cft_code cft_token_spec_json(const cft_token_spec *spec, char **out, cft_error *err)
 {
 	char nb[CFT_RFC3339_SIZE], eo[CFT_RFC3339_SIZE];
 
@@ -359,7 +359,7 @@ cft_code cft_token_create(cft_client *c, cft_owner owner, const cft_token_spec *
 	json_t *root = NULL;
 	cft_code rc = tokens_path(owner, "", path, sizeof(path), err);
 	if (!rc)
-		rc = spec_json(spec, &body, err);
+		rc = cft_token_spec_json(spec, &body, err);
 	if (!rc)
 		rc = call(c, "POST", path, body, CFT_OP_CREATE_TOKEN, &root, err);
 	free(body);
@@ -489,7 +489,7 @@ cft_code cft_token_update(cft_client *c, cft_owner owner, const char *token_id,
 	snprintf(suffix, sizeof(suffix), "/%s", token_id);
 	rc = tokens_path(owner, suffix, path, sizeof(path), err);
 	if (!rc)
-		rc = spec_json(spec, &body, err);
+		rc = cft_token_spec_json(spec, &body, err);
 	if (!rc)
 		rc = call(c, "PUT", path, body, CFT_OP_OTHER, &root, err);
 	free(body);

@@ -138,6 +138,8 @@ cft_code cft_token_list_all(cft_client *c, cft_owner owner, cft_token_list *out,
 			    cft_error *err);
 cft_code cft_token_get(cft_client *c, cft_owner owner, const char *token_id,
 		       cft_token *out, cft_error *err);
+/* The body a create or an update sends (a JSON text to free()). */
+cft_code cft_token_spec_json(const cft_token_spec *spec, char **out, cft_error *err);
 cft_code cft_token_update(cft_client *c, cft_owner owner, const char *token_id,
 			  const cft_token_spec *spec, cft_token *out, cft_error *err);
 cft_code cft_token_delete(cft_client *c, cft_owner owner, const char *token_id,

@@ -1,0 +1,335 @@
+/* apply and destroy: a profile's token as a declared resource.
+ *
+ * apply makes the API hold exactly one token matching the profile: it
+ * creates it when the state (lib/declared.h) names none, compares name,
+ * policies, condition, not_before and expires_on when it does, and updates
+ * in place (PUT, the value kept) when they differ.  Times count from the
+ * token's own issue time, so applying twice asks for the same thing.  The
+ * value lives in the keyrings, like any cached token; the state holds ids.
+ * destroy deletes it; both are idempotent. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "declared.h"
+#include "l1.h"
+#include "obtain.h"
+#include "profile_spec.h"
+#include "secret_service.h"
+#include "timeutil.h"
+#include "token_diff.h"
+
+typedef struct apply_ctx {
+	const cli *c;
+	const cft_profile *p;
+	char account[CFT_ID_LEN + 1];
+	const char *api;
+	cft_owner owner;
+	cft_client *client;
+	cft_l2 *l2;
+} apply_ctx;
+
+/* The account a declared token lives in: the profile's, --account, the
+ * environment's or [defaults]'. */
+static cft_code declared_account(const cli *c, const cft_profile *p, char out[CFT_ID_LEN + 1],
+				 cft_error *err)
+{
+	const char *a = p->account_id ? p->account_id : c->account_id;
+	if (!a)
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"profile %.64s names no account: set account = in it or in "
+				"[defaults], or give --account", p->name);
+	snprintf(out, CFT_ID_LEN + 1, "%s", a);
+	return CFT_OK;
+}
+
+/* Keeps a declared token's value where exec, env and token find it.  It
+ * is renewed by apply (or rolled), never minted afresh: renew_at is its
+ * expiry. */
+static void cache_value(const apply_ctx *a, const char *route_fp, const char *id,
+			cft_secret *value, time_t expires)
+{
+	cft_l1_record r = { .token = value, .expires = expires, .renew_at = expires };
+	snprintf(r.id, sizeof(r.id), "%s", id);
+	snprintf(r.account, sizeof(r.account), "%s", a->account);
+	snprintf(r.profile, sizeof(r.profile), "%s", a->p->name);
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_l1_store(route_fp, &r, a->api, &err) != CFT_OK)
+		fprintf(stderr, "cftoken: warning: the token is not in the kernel keyring: %s\n",
+			err.detail);
+	if (a->l2 && cft_l2_store_token(a->l2, &r, a->api, &err) != CFT_OK)
+		fprintf(stderr, "cftoken: warning: the token is not in the Secret Service: %s\n",
+			err.detail);
+}
+
+static void drop_value(const apply_ctx *a, const char *id)
+{
+	cft_l1_drop_id(id);
+	if (a->l2)
+		cft_l2_drop_id(a->l2, id, NULL);
+}
+
+static void report(const apply_ctx *a, const char *action, const char *id, int diff,
+		   const char *note)
+{
+	char fields[128];
+	cft_token_diff_names(diff, fields, sizeof(fields));
+	if (a->c->json) {
+		printf("{\"profile\": \"%s\", \"id\": \"%s\", \"action\": \"%s\", \"fields\": [",
+		       a->p->name, id, action);
+		for (int i = 0, first = 1; i < 5; i++)
+			if (diff & (1 << i)) {
+				char one[32];
+				cft_token_diff_names(1 << i, one, sizeof(one));
+				printf("%s\"%s\"", first ? "" : ", ", one);
+				first = 0;
+			}
+		printf("]%s%s%s}\n", note ? ", \"note\": \"" : "", note ? note : "", note ? "\"" : "");
+		return;
+	}
+	printf("%s %s%s%s%s%s%s\n", a->p->name, action, diff ? " (" : "", diff ? fields : "",
+	       diff ? ")" : "", id[0] ? ": token " : "", id);
+	if (note)
+		printf("  %s\n", note);
+}
+
+static cft_code create(apply_ctx *a, const char *note, cft_error *err)
+{
+	cft_profile_spec ps;
+	cft_token info = { 0 };
+	_cleanup_secret_ cft_secret *value = NULL;
+	time_t now = time(NULL);
+	cft_code rc = cft_profile_spec_build(a->client, a->c->cfg, a->p, a->account, now, 0, &ps,
+					     err);
+	if (rc)
+		return rc;
+	if (a->c->dry_run) {
+		char eo[CFT_RFC3339_SIZE] = "never";
+		if (ps.built.spec.expires_on)
+			cft_time_format_rfc3339(ps.built.spec.expires_on, eo);
+		report(a, "would be created", "", 0, note);
+		if (!a->c->json)
+			printf("  name: \"%s\", expires_on: %s\n", ps.built.spec.name, eo);
+		cft_profile_spec_clear(&ps);
+		return CFT_OK;
+	}
+	rc = cft_token_create(a->client, a->owner, &ps.built.spec, &info, &value, err);
+	time_t expires = ps.built.spec.expires_on;
+	cft_profile_spec_clear(&ps);
+	if (rc)
+		return rc;
+	rc = cft_declared_set(a->account, a->p->name, a->api, info.id, err);
+	if (rc) {
+		/* Untracked, it would be left behind: take it back. */
+		cft_error ignored;
+		cft_token_delete(a->client, a->owner, info.id, &ignored);
+		cft_token_clear(&info);
+		return rc;
+	}
+	cache_value(a, NULL, info.id, value, info.expires_on ? info.expires_on : expires);
+	report(a, "created", info.id, 0, note);
+	cft_token_clear(&info);
+	return CFT_OK;
+}
+
+/* The declared token exists: compare, update in place if it differs. */
+static cft_code reconcile(apply_ctx *a, const char *id, cft_token *have, cft_error *err)
+{
+	cft_profile_spec ps;
+	time_t base = have->issued_on ? have->issued_on : time(NULL);
+	cft_code rc = cft_profile_spec_build(a->client, a->c->cfg, a->p, a->account, base, 0, &ps,
+					     err);
+	if (rc)
+		return rc;
+	int diff = cft_token_diff(&ps.built.spec, have, err);
+	if (diff < 0) {
+		cft_profile_spec_clear(&ps);
+		return err->code;
+	}
+	if (diff == 0) {
+		report(a, "unchanged", id, 0, NULL);
+	} else if (a->c->dry_run) {
+		report(a, "would be updated", id, diff, NULL);
+		if (!a->c->json)
+			cft_token_diff_print(diff, &ps.built.spec, have, stdout);
+	} else {
+		cft_token updated = { 0 };
+		rc = cft_token_update(a->client, a->owner, id, &ps.built.spec, &updated, err);
+		if (!rc) {
+			report(a, "updated", id, diff, NULL);
+			cft_token_clear(&updated);
+		}
+	}
+	cft_profile_spec_clear(&ps);
+	return rc;
+}
+
+static cft_code open_apply(const cli *c, apply_ctx *a, const char *what, cft_error *err)
+{
+	memset(a, 0, sizeof(*a));
+	a->c = c;
+	a->api = cli_api_url(c);
+	cft_code rc = cli_profile(c, &a->p, err);
+	if (!rc)
+		rc = declared_account(c, a->p, a->account, err);
+	if (!rc)
+		rc = cli_client(c, "parent token (one that may create tokens): ", true, &a->client,
+				err);
+	if (!rc)
+		rc = cli_open_l2(c, &a->l2, err);
+	a->owner = CFT_ACCOUNT_OWNED(a->account);
+	(void)what;
+	return rc;
+}
+
+static void close_apply(apply_ctx *a)
+{
+	a->client = cft_client_free(a->client);
+	a->l2 = cft_l2_close(a->l2);
+}
+
+int cmd_apply(const cli *c)
+{
+	apply_ctx a;
+	cft_error err;
+	char id[33];
+	cft_token have = { 0 };
+	cft_error_clear(&err);
+	if (c->n_args) {
+		fprintf(stderr, "cftoken: apply: unexpected argument \"%.64s\"\n", c->args[0]);
+		return EXIT_USAGE;
+	}
+	cft_code rc = open_apply(c, &a, "apply", &err);
+	if (!rc)
+		rc = cft_declared_get(a.account, a.p->name, a.api, id, NULL);
+	if (rc == CFT_E_NOT_FOUND) {
+		rc = create(&a, NULL, &err);
+	} else if (!rc) {
+		rc = cft_token_get(a.client, a.owner, id, &have, &err);
+		if (rc == CFT_E_NOT_FOUND) {
+			char note[128];
+			snprintf(note, sizeof(note), "token %s was deleted outside cftoken: created again",
+				 id);
+			cft_error_clear(&err);
+			if (!c->dry_run)
+				drop_value(&a, id);
+			rc = create(&a, note, &err);
+		} else if (!rc && have.expires_on && have.expires_on <= time(NULL)) {
+			/* Its life is over: an update cannot revive the value a
+			 * pipe or a Worker holds.  A new token replaces it. */
+			char note[128];
+			snprintf(note, sizeof(note), "token %s expired: replaced by a new one", id);
+			if (!c->dry_run) {
+				cft_token_delete(a.client, a.owner, id, &err);
+				cft_error_clear(&err);
+				drop_value(&a, id);
+			}
+			rc = create(&a, note, &err);
+		} else if (!rc) {
+			rc = reconcile(&a, id, &have, &err);
+		}
+		cft_token_clear(&have);
+	}
+	close_apply(&a);
+	if (rc) {
+		cli_print_error("apply", &err);
+		return cli_exit_code(rc);
+	}
+	return EXIT_OK;
+}
+
+int cmd_destroy(const cli *c)
+{
+	apply_ctx a;
+	cft_error err;
+	char id[33];
+	cft_error_clear(&err);
+	if (c->n_args) {
+		fprintf(stderr, "cftoken: destroy: unexpected argument \"%.64s\"\n", c->args[0]);
+		return EXIT_USAGE;
+	}
+	cft_code rc = open_apply(c, &a, "destroy", &err);
+	if (!rc && cft_declared_get(a.account, a.p->name, a.api, id, NULL) != CFT_OK) {
+		report(&a, "has no declared token: nothing to destroy", "", 0, NULL);
+		close_apply(&a);
+		return EXIT_OK;
+	}
+	if (!rc && c->dry_run) {
+		report(&a, "would be destroyed", id, 0, NULL);
+		close_apply(&a);
+		return EXIT_OK;
+	}
+	if (!rc) {
+		rc = cft_token_delete(a.client, a.owner, id, &err);
+		if (rc == CFT_E_NOT_FOUND) {
+			cft_error_clear(&err);
+			rc = CFT_OK;
+		}
+	}
+	if (!rc) {
+		drop_value(&a, id);
+		rc = cft_declared_set(a.account, a.p->name, a.api, NULL, &err);
+	}
+	if (!rc)
+		report(&a, "destroyed", id, 0, NULL);
+	close_apply(&a);
+	if (rc) {
+		cli_print_error("destroy", &err);
+		return cli_exit_code(rc);
+	}
+	return EXIT_OK;
+}
+
+cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *account,
+			    cft_l2 *l2, const char *route_fp, long min_ttl, cft_l1_record *out,
+			    cft_error *err)
+{
+	char id[33];
+	const char *api = cli_api_url(c);
+	if (cft_declared_get(account, p->name, api, id, NULL) != CFT_OK)
+		return CFT_E_NOT_FOUND;
+	time_t now = time(NULL);
+	cft_l1_record r = { 0 };
+	bool found = cft_l1_lookup_token(account, p->name, api, &r, NULL) == CFT_OK ||
+		     (l2 && cft_l2_lookup_token(l2, account, p->name, api, &r, NULL) == CFT_OK);
+	if (found && !strcmp(r.id, id) && r.expires - now >= (min_ttl > 0 ? min_ttl : 1)) {
+		if (route_fp)
+			cft_l1_store(route_fp, &r, api, NULL);
+		*out = r;
+		return CFT_OK;
+	}
+	cft_l1_record_clear(&r);
+	if (found && !strcmp(r.id, id) && r.expires <= now)
+		return cft_fail(err, CFT_E_TOKEN_EXPIRED,
+				"the declared token of profile %.64s has expired: run cftoken apply",
+				p->name);
+	/* The value is no longer cached (a reboot without a Secret Service):
+	 * roll the declared token for a new one; id and policies stay. */
+	apply_ctx a = { .c = c, .p = p, .api = api, .l2 = l2 };
+	snprintf(a.account, sizeof(a.account), "%s", account);
+	a.owner = CFT_ACCOUNT_OWNED(a.account);
+	cft_token have = { 0 };
+	_cleanup_secret_ cft_secret *value = NULL;
+	cft_code rc = cli_client(c, "parent token (one that may create tokens): ", true, &a.client,
+				 err);
+	if (!rc)
+		rc = cft_token_get(a.client, a.owner, id, &have, err);
+	if (!rc && have.expires_on && have.expires_on - now < (min_ttl > 0 ? min_ttl : 1))
+		rc = cft_fail(err, CFT_E_TOKEN_EXPIRED,
+			      "the declared token of profile %.64s expires too soon: run cftoken "
+			      "apply", p->name);
+	if (!rc)
+		rc = cft_token_roll(a.client, a.owner, id, &value, err);
+	if (!rc) {
+		fprintf(stderr, "cftoken: the value of declared token %s was not cached: rolled\n",
+			id);
+		cache_value(&a, route_fp, id, value, have.expires_on);
+		rc = cft_l1_lookup_token(account, p->name, api, out, err);
+	}
+	cft_token_clear(&have);
+	a.client = cft_client_free(a.client);
+	return rc;
+}

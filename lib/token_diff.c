@@ -1,0 +1,193 @@
+#include "token_diff.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeutil.h"
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A JSON array of strings, sorted (a set). */
+static json_t *sorted_strings(json_t *a)
+{
+	size_t n = json_is_array(a) ? json_array_size(a) : 0;
+	const char **v = calloc(n + 1, sizeof(*v));
+	json_t *out = json_array();
+	size_t k = 0;
+	for (size_t i = 0; v && i < n; i++)
+		if (json_is_string(json_array_get(a, i)))
+			v[k++] = json_string_value(json_array_get(a, i));
+	if (v)
+		qsort(v, k, sizeof(*v), by_string);
+	for (size_t i = 0; v && i < k; i++)
+		if (i == 0 || strcmp(v[i], v[i - 1]))
+			json_array_append_new(out, json_string(v[i]));
+	free(v);
+	return out;
+}
+
+/* One policy as compared: effect, the set of group ids, resources. */
+static char *policy_key(json_t *p)
+{
+	json_t *groups = json_object_get(p, "permission_groups"), *ids = json_array();
+	for (size_t i = 0; i < json_array_size(groups); i++)
+		json_array_append(ids, json_object_get(json_array_get(groups, i), "id"));
+	json_t *norm = json_pack("{s:O?, s:o, s:O?}", "effect", json_object_get(p, "effect"),
+				 "groups", sorted_strings(ids), "resources",
+				 json_object_get(p, "resources"));
+	json_decref(ids);
+	char *s = norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(norm);
+	return s;
+}
+
+/* The policies as a sorted list of their keys, joined: equal strings,
+ * equal policies. */
+static char *policies_key(json_t *policies)
+{
+	size_t n = json_is_array(policies) ? json_array_size(policies) : 0;
+	char **keys = calloc(n + 1, sizeof(*keys));
+	json_t *all = json_array();
+	for (size_t i = 0; keys && i < n; i++)
+		keys[i] = policy_key(json_array_get(policies, i));
+	for (size_t i = 0; keys && i < n; i++)
+		if (!keys[i])
+			n = i;  /* out of memory: compare what we have, and differ */
+	if (keys)
+		qsort(keys, n, sizeof(*keys), by_string);
+	for (size_t i = 0; keys && i < n; i++) {
+		json_array_append_new(all, json_string(keys[i]));
+		free(keys[i]);
+	}
+	free(keys);
+	char *s = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	return s;
+}
+
+static char *condition_key(json_t *condition)
+{
+	json_t *ip = json_object_get(condition, "request.ip");
+	json_t *in = json_object_get(ip, "in"), *not_in = json_object_get(ip, "not_in");
+	if (json_array_size(in) == 0 && json_array_size(not_in) == 0)
+		return strdup("none");
+	json_t *norm = json_pack("{s:o, s:o}", "in", sorted_strings(in), "not_in",
+				 sorted_strings(not_in));
+	char *s = norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(norm);
+	return s;
+}
+
+static int differ(char *a, char *b)
+{
+	int d = !a || !b || strcmp(a, b) != 0;
+	free(a);
+	free(b);
+	return d;
+}
+
+static int times_differ(time_t a, time_t b)
+{
+	if (!a || !b)
+		return a != b;
+	return (a > b ? a - b : b - a) > CFT_DIFF_TIME_SLACK;
+}
+
+int cft_token_diff(const cft_token_spec *want, const cft_token *have, cft_error *err)
+{
+	char *body = NULL;
+	if (cft_token_spec_json(want, &body, err) != CFT_OK)
+		return -1;
+	json_t *w = json_loads(body, 0, NULL);
+	free(body);
+	json_t *hp = have->policies_json ? json_loads(have->policies_json, 0, NULL) : NULL;
+	json_t *hc = have->condition_json ? json_loads(have->condition_json, 0, NULL) : NULL;
+	int diff = 0;
+	if (!have->name || strcmp(have->name, want->name) != 0)
+		diff |= CFT_DIFF_NAME;
+	if (differ(policies_key(json_object_get(w, "policies")), policies_key(hp)))
+		diff |= CFT_DIFF_POLICIES;
+	if (differ(condition_key(json_object_get(w, "condition")), condition_key(hc)))
+		diff |= CFT_DIFF_CONDITION;
+	if (times_differ(want->not_before, have->not_before))
+		diff |= CFT_DIFF_NOT_BEFORE;
+	if (times_differ(want->expires_on, have->expires_on))
+		diff |= CFT_DIFF_EXPIRES_ON;
+	json_decref(w);
+	json_decref(hp);
+	json_decref(hc);
+	return diff;
+}
+
+static const char *const field_names[] = { "name", "policies", "condition", "not_before",
+					    "expires_on" };
+
+void cft_token_diff_names(int diff, char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++)
+		if (diff & (1 << i)) {
+			int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
+					 field_names[i]);
+			if (n < 0 || (size_t)n >= size - used)
+				return;
+			used += (size_t)n;
+		}
+}
+
+static void print_time(FILE *out, time_t t)
+{
+	char s[CFT_RFC3339_SIZE];
+	if (!t) {
+		fputs("(none)", out);
+		return;
+	}
+	cft_time_format_rfc3339(t, s);
+	fputs(s, out);
+}
+
+void cft_token_diff_print(int diff, const cft_token_spec *want, const cft_token *have,
+			  FILE *out)
+{
+	char *body = NULL;
+	json_t *w = NULL;
+	if (cft_token_spec_json(want, &body, NULL) == CFT_OK)
+		w = json_loads(body, 0, NULL);
+	free(body);
+	if (diff & CFT_DIFF_NAME)
+		fprintf(out, "  name: \"%s\" -> \"%s\"\n", have->name ? have->name : "",
+			want->name);
+	if (diff & CFT_DIFF_POLICIES) {
+		char *now = json_dumps(json_object_get(w, "policies"), JSON_COMPACT);
+		fprintf(out, "  policies: %s\n    -> %s\n",
+			have->policies_json ? have->policies_json : "(none)", now ? now : "?");
+		free(now);
+	}
+	if (diff & CFT_DIFF_CONDITION) {
+		char *now = json_dumps(json_object_get(w, "condition"), JSON_COMPACT);
+		fprintf(out, "  condition: %s -> %s\n",
+			have->condition_json ? have->condition_json : "(none)",
+			now ? now : "(none)");
+		free(now);
+	}
+	if (diff & CFT_DIFF_NOT_BEFORE) {
+		fputs("  not_before: ", out);
+		print_time(out, have->not_before);
+		fputs(" -> ", out);
+		print_time(out, want->not_before);
+		fputc('\n', out);
+	}
+	if (diff & CFT_DIFF_EXPIRES_ON) {
+		fputs("  expires_on: ", out);
+		print_time(out, have->expires_on);
+		fputs(" -> ", out);
+		print_time(out, want->expires_on);
+		fputc('\n', out);
+	}
+	json_decref(w);
+}

@@ -1,0 +1,33 @@
+/* What `cftoken apply` compares between the token a profile describes and
+ * the token the API holds: name, policies (effect, permission groups as a
+ * set, resources), condition (request.ip in / not_in as sets), not_before
+ * and expires_on (to within CFT_DIFF_TIME_SLACK seconds: a create's own
+ * clock and the API's differ by a moment). */
+#pragma once
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "api.h"
+
+#define CFT_DIFF_TIME_SLACK 5
+
+enum {
+	CFT_DIFF_NAME = 1u << 0,
+	CFT_DIFF_POLICIES = 1u << 1,
+	CFT_DIFF_CONDITION = 1u << 2,
+	CFT_DIFF_NOT_BEFORE = 1u << 3,
+	CFT_DIFF_EXPIRES_ON = 1u << 4,
+};
+
+/* The fields that differ, as bits; -1 (with err) when the spec cannot be
+ * put into JSON. */
+int cft_token_diff(const cft_token_spec *want, const cft_token *have, cft_error *err);
+
+/* "name, policies": the names of the bits, in order. */
+void cft_token_diff_names(int diff, char *buf, size_t size);
+
+/* Each differing field, one line each: "  FIELD: HAVE -> WANT" (JSON for
+ * policies and condition, RFC 3339 for times), for --dry-run. */
+void cft_token_diff_print(int diff, const cft_token_spec *want, const cft_token *have,
+			  FILE *out);
