@@ -31,7 +31,9 @@ static const struct command {
 	{ "verify", cmd_verify, "check the token given on stdin or with --token-file", false },
 	{ "create", cmd_create, "create a token and print its value to a pipe", false },
 	{ "apply", cmd_apply, "make the API hold the profile's declared token, as described", false },
-	{ "destroy", cmd_destroy, "delete the profile's declared token", false },
+	{ "destroy", cmd_destroy, "delete the profile's declared token and its bindings", false },
+	{ "bind", cmd_bind, "store the declared token as a Worker's secret (--worker)", false },
+	{ "unbind", cmd_unbind, "delete that Worker secret", false },
 	{ "token", cmd_token, "print the profile's token to a pipe", false },
 	{ "list", cmd_list, "list the tokens cftoken minted (--all: every token)", false },
 	{ "revoke", cmd_revoke, "delete the tokens with the given ids", false },
@@ -104,7 +106,7 @@ enum {
 	OPT_ACCOUNT = 256, OPT_USER, OPT_TOKEN_FILE, OPT_API_URL, OPT_CA_FILE,
 	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
 	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION, OPT_PROFILE, OPT_MIN_TTL,
-	OPT_FORMAT, OPT_ALL, OPT_VERBOSE, OPT_DRY_RUN,
+	OPT_FORMAT, OPT_ALL, OPT_VERBOSE, OPT_DRY_RUN, OPT_WORKER, OPT_BINDING,
 };
 
 static int add_to(const char **list, size_t *n, const char *value, const char *option)
@@ -151,6 +153,8 @@ static const struct option opts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "worker", required_argument, NULL, OPT_WORKER },
+	{ "binding", required_argument, NULL, OPT_BINDING },
 	{ 0 },
 };
 
@@ -173,6 +177,8 @@ static int parse_options(int argc, char **argv, bool stop_at_first, const char *
 		case OPT_ALL: c->all = true; break;
 		case OPT_VERBOSE: c->verbose = true; break;
 		case OPT_DRY_RUN: c->dry_run = true; break;
+		case OPT_WORKER: c->worker = optarg; break;
+		case OPT_BINDING: c->binding = optarg; break;
 		case OPT_MIN_TTL:
 			if (parse_duration_option(optarg, "--min-ttl", &seconds))
 				return -1;

@@ -41,6 +41,8 @@ typedef struct cli {
 	bool all;                  /* list: every token of the account */
 	bool verbose;              /* say which cache answered, and why */
 	bool dry_run;              /* apply, destroy: say, change nothing */
+	const char *worker;        /* bind, unbind: the Worker script */
+	const char *binding;       /* bind, unbind: the secret's name */
 
 	/* get, exec, env, login */
 	const char *profile;       /* --profile */
@@ -112,7 +114,20 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 			    cft_l2 *l2, const char *route_fp, long min_ttl,
 			    cft_l1_record *out, cft_error *err);
 
+/* Puts the declared token's value into each binding the profile has
+ * (only_pending: only those a failed update left behind).  Returns how
+ * many failed (marked pending, reported). */
+int cli_sync_bindings(const cli *c, cft_client *client, const char *account,
+		      const char *profile, const cft_secret *value, bool only_pending);
+/* Deletes every binding's secret and forgets it.  Returns failures. */
+int cli_unbind_all(const cli *c, cft_client *client, const char *account, const char *profile);
+/* roll --profile P: a new value for the declared token, into the caches
+ * and every binding. */
+int cli_roll_declared(const cli *c);
+
 int cmd_apply(const cli *c);
+int cmd_bind(const cli *c);
+int cmd_unbind(const cli *c);
 int cmd_destroy(const cli *c);
 int cmd_token(const cli *c);
 int cmd_verify(const cli *c);

@@ -132,6 +132,9 @@ static cft_code create(apply_ctx *a, const char *note, cft_error *err)
 	cache_value(a, NULL, info.id, value, info.expires_on ? info.expires_on : expires);
 	report(a, "created", info.id, 0, note);
 	cft_token_clear(&info);
+	/* A token created again: its bindings still hold the dead value. */
+	if (note && cli_sync_bindings(a->c, a->client, a->account, a->p->name, value, false))
+		return cft_fail(err, CFT_E_INTERNAL, "some Worker secrets were not updated");
 	return CFT_OK;
 }
 
@@ -164,6 +167,25 @@ static cft_code reconcile(apply_ctx *a, const char *id, cft_token *have, cft_err
 		}
 	}
 	cft_profile_spec_clear(&ps);
+	return rc;
+}
+
+/* Bindings a failed update left pending get the value now. */
+static cft_code retry_pending(apply_ctx *a, cft_error *err)
+{
+	cft_l1_record r = { 0 };
+	cft_binding *b = NULL;
+	size_t n = 0, pending = 0;
+	if (cft_bindings_list(a->account, a->p->name, a->api, &b, &n, NULL) == CFT_OK)
+		for (size_t i = 0; i < n; i++)
+			pending += b[i].pending;
+	free(b);
+	if (!pending)
+		return CFT_OK;
+	cft_code rc = cli_declared_token(a->c, a->p, a->account, a->l2, NULL, 0, &r, err);
+	if (!rc && cli_sync_bindings(a->c, a->client, a->account, a->p->name, r.token, true))
+		rc = cft_fail(err, CFT_E_INTERNAL, "some Worker secrets were not updated");
+	cft_l1_record_clear(&r);
 	return rc;
 }
 
@@ -230,6 +252,8 @@ int cmd_apply(const cli *c)
 			rc = create(&a, note, &err);
 		} else if (!rc) {
 			rc = reconcile(&a, id, &have, &err);
+			if (!rc && !c->dry_run)
+				rc = retry_pending(&a, &err);
 		}
 		cft_token_clear(&have);
 	}
@@ -262,6 +286,11 @@ int cmd_destroy(const cli *c)
 		close_apply(&a);
 		return EXIT_OK;
 	}
+	/* Bindings first: a Worker must not keep a secret cftoken forgot. */
+	if (!rc && cli_unbind_all(c, a.client, a.account, a.p->name))
+		rc = cft_fail(&err, CFT_E_INTERNAL,
+			      "some Worker secrets were not deleted: the token is kept; run "
+			      "cftoken destroy again");
 	if (!rc) {
 		rc = cft_token_delete(a.client, a.owner, id, &err);
 		if (rc == CFT_E_NOT_FOUND) {
@@ -327,9 +356,41 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 		fprintf(stderr, "cftoken: the value of declared token %s was not cached: rolled\n",
 			id);
 		cache_value(&a, route_fp, id, value, have.expires_on);
+		cli_sync_bindings(c, a.client, account, p->name, value, false);
 		rc = cft_l1_lookup_token(account, p->name, api, out, err);
 	}
 	cft_token_clear(&have);
 	a.client = cft_client_free(a.client);
 	return rc;
+}
+
+int cli_roll_declared(const cli *c)
+{
+	apply_ctx a;
+	cft_error err;
+	char id[33];
+	cft_token have = { 0 };
+	_cleanup_secret_ cft_secret *value = NULL;
+	cft_error_clear(&err);
+	cft_code rc = open_apply(c, &a, "roll", &err);
+	if (!rc && cft_declared_get(a.account, a.p->name, a.api, id, NULL) != CFT_OK)
+		rc = cft_fail(&err, CFT_E_NOT_FOUND,
+			      "profile %.64s has no declared token: run cftoken apply", a.p->name);
+	if (!rc)
+		rc = cft_token_get(a.client, a.owner, id, &have, &err);
+	if (!rc)
+		rc = cft_token_roll(a.client, a.owner, id, &value, &err);
+	if (rc) {
+		cli_print_error("roll", &err);
+		cft_token_clear(&have);
+		close_apply(&a);
+		return cli_exit_code(rc);
+	}
+	cache_value(&a, NULL, id, value, have.expires_on);
+	printf("%s rolled: token %s has a new value; the old one no longer works\n", a.p->name,
+	       id);
+	int failed = cli_sync_bindings(c, a.client, a.account, a.p->name, value, false);
+	cft_token_clear(&have);
+	close_apply(&a);
+	return failed ? EXIT_API : EXIT_OK;
 }

@@ -284,8 +284,11 @@ int cmd_roll(const cli *c)
 	cft_owner owner;
 	cft_error err;
 
+	if (c->n_args == 0 && c->profile)
+		return cli_roll_declared(c);
 	if (c->n_args != 1 || !cft_is_id(c->args[0])) {
-		fprintf(stderr, "cftoken: roll: name one token id (see cftoken list)\n");
+		fprintf(stderr, "cftoken: roll: name one token id (see cftoken list), or "
+			"--profile P for its declared token\n");
 		return EXIT_USAGE;
 	}
 	if (isatty(STDOUT_FILENO) && !c->force) {

@@ -119,9 +119,24 @@ static const struct {
 	  "Deletes the tokens on the API and drops them from both caches.\n" },
 	{ "roll",
 	  "Usage: cftoken roll TOKEN_ID > pipe\n"
+	  "       cftoken roll --profile P\n"
 	  "\n"
 	  "Gives the token a new value, prints it to a pipe, and puts it in the caches\n"
-	  "in place of the old one, which stops working.\n" },
+	  "in place of the old one, which stops working.  With --profile: the\n"
+	  "profile's declared token (cftoken apply), its new value cached and put into\n"
+	  "every Worker secret bound to it; one that fails is reported and retried at\n"
+	  "the next apply, bind or roll (exit 1).\n" },
+	{ "bind",
+	  "Usage: cftoken bind [--profile P] --worker NAME [--binding SECRET]\n"
+	  "\n"
+	  "Stores the profile's declared token as Worker NAME's secret SECRET\n"
+	  "(CLOUDFLARE_API_TOKEN by default), as `wrangler secret put` does, and records\n"
+	  "the binding: roll and apply keep it up to date, destroy deletes it.  The\n"
+	  "parent token needs \"Workers Scripts Write\".\n" },
+	{ "unbind",
+	  "Usage: cftoken unbind [--profile P] --worker NAME [--binding SECRET]\n"
+	  "\n"
+	  "Deletes that Worker secret and forgets the binding.  Already gone: exit 0.\n" },
 	{ "accounts", "Usage: cftoken accounts\n\nThe accounts the token can see.\n" },
 	{ "permissions",
 	  "Usage: cftoken permissions\n"

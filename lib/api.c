@@ -706,3 +706,72 @@ cft_code cft_zone_ids(cft_client *c, const char *account_id, const char *const *
 	}
 	return CFT_OK;
 }
+
+bool cft_worker_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+bool cft_binding_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n > 0 && n <= 64 && !(s[0] >= '0' && s[0] <= '9') &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static cft_code secrets_path(const char *account_id, const char *script, const char *name,
+			     char *buf, size_t size, cft_error *err)
+{
+	if (!cft_is_id(account_id))
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"account id \"%.64s\" is not 32 hexadecimal characters",
+				account_id ? account_id : "");
+	if (!cft_worker_name_valid(script))
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"Worker name \"%.64s\": use lowercase letters, digits, '-' and '_'",
+				script ? script : "");
+	if (name && !cft_binding_name_valid(name))
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"binding name \"%.64s\": use letters, digits and '_'", name);
+	snprintf(buf, size, "/accounts/%s/workers/scripts/%s/secrets%s%s", account_id, script,
+		 name ? "/" : "", name ? name : "");
+	return CFT_OK;
+}
+
+cft_code cft_worker_secret_put(cft_client *c, const char *account_id, const char *script,
+			       const char *name, const cft_secret *text, cft_error *err)
+{
+	char path[256];
+	json_t *root = NULL;
+	cft_code rc = secrets_path(account_id, script, NULL, path, sizeof(path), err);
+	if (!rc && !cft_binding_name_valid(name))
+		rc = cft_fail(err, CFT_E_INVALID_ARG,
+			      "binding name \"%.64s\": use letters, digits and '_'", name ? name : "");
+	if (rc)
+		return rc;
+	/* The value is a token, [A-Za-z0-9_-]: nothing to escape, and the
+	 * body never leaves locked memory. */
+	_cleanup_secret_ cft_secret *body = cft_secret_alloc(256 + cft_secret_len(text));
+	if (!body)
+		return cft_fail(err, CFT_E_NOMEM, NULL);
+	int n = snprintf(cft_secret_buffer(body), cft_secret_capacity(body),
+			 "{\"name\":\"%s\",\"text\":\"%s\",\"type\":\"secret_text\"}", name,
+			 cft_secret_str(text));
+	cft_secret_set_len(body, (size_t)n);
+	rc = call(c, "PUT", path, cft_secret_str(body), CFT_OP_OTHER, &root, err);
+	json_decref(root);
+	return rc;
+}
+
+cft_code cft_worker_secret_delete(cft_client *c, const char *account_id, const char *script,
+				  const char *name, cft_error *err)
+{
+	char path[256];
+	json_t *root = NULL;
+	cft_code rc = secrets_path(account_id, script, name, path, sizeof(path), err);
+	if (!rc)
+		rc = call(c, "DELETE", path, NULL, CFT_OP_OTHER, &root, err);
+	json_decref(root);
+	return rc;
+}

@@ -151,6 +151,19 @@ cft_code cft_permission_groups(cft_client *c, cft_owner owner, cft_perm_group_li
 /* Every page.  Account-owned tokens may be refused here (code 1001). */
 cft_code cft_accounts_list(cft_client *c, cft_account_list *out, cft_error *err);
 
+/* A Worker's secret binding (`wrangler secret put`): PUT
+ * /accounts/{account_id}/workers/scripts/{script}/secrets with
+ * {"name", "text", "type": "secret_text"}; the parent needs "Workers
+ * Scripts Write".  The body is built in locked memory.  Script names are
+ * [a-z0-9_-], binding names [A-Za-z_][A-Za-z0-9_]*. */
+cft_code cft_worker_secret_put(cft_client *c, const char *account_id, const char *script,
+			       const char *name, const cft_secret *text, cft_error *err);
+/* DELETE .../secrets/{name}; CFT_E_NOT_FOUND when it is not there. */
+cft_code cft_worker_secret_delete(cft_client *c, const char *account_id, const char *script,
+				  const char *name, cft_error *err);
+bool cft_worker_name_valid(const char *script);
+bool cft_binding_name_valid(const char *name);
+
 /* A zone's id from its name ("example.com") in an account, through
  * GET /zones: needs "Zone Read" on it.  An id or "*" is returned as it is.
  * CFT_E_NOT_FOUND when the token sees no such zone. */

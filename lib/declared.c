@@ -107,10 +107,11 @@ static cft_code make_dirs(const char *path, cft_error *err)
 	return CFT_OK;
 }
 
-cft_code cft_declared_set(const char *account, const char *profile, const char *api_url,
-			  const char *id, cft_error *err)
+/* Rewrites the file: every line starting with key is dropped, then line
+ * (if any) is added. */
+static cft_code replace_line(const char *key, const char *line, cft_error *err)
 {
-	char path[4096], tmp[4200], lock_path[4200], key[256];
+	char path[4096], tmp[4200], lock_path[4200];
 	char *all = NULL;
 	if (cft_declared_path(path, sizeof(path)) != 0)
 		return cft_fail(err, CFT_E_INVALID_ARG, "no home directory for the state file");
@@ -133,19 +134,18 @@ cft_code cft_declared_set(const char *account, const char *profile, const char *
 		rc = cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", tmp, strerror(errno));
 	if (!rc) {
 		fchmod(fileno(f), 0600);
-		entry_key(account, profile, api_url, key, sizeof(key));
-		for (char *line = all; *line;) {
-			char *end = strchr(line, '\n');
+		for (char *l = all; *l;) {
+			char *end = strchr(l, '\n');
 			if (end)
 				*end = '\0';
-			if (*line && strncmp(line, key, strlen(key)) != 0)
-				fprintf(f, "%s\n", line);
+			if (*l && strncmp(l, key, strlen(key)) != 0)
+				fprintf(f, "%s\n", l);
 			if (!end)
 				break;
-			line = end + 1;
+			l = end + 1;
 		}
-		if (id)
-			fprintf(f, "%s%s\n", key, id);
+		if (line)
+			fprintf(f, "%s\n", line);
 		if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 			rc = cft_fail(err, CFT_E_INTERNAL, "writing %.300s: %s", tmp, strerror(errno));
 		fclose(f);
@@ -157,4 +157,71 @@ cft_code cft_declared_set(const char *account, const char *profile, const char *
 	free(all);
 	close(lock);
 	return rc;
+}
+
+cft_code cft_declared_set(const char *account, const char *profile, const char *api_url,
+			  const char *id, cft_error *err)
+{
+	char key[256], line[320];
+	entry_key(account, profile, api_url, key, sizeof(key));
+	snprintf(line, sizeof(line), "%s%s", key, id ? id : "");
+	return replace_line(key, id ? line : NULL, err);
+}
+
+/* "binding profile=P account=A api=H worker=W name=N " */
+static void binding_key(const char *account, const char *profile, const char *api_url,
+			const char *worker, const char *name, char *buf, size_t size)
+{
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
+	snprintf(buf, size, "binding profile=%s account=%s api=%s worker=%s name=%s ", profile,
+		 account, api, worker, name);
+}
+
+cft_code cft_binding_set(const char *account, const char *profile, const char *api_url,
+			 const char *worker, const char *name, int state, cft_error *err)
+{
+	char key[512], line[560];
+	binding_key(account, profile, api_url, worker, name, key, sizeof(key));
+	snprintf(line, sizeof(line), "%sstate=%s", key, state == CFT_BINDING_PENDING ? "pending" : "ok");
+	return replace_line(key, state == CFT_BINDING_GONE ? NULL : line, err);
+}
+
+cft_code cft_bindings_list(const char *account, const char *profile, const char *api_url,
+			   cft_binding **out, size_t *n, cft_error *err)
+{
+	char path[4096], prefix[256], api[CFT_API_HASH_SIZE];
+	char *all = NULL;
+	*out = NULL;
+	*n = 0;
+	if (cft_declared_path(path, sizeof(path)) != 0)
+		return CFT_OK;
+	cft_code rc = read_all(path, &all, err);
+	if (rc)
+		return rc;
+	cft_api_hash(api_url, api);
+	snprintf(prefix, sizeof(prefix), "binding profile=%s account=%s api=%s worker=", profile,
+		 account, api);
+	for (char *l = all; l && *l;) {
+		char *end = strchr(l, '\n');
+		if (end)
+			*end = '\0';
+		cft_binding b = { 0 };
+		char state[16] = "";
+		if (!strncmp(l, prefix, strlen(prefix)) &&
+		    sscanf(l + strlen(prefix), "%63s name=%64s state=%15s", b.worker, b.name, state) ==
+			    3) {
+			cft_binding *v = realloc(*out, (*n + 1) * sizeof(*v));
+			if (!v) {
+				free(all);
+				return cft_fail(err, CFT_E_NOMEM, NULL);
+			}
+			b.pending = !strcmp(state, "pending");
+			v[(*n)++] = b;
+			*out = v;
+		}
+		l = end ? end + 1 : NULL;
+	}
+	free(all);
+	return CFT_OK;
 }

@@ -4,10 +4,17 @@
  * mode 0600, one line per token:
  *
  *   token profile=NAME account=ID api=HASH id=ID
+ *   binding profile=NAME account=ID api=HASH worker=W name=N state=ok|pending
  *
+ * (a binding: the token stored as Worker W's secret N; pending: the last
+ * update of that secret failed and is retried at the next apply, bind or
+ * roll)
  * rewritten whole (a new file renamed over the old), so a crash leaves the
  * old state or the new one, never half of either. */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -21,3 +28,19 @@ cft_code cft_declared_get(const char *account, const char *profile, const char *
 /* Records id (NULL: forgets the entry). */
 cft_code cft_declared_set(const char *account, const char *profile, const char *api_url,
 			  const char *id, cft_error *err);
+
+typedef struct cft_binding {
+	char worker[64];
+	char name[65];
+	bool pending;
+} cft_binding;
+
+enum { CFT_BINDING_OK, CFT_BINDING_PENDING, CFT_BINDING_GONE };
+
+/* Records a binding's state (CFT_BINDING_GONE: forgets it). */
+cft_code cft_binding_set(const char *account, const char *profile, const char *api_url,
+			 const char *worker, const char *name, int state, cft_error *err);
+
+/* The profile's bindings, in a new array (free() it). */
+cft_code cft_bindings_list(const char *account, const char *profile, const char *api_url,
+			   cft_binding **out, size_t *n, cft_error *err);
