@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """cfemu: an HTTPS emulator of Cloudflare's API-token endpoints for tests.
 
-It serves the calls cftoken (and `wrangler whoami`) make, under /client/v4,
-over TLS on 127.0.0.1, keeps tokens as state (create, list, get, update,
-roll, delete, verify, expiry, IP conditions, quotas), checks every request
+It serves the calls cftoken (and `wrangler whoami`, `wrangler secret
+put/list/delete`) make, under /client/v4, over TLS on 127.0.0.1, keeps tokens
+as state (create, list, get, update, roll, delete, verify, expiry, IP
+conditions, quotas) and Worker scripts with their secrets, checks every request
 and answer against the official OpenAPI extract (openapi_check.py), and can
 be told to misbehave (5xx, 429, slow, malformed, truncated, reset, silent,
 oversized answers) through a control API under /__emu/.
@@ -13,8 +14,8 @@ Usage:
            --ready-file PATH [--port 0] [--schema FILE] \
            [--permission-groups FILE] [--max-lifetime 900]
 
-Token values are only ever kept as SHA-256 hashes: nothing the emulator logs
-or reports can leak one.
+Token values and secret texts are only ever kept as SHA-256 hashes: nothing
+the emulator logs or reports can leak one.
 """
 
 import argparse
@@ -67,10 +68,18 @@ CODE_INVALID_BODY = 1002           # 400 request body fails the schema / semanti
 CODE_UNKNOWN_PERMISSION_GROUP = 1003  # 400 permission group id unknown / not allowed here
 CODE_INVALID_PAGINATION = 1004     # 400 page / per_page out of range
 CODE_QUOTA_EXCEEDED = 1005         # 400 maximum number of API tokens reached
+# Workers API (outside the token schema extract): the codes wrangler and the
+# API are seen to use, not documented, so chosen here too.
+CODE_WORKERS_AUTH = 10000          # 403 Authentication error (no Workers Scripts group)
+CODE_SCRIPT_NOT_FOUND = 10007      # 404 no such Worker script (wrangler keys on 10007)
+CODE_SECRET_NOT_FOUND = 10056      # 404 no such secret on the script
 
 MSG_INVALID_TOKEN = "Invalid API Token"
 MSG_UNAUTHORIZED = "Unauthorized to access requested resource"
 MSG_TOKEN_VALID = "This API Token is valid and active"
+MSG_WORKERS_AUTH = "Authentication error"
+MSG_SCRIPT_NOT_FOUND = "workers.api.error.script_not_found"
+MSG_SECRET_NOT_FOUND = "workers.api.error.secret_not_found"
 
 # ---- limits -----------------------------------------------------------------
 MAX_REQUEST_BODY = 1 << 20
@@ -80,6 +89,11 @@ BLACKHOLE_MAX_SECONDS = 60.0
 OVERSIZED_BYTES = 20 << 20
 TOKEN_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{40,80}$")
 HEX32_RE = re.compile(r"^[0-9a-f]{32}$")
+# Worker names as Cloudflare accepts them: lowercase, digits, "-" and "_".
+SCRIPT_NAME_RE = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,62}$")
+SECRET_TYPE = "secret_text"
+# Request paths whose bodies carry a secret's text (kept out of the log).
+SECRETS_PATH_RE = re.compile(r"/workers/scripts/[^/]+/secrets(/|$)")
 
 # Resource keys a policy may name (API.md, "Resource keys").
 ACCOUNT_KEY_RE = re.compile(r"^com\.cloudflare\.api\.account\.([0-9a-f]{32}|\*)$")
@@ -357,6 +371,68 @@ class Scope:
             raise unauthorized()
 
 
+# ---- Worker scripts and their secrets ---------------------------------------------
+
+class Secret:
+    """One secret of a Worker script. Only the SHA-256 of its text is kept:
+    the API never gives a secret's text back, and neither may the emulator."""
+
+    def __init__(self, name, text_sha256, now):
+        self.name = name
+        self.type = SECRET_TYPE
+        self.value_sha256 = text_sha256
+        self.modified_on = now
+
+    def render(self):
+        """The secret object of the API: name and type, never the text."""
+        return {"name": self.name, "type": self.type}
+
+    def render_control(self):
+        return {"name": self.name, "type": self.type, "value_sha256": self.value_sha256,
+                "modified_on": fmt_time(self.modified_on)}
+
+
+class Script:
+    """A Worker script of an account. Only its secrets are modelled: that is
+    all `wrangler secret put/list/delete` touch."""
+
+    def __init__(self, account_id, name):
+        self.account_id = account_id
+        self.name = name
+        self.secrets = {}          # name -> Secret
+
+    def sorted_secrets(self):
+        return [self.secrets[n] for n in sorted(self.secrets)]
+
+    def put_secret(self, name, text_sha256, now):
+        """Create or replace (a PUT of an existing name is an update)."""
+        self.secrets[name] = Secret(name, text_sha256, now)
+        return self.secrets[name]
+
+    def render_control(self):
+        return {"account_id": self.account_id, "name": self.name,
+                "secrets": [s.render_control() for s in self.sorted_secrets()]}
+
+
+class WorkersScope:
+    """The Workers scripts of one account, guarded by the Workers Scripts groups
+    on the account's resource key (or a policy on com.cloudflare.api.account.*)."""
+
+    read_groups = {"Workers Scripts Read", "Workers Scripts Write"}
+    write_groups = {"Workers Scripts Write"}
+
+    def __init__(self, account_id):
+        self.account_id = account_id
+        self.resource = "%s.%s" % (SCOPE_ACCOUNT, account_id)
+
+    def require(self, caller, write):
+        # The Workers API answers a missing permission with its own 10000,
+        # not the 9109 of the token endpoints.
+        if not token_allows(caller, self.write_groups if write else self.read_groups,
+                            self.resource):
+            raise ApiError(403, CODE_WORKERS_AUTH, MSG_WORKERS_AUTH)
+
+
 # ---- fault rules -------------------------------------------------------------------
 
 FAULT_KINDS = ("status", "malformed", "truncated", "reset", "delay", "blackhole",
@@ -440,6 +516,9 @@ class State:
             if not HEX32_RE.match(str(zone.get("id", ""))) or zone.get("account_id") not in self.accounts:
                 raise ValueError("seed zone needs a 32-hex id and a known account_id: %r" % zone)
             self.zones.append(dict(zone))
+        self.scripts = {}           # (account_id, name) -> Script, in creation order
+        for spec in seed.get("scripts", []):
+            self.add_script(spec)
         self.tokens = {}            # id -> Token (deleted ones stay, flagged)
         self.current_values = {}    # sha256 of a usable value -> token id
         self.old_values = {}        # sha256 of a rolled-away value -> token id
@@ -531,6 +610,24 @@ class State:
                     ids.add(m.group(1))
         return [self.accounts[i] for i in sorted(ids)]
 
+    # -- Worker scripts
+
+    def add_script(self, spec):
+        """Add a script given as {"account_id", "name"} (seed / control API)."""
+        if not isinstance(spec, dict):
+            raise ValueError("a script is an object {\"account_id\", \"name\"}")
+        account_id, name = spec.get("account_id"), spec.get("name")
+        if account_id not in self.accounts:
+            raise ValueError("script account_id %r is not a seeded account" % (account_id,))
+        if not isinstance(name, str) or not SCRIPT_NAME_RE.match(name):
+            raise ValueError("script name %r: 1 to 63 characters [a-z0-9_-], not starting "
+                             "with -" % (name,))
+        if (account_id, name) in self.scripts:
+            raise ValueError("script %s exists in account %s" % (name, account_id))
+        script = Script(account_id, name)
+        self.scripts[(account_id, name)] = script
+        return script
+
     # -- log and faults
 
     def record(self, entry):
@@ -571,6 +668,24 @@ def apply_control_times(token, spec):
                 raise ValueError("%s must be a number of seconds" % key) from None
     for attr, value in changes.items():
         setattr(token, attr, value)
+
+
+def log_body(state, path, body):
+    """A request body as the log keeps it: no token value, and no secret's
+    text (the log is a control answer, and those never show a secret)."""
+    body = redact(body, state)
+    return redact_secret_text(body) if SECRETS_PATH_RE.search(path) else body
+
+
+def redact_secret_text(obj):
+    """obj with every "text" member replaced, at any depth: even a malformed
+    secret body (a list, say) may carry one."""
+    if isinstance(obj, dict):
+        return {k: "<redacted secret text>" if k == "text" else redact_secret_text(v)
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [redact_secret_text(v) for v in obj]
+    return obj
 
 
 def redact(obj, state):
@@ -757,15 +872,26 @@ def check_resource(call, scope, key, value):
 
 # ---- route handlers: token management -------------------------------------------------
 
-def account_scope(call):
-    """Scope of /accounts/{account_id}/tokens...: 404 unknown, 403 foreign."""
+def visible_account(call, route):
+    """The {account_id} of the path: 404 unknown, 403 foreign (route names it)."""
     account_id = call.params["account_id"]
     state = call.state
     if account_id not in state.accounts:
-        raise could_not_route("/accounts/%s/tokens" % account_id)
+        raise could_not_route(route % account_id)
     if account_id not in {a["id"] for a in state.visible_accounts(call.token)}:
         raise unauthorized()
-    return Scope("account", account_id=account_id)
+    return account_id
+
+
+def account_scope(call):
+    """Scope of /accounts/{account_id}/tokens...: 404 unknown, 403 foreign."""
+    return Scope("account", account_id=visible_account(call, "/accounts/%s/tokens"))
+
+
+def workers_scope(call):
+    """Scope of /accounts/{account_id}/workers/...: the same 404 / 403 for the
+    account as the token endpoints; the Workers groups are checked per call."""
+    return WorkersScope(visible_account(call, "/accounts/%s/workers/scripts"))
 
 
 def verify_scope(call):
@@ -991,11 +1117,73 @@ def list_zones(call, _scope):
     return 200, success_envelope(result, result_info=info)
 
 
+# ---- route handlers: Worker secrets (wrangler secret put/list/delete) ----------------
+# Outside the token schema extract, like /zones: find_operation finds no
+# operation for these paths, so nothing is checked against a schema.
+
+def find_script(call, scope):
+    """The script of the path in the scope's account, or 404 10007."""
+    name = urllib.parse.unquote(call.params["script_name"])
+    script = call.state.scripts.get((scope.account_id, name))
+    if script is None:
+        raise ApiError(404, CODE_SCRIPT_NOT_FOUND, MSG_SCRIPT_NOT_FOUND)
+    return script
+
+
+def find_secret(call, script):
+    secret = script.secrets.get(urllib.parse.unquote(call.params["secret_name"]))
+    if secret is None:
+        raise ApiError(404, CODE_SECRET_NOT_FOUND, MSG_SECRET_NOT_FOUND)
+    return secret
+
+
+def check_secret_body(call):
+    """(name, text) of a secret PUT body; 400 naming the field otherwise."""
+    body = parsed_body(call)
+    if not isinstance(body, dict):
+        raise invalid_body('Request body must be a JSON object '
+                           '{"name": ..., "text": ..., "type": "secret_text"}')
+    name = body.get("name")
+    if not isinstance(name, str) or not name or "/" in name:
+        raise invalid_body("name must be a non-empty string without \"/\" (the secret's name)")
+    if not isinstance(body.get("text"), str):
+        raise invalid_body("text must be a string (the secret's value)")
+    if body.get("type") != SECRET_TYPE:
+        raise invalid_body('type must be "%s"' % SECRET_TYPE)
+    return name, body["text"]
+
+
+def list_secrets(call, scope):
+    scope.require(call.token, write=False)
+    script = find_script(call, scope)
+    return 200, success_envelope([s.render() for s in script.sorted_secrets()])
+
+
+def get_secret(call, scope):
+    scope.require(call.token, write=False)
+    return 200, success_envelope(find_secret(call, find_script(call, scope)).render())
+
+
+def put_secret(call, scope):
+    scope.require(call.token, write=True)
+    script = find_script(call, scope)
+    name, text = check_secret_body(call)
+    return 200, success_envelope(script.put_secret(name, sha256_hex(text), call.now).render())
+
+
+def delete_secret(call, scope):
+    scope.require(call.token, write=True)
+    script = find_script(call, scope)
+    del script.secrets[find_secret(call, script).name]
+    return 200, success_envelope(None)
+
+
 # Dispatch table: (method, path pattern under /client/v4, handler, scope maker).
 # Literal paths (verify, permission_groups) come before {token_id}.
 _ACC = r"/accounts/(?P<account_id>[^/]+)/tokens"
 _USR = r"/user/tokens"
 _TID = r"/(?P<token_id>[^/]+)"
+_SEC = r"/accounts/(?P<account_id>[^/]+)/workers/scripts/(?P<script_name>[^/]+)/secrets"
 ROUTES = [
     ("GET", _ACC + r"/verify", verify_token, verify_scope),
     ("GET", _ACC + r"/permission_groups", list_permission_groups, account_scope),
@@ -1017,6 +1205,10 @@ ROUTES = [
     ("GET", r"/accounts", list_accounts, None),
     ("GET", r"/memberships", list_memberships, None),
     ("GET", r"/zones", list_zones, None),
+    ("GET", _SEC, list_secrets, workers_scope),
+    ("PUT", _SEC, put_secret, workers_scope),
+    ("GET", _SEC + r"/(?P<secret_name>[^/]+)", get_secret, workers_scope),
+    ("DELETE", _SEC + r"/(?P<secret_name>[^/]+)", delete_secret, workers_scope),
 ]
 ROUTES = [(m, re.compile("^" + p + "$"), h, s) for m, p, h, s in ROUTES]
 
@@ -1155,6 +1347,20 @@ def c_tokens_patch(server, body, params):
         return token.render_control(utcnow())
 
 
+def c_scripts_get(server, body, params):
+    """Scripts with their secrets: a secret's SHA-256, never its text."""
+    with server.state.lock:
+        return [s.render_control() for s in server.state.scripts.values()]
+
+
+def c_scripts_add(server, body, params):
+    with server.state.lock:
+        try:
+            return server.state.add_script(body).render_control()
+        except ValueError as e:
+            raise ControlError(str(e)) from None
+
+
 def c_config_get(server, body, params):
     state = server.state
     return {"quota_account": state.quota["account"], "quota_user": state.quota["user"],
@@ -1187,6 +1393,8 @@ CONTROL_ROUTES = [
     ("GET", r"tokens", c_tokens_get),
     ("POST", r"tokens", c_tokens_add),
     ("PATCH", r"tokens/(?P<token_id>[^/]+)", c_tokens_patch),
+    ("GET", r"scripts", c_scripts_get),
+    ("POST", r"scripts", c_scripts_add),
     ("GET", r"config", c_config_get),
     ("POST", r"config", c_config_set),
 ]
@@ -1357,7 +1565,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 body_error = str(e)
         entry = {"method": self.command, "path": url.path, "query": redact(query, state),
                  "status": None, "token_id": None, "owner": None,
-                 "request_body": redact(body, state), "schema_errors": [],
+                 "request_body": log_body(state, url.path, body), "schema_errors": [],
                  "fault": None, "operation": None, "error_codes": [],
                  "time": fmt_time(utcnow())}
         envelope = None

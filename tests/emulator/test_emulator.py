@@ -39,6 +39,12 @@ DENIED = "De" + "n" * 38                 # Write allowed, then denied
 OTHER = "Ot" + "h" * 38                  # Write on OTHER_ACCOUNT (account-owned there)
 USER = "cfut_" + "U" * 40 + "00000000"   # user token: API Tokens Write + accounts.*
 USER_RO = "Us" + "r" * 38                # user token: API Tokens Read only
+SCRIPTS_W = "Ws" + "w" * 38              # Workers Scripts Write on ACCOUNT
+SCRIPTS_R = "Wr" + "r" * 38              # Workers Scripts Read on ACCOUNT
+SCRIPTS_ANY = "Wa" + "a" * 38            # Workers Scripts Read on com.cloudflare.api.account.*
+USER_W = "cfut_" + "W" * 40 + "00000000"  # user token: Workers Scripts Write on ACCOUNT
+ALL_VALUES = [PARENT, READER, DENIED, OTHER, USER, USER_RO, SCRIPTS_W, SCRIPTS_R, SCRIPTS_ANY,
+              USER_W]
 
 GROUP_IDS = {}  # name -> id, filled from data/permission-groups.json
 
@@ -72,7 +78,17 @@ def seed():
                            "resources": {acc + ACCOUNT: "*", acc + OTHER_ACCOUNT: "*"}}]},
             {"value": USER_RO, "owner": "user", "name": "user reader",
              "policies": [policy("API Tokens Read", user)]},
+            {"value": SCRIPTS_W, "owner": "account", "account_id": ACCOUNT, "name": "scripts writer",
+             "policies": [policy("Workers Scripts Write", acc + ACCOUNT)]},
+            {"value": SCRIPTS_R, "owner": "account", "account_id": ACCOUNT, "name": "scripts reader",
+             "policies": [policy("Workers Scripts Read", acc + ACCOUNT)]},
+            {"value": SCRIPTS_ANY, "owner": "account", "account_id": ACCOUNT, "name": "scripts any",
+             "policies": [policy("Workers Scripts Read", acc + "*")]},
+            {"value": USER_W, "owner": "user", "name": "user scripts writer",
+             "policies": [policy("Workers Scripts Write", acc + ACCOUNT)]},
         ],
+        "scripts": [{"account_id": ACCOUNT, "name": "my-worker"},
+                    {"account_id": OTHER_ACCOUNT, "name": "other-worker"}],
         "quota": {"account": 500, "user": 50},
         "accounts_list_refuses_account_tokens": False,
     }
@@ -478,12 +494,24 @@ def test_quota(c):
     c.api("DELETE", base + "/" + env["result"]["id"], PARENT, {})
     c.emu("POST", "config", {"quota_account": 500})
 
+    T.ok(c.emu("GET", "config")[1]["quota_user"] == 50, "the seed's quota.user is the user quota")
     held = len([t for t in c.emu("GET", "tokens")[1] if t["owner"] == "user" and not t["deleted"]])
-    c.emu("POST", "config", {"quota_user": held})
-    status, env, _ = c.api("POST", "/user/tokens", USER, create_body(
-        resources={"com.cloudflare.api.user." + USER_ID: "*"}, groups=("API Tokens Read",)))
-    T.ok(status == 400 and codes(env) == [1005] and "maximum number of API tokens" in
-         env["errors"][0]["message"], "user quota: 400 1005", env)
+    c.emu("POST", "config", {"quota_user": held + 1})
+    user_body = create_body(resources={"com.cloudflare.api.user." + USER_ID: "*"},
+                            groups=("API Tokens Read",))
+    status, env, _ = c.api("POST", "/user/tokens", USER, user_body)
+    first = env["result"]["id"] if status == 200 else None
+    status, env, _ = c.api("POST", "/user/tokens", USER, user_body)
+    T.ok(first and status == 400 and codes(env) == [1005] and env["errors"][0]["message"] ==
+         "You have reached the maximum number of API tokens (%d) for this user; "
+         "delete unused tokens first" % (held + 1),
+         "user quota: the create up to it succeeds, the one past it is 400 1005", env)
+    c.api("DELETE", "/user/tokens/%s" % first, USER, {})
+    status, env, _ = c.api("POST", "/user/tokens", USER, user_body)
+    T.ok(status == 200, "deleting a user token frees user quota", env)
+    c.api("DELETE", "/user/tokens/%s" % env["result"]["id"], USER, {})
+    status, answer = c.emu("POST", "config", {"quota_user": -1})
+    T.ok(status == 400 and "quota_user" in answer["error"], "quota_user must be >= 0", answer)
     c.emu("POST", "config", {"quota_user": 50})
 
 
@@ -515,6 +543,189 @@ def test_user_tokens(c):
          and env["result"].get("creator_email_at_creation") == "dev@example.com",
          "a user token creates account-owned tokens where allowed", env)
     c.api("DELETE", "/accounts/%s/tokens/%s" % (OTHER_ACCOUNT, env["result"]["id"]), USER, {})
+
+
+SECRET_TEXTS = ["first secret text 1f0e", "second secret text 2a9b", "replaced secret text 3c8d"]
+
+
+def sha256(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_worker_secrets(c):
+    scripts = "/accounts/%s/workers/scripts" % ACCOUNT
+    base = scripts + "/my-worker/secrets"
+    answers = []  # every raw answer: no secret text may be in any of them
+
+    def api(method, path, token, body=None, raw=None):
+        status, _, parsed, payload = c.request(method, "/client/v4" + path, body, token, raw=raw)
+        answers.append(payload)
+        return status, parsed
+
+    def control_scripts():
+        status, _, parsed, payload = c.request("GET", "/__emu/scripts")
+        answers.append(payload)
+        mine = [s for s in parsed if s["account_id"] == ACCOUNT and s["name"] == "my-worker"]
+        return {x["name"]: x for x in mine[0]["secrets"]} if mine else None
+
+    def put(name, text, token=SCRIPTS_W):
+        return api("PUT", base, token, {"name": name, "text": text, "type": "secret_text"})
+
+    def is_error(status, env, http, code, message):
+        return status == http and codes(env) == [code] and env["errors"][0]["message"] == message \
+            and env["result"] is None and env["success"] is False
+
+    status, env = api("GET", base, SCRIPTS_W)
+    T.ok(status == 200 and env == {"success": True, "errors": [], "messages": [], "result": []},
+         "secrets: a seeded script without secrets lists []", env)
+    T.ok(control_scripts() == {}, "/__emu/scripts: the seeded script, no secrets")
+
+    # -- put, list, get
+    status, env = put("B_KEY", SECRET_TEXTS[0])
+    T.ok(status == 200 and env["success"] and env["result"] == {"name": "B_KEY", "type": "secret_text"},
+         "secret put: 200, result {name, type}", env)
+    put("A_KEY", SECRET_TEXTS[1])
+    status, env = api("GET", base, SCRIPTS_W)
+    T.ok(status == 200 and env["result"] == [{"name": "A_KEY", "type": "secret_text"},
+                                              {"name": "B_KEY", "type": "secret_text"}],
+         "secret list: {name, type} sorted by name", env)
+    status, env = api("GET", base + "/B_KEY", SCRIPTS_W)
+    T.ok(status == 200 and env["result"] == {"name": "B_KEY", "type": "secret_text"},
+         "secret get: {name, type}, no text", env)
+    status, env = api("GET", base + "/%41_KEY", SCRIPTS_W)
+    T.ok(status == 200 and env["result"]["name"] == "A_KEY", "secret names are URL-decoded", env)
+    shown = control_scripts()
+    T.ok(shown and shown["B_KEY"]["value_sha256"] == sha256(SECRET_TEXTS[0])
+         and shown["A_KEY"]["value_sha256"] == sha256(SECRET_TEXTS[1])
+         and set(shown["B_KEY"]) == {"name", "type", "value_sha256", "modified_on"}
+         and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", shown["B_KEY"]["modified_on"]),
+         "/__emu/scripts: each secret's name, type, value_sha256 and modified_on", shown)
+
+    # -- put replaces
+    time.sleep(1.1)  # modified_on has whole seconds
+    status, env = put("B_KEY", SECRET_TEXTS[2])
+    after = control_scripts()
+    T.ok(status == 200 and sorted(after) == ["A_KEY", "B_KEY"]
+         and after["B_KEY"]["value_sha256"] == sha256(SECRET_TEXTS[2])
+         and after["B_KEY"]["modified_on"] > shown["B_KEY"]["modified_on"]
+         and after["A_KEY"] == shown["A_KEY"],
+         "secret put of an existing name replaces it: new sha256, modified_on moves", (shown, after))
+
+    # -- read and write permissions
+    for token, label in ((SCRIPTS_R, "Workers Scripts Read"), (SCRIPTS_ANY, "a policy on account.*"),
+                         (USER_W, "a user-owned token with Workers Scripts Write")):
+        status, env = api("GET", base, token)
+        T.ok(status == 200 and len(env["result"]) == 2, "secret list with %s" % label, env)
+    status, env = put("C_KEY", "user-put text", USER_W)
+    T.ok(status == 200, "secret put with a user-owned token holding Workers Scripts Write", env)
+    api("DELETE", base + "/C_KEY", USER_W)
+    for method, path, body, token, label in (
+            ("GET", base, None, PARENT, "list without a Workers Scripts group"),
+            ("GET", base + "/A_KEY", None, PARENT, "get without a Workers Scripts group"),
+            ("PUT", base, {"name": "X", "text": "x", "type": "secret_text"}, SCRIPTS_R,
+             "put with Workers Scripts Read only"),
+            ("DELETE", base + "/A_KEY", None, SCRIPTS_ANY, "delete with Read on account.*"),
+            ("PUT", scripts + "/no-such-worker/secrets", {"name": "X", "text": "x",
+                                                          "type": "secret_text"}, READER,
+             "put to an unknown script without the permission (existence not revealed)")):
+        status, env = api(method, path, token, body)
+        T.ok(is_error(status, env, 403, 10000, "Authentication error"),
+             "secret %s: 403 10000 Authentication error" % label, env)
+    other = "/accounts/%s/workers/scripts/other-worker/secrets" % OTHER_ACCOUNT
+    for path, token, label in ((base, OTHER, "a token of another account"),
+                               (other, SCRIPTS_W, "another account's script"),
+                               (other, SCRIPTS_ANY, "account.* of an account-owned token, elsewhere"),
+                               ("/accounts/%s/workers/scripts/x/secrets" % STRANGER_ACCOUNT, USER_W,
+                                "an account without a policy")):
+        status, env = api("GET", path, token)
+        T.ok(is_error(status, env, 403, 9109, "Unauthorized to access requested resource"),
+             "secrets with %s: 403 9109, as the token endpoints" % label, env)
+    status, env = api("GET", "/accounts/%s/workers/scripts/my-worker/secrets" % ("9" * 32), SCRIPTS_W)
+    T.ok(status == 404 and codes(env) == [7003] and "Could not route to /accounts/" in
+         env["errors"][0]["message"], "secrets of an unknown account: 404 7003", env)
+    status, env = api("GET", base, None)
+    T.ok(status == 400 and codes(env) == [6003], "secrets without Authorization: 400 6003", env)
+
+    # -- unknown script, unknown secret, wrong method
+    for method, path, body in (("GET", "/no-such-worker/secrets", None),
+                               ("PUT", "/no-such-worker/secrets",
+                                {"name": "X", "text": "x", "type": "secret_text"}),
+                               ("GET", "/no-such-worker/secrets/A_KEY", None),
+                               ("DELETE", "/no-such-worker/secrets/A_KEY", None),
+                               ("GET", "/other-worker/secrets", None)):
+        status, env = api(method, scripts + path, SCRIPTS_W, body)
+        T.ok(is_error(status, env, 404, 10007, "workers.api.error.script_not_found"),
+             "%s %s: 404 10007 script_not_found" % (method, path), env)
+    for method in ("GET", "DELETE"):
+        status, env = api(method, base + "/NO_SUCH_KEY", SCRIPTS_W)
+        T.ok(is_error(status, env, 404, 10056, "workers.api.error.secret_not_found"),
+             "%s of an unknown secret: 404 10056 secret_not_found" % method, env)
+    status, env = api("POST", base, SCRIPTS_W, {"name": "X", "text": "x", "type": "secret_text"})
+    T.ok(status == 405 and codes(env) == [7001], "POST to secrets: 405 7001", env)
+
+    # -- bad bodies: 400, nothing stored
+    before = control_scripts()
+    good = {"name": "BAD", "text": "bad text", "type": "secret_text"}
+    cases = [({k: v for k, v in good.items() if k != "name"}, "name"),
+             (dict(good, name=""), "name"), (dict(good, name="a/b"), "name"),
+             (dict(good, name=7), "name"),
+             ({k: v for k, v in good.items() if k != "text"}, "text"), (dict(good, text=5), "text"),
+             ({k: v for k, v in good.items() if k != "type"}, "type"),
+             (dict(good, type="secret_key"), "type"), ([good], "JSON object")]
+    for body, field in cases:
+        status, env = api("PUT", base, SCRIPTS_W, body)
+        T.ok(status == 400 and codes(env) == [1002] and field in env["errors"][0]["message"],
+             "secret put %s: 400 1002 naming %s" % (json.dumps(body), field), env)
+    status, env = api("PUT", base, SCRIPTS_W)
+    T.ok(status == 400 and codes(env) == [1002] and "body is required" in env["errors"][0]["message"],
+         "secret put without a body: 400 1002", env)
+    status, env = api("PUT", base, SCRIPTS_W, raw=b'{"name": "BAD", "text": ')
+    T.ok(status == 400 and codes(env) == [6007], "secret put with malformed JSON: 400 6007", env)
+    T.ok(control_scripts() == before, "refused puts store nothing")
+
+    # -- delete
+    status, env = api("DELETE", base + "/B_KEY", SCRIPTS_W)
+    T.ok(status == 200 and env == {"success": True, "errors": [], "messages": [], "result": None},
+         "secret delete: 200, success envelope with result null", env)
+    status, env = api("GET", base + "/B_KEY", SCRIPTS_W)
+    T.ok(status == 404 and codes(env) == [10056], "a deleted secret: 404 10056", env)
+    status, env = api("GET", base, SCRIPTS_W)
+    T.ok(status == 200 and env["result"] == [{"name": "A_KEY", "type": "secret_text"}]
+         and sorted(control_scripts()) == ["A_KEY"], "delete removes only that secret", env)
+
+    # -- control API
+    status, answer = c.emu("POST", "scripts", {"account_id": ACCOUNT, "name": "added-worker"})
+    T.ok(status == 200 and answer == {"account_id": ACCOUNT, "name": "added-worker", "secrets": []},
+         "POST /__emu/scripts adds a script", answer)
+    status, env = api("GET", scripts + "/added-worker/secrets", SCRIPTS_W)
+    T.ok(status == 200 and env["result"] == [], "an added script answers the secrets API", env)
+    for spec, label in (({"account_id": ACCOUNT, "name": "added-worker"}, "a duplicate"),
+                        ({"account_id": "9" * 32, "name": "x"}, "an unknown account"),
+                        ({"account_id": ACCOUNT, "name": "Bad/Name"}, "a bad name"),
+                        ({"account_id": ACCOUNT}, "no name"), (["x"], "not an object")):
+        status, answer = c.emu("POST", "scripts", spec)
+        T.ok(status == 400 and "error" in answer, "POST /__emu/scripts refuses %s" % label, answer)
+    listed = c.emu("GET", "scripts")[1]
+    T.ok([(s["account_id"], s["name"]) for s in listed] == [
+        (ACCOUNT, "my-worker"), (OTHER_ACCOUNT, "other-worker"), (ACCOUNT, "added-worker")],
+        "GET /__emu/scripts: seeded and added scripts in order", listed)
+
+    # -- the texts never come back, and the log keeps none
+    status, _, _, payload = c.request("GET", "/__emu/log")
+    answers.append(payload)
+    answers.append(c.request("GET", "/__emu/tokens")[3])
+    leaks = [t for t in SECRET_TEXTS + ["user-put text", "bad text"]
+             if any(t.encode() in a for a in answers)]
+    T.ok(not leaks and len(answers) > 40, "no secret text in any API or control answer "
+         "(%d answers, the log included)" % len(answers), leaks)
+    log = [e for e in json.loads(payload) if "/workers/" in e["path"]]
+    puts = [e for e in log if e["method"] == "PUT" and isinstance(e["request_body"], dict)
+            and "text" in e["request_body"]]
+    T.ok(puts and all(e["request_body"]["text"] == "<redacted secret text>" for e in puts),
+         "the log shows secret PUT bodies with the text redacted", puts[:1])
+    T.ok(log and all(e["operation"] is None and e["schema_errors"] == [] for e in log),
+         "workers calls are outside the schema extract: no operation, no schema errors",
+         [e for e in log if e["operation"] or e["schema_errors"]][:2])
 
 
 def add_token(c, **spec):
@@ -796,8 +1007,7 @@ def test_log(c, deliberate):
     c.api("DELETE", "/accounts/%s/tokens/%s" % (ACCOUNT, env["result"]["id"]), PARENT, {})
     status, log = c.emu("GET", "log")
     text = json.dumps(log)
-    values = [PARENT, READER, DENIED, OTHER, USER, USER_RO]
-    T.ok(not any(v in text for v in values) and "cfat_" not in text and "cfut_" not in text,
+    T.ok(not any(v in text for v in ALL_VALUES) and "cfat_" not in text and "cfut_" not in text,
          "no token value anywhere in the log")
     keys = {"seq", "method", "path", "query", "status", "token_id", "owner", "request_body",
             "schema_errors", "fault"}
@@ -874,6 +1084,7 @@ def main():
         test_create_validation(c, deliberate)
         test_quota(c)
         test_user_tokens(c)
+        test_worker_secrets(c)
         test_lifecycle_and_conditions(c)
         test_whoami(c)
         test_pagination(c)
