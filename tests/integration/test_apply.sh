@@ -140,6 +140,70 @@ contains "$(cat "$dir/roll.err")" "was not cached: rolled" ; ok $? "a value no c
 ok "$([ "$out" = "$(token_json "$id2" | field value_sha256)" ] && [ "$(calls POST /tokens)" = 0 ] &&
 	echo 0 || echo 1)" "the same token, a new value, no create"
 
+# --- bind to a Worker ----------------------------------------------------
+secret_sha() {  # secret_sha WORKER NAME: the emulator's hash of the secret's text
+	emu GET /__emu/scripts | $py -c 'import json,sys
+s=[x for w in json.load(sys.stdin) if w["name"] == sys.argv[1] for x in w["secrets"] if x["name"] == sys.argv[2]]
+print(s[0]["value_sha256"] if s else "none")' "$1" "$2"
+}
+clear_log
+out=$(cftoken bind --worker my-worker --binding API_TOKEN 2>&1); rc=$?
+ok $rc "bind: exit 0"
+contains "$out" "api bound: token $id2 is Worker my-worker's secret API_TOKEN" ; ok $? "bind says so"
+ok "$([ "$(calls PUT /workers/scripts/my-worker/secrets)" = 1 ] && echo 0 || echo 1)" \
+	"one PUT .../workers/scripts/my-worker/secrets"
+ok "$([ "$(secret_sha my-worker API_TOKEN)" = "$(token_json "$id2" | field value_sha256)" ] && echo 0 || echo 1)" \
+	"the Worker's secret holds the declared token"
+ok "$(grep -q "binding profile=api account=$account api=[0-9a-f]* worker=my-worker name=API_TOKEN state=ok" \
+	"$XDG_STATE_HOME/cftoken/declared" && echo 0 || echo 1)" "the binding is recorded with the profile"
+wrangler=$("$(dirname "$0")/../install-wrangler.sh" 2>/dev/null)
+if [ -n "$wrangler" ]; then
+	mkdir -p "$dir/home"
+	out=$(cd "$dir" && HOME=$dir/home CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL NODE_EXTRA_CA_CERTS=$CFTEST_CA \
+		WRANGLER_SEND_METRICS=false CI=true cftoken exec -- "$wrangler" secret list --name my-worker 2>&1)
+	contains "$out" '"name": "API_TOKEN"' ; ok $? "real wrangler secret list (with cftoken exec) lists the binding"
+else
+	ok 0 "# SKIP wrangler 4 cannot be installed here"
+fi
+out=$(cftoken bind --worker no-such-worker 2>&1); rc=$?
+ok $((rc == 0)) "bind to a Worker that does not exist fails (exit $rc)"
+(umask 077; seed_value read-only >"$dir/ro.token")
+out=$(cftoken bind --worker my-worker --binding OTHER --token-file "$dir/ro.token" 2>&1); rc=$?
+contains "$out" 'needs "Workers Scripts Write"' ; ok $? "a parent without Workers Scripts Write: the 403 says so"
+
+# --- roll: every binding gets the new value --------------------------------
+old_value_file=$dir/old.value
+(umask 077; cftoken token >"$old_value_file")
+clear_log
+out=$(cftoken roll --profile api 2>&1); rc=$?
+ok $rc "roll --profile api: exit 0"
+contains "$out" "Worker my-worker's secret API_TOKEN updated" ; ok $? "and it says the binding was updated"
+new_sha=$(token_json "$id2" | field value_sha256)
+ok "$([ "$(secret_sha my-worker API_TOKEN)" = "$new_sha" ] && [ "$new_sha" != "$(tr -d '\n' <"$old_value_file" | sha256sum | cut -d' ' -f1)" ] &&
+	echo 0 || echo 1)" "the Worker's secret holds the new value (the emulator's state shows it)"
+out=$(cftoken verify --token-file "$old_value_file" 2>&1); rc=$?
+ok $((rc == 0)) "the old value gets 401 (exit $rc)"
+got=$(cftoken token | tr -d '\n' | sha256sum | cut -d' ' -f1)
+ok "$([ "$got" = "$new_sha" ] && echo 0 || echo 1)" "and cftoken token hands over the new value"
+# a binding update that fails is kept pending and retried
+emu POST /__emu/faults '{"method": "PUT", "path": "/secrets$", "times": 10, "kind": "status", "status": 503}' >/dev/null
+out=$(cftoken roll --profile api --timeout 2 2>&1); rc=$?
+ok $((rc == 0)) "a roll whose binding update fails: exit $rc"
+contains "$out" "still holds the old value" ; ok $? "reported"
+ok "$(grep -q "worker=my-worker name=API_TOKEN state=pending" "$XDG_STATE_HOME/cftoken/declared" && echo 0 || echo 1)" \
+	"and recorded as pending, not forgotten"
+emu DELETE /__emu/faults >/dev/null
+out=$(cftoken apply 2>&1); rc=$?
+contains "$out" "Worker my-worker's secret API_TOKEN updated" ; ok $? "the next apply retries it"
+ok "$([ "$(secret_sha my-worker API_TOKEN)" = "$(token_json "$id2" | field value_sha256)" ] &&
+	grep -q "name=API_TOKEN state=ok" "$XDG_STATE_HOME/cftoken/declared" && echo 0 || echo 1)" \
+	"and the Worker holds the current value again"
+out=$(cftoken bind --worker my-worker --binding SECOND 2>&1)
+out=$(cftoken unbind --worker my-worker --binding SECOND 2>&1); rc=$?
+ok $rc "unbind: exit 0"
+ok "$([ "$(secret_sha my-worker SECOND)" = none ] && ! grep -q "name=SECOND" "$XDG_STATE_HOME/cftoken/declared" &&
+	echo 0 || echo 1)" "the secret is deleted and the binding forgotten"
+
 # --- destroy --------------------------------------------------------------
 clear_log
 out=$(cftoken destroy 2>&1); rc=$?
@@ -147,6 +211,8 @@ ok $rc "destroy: exit 0"
 contains "$out" "api destroyed: token $id2" ; ok $? "says destroyed"
 ok "$([ "$(token_json "$id2" | field deleted)" = true ] && echo 0 || echo 1)" "the token is gone from the API"
 ok "$(grep -q "id=$id2" "$XDG_STATE_HOME/cftoken/declared" && echo 1 || echo 0)" "and from the state"
+ok "$([ "$(secret_sha my-worker API_TOKEN)" = none ] && ! grep -q "^binding" "$XDG_STATE_HOME/cftoken/declared" &&
+	echo 0 || echo 1)" "destroy deleted the Worker's secret and the binding too"
 out=$(cftoken destroy 2>&1); rc=$?
 ok $rc "destroy again: exit 0"
 contains "$out" "nothing to destroy" ; ok $? "idempotent, and said so"
