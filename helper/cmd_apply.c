@@ -16,6 +16,7 @@
 #include "declared.h"
 #include "l1.h"
 #include "obtain.h"
+#include "owner.h"
 #include "profile_spec.h"
 #include "secret_service.h"
 #include "timeutil.h"
@@ -202,7 +203,13 @@ static cft_code open_apply(const cli *c, apply_ctx *a, const char *what, cft_err
 				err);
 	if (!rc)
 		rc = cli_open_l2(c, &a->l2, err);
-	a->owner = CFT_ACCOUNT_OWNED(a->account);
+	bool user_owned = false;
+	char why[256];
+	if (!rc)
+		rc = cft_profile_owner(a->p, &user_owned, why, sizeof(why), err);
+	if (!rc && user_owned && !c->json)
+		fprintf(stderr, "cftoken: profile %s has a user-owned token: %s\n", a->p->name, why);
+	a->owner = user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(a->account);
 	(void)what;
 	return rc;
 }
@@ -339,7 +346,9 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 	 * roll the declared token for a new one; id and policies stay. */
 	apply_ctx a = { .c = c, .p = p, .api = api, .l2 = l2 };
 	snprintf(a.account, sizeof(a.account), "%s", account);
-	a.owner = CFT_ACCOUNT_OWNED(a.account);
+	bool user_owned = false;
+	cft_profile_owner(p, &user_owned, NULL, 0, NULL);
+	a.owner = user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(a.account);
 	cft_token have = { 0 };
 	_cleanup_secret_ cft_secret *value = NULL;
 	cft_code rc = cli_client(c, "parent token (one that may create tokens): ", true, &a.client,

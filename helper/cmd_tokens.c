@@ -157,8 +157,8 @@ int cmd_list(const cli *c)
 	size_t shown = 0, here = 0;
 	json_t *a = c->json ? json_array() : NULL;
 	if (!c->json)
-		printf("%-32s  %-8s  %-20s  %-20s  %-6s  %s\n", "ID", "STATUS", "EXPIRES",
-		       "LAST USED", "CACHED", "NAME");
+		printf("%-32s  %-7s  %-8s  %-20s  %-20s  %-6s  %s\n", "ID", "OWNER", "STATUS",
+		       "EXPIRES", "LAST USED", "CACHED", "NAME");
 	for (size_t i = 0; i < list.n; i++) {
 		const cft_token *t = &list.items[i];
 		if (!c->all && !is_cftokens(t, &cached))
@@ -169,6 +169,7 @@ int cmd_list(const cli *c)
 		if (a) {
 			json_t *o = token_json(t);
 			json_object_set_new(o, "cached_here", json_boolean(cached_here));
+			json_object_set_new(o, "owner", json_string(owner.account_id ? "account" : "user"));
 			json_array_append_new(a, o);
 			continue;
 		}
@@ -177,8 +178,9 @@ int cmd_list(const cli *c)
 			cft_time_format_rfc3339(t->expires_on, eo);
 		if (t->last_used_on)
 			cft_time_format_rfc3339(t->last_used_on, lu);
-		printf("%-32s  %-8s  %-20s  %-20s  %-6s  %s\n", t->id, t->status ? t->status : "?",
-		       eo, lu, cached_here ? "here" : "", t->name ? t->name : "");
+		printf("%-32s  %-7s  %-8s  %-20s  %-20s  %-6s  %s\n", t->id,
+		       owner.account_id ? "account" : "user", t->status ? t->status : "?", eo, lu,
+		       cached_here ? "here" : "", t->name ? t->name : "");
 	}
 	if (a) {
 		json_dumpf(a, stdout, JSON_INDENT(2));

@@ -288,8 +288,13 @@ static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_
 		return set_string(&p->name_template, v, err);
 	if (!strcmp(k, "hosts"))
 		return parse_list(o, v, &p->hosts, &p->n_hosts, err);
+	if (!strcmp(k, "owner")) {
+		if (strcmp(v, "account") && strcmp(v, "user"))
+			return bad(o, err, "\"%.30s\": use account or user", v);
+		return set_string(&p->owner, v, err);
+	}
 	return bad(o, err, "unknown key (known: account, preset, presets, permissions, zones, ttl, "
-		   "renew_margin, not_before, request_ip_in, request_ip_not_in, name, hosts)");
+		   "renew_margin, not_before, request_ip_in, request_ip_not_in, name, hosts, owner)");
 }
 
 static cft_profile *section_for(cft_config *c, cft_section_kind kind, const char *name)
@@ -452,6 +457,7 @@ const cft_profile *cft_config_find(const cft_config *cfg, cft_section_kind kind,
 
 static void profile_clear(cft_profile *p)
 {
+	free(p->owner);
 	free(p->name);
 	free(p->account_id);
 	free_list(p->presets, p->n_presets);

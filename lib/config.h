@@ -44,6 +44,7 @@ typedef struct cft_profile {
 	int64_t not_before_s;
 	char *name_template;
 	char **hosts;                /* git credential hosts (and host/path) it serves */
+	char *owner;                 /* account, user, or NULL (decided by its permissions) */
 	size_t n_hosts;
 } cft_profile;
 

@@ -46,6 +46,7 @@ static void merge(const cft_profile *u, const cft_profile *g, cft_profile *m)
 	m->renew_margin_s = PICK(renew_margin_s);
 	m->not_before_s = PICK(not_before_s);
 	m->name_template = PICK(name_template);
+	m->owner = PICK(owner);
 }
 
 cft_code cft_login_policy_find(const cft_config *cfg, const char *user,

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "l1.h"
 #include "lock.h"
+#include "owner.h"
 #include "presets.h"
 #include "profile_spec.h"
 #include "timeutil.h"
@@ -79,6 +80,10 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 		rc = cft_profile_spec_build(client, cfg, p, o->account_id, now, ttl, &ps, err);
 	if (rc)
 		return rc;
+	owner = cft_profile_spec_owner(&ps, o->account_id);
+	if (ps.user_owned)
+		fprintf(stderr, "cftoken: profile %s gets a user-owned token: %s\n", p->name,
+			ps.owner_why);
 	rc = cft_token_create(client, owner, &ps.built.spec, &info, &out->token, err);
 	time_t wished_expiry = ps.built.spec.expires_on;
 	cft_profile_spec_clear(&ps);
@@ -106,7 +111,11 @@ static void delete_on_api(const cft_obtain *o, const char *id)
 	cft_error_clear(&err);
 	if (o->parent(o->parent_ctx, &parent, &err) == CFT_OK &&
 	    cft_client_new(&copts, parent, &c, &err) == CFT_OK) {
-		cft_code rc = cft_token_delete(c, CFT_ACCOUNT_OWNED(o->account_id), id, &err);
+		bool user_owned = false;
+		cft_profile_owner(o->profile, &user_owned, NULL, 0, NULL);
+		cft_code rc = cft_token_delete(c, user_owned ? CFT_USER_OWNED
+							     : CFT_ACCOUNT_OWNED(o->account_id),
+					       id, &err);
 		if (rc && rc != CFT_E_NOT_FOUND) {
 			char msg[1024];
 			cft_error_format(&err, msg, sizeof(msg));

@@ -3,15 +3,20 @@
 #include <string.h>
 
 #include "obtain.h"
+#include "owner.h"
 
 cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 				const cft_profile *p, const char *account_id, time_t base,
 				int64_t ttl, cft_profile_spec *out, cft_error *err)
 {
-	cft_owner owner = CFT_ACCOUNT_OWNED(account_id);
 	memset(out, 0, sizeof(*out));
-	cft_code rc = cft_profile_permissions(p, out->names, CFT_PROFILE_MAX_NAMES, &out->n_names,
-					      err);
+	cft_code rc = cft_profile_owner(p, &out->user_owned, out->owner_why,
+					sizeof(out->owner_why), err);
+	if (rc)
+		return rc;
+	/* A user-owned token's groups come from /user/tokens/permission_groups. */
+	cft_owner owner = cft_profile_spec_owner(out, account_id);
+	rc = cft_profile_permissions(p, out->names, CFT_PROFILE_MAX_NAMES, &out->n_names, err);
 	if (!rc)
 		rc = cft_permission_groups(client, owner, &out->groups, err);
 	/* Zones the profile names (example.com) become ids. */
@@ -32,6 +37,7 @@ cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 		.permissions = out->names,
 		.n_permissions = out->n_names,
 		.account_id = account_id,
+		.user_owned = out->user_owned,
 		.zones = out->zones,
 		.n_zones = out->n_zones,
 		.name = out->name,

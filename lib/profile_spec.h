@@ -22,7 +22,15 @@ typedef struct cft_profile_spec {
 	char name[256];
 	cft_perm_group_list groups;
 	cft_built_spec built;          /* built.spec: what to create or update to */
+	bool user_owned;               /* lib/owner.h decided: a user-owned token */
+	char owner_why[256];           /* and why, for the person */
 } cft_profile_spec;
+
+/* The owner the spec's token is created under. */
+static inline cft_owner cft_profile_spec_owner(const cft_profile_spec *s, const char *account_id)
+{
+	return s->user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(account_id);
+}
 
 /* base: when the token's life starts (not_before and expires_on count from
  * it, and {date} in the name is its date); ttl: seconds, 0 for the

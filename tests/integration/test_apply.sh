@@ -46,6 +46,13 @@ ttl = $1
 
 [profile other]
 permissions = Zone Read
+
+[profile pagerules]
+permissions = Page Rules Write
+
+[profile pagerules-acct]
+permissions = Page Rules Write
+owner = account
 CONF
 }
 write_config 2h
@@ -220,5 +227,33 @@ out=$(cftoken apply --profile other --dry-run 2>&1)
 contains "$out" "other would be created" ; ok $? "--dry-run before a create says so"
 ok "$([ ! -s "$XDG_STATE_HOME/cftoken/declared" ] || ! grep -q "profile=other" "$XDG_STATE_HOME/cftoken/declared" &&
 	echo 0 || echo 1)" "and records nothing"
+
+# --- services that take user-owned tokens only ---------------------------
+(umask 077; seed_value user-parent >"$dir/user.token")
+clear_log
+out=$(cftoken token --profile pagerules --token-file "$dir/user.token" 2>"$dir/pr.err" | tr -d '\n' |
+	sha256sum | cut -d' ' -f1)
+contains "$(cat "$dir/pr.err")" "profile pagerules gets a user-owned token: \"Page Rules Write\" reaches Page Rules" ; ok $? \
+	"a Page Rules Write profile gets a user-owned token, and says why"
+ok "$([ "$(calls POST /user/tokens)" = 1 ] && [ "$(calls POST /accounts/)" = 0 ] && echo 0 || echo 1)" \
+	"created through POST /user/tokens"
+owner=$(emu GET /__emu/tokens | $py -c 'import json,sys; print([t["owner"] for t in json.load(sys.stdin) if t["value_sha256"] == sys.argv[1]])' "$out")
+ok "$([ "$owner" = "['user']" ] && echo 0 || echo 1)" "the emulator holds it as a user token ($owner)"
+out=$(cftoken list --user --token-file "$dir/user.token" 2>&1)
+contains "$out" "user     active" ; ok $? "list shows the token's owner"
+out=$(cftoken token --profile pagerules-acct --token-file "$dir/user.token" 2>&1); rc=$?
+ok $((rc != 2)) "owner = account with Page Rules: exit 2 (got $rc)"
+contains "$out" "does not accept account-owned tokens yet" ; ok $? "explaining why"
+# the user's 50-token cap
+users=$(emu GET /__emu/tokens | $py -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin) if t["owner"] == "user" and not t["deleted"]))')
+emu POST /__emu/config "{\"quota_user\": $users}" >/dev/null
+for k in $(keyctl rlist @u); do
+	case "$(keyctl rdescribe "$k" 2>/dev/null)" in *";cftoken"*":pagerules:"*) keyctl unlink "$k" @u >/dev/null ;; esac
+done
+out=$(cftoken token --profile pagerules --token-file "$dir/user.token" 2>&1); rc=$?
+ok $((rc == 0)) "the user's token cap reached: the mint fails (exit $rc)"
+contains "$out" "maximum number of API tokens" ; ok $? "with a clear error"
+contains "$out" "50 user-owned" ; ok $? "naming the user cap"
+emu POST /__emu/config '{"quota_user": 50}' >/dev/null
 
 tap_done
