@@ -27,7 +27,13 @@ ok "$(awk -v s="${score:-10}" 'BEGIN { exit !(s <= 3.0) }'; echo $?)" \
 	"the broker's sandbox: exposure ${score:-unknown} (at most 3.0, \"OK\")"
 grep -q '^ListenStream=/run/cftoken/broker.sock$' "$dir/cftoken-broker.socket"
 ok $? "the socket is where cftoken looks for it (run_dir/broker.sock)"
-warnings=$(groff -man -ww -z "$src/pam/pam_cftoken.8" 2>&1)
-ok "$([ -z "$warnings" ] && echo 0 || echo 1)" "pam_cftoken(8) formats without a groff warning"
-[ -z "$warnings" ] || echo "$warnings" | sed 's/^/#   /'
+for page in pam/pam_cftoken.8 helper/cftoken.1; do
+	warnings=$(groff -man -ww -z "$src/$page" 2>&1)
+	ok "$([ -z "$warnings" ] && echo 0 || echo 1)" "$(basename "$page") formats without a groff warning"
+	[ -z "$warnings" ] || echo "$warnings" | sed 's/^/#   /'
+done
+# every command cftoken --help lists is in the man page
+missing=$("$build/helper/cftoken" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' |
+	while read -r cmd; do grep -q "^\.B $cmd\b\|^\.B .*\\fB$cmd\b\|^\.B $cmd\\f" "$src/helper/cftoken.1" || echo "$cmd"; done)
+ok "$([ -z "$missing" ] && echo 0 || echo 1)" "cftoken(1) documents every command ($missing)"
 tap_done
