@@ -130,6 +130,17 @@ static cft_code create(apply_ctx *a, const char *note, cft_error *err)
 		cft_token_clear(&info);
 		return rc;
 	}
+	/* A token minted on demand for this profile before it was declared
+	 * is replaced, as a renewal would replace it. */
+	cft_l1_record old = { 0 };
+	if (cft_l1_lookup_token(a->account, a->p->name, a->api, &old, NULL) == CFT_OK &&
+	    !old.adopted && strcmp(old.id, info.id) != 0) {
+		cft_error ignored;
+		if (cft_token_delete(a->client, a->owner, old.id, &ignored) == CFT_OK)
+			fprintf(stderr, "cftoken: token %s, minted on demand for profile %s, is "
+				"replaced by the declared one and deleted\n", old.id, a->p->name);
+	}
+	cft_l1_record_clear(&old);
 	cache_value(a, NULL, info.id, value, info.expires_on ? info.expires_on : expires);
 	report(a, "created", info.id, 0, note);
 	cft_token_clear(&info);

@@ -60,12 +60,18 @@ seed_value parent | cftoken login >/dev/null 2>&1
 ok $? "login with the parent token"
 
 # --- apply: create once, then nothing ------------------------------------
+# a token minted on demand before the profile was declared
+ondemand=$(cftoken exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"' | sha256sum | cut -d' ' -f1)
 clear_log
 out=$(cftoken apply 2>&1); rc=$?
 ok $rc "apply: exit 0"
 contains "$out" "api created: token " ; ok $? "apply says created"
 id=$(sed -n 's/.*created: token \([0-9a-f]*\).*/\1/p' <<<"$out")
 ok "$([ "$(calls POST /tokens)" = 1 ] && echo 0 || echo 1)" "one create request"
+contains "$out" "minted on demand for profile api, is replaced by the declared one and deleted" ; ok $? \
+	"the token minted on demand before is replaced, and said so"
+ok "$(emu GET /__emu/tokens | $py -c 'import json,sys; t=[t for t in json.load(sys.stdin) if t["value_sha256"] == sys.argv[1]]; sys.exit(0 if t and t[0]["deleted"] else 1)' "$ondemand" && echo 0 || echo 1)" \
+	"and deleted on the API"
 ok "$(grep -q "token profile=api account=$account api=[0-9a-f]* id=$id" "$XDG_STATE_HOME/cftoken/declared" && echo 0 || echo 1)" \
 	"the state file records the id"
 ok "$(grep -c 'cfat_\|value' "$XDG_STATE_HOME/cftoken/declared" | grep -qx 0 && echo 0 || echo 1)" \
