@@ -30,6 +30,19 @@ static void explain(const char *what, cft_code rc, cft_error *err)
 	}
 }
 
+/* The profile's bindings; -1 (said on stderr) when the state is unreadable. */
+static int load_bindings(const char *api, const char *account, const char *profile,
+			 cft_binding **b, size_t *n)
+{
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_bindings_list(account, profile, api, b, n, &err) != CFT_OK) {
+		cli_print_error("bindings", &err);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_sync_bindings(const cli *c, cft_client *client, const char *account,
 		      const char *profile, const cft_secret *value, bool only_pending)
 {
@@ -39,10 +52,8 @@ int cli_sync_bindings(const cli *c, cft_client *client, const char *account,
 	cft_error err;
 	const char *api = cli_api_url(c);
 	cft_error_clear(&err);
-	if (cft_bindings_list(account, profile, api, &b, &n, &err) != CFT_OK) {
-		cli_print_error("bindings", &err);
+	if (load_bindings(api, account, profile, &b, &n) != 0)
 		return 1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (only_pending && !b[i].pending)
 			continue;
@@ -175,10 +186,8 @@ int cli_unbind_all(const cli *c, cft_client *client, const char *account, const 
 	cft_error err;
 	const char *api = cli_api_url(c);
 	cft_error_clear(&err);
-	if (cft_bindings_list(account, profile, api, &b, &n, &err) != CFT_OK) {
-		cli_print_error("bindings", &err);
+	if (load_bindings(api, account, profile, &b, &n) != 0)
 		return 1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		cft_code rc = cft_worker_secret_delete(client, account, b[i].worker, b[i].name, &err);
 		if (rc && rc != CFT_E_NOT_FOUND) {
