@@ -19,6 +19,8 @@ packages=(
 	libpam-wrapper libpamtest0-dev pamtester util-linux
 	# systemd-analyze checks the broker's units, groff the man page
 	systemd groff-base
+	# hardening-check, on every binary the build ships
+	devscripts
 )
 # wrangler runs on Node.js >= 20.3.  Machines that already have a newer
 # Node.js with npm (NodeSource's, say) keep it: Debian's npm package would
