@@ -201,7 +201,7 @@ static cft_code retry_pending(apply_ctx *a, cft_error *err)
 	return rc;
 }
 
-static cft_code open_apply(const cli *c, apply_ctx *a, const char *what, cft_error *err)
+static cft_code open_apply(const cli *c, apply_ctx *a, cft_error *err)
 {
 	memset(a, 0, sizeof(*a));
 	a->c = c;
@@ -221,7 +221,6 @@ static cft_code open_apply(const cli *c, apply_ctx *a, const char *what, cft_err
 	if (!rc && user_owned && !c->json)
 		fprintf(stderr, "cftoken: profile %s has a user-owned token: %s\n", a->p->name, why);
 	a->owner = user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(a->account);
-	(void)what;
 	return rc;
 }
 
@@ -242,7 +241,7 @@ int cmd_apply(const cli *c)
 		fprintf(stderr, "cftoken: apply: unexpected argument \"%.64s\"\n", c->args[0]);
 		return EXIT_USAGE;
 	}
-	cft_code rc = open_apply(c, &a, "apply", &err);
+	cft_code rc = open_apply(c, &a, &err);
 	if (!rc)
 		rc = cft_declared_get(a.account, a.p->name, a.api, id, NULL);
 	if (rc == CFT_E_NOT_FOUND) {
@@ -293,7 +292,7 @@ int cmd_destroy(const cli *c)
 		fprintf(stderr, "cftoken: destroy: unexpected argument \"%.64s\"\n", c->args[0]);
 		return EXIT_USAGE;
 	}
-	cft_code rc = open_apply(c, &a, "destroy", &err);
+	cft_code rc = open_apply(c, &a, &err);
 	if (!rc && cft_declared_get(a.account, a.p->name, a.api, id, NULL) != CFT_OK) {
 		report(&a, "has no declared token: nothing to destroy", "", 0, NULL);
 		close_apply(&a);
@@ -392,7 +391,7 @@ int cli_roll_declared(const cli *c)
 	cft_token have = { 0 };
 	_cleanup_secret_ cft_secret *value = NULL;
 	cft_error_clear(&err);
-	cft_code rc = open_apply(c, &a, "roll", &err);
+	cft_code rc = open_apply(c, &a, &err);
 	if (!rc && cft_declared_get(a.account, a.p->name, a.api, id, NULL) != CFT_OK)
 		rc = cft_fail(&err, CFT_E_NOT_FOUND,
 			      "profile %.64s has no declared token: run cftoken apply", a.p->name);
