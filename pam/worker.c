@@ -262,6 +262,12 @@ static int user_has_profiles(const job *j)
 	struct stat st;
 	if (names_profiles(&j->cfg))
 		return 1;
+	/* The broker's renewals run with the home directories hidden
+	 * (ProtectHome=): a file we cannot see may still name profiles, so
+	 * the default route is left to expire, and cftoken-backend finds
+	 * the login token without it. */
+	if (!strcmp(j->a.stage, "renew") && stat(j->pw->pw_dir, &st) != 0)
+		return 1;
 	if (cft_user_config_path(path, sizeof(path)) != 0 || stat(path, &st) != 0)
 		return 0;
 	cft_config own = { 0 };
@@ -555,7 +561,7 @@ static int run_user_part(job *j, cft_secret *report)
 int main(int argc, char **argv)
 {
 	job j = { 0 };
-	int status, last = 0;
+	int status, last = 0, job_lock = -1;
 	_cleanup_secret_ cft_secret *report = NULL;
 
 	/* This process holds the parent token: no core dumps, no ptrace. */
@@ -591,6 +597,17 @@ int main(int argc, char **argv)
 				   j.recorded_id);
 	if (!status && !(report = cft_secret_alloc(4096)))
 		status = usage("out of memory");
+	if (!status) {
+		/* Half the time left at most: the rest is this job's own, and
+		 * the module must hear why it got no token before it stops us. */
+		cft_error err;
+		cft_error_clear(&err);
+		int64_t now = cft_now_ms();
+		if (job_lock_acquire(j.cfg.run_dir ? j.cfg.run_dir : CFT_DEFAULT_RUN_DIR,
+				     j.pw->pw_uid, now + (j.deadline - now) / 2, &job_lock,
+				     &err) != CFT_OK)
+			status = fail(&err, "waiting for the user's other login");
+	}
 	if (!status)
 		status = run_user_part(&j, report);
 	if (!status && strcmp(j.a.stage, "close") != 0) {
@@ -603,6 +620,7 @@ int main(int argc, char **argv)
 				   j.pw->pw_uid, "", previous, NULL);
 	}
 out:
+	job_lock_release(job_lock);
 	cft_parent_clear(&j.parent);
 	j.l2 = cft_l2_close(j.l2);
 	cft_config_clear(&j.cfg);

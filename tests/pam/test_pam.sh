@@ -309,6 +309,28 @@ contains "$out" "fail_closed: the session is refused" && ok 0 "fail_closed: sysl
 	ok 1 "fail_closed: syslog says so"
 emu DELETE /__emu/faults >/dev/null
 
+# --- one login job of a user at a time ---------------------------------------
+# A login or renewal still running holds RUN_DIR/jobs/UID.lock (the broker's
+# /tmp is private, so the user's lock there would not meet it): the next
+# waits its deadline out, then opens without a token and says why.
+drop_login_keys
+mkdir -p "$dir/run/jobs"
+# (-o: flock itself holds it, not sleep, so killing flock releases it)
+flock -o "$dir/run/jobs/$(id -u).lock" sleep 4 &
+holder=$!
+sleep 0.3
+session slow "$me"
+ok "$(contains "$out" "open 1: PAM_SUCCESS" >/dev/null && contains "$out" "token 1: none" >/dev/null &&
+	contains "$out" "another login or renewal of this user is still running" && echo 0 || echo 1)" \
+	"a login while another of the user's logins holds the job lock: no token, and syslog says why"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+session cft "$me"
+contains "$out" "open 1: PAM_SUCCESS" && ! contains "$out" "token 1: none" >/dev/null &&
+	[ "$(stat -c %a "$dir/run/jobs")" = 700 ] &&
+	ok 0 "... and once it is released the next login gets its token (jobs/ is root-only)" ||
+	ok 1 "... and once it is released the next login gets its token"
+
 # --- bad and insecure configuration ---------------------------------------
 printf '[defaults]\naccount = 0123\n' >"$dir/bad.conf"
 chmod 644 "$dir/bad.conf"
