@@ -91,7 +91,7 @@ static void usage(FILE *f)
 		"                        \"zone:NAME\" or \"account:NAME\" picks the scope\n"
 		"  --zone ZONE           limit zone permissions to this zone, by name or id\n"
 		"                        (repeatable; default: every zone of the account)\n"
-		"  --name NAME           token name (default: cftoken USER@HOST cli DATE)\n"
+		"  --name NAME           token name (default: cftoken cli USER@HOST DATE)\n"
 		"  --ttl DURATION        expire after 30m, 8h, 7d ... (default: no expiry)\n"
 		"  --not-before DURATION valid only from this long from now\n"
 		"  --ip-in CIDR, --ip-not-in CIDR   client address condition (repeatable)\n"

@@ -19,8 +19,18 @@ packages=(
 	libpam-wrapper libpamtest0-dev pamtester util-linux
 	# systemd-analyze checks the broker's units, groff the man page
 	systemd groff-base
+	# mandoc -Tlint checks the man pages, man -l renders them
+	# (tests/packaging/test_docs.sh)
+	mandoc man-db
 	# hardening-check, on every binary the build ships
 	devscripts
+	# the shells whose completions tests/packaging/test_completions.sh runs
+	bash-completion zsh fish
+	# the packages, built and installed on a debootstrap chroot
+	# (tests/packaging/test_install.sh, test_rpm.sh)
+	build-essential dpkg-dev debhelper lintian debootstrap rpm
+	# the libFuzzer targets (tests/fuzz): clang 14 and its libFuzzer runtime
+	clang libclang-rt-14-dev
 )
 # wrangler runs on Node.js >= 20.3.  Machines that already have a newer
 # Node.js with npm (NodeSource's, say) keep it: Debian's npm package would
