@@ -419,13 +419,14 @@ static cft_code list_pages(cft_client *c, const char *base_path, const char *que
 		json_t *total = json_object_get(info, "total_count");
 		json_t *per_page = json_object_get(info, "per_page");
 		seen += got;
-		size_t page_size = json_is_number(per_page) ? (size_t)json_number_value(per_page)
-							    : PER_PAGE;
-		bool all_seen = json_is_number(total) && seen >= (size_t)json_number_value(total);
+		/* Compared as doubles: a negative or huge number in a broken
+		 * answer converted to size_t is undefined behaviour. */
+		double page_size = json_is_number(per_page) ? json_number_value(per_page) : PER_PAGE;
+		bool all_seen = json_is_number(total) && (double)seen >= json_number_value(total);
 		json_decref(root);
 		/* The schema's result_info has no total_pages: stop on a short
 		 * page, or once total_count items have been seen. */
-		if (got == 0 || got < page_size || all_seen)
+		if (got == 0 || (double)got < page_size || all_seen)
 			return CFT_OK;
 	}
 	return cft_fail(err, CFT_E_MALFORMED, "more than %d pages", MAX_PAGES);

@@ -104,7 +104,10 @@ cft_code cft_l1_record_parse(const char *buf, size_t len, cft_l1_record *r, cft_
 	if (field(&p, end, "account", &v, &n) || !is_hex_id(v, n))
 		goto bad;
 	memcpy(out.account, v, n);
-	if (field(&p, end, "profile", &v, &n) || n == 0 || n > CFT_PROFILE_NAME_MAX)
+	/* The name is then checked as a C string: a NUL inside it would cut
+	 * it short, and a damaged record would read as another profile. */
+	if (field(&p, end, "profile", &v, &n) || n == 0 || n > CFT_PROFILE_NAME_MAX ||
+	    memchr(v, '\0', n))
 		goto bad;
 	memcpy(out.profile, v, n);
 	if (!cft_profile_name_valid(out.profile))

@@ -46,6 +46,14 @@ else
 	echo "sanitizer build failed"; status=1
 fi
 
+# The libFuzzer targets (tests/fuzz): regressions, seed corpus, then 30 s
+# of fuzzing each.  libFuzzer needs clang.
+if CC=clang build build-ci-fuzz -Dfuzzing=true -Db_lundef=false; then
+	CFTOKEN_FUZZ_SECONDS=30 run fuzz build-ci-fuzz --suite fuzz
+else
+	echo "fuzzing build failed"; status=1
+fi
+
 if [ -d build-ci ]; then
 	vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 	run valgrind-unit build-ci --suite unit --wrapper "$vg"
