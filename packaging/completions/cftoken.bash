@@ -76,13 +76,13 @@ _cftoken()
 
     # Find the command, and for exec where its program starts: after "--",
     # or at the first word that is not an option.
-    local i command='' command_at=0 program_at=0
+    local i command= program_at=0
     for ((i = 1; i < cword; i++)); do
         if [[ -z $command ]]; then
             if [[ ${words[i]} == @($with_arg) ]]; then
                 ((i++))
             elif [[ ${words[i]} != -* ]]; then
-                command=${words[i]} command_at=$i
+                command=${words[i]}
             fi
         elif [[ $command == exec ]]; then
             if [[ ${words[i]} == -- ]]; then

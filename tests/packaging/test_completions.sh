@@ -56,6 +56,13 @@ for f in "$bashdir/cftoken" "$zshdir/_cftoken" "$fishdir/cftoken.fish"; do
 	ok $? "$(basename "$f") reads the system file ${sysconf:-(not found in cftoken --help)}"
 done
 
+# The install test loads the bash file alone: no bash-completion needed.
+err=$(bash --norc --noprofile -c '. "$1" && complete -p cftoken git-credential-cftoken' \
+	sh "$dest$bashdir/cftoken" 2>&1 >/dev/null)
+status=$?
+[ "$status" -eq 0 ] && [ -z "$err" ]
+ok $? "bash: the file loads alone and registers cftoken and git-credential-cftoken $err"
+
 # --- what the completions must offer, from cftoken's own help ---------------
 commands=$("$backend" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p' | sort)
 operations=$("$backend" --help | sed -n 's/^  \([a-z]\+\) \+git credential helper:.*/\1/p' | sort)
@@ -156,7 +163,7 @@ compadd() {
   fi
   local -a __cft_m
   builtin compadd -A __cft_m "$@"
-  (( $#__cft_m )) && print -r -l -- "MATCH:"${^__cft_m}
+  (( $#__cft_m )) && print -r -l -- "<<M>>"${^__cft_m}"<</M>>"
   builtin compadd "$@"
 }
 __cft_begin() { print -r -- $'\n<<<BEGIN>>>' }
@@ -178,6 +185,7 @@ cat >"$tmp/zcomp.zsh" <<'EOF'
 # zcomp.zsh FPATH_DIR DUMP LINE...: types each LINE and TAB into an
 # interactive zsh on a pty, prints the matches, clears the line (^U).
 zmodload zsh/zpty || exit 2
+setopt extendedglob
 export CFT_FPATH_DIR=$1 CFT_ZDUMP=$2
 setup=${0:h}/zsetup.zsh
 shift 2
@@ -199,8 +207,11 @@ for line in "$@"; do
   zpty -w -n comp "$line"$'\t'
   wait_for '<<<END>>>' || exit 2
   print -r -- "== $line"
-  out=${${out//$'\r'/}##*<<<BEGIN>>>}
-  print -r -l -- ${${(M)${(f)out}:#MATCH:*}#MATCH:}
+  # (zle may redraw the line in front of a match: take what is between
+  # the match's own markers)
+  for l in ${(f)${${out//$'\r'/}##*<<<BEGIN>>>}}; do
+    [[ $l == (#b)*'<<M>>'(*)'<</M>>'* ]] && print -r -- $match[1]
+  done
   zpty -w -n comp $'\C-u'
 done
 zpty -d comp
