@@ -316,10 +316,13 @@ emu DELETE /__emu/faults >/dev/null
 drop_login_keys
 mkdir -p "$dir/run/jobs"
 # (-o: flock itself holds it, not sleep, so killing flock releases it)
-flock -o "$dir/run/jobs/$(id -u).lock" sleep 4 &
+flock -o "$dir/run/jobs/$(id -u).lock" sleep 60 &
 holder=$!
 sleep 0.3
-session slow "$me"
+# the worker waits half the deadline, then must still be heard: under
+# valgrind it starts slowly
+service joblock optional "config=$dir/cftoken.conf timeout=${CFTEST_WRAP:+12}${CFTEST_WRAP:-3}"
+session joblock "$me"
 ok "$(contains "$out" "open 1: PAM_SUCCESS" >/dev/null && contains "$out" "token 1: none" >/dev/null &&
 	contains "$out" "another login or renewal of this user is still running" && echo 0 || echo 1)" \
 	"a login while another of the user's logins holds the job lock: no token, and syslog says why"
