@@ -64,18 +64,15 @@ static cft_code lock_dir(char *buf, size_t size, cft_error *err)
 	return safe_dir(buf, true, err);
 }
 
-cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
-			  int *fd_out, cft_error *err)
+cft_code cft_lock_file(const char *path, int64_t deadline_ms, const char *busy, int *fd_out,
+		       cft_error *err)
 {
-	char dir[512], path[700];
-	cft_code rc = lock_dir(dir, sizeof(dir), err);
-	if (rc)
-		return rc;
-	snprintf(path, sizeof(path), "%s/%s-%s.lock", dir, account, profile);
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return cft_fail(err, CFT_E_INVALID_ARG, "lock %s: %s", path,
 				errno == ELOOP ? "is a symlink" : strerror(errno));
+	/* Polled, not blocking: a holder stuck past its own deadline must
+	 * not hold us past ours. */
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 			*fd_out = fd;
@@ -88,12 +85,25 @@ cft_code cft_lock_acquire(const char *account, const char *profile, int64_t dead
 		}
 		if (cft_now_ms() >= deadline_ms) {
 			close(fd);
-			return cft_fail(err, CFT_E_TIMEOUT,
-					"another cftoken process holds %s", path);
+			if (busy)
+				return cft_fail(err, CFT_E_TIMEOUT, "%s", busy);
+			return cft_fail(err, CFT_E_TIMEOUT, "another cftoken process holds %s",
+					path);
 		}
 		struct timespec ts = { 0, POLL_MS * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+}
+
+cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
+			  int *fd_out, cft_error *err)
+{
+	char dir[512], path[700];
+	cft_code rc = lock_dir(dir, sizeof(dir), err);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/%s-%s.lock", dir, account, profile);
+	return cft_lock_file(path, deadline_ms, NULL, fd_out, err);
 }
 
 void cft_lock_release(int fd)

@@ -12,3 +12,9 @@
 cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
 			  int *fd, cft_error *err);
 void cft_lock_release(int fd);
+
+/* The same wait on a lock file the caller names (created 0600, never
+ * through a symlink); busy: the message when the deadline passes (NULL:
+ * "another cftoken process holds PATH"). */
+cft_code cft_lock_file(const char *path, int64_t deadline_ms, const char *busy, int *fd,
+		       cft_error *err);

@@ -9,10 +9,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "timeutil.h"
+#include "lock.h"
 
 int session_name_valid(const char *name)
 {
@@ -174,31 +173,6 @@ cft_code job_lock_acquire(const char *run_dir, uid_t uid, int64_t deadline_ms, i
 		rc = own_dir(jobs, 0700, err);
 	if (rc)
 		return rc;
-	int lock = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (lock < 0)
-		return cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", path, strerror(errno));
-	/* Polled, not blocking: a job stuck past its own deadline must not
-	 * hold the next login past this one's. */
-	while (flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			int e = errno;
-			close(lock);
-			return cft_fail(err, CFT_E_INTERNAL, "locking %.300s: %s", path, strerror(e));
-		}
-		if (cft_now_ms() >= deadline_ms) {
-			close(lock);
-			return cft_fail(err, CFT_E_TIMEOUT,
-					"another login or renewal of this user is still running");
-		}
-		struct timespec pause = { 0, 10 * 1000 * 1000 };
-		nanosleep(&pause, NULL);
-	}
-	*fd = lock;
-	return CFT_OK;
-}
-
-void job_lock_release(int fd)
-{
-	if (fd >= 0)
-		close(fd);  /* closing drops the flock */
+	return cft_lock_file(path, deadline_ms,
+			     "another login or renewal of this user is still running", fd, err);
 }

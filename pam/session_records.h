@@ -39,7 +39,6 @@ void minted_record_read(const char *run_dir, uid_t uid, char id[33]);
 /* One login job of a user at a time, whichever process runs it: a PAM
  * open or close, or a renewal by the broker (whose /tmp is private, so the
  * user's own lock under /tmp would not meet the module's).  Holds
- * RUN_DIR/jobs/UID.lock until job_lock_release; waits until deadline_ms. */
+ * RUN_DIR/jobs/UID.lock until cft_lock_release; waits until deadline_ms. */
 cft_code job_lock_acquire(const char *run_dir, uid_t uid, int64_t deadline_ms, int *fd,
 			  cft_error *err);
-void job_lock_release(int fd);

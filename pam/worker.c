@@ -40,6 +40,7 @@
 #include "config.h"
 #include "keyring.h"
 #include "l1.h"
+#include "lock.h"
 #include "login_policy.h"
 #include "obtain.h"
 #include "parent.h"
@@ -620,7 +621,7 @@ int main(int argc, char **argv)
 				   j.pw->pw_uid, "", previous, NULL);
 	}
 out:
-	job_lock_release(job_lock);
+	cft_lock_release(job_lock);
 	cft_parent_clear(&j.parent);
 	j.l2 = cft_l2_close(j.l2);
 	cft_config_clear(&j.cfg);

@@ -13,21 +13,13 @@ src=$2
 sanitize=$3
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/tap.sh"
+. "$here/package_build.sh"
 
-if [ "$sanitize" != none ]; then
-	echo "1..0 # SKIP the packages are built from source, not from this ($sanitize) build"
-	exit 0
-fi
+require_package_build "$sanitize" debootstrap dpkg-buildpackage lintian
 if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root: debootstrap, chroot and su"
 	exit 0
 fi
-for tool in debootstrap dpkg-buildpackage lintian; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "1..0 # SKIP $tool is not installed (tests/install-deps.sh installs it)"
-		exit 0
-	fi
-done
 
 account=0123456789abcdef0123456789abcdef
 # Kernel keyrings belong to uids, not to the chroot: uids no host user has.

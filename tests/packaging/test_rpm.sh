@@ -10,17 +10,9 @@ src=$2
 sanitize=$3
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/tap.sh"
+. "$here/package_build.sh"
 
-if [ "$sanitize" != none ]; then
-	echo "1..0 # SKIP the packages are built from source, not from this ($sanitize) build"
-	exit 0
-fi
-for tool in rpmbuild dpkg-buildpackage; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "1..0 # SKIP $tool is not installed (tests/install-deps.sh installs it)"
-		exit 0
-	fi
-done
+require_package_build "$sanitize" rpmbuild dpkg-buildpackage
 spec=$src/packaging/rpm/cftoken.spec
 work=$build/rpm-test
 rm -rf "$work"
