@@ -18,6 +18,8 @@ static int open_session(const cli *c, const char *what, cft_client **client,
 {
 	cft_error err;
 	cft_error_clear(&err);
+	if (owner)
+		*owner = CFT_USER_OWNED;  /* set on every path, failures too */
 	/* verify checks the token it is given; the others act with the parent. */
 	cft_code rc = cli_client(c, "Cloudflare API token: ", strcmp(what, "verify") != 0, client,
 				 &err);
@@ -250,9 +252,9 @@ int cli_print_value(const cli *c, const cft_secret *value)
 			"pipe it into the program that needs it, or give --force\n");
 		return EXIT_USAGE;
 	}
-	fwrite(cft_secret_str(value), 1, cft_secret_len(value), stdout);
-	fputc('\n', stdout);
-	if (fflush(stdout) != 0) {
+	size_t len = cft_secret_len(value);
+	if (fwrite(cft_secret_str(value), 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
+	    fflush(stdout) != 0) {
 		perror("cftoken: writing the token");
 		return EXIT_API;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer.h"
 #include "api.h"
 #include "fingerprint.h"
 #include "presets.h"
@@ -297,6 +298,8 @@ static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_
 		   "renew_margin, not_before, request_ip_in, request_ip_not_in, name, hosts, owner)");
 }
 
+/* Appends to c->sections (analyzer.h). */
+CFT_ANALYZER_ARRAY_STORES_BEGIN
 static cft_profile *section_for(cft_config *c, cft_section_kind kind, const char *name)
 {
 	cft_profile *found = (cft_profile *)cft_config_find(c, kind, name);
@@ -315,6 +318,7 @@ static cft_profile *section_for(cft_config *c, cft_section_kind kind, const char
 	c->n_sections++;
 	return p;
 }
+CFT_ANALYZER_ARRAY_STORES_END
 
 /* "[profile deploy]" -> kind and name. */
 static bool split_group(const char *group, cft_section_kind *kind, const char **name)

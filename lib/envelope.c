@@ -65,7 +65,7 @@ static void copy_message(char *dst, size_t size, const char *src)
 	size_t j = 0;
 	for (size_t i = 0; src[i] && j + 1 < size; i++) {
 		unsigned char c = (unsigned char)src[i];
-		dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+		dst[j++] = (char)((c < 0x20 || c == 0x7f) ? ' ' : c);
 	}
 	dst[j] = '\0';
 }
@@ -97,7 +97,7 @@ static int is_json_type(const char *ct)
 cft_code cft_envelope_parse(const cft_http_response *rs, cft_op op, json_t **root_out,
 			    cft_error *err)
 {
-	json_error_t jerr;
+	json_error_t jerr = { 0 };  /* unset when there is no body to parse */
 	int codes[CFT_ERROR_MAX_CF_CODES];
 	size_t n_codes = 0;
 	cft_error local;

@@ -70,6 +70,9 @@ static const struct {
 	[CFT_E_RENEWAL] = { "the token of this login session could not be renewed",
 		"Log in again, or ask the admin to enable the renewal broker "
 		"(systemctl enable --now cftoken-broker.socket)." },
+	[CFT_E_BUSY] = { "another cftoken process is busy with the same token",
+		"It holds the lock longer than the deadline (a slow API, or a stopped "
+		"process); try again, or find it with `fuser -v` on the lock file." },
 	[CFT_E_INTERNAL] = { "internal error", "" },
 };
 
@@ -166,6 +169,7 @@ int cft_error_is_transient(const cft_error *err)
 	case CFT_E_TIMEOUT:
 	case CFT_E_RATE_LIMITED:
 	case CFT_E_SERVER:
+	case CFT_E_BUSY:
 		return 1;
 	default:
 		return 0;

@@ -34,6 +34,7 @@ typedef enum cft_code {
 	CFT_E_L2_UNAVAILABLE,     /* no session bus or Secret Service */
 	CFT_E_L2_LOCKED,          /* the keyring collection is locked */
 	CFT_E_RENEWAL,            /* a login token is due and nobody can renew it */
+	CFT_E_BUSY,               /* another process held the lock past the deadline */
 	CFT_E_INTERNAL,
 	CFT__CODE_MAX
 } cft_code;

@@ -313,10 +313,10 @@ static attempt_kind attempt_once(cft_http *h, const char *method, const char *ur
 
 static bool status_is_retryable(long status, bool idempotent)
 {
-	if (status == 429 || status == 502 || status == 503 || status == 504)
+	/* A 429 was not acted on.  A 5xx on create may have created the
+	 * token: the caller sweeps before it creates again (lib/orphans.c). */
+	if (status == 429)
 		return true;
-	/* A 500 on create may have created the token: retrying could leave an
-	 * orphan against the account's 500-token cap. */
 	return status >= 500 && status <= 599 && idempotent;
 }
 

@@ -135,6 +135,7 @@ static cft_code get_secret(DBusConnection *c, const char *item, const char *sess
 			    dbus_message_iter_get_arg_type(&entry) == DBUS_TYPE_STRUCT) {
 				dbus_message_iter_recurse(&entry, &secret);
 				/* skip session and parameters, to the value */
+				/* NOLINTNEXTLINE(misc-redundant-expression): each call moves one on */
 				if (dbus_message_iter_next(&secret) && dbus_message_iter_next(&secret) &&
 				    dbus_message_iter_get_arg_type(&secret) == DBUS_TYPE_ARRAY) {
 					const char *v = NULL;

@@ -86,8 +86,8 @@ cft_code cft_lock_file(const char *path, int64_t deadline_ms, const char *busy, 
 		if (cft_now_ms() >= deadline_ms) {
 			close(fd);
 			if (busy)
-				return cft_fail(err, CFT_E_TIMEOUT, "%s", busy);
-			return cft_fail(err, CFT_E_TIMEOUT, "another cftoken process holds %s",
+				return cft_fail(err, CFT_E_BUSY, "%s (%s)", busy, path);
+			return cft_fail(err, CFT_E_BUSY, "another cftoken process holds %s",
 					path);
 		}
 		struct timespec ts = { 0, POLL_MS * 1000000L };
@@ -95,15 +95,29 @@ cft_code cft_lock_file(const char *path, int64_t deadline_ms, const char *busy, 
 	}
 }
 
-cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
-			  int *fd_out, cft_error *err)
+cft_code cft_lock_path(const char *account, const char *profile, const char *suffix,
+		       char *buf, size_t size, cft_error *err)
 {
-	char dir[512], path[700];
+	char dir[512];
 	cft_code rc = lock_dir(dir, sizeof(dir), err);
 	if (rc)
 		return rc;
-	snprintf(path, sizeof(path), "%s/%s-%s.lock", dir, account, profile);
-	return cft_lock_file(path, deadline_ms, NULL, fd_out, err);
+	int n = snprintf(buf, size, "%s/%s-%s%s", dir, account, profile, suffix);
+	if (n < 0 || (size_t)n >= size)
+		return cft_fail(err, CFT_E_INVALID_ARG, "the runtime directory's path is too long");
+	return CFT_OK;
+}
+
+cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
+			  int *fd_out, cft_error *err)
+{
+	char path[700];
+	cft_code rc = cft_lock_path(account, profile, ".lock", path, sizeof(path), err);
+	if (rc)
+		return rc;
+	return cft_lock_file(path, deadline_ms,
+			     "another cftoken process is still getting this profile's token",
+			     fd_out, err);
 }
 
 void cft_lock_release(int fd)

@@ -13,6 +13,11 @@ cft_code cft_lock_acquire(const char *account, const char *profile, int64_t dead
 			  int *fd, cft_error *err);
 void cft_lock_release(int fd);
 
+/* The path of a file beside the profile's lock ("ACCOUNT-PROFILE" + suffix
+ * in the same checked directory), for what must outlive one process. */
+cft_code cft_lock_path(const char *account, const char *profile, const char *suffix,
+		       char *buf, size_t size, cft_error *err);
+
 /* The same wait on a lock file the caller names (created 0600, never
  * through a symlink); busy: the message when the deadline passes (NULL:
  * "another cftoken process holds PATH"). */

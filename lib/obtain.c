@@ -7,6 +7,7 @@
 #include "api.h"
 #include "l1.h"
 #include "lock.h"
+#include "orphans.h"
 #include "owner.h"
 #include "presets.h"
 #include "profile_spec.h"
@@ -51,6 +52,31 @@ cft_code cft_profile_permissions(const cft_profile *p, const char **names, size_
 	return CFT_OK;
 }
 
+/* After a create that may have made a token we never saw: delete it now,
+ * or leave a note so that the next mint of the profile does.  True when
+ * nothing can be left behind. */
+static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client, cft_owner owner,
+				      const cft_orphan_note *note)
+{
+	cft_error err;
+	cft_error_clear(&err);
+	unsigned deleted = 0;
+	if (cft_orphans_sweep(client, owner, note->name, note->since, NULL, &deleted, &err) ==
+	    CFT_OK) {
+		if (deleted)
+			fprintf(stderr, "cftoken: deleted %u token%s the failed create made after "
+				"all\n", deleted, deleted == 1 ? "" : "s");
+		return true;
+	}
+	if (cft_orphans_remember(o->account_id, o->profile->name, note, &err) != CFT_OK) {
+		char msg[1024];
+		cft_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "cftoken: warning: a token named \"%s\" may be left on the API: "
+			"%s\n", note->name, msg);
+	}
+	return false;
+}
+
 static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 {
 	const cft_profile *p = o->profile;
@@ -84,7 +110,24 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	if (ps.user_owned)
 		fprintf(stderr, "cftoken: profile %s gets a user-owned token: %s\n", p->name,
 			ps.owner_why);
+	cft_orphan_note note = { .since = time(NULL), .user_owned = ps.user_owned };
+	snprintf(note.name, sizeof(note.name), "%s", ps.built.spec.name);
 	rc = cft_token_create(client, owner, &ps.built.spec, &info, &out->token, err);
+	if (rc && cft_create_may_have_happened(rc)) {
+		/* Once more after a 5xx, when the sweep shows nothing is left
+		 * behind: the API may have acted, and a blip should not cost
+		 * a login its token. */
+		if (sweep_after_failed_create(o, client, owner, &note) && rc == CFT_E_SERVER) {
+			cft_error again;
+			cft_error_clear(&again);
+			rc = cft_token_create(client, owner, &ps.built.spec, &info, &out->token,
+					      &again);
+			if (rc && cft_create_may_have_happened(rc))
+				sweep_after_failed_create(o, client, owner, &note);
+			if (err)
+				*err = again;
+		}
+	}
 	time_t wished_expiry = ps.built.spec.expires_on;
 	cft_profile_spec_clear(&ps);
 	if (rc)
@@ -101,16 +144,21 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 /* Deletes a token on the API: the one a renewal replaced, or a new one
  * that could not be cached.  Failing is worth a word, not a failed
  * request. */
-static void delete_on_api(const cft_obtain *o, const char *id)
+static cft_code parent_client(const cft_obtain *o, cft_client **c, cft_error *err)
 {
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
 				     .timeout_ms = o->timeout_ms };
-	cft_client *c = NULL;
 	const cft_secret *parent = NULL;
+	cft_code rc = o->parent(o->parent_ctx, &parent, err);
+	return rc ? rc : cft_client_new(&copts, parent, c, err);
+}
+
+static void delete_on_api(const cft_obtain *o, const char *id)
+{
+	cft_client *c = NULL;
 	cft_error err;
 	cft_error_clear(&err);
-	if (o->parent(o->parent_ctx, &parent, &err) == CFT_OK &&
-	    cft_client_new(&copts, parent, &c, &err) == CFT_OK) {
+	if (parent_client(o, &c, &err) == CFT_OK) {
 		bool user_owned = false;
 		cft_profile_owner(o->profile, &user_owned, NULL, 0, NULL);
 		cft_code rc = cft_token_delete(c, user_owned ? CFT_USER_OWNED
@@ -123,6 +171,36 @@ static void delete_on_api(const cft_obtain *o, const char *id)
 				id, msg);
 		}
 	}
+	cft_client_free(c);
+}
+
+/* What earlier failed creates of this profile may have left: swept before
+ * the next mint, under the same lock. */
+static void sweep_noted_orphans(const cft_obtain *o)
+{
+	cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX];
+	size_t n = 0;
+	cft_client *c = NULL;
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_orphans_recall(o->account_id, o->profile->name, notes, &n, &err) != CFT_OK ||
+	    n == 0 || parent_client(o, &c, &err) != CFT_OK) {
+		cft_client_free(c);
+		return;
+	}
+	bool all = true;
+	for (size_t i = 0; i < n && all; i++) {
+		unsigned deleted = 0;
+		cft_owner owner = notes[i].user_owned ? CFT_USER_OWNED
+						      : CFT_ACCOUNT_OWNED(o->account_id);
+		all = cft_orphans_sweep(c, owner, notes[i].name, notes[i].since, NULL, &deleted,
+					&err) == CFT_OK;
+		if (deleted)
+			fprintf(stderr, "cftoken: deleted %u token%s an earlier failed create "
+				"left behind\n", deleted, deleted == 1 ? "" : "s");
+	}
+	if (all)
+		cft_orphans_forget(o->account_id, o->profile->name);
 	cft_client_free(c);
 }
 
@@ -204,6 +282,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	 * renewed it: the last id tells which token this mint replaces. */
 	if (!old_id[0])
 		cft_l1_last_id(o->account_id, o->profile->name, o->api_url, old_id, NULL);
+	sweep_noted_orphans(o);
 	rc = mint(o, out, err);
 	if (rc) {
 		cft_lock_release(lock);

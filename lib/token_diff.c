@@ -1,6 +1,7 @@
 #include "token_diff.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,26 +47,31 @@ static char *policy_key(json_t *p)
 }
 
 /* The policies as a sorted list of their keys, joined: equal strings,
- * equal policies. */
+ * equal policies.  NULL (out of memory) differs from everything. */
 static char *policies_key(json_t *policies)
 {
 	size_t n = json_is_array(policies) ? json_array_size(policies) : 0;
 	char **keys = calloc(n + 1, sizeof(*keys));
-	json_t *all = json_array();
-	for (size_t i = 0; keys && i < n; i++)
+	if (!keys)
+		return NULL;
+	bool complete = true;
+	for (size_t i = 0; i < n; i++) {
 		keys[i] = policy_key(json_array_get(policies, i));
-	for (size_t i = 0; keys && i < n; i++)
 		if (!keys[i])
-			n = i;  /* out of memory: compare what we have, and differ */
-	if (keys)
-		qsort(keys, n, sizeof(*keys), by_string);
-	for (size_t i = 0; keys && i < n; i++) {
-		json_array_append_new(all, json_string(keys[i]));
-		free(keys[i]);
+			complete = false;
 	}
+	char *s = NULL;
+	if (complete) {
+		json_t *all = json_array();
+		qsort(keys, n, sizeof(*keys), by_string);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(all, json_string(keys[i]));
+		s = json_dumps(all, JSON_COMPACT);
+		json_decref(all);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
 	free(keys);
-	char *s = json_dumps(all, JSON_COMPACT);
-	json_decref(all);
 	return s;
 }
 

@@ -59,6 +59,8 @@ cft_code cft_spec_build(const cft_perm_group_list *groups, const cft_token_wish 
 
 	if (w->n_zones == 0) {
 		rc = cft_resource_zone(NULL, b->zone_keys[0], err);
+		if (rc)
+			return rc;
 		b->zones[b->n_zone_res++] = (cft_resource){ .key = b->zone_keys[0] };
 	}
 	for (size_t i = 0; i < w->n_zones; i++) {

@@ -72,6 +72,19 @@ static void log_line(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* --idle-exit's value: whole seconds, 0 (never) to a day; poll() gets it
+ * in milliseconds, as an int. */
+static bool idle_seconds(const char *s, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 86400)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
 static void reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reply(int fd, const char *fmt, ...)
 {
@@ -297,8 +310,8 @@ int main(int argc, char **argv)
 			b.helper = argv[++i];
 		else if (!strcmp(a, "--socket") && v)
 			socket_path = argv[++i];
-		else if (!strcmp(a, "--idle-exit") && v)
-			b.idle_exit_s = atoi(argv[++i]);
+		else if (!strcmp(a, "--idle-exit") && v && idle_seconds(v, &b.idle_exit_s))
+			i++;
 		else {
 			fprintf(stderr, "usage: cftoken-broker [--config PATH] [--helper PATH] "
 					"[--socket PATH] [--idle-exit SECONDS]\n");

@@ -17,6 +17,8 @@ packages=(
 	# the PAM module's tests: pam_wrapper + libpamtest, pamtester for
 	# the real stack, setpriv (util-linux) to act as a test user
 	libpam-wrapper libpamtest0-dev pamtester util-linux
+	# the fault matrix: fuser finds a lock's holder, pkill the keyring daemon
+	psmisc procps
 	# systemd-analyze checks the broker's units, groff the man page
 	systemd groff-base
 	# mandoc -Tlint checks the man pages, man -l renders them
@@ -31,6 +33,9 @@ packages=(
 	build-essential dpkg-dev debhelper lintian debootstrap rpm
 	# the libFuzzer targets (tests/fuzz): clang 14 and its libFuzzer runtime
 	clang libclang-rt-14-dev
+	# static analysis (tests/hardening/test_analyzer.sh): gcc's -fanalyzer
+	# (gcc, above) and clang-tidy with /.clang-tidy
+	clang-tidy
 )
 # wrangler runs on Node.js >= 20.3.  Machines that already have a newer
 # Node.js with npm (NodeSource's, say) keep it: Debian's npm package would

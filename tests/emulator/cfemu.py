@@ -181,12 +181,28 @@ def new_id():
     return secrets.token_hex(16)
 
 
+# --values-log: every token value this emulator ever holds (seeded, created,
+# rolled), one per line, so that a last test can look for each in everything
+# the suite printed.  Shared by emulators of one run: appended, mode 0600.
+VALUES_LOG = None
+
+
+def remember_value(value):
+    if VALUES_LOG:
+        fd = os.open(VALUES_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (value + "\n").encode())
+        finally:
+            os.close(fd)
+    return value
+
+
 def new_token_value(owner):
     """cfat_/cfut_ + 40 random [A-Za-z0-9] + 8 hex of their CRC-32 (API.md)."""
     alphabet = string.ascii_letters + string.digits
     body = "".join(secrets.choice(alphabet) for _ in range(40))
     prefix = "cfat_" if owner == "account" else "cfut_"
-    return "%s%s%08x" % (prefix, body, zlib.crc32(body.encode()))
+    return remember_value("%s%s%08x" % (prefix, body, zlib.crc32(body.encode())))
 
 
 def sha256_hex(value):
@@ -544,6 +560,7 @@ class State:
         if not isinstance(value, str) or not TOKEN_VALUE_RE.match(value):
             # Such a value could never pass the Authorization header check.
             raise ValueError("token values are 40 to 80 characters [A-Za-z0-9_-]")
+        remember_value(value)
         if sha256_hex(value) in self.current_values:
             raise ValueError("a token with this value exists")
         policies = []
@@ -1744,11 +1761,14 @@ def parse_args(argv):
                    default=os.path.join(HERE, "data", "permission-groups.json"))
     p.add_argument("--max-lifetime", type=float, default=900,
                    help="exit by itself after this many seconds")
+    p.add_argument("--values-log", help="append every token value held to this file")
     return p.parse_args(argv)
 
 
 def main(argv=None):
+    global VALUES_LOG
     args = parse_args(argv)
+    VALUES_LOG = args.values_log
     try:
         with open(args.seed, encoding="utf-8") as f:
             seed = json.load(f)

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Runs one command against a private instance of the API emulator:
 #   with-emulator.sh WORKDIR COMMAND [ARGS...]
-# (environment CFTEST_WRAP: a command prefix such as valgrind)
+# (environment CFTEST_WRAP: a command prefix such as valgrind;
+# CFTEST_VALUES_LOG: where the emulator appends every token value it
+# holds, default WORKDIR/token-values, for tests/leaks/scan-outputs.sh)
 # Generates the test CA and certificates once per WORKDIR, starts the
 # emulator on a free loopback port, exports where it is, runs COMMAND, and
 # stops the emulator whatever happens.  The exit status is COMMAND's.
@@ -20,7 +22,8 @@ ready="$run/port"
 python=/usr/bin/python3
 "$python" "$emu/cfemu.py" --cert "$certs/server.pem" --key "$certs/server.key" \
 	--seed "${CFTEST_SEED:-$here/seed.json}" --port 0 --ready-file "$ready" \
-	--max-lifetime 900 2>"$run/emulator.log" &
+	--max-lifetime 900 --values-log "${CFTEST_VALUES_LOG:-$work/token-values}" \
+	2>"$run/emulator.log" &
 emu_pid=$!
 cleanup() {
 	kill "$emu_pid" 2>/dev/null || true

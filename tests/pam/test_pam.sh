@@ -406,6 +406,71 @@ ok "$([ "$(value_of items)" = 1 ] && [ "$(value_of secret)" = 1 ] && echo 0 || e
 	"... and cached in the user's Secret Service as well (one org.cftoken.Token item)"
 
 # --- two real users (root only) -------------------------------------------
+# --- the fault matrix's PAM rows (tests/pam/faults.md) ---------------------
+. "$here/../faults/rules.sh"
+live_minted() {  # ids of the live tokens cftoken minted, sorted
+	emu GET /__emu/tokens | $py -c 'import json,sys
+for t in json.load(sys.stdin):
+    if t["name"].startswith("cftoken ") and not t["deleted"] and t["status"] == "active": print(t["id"])' | sort
+}
+pam_timeout=${CFTEST_WRAP:+12}${CFTEST_WRAP:-2}
+write_config "$dir/untrusted.conf"
+sed -i "s|^ca_file = .*|ca_file = $CFTEST_CERTS/otherca.pem|" "$dir/untrusted.conf"
+emu_faults_file=$dir/fault-rules
+cat >"$dir/fault-inside.sh" <<SH
+#!/bin/sh
+# inside a session: the fault starts now, before the logout
+while read -r rule; do env -u LD_PRELOAD $CFTEST_EMUCTL POST /__emu/faults "\$rule" >/dev/null; done <"$emu_faults_file"
+SH
+chmod 755 "$dir/fault-inside.sh"
+while IFS='|' read -r _ f stage want_result want_token want_syslog _; do
+	f=$(xargs <<<"$f"); stage=$(xargs <<<"$stage"); want_result=$(xargs <<<"$want_result")
+	want_token=$(xargs <<<"$want_token"); want_syslog=$(sed 's/^ *//; s/ *$//' <<<"$want_syslog")
+	case $f in fault | ---*) continue ;; esac
+	conf=$dir/cftoken.conf
+	[ "$f" = tls-untrusted ] && conf=$dir/untrusted.conf
+	rules=$(fault_rules "$f")
+	before=$(live_minted)
+	problems=()
+	if [ "$stage" = open ]; then
+		service matrix optional "config=$conf timeout=$pam_timeout debug"
+		drop_login_keys
+		[ -n "$rules" ] && while read -r rule; do emu POST /__emu/faults "$rule" >/dev/null; done <<<"$rules"
+		session matrix "$me"
+		emu DELETE /__emu/faults >/dev/null
+		contains "$out" "open 1: $want_result" >/dev/null || problems+=("open_session did not return $want_result")
+		if [ "$want_token" = none ]; then
+			contains "$out" "token 1: none" >/dev/null || problems+=("the session got a token")
+		else
+			contains "$out" "token 1: none" >/dev/null && problems+=("the session got no token")
+		fi
+		new=$(comm -13 <(echo "$before") <(live_minted) | grep -c .)
+		[ "$new" -eq "$([ "$want_token" = none ] && echo 0 || echo 1)" ] ||
+			problems+=("$new new tokens live on the API")
+	else
+		service matrix optional "config=$conf timeout=$pam_timeout revoke_on_close debug"
+		drop_login_keys
+		printf '%s\n' "$rules" >"$emu_faults_file"
+		session matrix "$me" -- "$dir/fault-inside.sh"
+		emu DELETE /__emu/faults >/dev/null
+		contains "$out" "close 1: $want_result" >/dev/null || problems+=("close_session did not return $want_result")
+	fi
+	contains "$out" "$want_syslog" >/dev/null || problems+=("syslog does not say \"$want_syslog\"")
+	# faults gone: the next login gets a token
+	service matrix optional "config=$dir/cftoken.conf timeout=$pam_timeout"
+	drop_login_keys
+	session matrix "$me"
+	contains "$out" "token 1: none" >/dev/null && problems+=("the next login got no token")
+	n=$((n + 1))
+	if [ ${#problems[@]} -eq 0 ]; then
+		echo "ok $n - PAM $stage × $f: $want_result, token $want_token, syslog \"$want_syslog\""
+	else
+		echo "not ok $n - PAM $stage × $f: $want_result, token $want_token, syslog \"$want_syslog\""
+		failed=$((failed + 1))
+		for p in "${problems[@]}"; do echo "#   $p"; done
+	fi
+done < <(sed -n '/^| fault | stage |/,$p' "$here/faults.md")
+
 if [ "$(id -u)" -ne 0 ]; then
 	ok "$checker_failures" "no session's driver (and so the module in it) failed or tripped a checker"
 	echo "ok $((n + 1)) # SKIP two real users, the real /etc/pam.d stack and the broker need root"

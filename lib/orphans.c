@@ -1,0 +1,122 @@
+#include "orphans.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lock.h"
+
+/* The API's clock and ours may disagree by this much. */
+#define SKEW_S 60
+#define NOTES_SUFFIX ".orphans"
+
+bool cft_create_may_have_happened(cft_code rc)
+{
+	switch (rc) {
+	case CFT_E_SERVER:     /* a 5xx: the API may have acted before failing */
+	case CFT_E_NETWORK:    /* lost after the request went out */
+	case CFT_E_TIMEOUT:
+	case CFT_E_MALFORMED:  /* it answered, but not so that we could read it */
+	case CFT_E_TOO_LARGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, time_t since,
+			   const char *keep_id, unsigned *deleted, cft_error *err)
+{
+	cft_token_list l = { 0 };
+	unsigned n = 0;
+	cft_code rc = cft_token_list_all(c, owner, &l, err);
+	for (size_t i = 0; !rc && i < l.n; i++) {
+		const cft_token *t = &l.items[i];
+		if (!t->id || !t->name || strcmp(t->name, name) != 0 ||
+		    t->issued_on < since - SKEW_S || (keep_id && strcmp(t->id, keep_id) == 0))
+			continue;
+		rc = cft_token_delete(c, owner, t->id, err);
+		if (rc == CFT_E_NOT_FOUND)
+			rc = CFT_OK;
+		else if (!rc)
+			n++;
+	}
+	cft_token_list_clear(&l);
+	if (deleted)
+		*deleted = n;
+	return rc;
+}
+
+cft_code cft_orphans_remember(const char *account, const char *profile,
+			      const cft_orphan_note *note, cft_error *err)
+{
+	char path[700];
+	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
+	if (rc)
+		return rc;
+	/* One short line, appended: a crash leaves the earlier lines whole. */
+	char line[400];
+	int len = snprintf(line, sizeof(line), "%lld %c %s\n", (long long)note->since,
+			   note->user_owned ? 'u' : 'a', note->name);
+	if (len < 0 || (size_t)len >= sizeof(line) || strchr(note->name, '\n'))
+		return cft_fail(err, CFT_E_INVALID_ARG, "token name too long for a note");
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		      0600);
+	if (fd < 0)
+		return cft_fail(err, CFT_E_INTERNAL, "%s: %s", path, strerror(errno));
+	ssize_t w = write(fd, line, (size_t)len);
+	int e = errno;
+	close(fd);
+	if (w != len)
+		return cft_fail(err, CFT_E_INTERNAL, "%s: %s", path,
+				w < 0 ? strerror(e) : "short write");
+	return CFT_OK;
+}
+
+cft_code cft_orphans_recall(const char *account, const char *profile,
+			    cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err)
+{
+	char path[700];
+	*n = 0;
+	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
+	if (rc)
+		return rc;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? CFT_OK
+				       : cft_fail(err, CFT_E_INTERNAL, "%s: %s", path, strerror(errno));
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return cft_fail(err, CFT_E_NOMEM, NULL);
+	}
+	char line[400];
+	while (*n < CFT_ORPHAN_NOTES_MAX && fgets(line, sizeof(line), f)) {
+		char *end = NULL, kind;
+		long long since = strtoll(line, &end, 10);
+		size_t nl = strcspn(line, "\n");
+		line[nl] = '\0';
+		/* "SINCE K NAME": anything else is a torn line, skipped. */
+		if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ' || !end[3])
+			continue;
+		kind = end[1];
+		if (kind != 'a' && kind != 'u')
+			continue;
+		cft_orphan_note *o = &notes[(*n)++];
+		o->since = (time_t)since;
+		o->user_owned = kind == 'u';
+		snprintf(o->name, sizeof(o->name), "%s", end + 3);
+	}
+	fclose(f);
+	return CFT_OK;
+}
+
+void cft_orphans_forget(const char *account, const char *profile)
+{
+	char path[700];
+	if (cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), NULL) == CFT_OK)
+		unlink(path);
+}

@@ -1,0 +1,358 @@
+#!/bin/bash
+# The fault matrix (tests/faults/matrix.md): every row is one fault and one
+# command; this runs each, then checks the exit status, the message a person
+# reads, the state the row names, and what holds after every row: the
+# parent token still works, every token the emulator minted for cftoken is
+# one a profile's cache holds (no orphans), the runtime directory holds
+# nothing but locks, and no file holds a token value.
+#   test_faults.sh BUILD_DIR            (run under with-emulator.sh)
+# As root it runs the commands as the user cftest-faults, whose kernel
+# keyring is its own (a real key quota, and no key shared with other tests),
+# and can mount the full file system; otherwise those rows are skipped.
+# The commands reach the emulator through tests/faults/tcpgate.py, which
+# can refuse connections or present bad certificates at the same URL.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "$1" && pwd)
+front=$build/helper/cftoken
+matrix=$here/matrix.md
+faults_user=cftest-faults
+py=/usr/bin/python3
+
+if [ -z "${CFTEST_FAULTS_INNER:-}" ]; then
+	# ---- outside: the user, the directories, the gate -------------------
+	dir=$CFTEST_WORK/faults
+	mkdir -p "$dir"
+	chmod 755 "$CFTEST_WORK"
+	run_as=()
+	root=no
+	if [ "$(id -u)" -eq 0 ]; then
+		root=yes
+		id "$faults_user" >/dev/null 2>&1 ||
+			useradd --system --no-create-home --shell /usr/sbin/nologin "$faults_user"
+		run_as=(setpriv --reuid="$faults_user" --regid="$faults_user" --clear-groups)
+	fi
+	mkdir -p "$dir/certs" "$dir/home" "$dir/rt-foreign"
+	cp "$CFTEST_CERTS"/{ca,untrusted,expired,wronghost}.{pem,key} "$dir/certs/" 2>/dev/null
+	cp "$CFTEST_CERTS/ca.pem" "$dir/certs/"
+	chmod 700 "$dir/rt-foreign"         # root's own: "another user" to cftest-faults
+	if [ "$root" = yes ]; then
+		chown -R "$faults_user:" "$dir/certs" "$dir/home"
+		chown "$faults_user:" "$dir"
+		# A runtime directory with no inode to spare: "disk full".
+		mkdir -p "$dir/full"
+		if mount -t tmpfs -o size=64k,nr_inodes=4,mode=0700 cftest-full "$dir/full"; then
+			chown "$faults_user:" "$dir/full"
+			i=0
+			while setpriv --reuid="$faults_user" --regid="$faults_user" --clear-groups \
+				touch "$dir/full/filler$i" 2>/dev/null; do i=$((i + 1)); done
+			export CFTEST_FULL_DIR=$dir/full
+		fi
+	fi
+	echo forward >"$dir/gate-mode"
+	chmod 666 "$dir/gate-mode"
+	target=${CFTEST_EMU_URL#https://}
+	$py "$here/tcpgate.py" --target "$target" --certs "$CFTEST_CERTS" \
+		--mode-file "$dir/gate-mode" --ready-file "$dir/gate-port" --max-lifetime 3000 \
+		2>"$dir/gate.log" &
+	gate=$!
+	cleanup() {
+		kill "$gate" 2>/dev/null
+		[ -n "${CFTEST_FULL_DIR:-}" ] && umount "$CFTEST_FULL_DIR" 2>/dev/null
+	}
+	trap cleanup EXIT
+	for _ in $(seq 1 200); do [ -s "$dir/gate-port" ] && break; sleep 0.05; done
+	[ -s "$dir/gate-port" ] || { echo "Bail out! tcpgate did not start"; cat "$dir/gate.log"; exit 99; }
+	export CFTEST_FAULTS_INNER=1 CFTEST_FAULTS_DIR=$dir CFTEST_GATE_PORT=$(cat "$dir/gate-port")
+	export CFTEST_FAULTS_ROOT=$root HOME=$dir/home
+	"${run_as[@]}" dbus-run-session -- keyctl session - "$0" "$@" 2> >(grep -v 'fd limit' >&2)
+	# Last, from outside: no file the rows left holds a token value the
+	# emulator ever held (the parent token's own file aside).
+	. "$here/../integration/tap.sh"
+	read -r n failed <"$dir/tap-state" 2>/dev/null || { echo "Bail out! the rows did not finish"; exit 99; }
+	values=${CFTEST_VALUES_LOG:-$(dirname "$CFTEST_WORK")/token-values}
+	leaked=$(grep -rlFf "$values" "$dir" --exclude=parent.token 2>/dev/null)
+	ok $([ -s "$values" ] && [ -z "$leaked" ]; echo $?) \
+		"no file the rows left holds any of the $(wc -l <"$values") token values${leaked:+: $leaked}"
+	tap_done
+	exit $?
+fi
+
+# ---- inside, as the user: a private bus, a keyring daemon, a session keyring
+. "$here/../integration/tap.sh"
+. "$here/rules.sh"
+dir=$CFTEST_FAULTS_DIR
+cd "$dir" || exit 99
+ca=$dir/certs/ca.pem
+emu() { $py "$here/../emulator/emuctl.py" --url "$CFTEST_EMU_URL" --ca "$ca" "$@"; }
+echo -n fault-matrix | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+account=0123456789abcdef0123456789abcdef
+api=https://127.0.0.1:$CFTEST_GATE_PORT/client/v4
+export XDG_RUNTIME_DIR=$dir/run
+rm -rf "$XDG_RUNTIME_DIR"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export CFTOKEN_CONFIG=$dir/config
+unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
+# Deadlines: short enough for 160 rows, long enough for a checker.
+timeout=2s
+[ -n "${CFTEST_WRAP:-}" ] && timeout=12s
+cat >"$CFTOKEN_CONFIG" <<CONF
+[defaults]
+api_url = $api
+ca_file = $ca
+account = $account
+profile = a
+timeout = $timeout
+
+[profile a]
+permissions = Zone Read
+ttl = 1h
+
+[profile b]
+permissions = Zone Read
+ttl = 1h
+
+[profile r]
+permissions = Zone Read
+ttl = 1h
+CONF
+(umask 077; CFTEST_SEED=$CFTEST_SEED seed_value parent >"$dir/parent.token")
+request=$'protocol=https\nhost=api.cloudflare.com\n\n'
+
+cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
+sha() { sha256sum | cut -d' ' -f1; }
+sha_of() { cftoken token --profile "$1" 2>>"$dir/side.err" | tr -d "\n" | sha; }  # mints when cold
+tokens() {  # tokens FILTER: the emulator's tokens as "id sha" lines, FILTER a Python test on t
+	emu GET /__emu/tokens | $py -c 'import json,sys
+for t in json.load(sys.stdin):
+    if eval(sys.argv[1]): print(t["id"], t["value_sha256"])' "$1"
+}
+live_minted() { tokens 't["name"].startswith("cftoken ") and not t["deleted"] and t["status"] == "active"'; }
+id_of() { tokens 'not t["deleted"]' | awk -v s="$1" '$2 == s {print $1}'; }
+creates() {
+	emu GET /__emu/log | $py -c 'import json,sys
+print(sum(1 for e in json.load(sys.stdin) if e["method"] == "POST" and e["path"].endswith("/tokens")))'
+}
+clear_faults() { emu DELETE /__emu/faults >/dev/null; echo forward >"$dir/gate-mode"; sleep 0.1; }
+fault() { emu POST /__emu/faults "$1" >/dev/null; }
+all_paths='"path": "/client/v4/", "times": null'
+
+# The quota of this user's kernel keyring, filled with keys of its own.
+fill_keyring() {
+	local i=0 big
+	big=$(printf '%2000s' '')
+	while [ $i -lt 400 ] && printf '%s' "$big" | keyctl padd user "cftest-fill-$i" @u >/dev/null 2>&1; do
+		i=$((i + 1))
+	done
+	# and the small keys the last bytes still allow
+	while [ $i -lt 800 ] && keyctl add user "cftest-fill-$i" x @u >/dev/null 2>&1; do
+		i=$((i + 1))
+	done
+}
+empty_keyring() {
+	local k
+	for k in $(awk '$0 ~ /cftest-fill-/ {print $1}' /proc/keys); do
+		keyctl unlink "$((16#$k))" @u >/dev/null 2>&1
+	done
+	# unlinked keys give their quota back once the collector has run
+	for _ in $(seq 1 100); do
+		if printf '%1500s' '' | keyctl padd user cftest-probe @u >/dev/null 2>&1; then
+			keyctl purge user cftest-probe >/dev/null 2>&1
+			return 0
+		fi
+		sleep 0.1
+	done
+}
+
+# A process holding profile a's lock: started under a black hole, so it
+# waits on the API with the lock held.
+hold_lock() {
+	fault "{$all_paths, \"kind\": \"blackhole\"}"
+	( printf '%s' "$request" | exec "$front" get >/dev/null 2>&1 ) &
+	holder=$!
+	for _ in $(seq 1 100); do
+		fuser "$XDG_RUNTIME_DIR/cftoken/$account-a.lock" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+}
+
+l2_lock() {
+	gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+		--method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
+}
+l2_restart() {  # a new daemon that unlocks the same login keyring
+	pkill -KILL -u "$(id -u)" -x gnome-keyring-d >/dev/null 2>&1
+	sleep 0.2
+	echo -n fault-matrix | gnome-keyring-daemon --replace --unlock --components=secrets >/dev/null 2>&1
+	for _ in $(seq 1 50); do
+		gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+			--method org.freedesktop.DBus.Peer.Ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+}
+
+# fault_on NAME: sets the fault up; may set env (an array of VAR=VALUE for
+# the command) and skip (why the row cannot run here).
+fault_on() {
+	env=()
+	skip=
+	case $1 in
+	refused | tls-untrusted | tls-expired | tls-wronghost)
+		echo "$1" >"$dir/gate-mode"
+		sleep 0.2 ;;  # the gate reads its mode every 50 ms
+	quota)
+		emu POST /__emu/config "{\"quota_account\": $(tokens 't.get("account_id") and not t["deleted"] and t["status"] != "expired"' | wc -l)}" >/dev/null ;;
+	runtime-missing) env=(XDG_RUNTIME_DIR=$dir/no-such-dir) ;;
+	runtime-foreign) env=(XDG_RUNTIME_DIR=$dir/rt-foreign) ;;
+	runtime-group-writable) mkdir -p "$dir/rt-g"; chmod 770 "$dir/rt-g"; env=(XDG_RUNTIME_DIR=$dir/rt-g) ;;
+	runtime-world-writable) mkdir -p "$dir/rt-w"; chmod 777 "$dir/rt-w"; env=(XDG_RUNTIME_DIR=$dir/rt-w) ;;
+	lock-symlink)
+		mkdir -p -m 700 "$dir/rt-s/cftoken"
+		chmod 700 "$dir/rt-s"
+		ln -sf "$dir/elsewhere" "$dir/rt-s/cftoken/$account-a.lock"
+		ln -sf "$dir/elsewhere" "$dir/rt-s/cftoken/$account-b.lock"
+		env=(XDG_RUNTIME_DIR=$dir/rt-s) ;;
+	lock-holder-killed)
+		hold_lock
+		kill -KILL "$holder"; wait "$holder" 2>/dev/null
+		clear_faults ;;
+	lock-holder-stopped)
+		hold_lock
+		kill -STOP "$holder"
+		clear_faults ;;
+	disk-full)
+		if [ -z "${CFTEST_FULL_DIR:-}" ]; then skip="needs root to mount a full file system"
+		else env=(XDG_RUNTIME_DIR=$CFTEST_FULL_DIR); fi ;;
+	keyring-quota)
+		if [ "$(id -u)" -eq 0 ]; then skip="root's key quota is unlimited"; else fill_keyring; fi ;;
+	l2-locked) l2_lock ;;
+	no-dbus) env=(DBUS_SESSION_BUS_ADDRESS=) ;;
+	l2-killed)
+		# stopped now, killed once the command is waiting on it
+		pkill -STOP -u "$(id -u)" -x gnome-keyring-d
+		( sleep 0.5; pkill -KILL -u "$(id -u)" -x gnome-keyring-d ) &
+		killer=$! ;;
+	*)
+		local rules
+		rules=$(fault_rules "$1") || { echo "Bail out! unknown fault $1 in the matrix"; exit 99; }
+		while read -r rule; do fault "$rule"; done <<<"$rules" ;;
+	esac
+}
+
+fault_off() {
+	clear_faults
+	case $1 in
+	quota) emu POST /__emu/config '{"quota_account": 500}' >/dev/null ;;
+	lock-holder-stopped) kill -CONT "$holder"; kill -KILL "$holder" 2>/dev/null; wait "$holder" 2>/dev/null ;;
+	keyring-quota) empty_keyring ;;
+	l2-locked | l2-killed)
+		[ "$1" = l2-killed ] && wait "$killer" 2>/dev/null
+		l2_restart ;;
+	esac
+	return 0
+}
+
+# run_command NAME: runs the row's command with env (stdin never a terminal)
+run_command() {
+	local -a cmd
+	case $1 in
+	login) cmd=(login --token-file "$dir/parent.token") ;;
+	get | get-warm) cmd=(get) ;;
+	exec) cmd=(exec --profile b -- sh -c 'test -n "$CLOUDFLARE_API_TOKEN"') ;;
+	list) cmd=(list) ;;
+	revoke) cmd=(revoke "$target_id") ;;
+	esac
+	local input=/dev/null
+	[ "$1" = get ] || [ "$1" = get-warm ] && input=$dir/request
+	env "${env[@]}" timeout -s KILL 120 ${CFTEST_WRAP:-} "$front" "${cmd[@]}" \
+		<"$input" >"$dir/row.out" 2>"$dir/row.err"
+}
+printf '%s' "$request" >"$dir/request"
+
+# The state every row leaves behind, faults gone.  Prints what is wrong.
+invariants() {
+	cftoken list >/dev/null 2>"$dir/inv.err" || echo "the parent token no longer works: $(head -c 300 "$dir/inv.err")"
+	local held
+	held=$(for p in a b r; do sha_of $p; done)
+	local id s
+	while read -r id s; do
+		grep -qx "$s" <<<"$held" || echo "token $id is live on the API but no cache holds it"
+	done < <(live_minted)
+	local stray
+	stray=$(find "$XDG_RUNTIME_DIR" -mindepth 1 ! -name '*.lock' ! -path "$XDG_RUNTIME_DIR/cftoken" \
+		! -path "$XDG_RUNTIME_DIR/keyring*" ! -path "$XDG_RUNTIME_DIR/bus" 2>/dev/null)
+	[ -z "$stray" ] && echo -n || echo "left in the runtime directory: $stray"
+}
+
+out=$(cftoken login --token-file "$dir/parent.token" 2>&1) || { echo "Bail out! login: $out"; exit 99; }
+for p in a b r; do sha_of $p >/dev/null; done
+
+rows=0 passed_rows=0
+while IFS='|' read -r _ f c want_exit want_msg want_after _; do
+	f=$(xargs <<<"$f"); c=$(xargs <<<"$c"); want_exit=$(xargs <<<"$want_exit")
+	want_msg=$(sed 's/^ *//; s/ *$//' <<<"$want_msg"); want_after=$(xargs <<<"$want_after")
+	case $f in fault | ---*) continue ;; esac
+	rows=$((rows + 1))
+	name="$f × $c: exit $want_exit${want_msg:+, \"$want_msg\"}, $want_after"
+	[ "$want_msg" = - ] && name="$f × $c: exit $want_exit, $want_after"
+	# preconditions, faults off
+	target_id= kept_sha= profile=
+	case $c in
+	get | get-warm) profile=a ;; exec) profile=b ;; revoke) profile=r ;;
+	esac
+	if [ "$c" = get ] || [ "$c" = exec ]; then
+		id=$(id_of "$(sha_of "$profile")")
+		cftoken revoke "$id" >/dev/null 2>>"$dir/side.err"
+	elif [ -n "$profile" ]; then
+		kept_sha=$(sha_of "$profile")
+		target_id=$(id_of "$kept_sha")
+	fi
+	live_before=$(live_minted | sort)
+	fault_on "$f"
+	if [ -n "$skip" ]; then
+		fault_off "$f"
+		echo "ok $((n + 1)) - $name # SKIP $skip"
+		n=$((n + 1))
+		continue
+	fi
+	run_command "$c"
+	rc=$?
+	grep -v "^password=" "$dir/row.out" >>"$dir/all.out"; cat "$dir/row.err" >>"$dir/all.err"
+	fault_off "$f"
+	problems=()
+	[ "$rc" -eq "$want_exit" ] || problems+=("exit $rc, not $want_exit")
+	err=$(cat "$dir/row.err")
+	if [ "$want_msg" != - ] && [[ $err != *"$want_msg"* ]]; then
+		problems+=("the message does not say \"$want_msg\"")
+	fi
+	live_after=$(live_minted | sort)
+	new=$(comm -13 <(echo "$live_before") <(echo "$live_after") | grep -c .)
+	case $want_after in
+	parent) ;;
+	none) [ "$new" -eq 0 ] || problems+=("$new new token(s) live") ;;
+	minted)
+		[ "$new" -eq 1 ] || problems+=("$new new tokens live, not 1")
+		[ "$new" -ge 1 ] && ! grep -q "$(comm -13 <(echo "$live_before") <(echo "$live_after") | head -1 | cut -d' ' -f2)" <<<"$(sha_of "$profile")" &&
+			problems+=("the profile's cache does not hold the new token") ;;
+	kept) [ "$(sha_of "$profile")" = "$kept_sha" ] || problems+=("the cached token changed") ;;
+	gone)
+		tokens 't["deleted"]' | grep -q "^$target_id " || problems+=("token $target_id is not deleted")
+		[ "$(sha_of "$profile")" != "$kept_sha" ] || problems+=("the cache still gives the revoked token") ;;
+	-) ;;
+	*) echo "Bail out! unknown state \"$want_after\""; exit 99 ;;
+	esac
+	while IFS= read -r p; do [ -n "$p" ] && problems+=("$p"); done < <(invariants)
+	n=$((n + 1))
+	if [ ${#problems[@]} -eq 0 ]; then
+		echo "ok $n - $name"
+		passed_rows=$((passed_rows + 1))
+	else
+		echo "not ok $n - $name"
+		failed=$((failed + 1))
+		for p in "${problems[@]}"; do echo "#   $p"; done
+		sed 's/^/#   stderr: /' "$dir/row.err" | head -5
+	fi
+done < <(sed -n '/^| fault | command |/,/^$/p' "$matrix")  # the first table of rows
+echo "# $passed_rows of $rows matrix rows passed"
+cftoken logout >/dev/null 2>&1
+echo "$n $failed" >"$dir/tap-state"
