@@ -129,10 +129,6 @@ for t in json.load(sys.stdin):
 }
 live_minted() { tokens 't["name"].startswith("cftoken ") and not t["deleted"] and t["status"] == "active"'; }
 id_of() { tokens 'not t["deleted"]' | awk -v s="$1" '$2 == s {print $1}'; }
-creates() {
-	emu GET /__emu/log | $py -c 'import json,sys
-print(sum(1 for e in json.load(sys.stdin) if e["method"] == "POST" and e["path"].endswith("/tokens")))'
-}
 clear_faults() { emu DELETE /__emu/faults >/dev/null; echo forward >"$dir/gate-mode"; sleep 0.1; }
 fault() { emu POST /__emu/faults "$1" >/dev/null; }
 all_paths='"path": "/client/v4/", "times": null'
