@@ -55,7 +55,7 @@ static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
 {
 	if (c->token_file || !parent_ok)
 		return cft_read_token(c->token_file, prompt, token, err);
-	if (c->cfg && c->cfg->parent_token_file)
+	if (c->cfg->parent_token_file)
 		return cft_read_token(c->cfg->parent_token_file, prompt, token, err);
 	cft_parent parent;
 	if (cli_parent_load(c, &parent, NULL) == CFT_OK) {

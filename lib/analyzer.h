@@ -8,7 +8,7 @@
  * reports it leaked where the path next goes: every append to a growing
  * list reads as a leak.  Put BEGIN / END around the function that appends;
  * the Clang analyzer's unix.Malloc still checks it for leaks. */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10  /* -fanalyzer came in 10 */
 #define CFT_ANALYZER_ARRAY_STORES_BEGIN                                      \
 	_Pragma("GCC diagnostic push")                                        \
 	_Pragma("GCC diagnostic ignored \"-Wanalyzer-malloc-leak\"")

@@ -98,7 +98,7 @@ void cft_error_clear(cft_error *err)
 	err->retry_after_s = -1;
 }
 
-cft_code cft_fail(cft_error *err, cft_code code, const char *fmt, ...)
+cft_code (cft_fail)(cft_error *err, cft_code code, const char *fmt, ...)
 {
 	if (!err)
 		return code;

@@ -84,7 +84,6 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	cft_profile_spec ps;
 	cft_token info = { 0 };
 	_cleanup_client_ cft_client *client = NULL;
-	cft_owner owner = CFT_ACCOUNT_OWNED(o->account_id);
 	const cft_secret *parent = NULL;
 	const char *names[1];
 	size_t n_names;
@@ -106,7 +105,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 		rc = cft_profile_spec_build(client, cfg, p, o->account_id, now, ttl, &ps, err);
 	if (rc)
 		return rc;
-	owner = cft_profile_spec_owner(&ps, o->account_id);
+	cft_owner owner = cft_profile_spec_owner(&ps, o->account_id);
 	if (ps.user_owned)
 		fprintf(stderr, "cftoken: profile %s gets a user-owned token: %s\n", p->name,
 			ps.owner_why);

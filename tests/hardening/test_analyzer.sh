@@ -72,7 +72,7 @@ mkdir -p "$logs"
 
 # One job per source file: its first compile command, made to analyse
 # instead of compile (no object, no dependency file, no colour).
-$py - "$db" "$src" "$work" "$gcc" <<'PY' || { echo "1..0 # SKIP cannot read $db"; exit 0; }
+$py - "$db" "$src" "$work" "$gcc" <<'PY' || { echo "not ok 1 - reading $db"; echo "1..1"; exit 1; }
 import json, os, shlex, sys
 db, src, work, gcc = sys.argv[1:]
 seen = {}
@@ -114,10 +114,11 @@ PY
 
 jobs=${ANALYZER_JOBS:-$(nproc 2>/dev/null || echo 2)}
 start=$(date +%s)
-# Both tools' jobs in one queue, so neither waits for the other.
+# Both tools' jobs in one queue, the slower clang-tidy's first, so the
+# last jobs to finish are short ones.
 {
-	[ -n "$have_gcc" ] && cut -f1 "$work/files" | sed 's/$/ gcc/'
 	[ -n "$have_tidy" ] && cut -f1 "$work/files" | sed 's/$/ tidy/'
+	[ -n "$have_gcc" ] && cut -f1 "$work/files" | sed 's/$/ gcc/'
 } | TIDY=$tidy SRC=$src BUILD=$build WORK=$work xargs -P "$jobs" -L1 sh -c '
 	i=$1 tool=$2
 	if [ "$tool" = gcc ]; then
