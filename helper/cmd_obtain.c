@@ -15,6 +15,7 @@
 #include "l1.h"
 #include "login_policy.h"
 #include "obtain.h"
+#include "owner.h"
 #include "parent.h"
 #include "secret_service.h"
 #include "token_input.h"
@@ -255,6 +256,11 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	if (rc == CFT_E_NO_PARENT && lp.login && !c->token_file) {
 		rc = renew_by_broker(c, &o, out, err);
 		by_broker = rc == CFT_OK;
+		/* The broker could not help (absent, busy, the API down): the
+		 * due token still works until it expires.  "none" (no policy
+		 * for this user any more) ends it. */
+		if (rc && rc != CFT_E_NOT_FOUND && cft_obtain_due_token(&o, err, out) == CFT_OK)
+			rc = CFT_OK;
 	}
 	if (!rc && declared && c->verbose)
 		fprintf(stderr, "cftoken: profile %s: declared token %s\n", p->name, out->id);
@@ -438,7 +444,8 @@ int cmd_erase(const cli *c)
 						 .timeout_ms = c->timeout_ms };
 			cft_client *client = NULL;
 			if (cft_client_new(&o, parent.token, &client, &err) == CFT_OK)
-				rc = cft_token_delete(client, CFT_ACCOUNT_OWNED(acct), r.id, &err);
+				rc = cft_token_delete(client, cft_profile_token_owner(p, acct), r.id,
+						      &err);
 			if (rc == CFT_E_NOT_FOUND)
 				rc = CFT_OK;
 			cft_client_free(client);

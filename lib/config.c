@@ -12,6 +12,7 @@
 
 #include "analyzer.h"
 #include "api.h"
+#include "config_repeats.h"
 #include "fingerprint.h"
 #include "presets.h"
 #include "timeutil.h"
@@ -357,6 +358,11 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 		/* GKeyFile's message carries the line. */
 		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, gerr->message);
 		g_error_free(gerr);
+		g_key_file_free(kf);
+		return rc;
+	}
+	rc = cft_config_check_repeats(path, text, err);
+	if (rc) {
 		g_key_file_free(kf);
 		return rc;
 	}

@@ -15,27 +15,32 @@
 
 #define POLL_MS 10
 
-/* A directory we may keep locks in: ours, a real directory, mode 0700. */
-static cft_code safe_dir(const char *path, bool create, cft_error *err)
+/* A directory we may keep locks in: ours, a real directory, mode 0700.
+ * what names it in messages ("XDG_RUNTIME_DIR", "lock directory"), so a
+ * person knows which setting to fix. */
+static cft_code safe_dir(const char *what, const char *path, bool create, cft_error *err)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0) {
 		if (errno != ENOENT || !create)
-			return cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, strerror(errno));
+			return cft_fail(err, CFT_E_INVALID_ARG, "%s %s: %s", what, path,
+					strerror(errno));
 		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			return cft_fail(err, CFT_E_INVALID_ARG, "creating %s: %s", path,
+			return cft_fail(err, CFT_E_INVALID_ARG, "creating %s %s: %s", what, path,
 					strerror(errno));
 		if (lstat(path, &st) != 0)
-			return cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, strerror(errno));
+			return cft_fail(err, CFT_E_INVALID_ARG, "%s %s: %s", what, path,
+					strerror(errno));
 	}
 	if (!S_ISDIR(st.st_mode))
-		return cft_fail(err, CFT_E_INVALID_ARG, "%s is not a directory (a symlink?)", path);
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s %s is not a directory (a symlink?)",
+				what, path);
 	if (st.st_uid != getuid())
-		return cft_fail(err, CFT_E_INVALID_ARG, "%s belongs to another user (uid %u)", path,
-				(unsigned)st.st_uid);
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s %s belongs to another user (uid %u)",
+				what, path, (unsigned)st.st_uid);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return cft_fail(err, CFT_E_INVALID_ARG,
-				"%s is writable by group or others (mode %04o)", path,
+				"%s %s is writable by group or others (mode %04o)", what, path,
 				(unsigned)(st.st_mode & 07777));
 	return CFT_OK;
 }
@@ -52,16 +57,16 @@ static cft_code lock_dir(char *buf, size_t size, cft_error *err)
 			/* No runtime directory (a cron job, a container): a private
 			 * directory of our own under /tmp, checked like any other. */
 			snprintf(buf, size, "/tmp/cftoken-%u", (unsigned)getuid());
-			return safe_dir(buf, true, err);
+			return safe_dir("lock directory", buf, true, err);
 		}
 	}
-	cft_code rc = safe_dir(runtime, false, err);
+	cft_code rc = safe_dir("XDG_RUNTIME_DIR", runtime, false, err);
 	if (rc)
 		return rc;
 	int n = snprintf(buf, size, "%s/cftoken", runtime);
 	if (n < 0 || (size_t)n >= size)
 		return cft_fail(err, CFT_E_INVALID_ARG, "XDG_RUNTIME_DIR is too long");
-	return safe_dir(buf, true, err);
+	return safe_dir("lock directory", buf, true, err);
 }
 
 cft_code cft_lock_file(const char *path, int64_t deadline_ms, const char *busy, int *fd_out,

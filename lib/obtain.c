@@ -158,10 +158,7 @@ static void delete_on_api(const cft_obtain *o, const char *id)
 	cft_error err;
 	cft_error_clear(&err);
 	if (parent_client(o, &c, &err) == CFT_OK) {
-		bool user_owned = false;
-		cft_profile_owner(o->profile, &user_owned, NULL, 0, NULL);
-		cft_code rc = cft_token_delete(c, user_owned ? CFT_USER_OWNED
-							     : CFT_ACCOUNT_OWNED(o->account_id),
+		cft_code rc = cft_token_delete(c, cft_profile_token_owner(o->profile, o->account_id),
 					       id, &err);
 		if (rc && rc != CFT_E_NOT_FOUND) {
 			char msg[1024];
@@ -251,6 +248,10 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	/* The lock waits at most as long as one mint may take. */
 	int64_t deadline = cft_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 8000) * 2;
 	cft_code rc = cft_lock_acquire(o->account_id, o->profile->name, deadline, &lock, err);
+	if (rc == CFT_E_BUSY && cft_obtain_due_token(o, err, out) == CFT_OK) {
+		*source = CFT_FROM_KERNEL_KEYRING;
+		return CFT_OK;
+	}
 	if (rc)
 		return rc;
 	/* Look again under the lock: another process may have minted. */
@@ -285,6 +286,11 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	rc = mint(o, out, err);
 	if (rc) {
 		cft_lock_release(lock);
+		if (cft_renewal_may_wait(rc) && cft_obtain_due_token(o, err, out) == CFT_OK) {
+			*source = CFT_FROM_KERNEL_KEYRING;
+			old_id[0] = '\0';  /* still in use: delete nothing */
+			return CFT_OK;
+		}
 		return rc;
 	}
 	cft_l1_store_last_id(out, o->api_url, NULL);

@@ -33,6 +33,10 @@ typedef struct cft_obtain {
 	 * names the old token is the user's to edit, and the admin's parent
 	 * token must never delete a token the user merely named. */
 	bool keep_replaced;
+	/* A failed renewal fails, even while the due token is valid: the
+	 * renewal broker's own requests, whose asker then decides (and tells
+	 * its person) whether the due token serves. */
+	bool no_due_fallback;
 } cft_obtain;
 
 /* Where the token came from, for --verbose. */
@@ -46,6 +50,16 @@ typedef enum cft_obtain_source {
  * *replaced_id, when not empty, the token it replaced and deleted). */
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
 			  char replaced_id[33], cft_error *err);
+
+/* Whether a failed renewal may leave the due token in use (the failure
+ * is of the moment: the API down or slow, rate limiting, a busy lock, no
+ * broker) rather than fail the command. */
+bool cft_renewal_may_wait(cft_code rc);
+
+/* After such a failure (why): the profile's cached token if it has not
+ * expired (and lasts min_ttl, and is not refused_id), with a warning on
+ * stderr naming why and until when; CFT_E_NOT_FOUND otherwise. */
+cft_code cft_obtain_due_token(const cft_obtain *o, const cft_error *why, cft_l1_record *out);
 
 /* Permission names of a profile: each preset's, then its own.  An error
  * when it names none. */

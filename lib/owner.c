@@ -63,3 +63,11 @@ cft_code cft_profile_owner(const cft_profile *p, bool *user_owned, char *why, si
 	}
 	return CFT_OK;
 }
+
+cft_owner cft_profile_token_owner(const cft_profile *p, const char *account)
+{
+	bool user_owned = false;
+	if (cft_profile_owner(p, &user_owned, NULL, 0, NULL) != CFT_OK)
+		user_owned = false;
+	return user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(account);
+}

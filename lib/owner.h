@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api.h"
 #include "config.h"
 #include "error.h"
 
@@ -27,3 +28,8 @@ const char *cft_user_token_service(const char *permission);
 /* *user_owned, and in why (when user-owned) the reason for the person. */
 cft_code cft_profile_owner(const cft_profile *p, bool *user_owned, char *why, size_t size,
 			   cft_error *err);
+
+/* The owner of the tokens p makes in account, for deleting one of them:
+ * user-owned when cft_profile_owner says so, else the account's (also
+ * when the profile is refused: no token of it was made user-owned). */
+cft_owner cft_profile_token_owner(const cft_profile *p, const char *account);

@@ -3,21 +3,25 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define DEFAULT_NAME_TEMPLATE "cftoken {profile} {user}@{host} {date}"
 
-/* "zone:Logs Write" picks the scope of a name that exists at several. */
+/* "zone:Logs Write" picks the scope of a name that exists at several.
+ * Any case and leading blanks, as the name itself (policy.c normalises
+ * it): "Zone: logs write" is the same request. */
 static const char *split_qualifier(const char *name, unsigned *scope)
 {
 	static const struct {
 		const char *prefix;
 		unsigned scope;
 	} q[] = { { "account:", CFT_SCOPE_ACCOUNT }, { "zone:", CFT_SCOPE_ZONE } };
+	const char *start = name + strspn(name, " \t");
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (strncmp(name, q[i].prefix, strlen(q[i].prefix)) == 0) {
+		if (strncasecmp(start, q[i].prefix, strlen(q[i].prefix)) == 0) {
 			*scope = q[i].scope;
-			return name + strlen(q[i].prefix);
+			return start + strlen(q[i].prefix);
 		}
 	*scope = CFT_SCOPE_ACCOUNT | CFT_SCOPE_ZONE;
 	return name;

@@ -43,6 +43,7 @@
 #include "lock.h"
 #include "login_policy.h"
 #include "obtain.h"
+#include "owner.h"
 #include "parent.h"
 #include "secret_service.h"
 #include "helper_args.h"
@@ -99,6 +100,17 @@ static long left_ms(const job *j)
 {
 	int64_t left = j->deadline - cft_now_ms();
 	return left > 0 ? (long)left : 1;
+}
+
+/* The time an API call may take: what is left, less a reserve in which
+ * the worker still caches, logs why and answers before the module's
+ * deadline stops it (a tenth of the timeout, at least 300 ms, so a slow
+ * machine, or valgrind, still hears the reason and not just "stopped"). */
+static long api_budget_ms(const job *j)
+{
+	long reserve = j->a.timeout_ms / 10 > 300 ? j->a.timeout_ms / 10 : 300;
+	long api_ms = left_ms(j) - reserve;
+	return api_ms > 200 ? api_ms : 200;
 }
 
 /* Root's part: the configuration, checked; the user's policy. */
@@ -326,14 +338,13 @@ static int open_session(job *j, int report_fd)
 	cft_request login = { .profile = CFT_LOGIN_PROFILE }, plain = { 0 };
 	cft_request_fingerprint(&login, fp_login);
 	cft_request_fingerprint(&plain, fp_default);
-	long api_ms = left_ms(j) - 300;
 	cft_obtain o = {
 		.cfg = &j->cfg,
 		.profile = &j->policy.merged,
 		.account_id = j->account,
 		.api_url = j->api_url,
 		.ca_file = j->cfg.ca_file,
-		.timeout_ms = api_ms > 200 ? api_ms : 200,
+		.timeout_ms = api_budget_ms(j),
 		.parent = get_parent,
 		.parent_ctx = j,
 		.route_fp = fp_login,
@@ -344,6 +355,7 @@ static int open_session(job *j, int report_fd)
 		/* With the admin's parent, root deletes the replaced token,
 		 * by its own record (forget_previous), not by the user's cache. */
 		.keep_replaced = j->parent.token != NULL,
+		.no_due_fallback = !strcmp(j->a.stage, "renew"),
 	};
 	cft_code rc = cft_obtain_token(&o, &r, &source, replaced, &err);
 	if (rc)
@@ -366,31 +378,32 @@ static int open_session(job *j, int report_fd)
 }
 
 /* Deletes a token on the API; gone already is fine.  In the user's part
- * the user's caches forget it too. */
-static void revoke_token(job *j, const char *id, int in_user_part, const char *why)
+ * the user's caches forget it too.  EXIT_FAILED (the reason logged) when
+ * the token may still be live. */
+static int revoke_token(job *j, const char *id, int in_user_part, const char *why)
 {
 	cft_error err;
 	cft_client *client = NULL;
 	const cft_secret *parent = NULL;
 	cft_error_clear(&err);
 	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
-				     .timeout_ms = left_ms(j) };
+				     .timeout_ms = api_budget_ms(j) };
 	cft_code rc = get_parent(j, &parent, &err);
 	if (!rc)
 		rc = cft_client_new(&copts, parent, &client, &err);
 	if (!rc)
-		rc = cft_token_delete(client, CFT_ACCOUNT_OWNED(j->account), id, &err);
+		rc = cft_token_delete(client, cft_profile_token_owner(&j->policy.merged, j->account),
+				      id, &err);
 	cft_client_free(client);
-	if (rc && rc != CFT_E_NOT_FOUND) {
-		fail(&err, "revoking a token");
-		return;
-	}
+	if (rc && rc != CFT_E_NOT_FOUND)
+		return fail(&err, "revoking a token");
 	if (in_user_part) {
 		cft_l1_drop_id(id);
 		if (j->l2)
 			cft_l2_drop_id(j->l2, id, NULL);
 	}
 	say("notice: ", "token %s of %s revoked: %s", id, j->a.user, why);
+	return EXIT_DONE;
 }
 
 /* The last session ended: revoke the login token root recorded for this
@@ -399,9 +412,8 @@ static void revoke_token(job *j, const char *id, int in_user_part, const char *w
 static int close_session(job *j)
 {
 	if (j->recorded_id[0])
-		revoke_token(j, j->recorded_id, 1, "the last session ended");
-	else
-		say("debug: ", "no token recorded for %s: nothing to revoke", j->a.user);
+		return revoke_token(j, j->recorded_id, 1, "the last session ended");
+	say("debug: ", "no token recorded for %s: nothing to revoke", j->a.user);
 	return EXIT_DONE;
 }
 
@@ -470,7 +482,7 @@ static void forget_previous(job *j, char *report)
 	/* Root holds only the admin's parent token; on a personal machine
 	 * the user's own is theirs to manage. */
 	if (j->parent.token && previous[0] && cft_is_id(previous) && strcmp(previous, id))
-		revoke_token(j, previous, 0, "a newer one replaces it");
+		(void)revoke_token(j, previous, 0, "a newer one replaces it");
 }
 
 /* What the module (or the broker) hears: for open, the token_id and,

@@ -89,6 +89,15 @@ ok $((rc != 2)) "an ambiguous permission name: exit 2"
 contains "$out" "account and zone" ; ok $? "naming both scopes"
 out=$(cftoken create --token-file "$parent_file" --permission "zone:Logs Write" 2>/dev/null | cftoken verify 2>&1); rc=$?
 ok $rc "zone:Logs Write picks the zone group"
+# the qualifier in any case, with blanks, as the name itself may be
+id=$(cftoken create --token-file "$parent_file" --permission "  Zone: logs write" 2>&1 >/dev/null |
+	grep -oE '[0-9a-f]{32}' | head -1)
+groups=$($CFTEST_EMUCTL GET /__emu/tokens | /usr/bin/python3 -c 'import json,sys
+for t in json.load(sys.stdin):
+    if t["id"] == sys.argv[1]:
+        print(" ".join(g["id"] for p in t["policies"] for g in p["permission_groups"]))' "$id")
+ok "$([ "$groups" = 3e0b5820118e47f3922f7c989e673882 ] && echo 0 || echo 1)" \
+	"\"  Zone: logs write\" is zone:Logs Write (qualifier in any case, blanks around it)"
 out=$(cftoken create --token-file "$ro_file" --permission "Zone Read" 2>&1); rc=$?
 ok $((rc != 3)) "a parent that may not create tokens: exit 3"
 contains "$out" "Account API Tokens Write" ; ok $? "naming the permission it needs"

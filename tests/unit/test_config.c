@@ -119,7 +119,20 @@ int main(void)
 		  "an empty list item is refused" },
 		{ "[profile x]\nzones = exa_mple.com\n", "is not a zone name (example.com), a zone id",
 		  "a zone must be a name, an id or *" },
+		{ "[defaults]\nttl = 1h\n# ttl = 3h\n\n  ttl=2h\n",
+		  ":5: [defaults] ttl: given again (first at line 2)",
+		  "a key given twice is refused at its second line, naming the first" },
+		{ "[profile x]\npermissions = Zone Read\n[profile y]\nttl = 1h\n"
+		  "[profile x]\npermissions = DNS Write\n",
+		  ":6: [profile x] permissions: given again (first at line 2)",
+		  "also when its section is given twice" },
 	};
+	const char *same_key_elsewhere = write_file(
+		"ok.conf", "[profile x]\nttl = 1h\n[profile y]\nttl = 2h\n# ttl = 3h\n");
+	tap_is_int(load(same_key_elsewhere, NULL, &cfg, &err), CFT_OK,
+		   "one key in two sections, or in a comment, is no repeat");
+	cft_config_clear(&cfg);
+
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *path = write_file("bad.conf", bad[i].text);
 		tap_is_int(load(path, NULL, &cfg, &err), CFT_E_INVALID_ARG, "%s", bad[i].what);

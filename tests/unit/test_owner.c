@@ -92,6 +92,20 @@ int main(int argc, char **argv)
 	p = profile("zr", zone_read, 1, "user");
 	tap_is_int(cft_profile_owner(&p, &user, why, sizeof(why), &err), CFT_OK, "owner = user");
 	tap_ok(user, "forces a user-owned token");
+
+	/* The owner a deletion goes to (a logout's revoke, git's erase). */
+	static const char acct[] = "0123456789abcdef0123456789abcdef";
+	p = profile("pr", page_rules, 2, NULL);
+	tap_ok(cft_profile_token_owner(&p, acct).account_id == NULL,
+	       "a Page Rules token is deleted through /user/tokens");
+	p = profile("zr", zone_read, 1, "user");
+	tap_ok(cft_profile_token_owner(&p, acct).account_id == NULL, "so is an owner = user one");
+	p = profile("zr", zone_read, 1, NULL);
+	tap_ok(cft_profile_token_owner(&p, acct).account_id == acct,
+	       "a Zone Read token through the account");
+	p = profile("pr", page_rules, 2, "account");
+	tap_ok(cft_profile_token_owner(&p, acct).account_id == acct,
+	       "a refused profile made no user token: the account");
 	json_decref(groups);
 	json_decref(schema);
 	return tap_done();
