@@ -16,7 +16,7 @@
 #define KEY_PERM (KEY_USR_VIEW | KEY_USR_READ | KEY_USR_SEARCH | KEY_POS_VIEW | \
 		  KEY_POS_READ | KEY_POS_WRITE | KEY_POS_SEARCH | KEY_POS_SETATTR)
 
-static cft_code keyring_errno(cft_error *err, const char *what, int e)
+cft_code cft_keyring_errno(cft_error *err, const char *what, int e)
 {
 	if (e == ENOKEY || e == EKEYEXPIRED || e == EKEYREVOKED)
 		return cft_fail(err, CFT_E_NOT_FOUND, "%s: no such key", what);
@@ -33,11 +33,11 @@ cft_code cft_keyring_prepare(cft_error *err)
 {
 	key_serial_t user = keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 1);
 	if (user < 0)
-		return keyring_errno(err, "the user keyring", errno);
+		return cft_keyring_errno(err, "the user keyring", errno);
 	/* Idempotent: linking @u into @s is what pam_keyinit does, and makes
 	 * the keys we add to @u possessed. */
 	if (keyctl_link(user, KEY_SPEC_SESSION_KEYRING) < 0 && errno != EEXIST)
-		return keyring_errno(err, "linking the user keyring into the session keyring",
+		return cft_keyring_errno(err, "linking the user keyring into the session keyring",
 				     errno);
 	return CFT_OK;
 }
@@ -45,7 +45,7 @@ cft_code cft_keyring_prepare(cft_error *err)
 cft_code cft_keyring_new_session(cft_error *err)
 {
 	if (keyctl_join_session_keyring(NULL) < 0)
-		return keyring_errno(err, "a new session keyring", errno);
+		return cft_keyring_errno(err, "a new session keyring", errno);
 	return cft_keyring_prepare(err);
 }
 
@@ -53,7 +53,7 @@ cft_code cft_keyring_read(const char *desc, cft_secret **out, cft_error *err)
 {
 	long key = keyctl_search(KEY_SPEC_USER_KEYRING, KEY_TYPE, desc, 0);
 	if (key < 0)
-		return keyring_errno(err, "kernel keyring lookup", errno);
+		return cft_keyring_errno(err, "kernel keyring lookup", errno);
 	/* Our keys are small (an L1 record is at most 1 KiB). */
 	cft_secret *s = cft_secret_alloc(CFT_KEY_READ_MAX);
 	if (!s)
@@ -62,7 +62,7 @@ cft_code cft_keyring_read(const char *desc, cft_secret **out, cft_error *err)
 	if (n < 0) {
 		int e = errno;
 		cft_secret_free(s);
-		return keyring_errno(err, "kernel keyring read", e);
+		return cft_keyring_errno(err, "kernel keyring read", e);
 	}
 	if ((size_t)n > cft_secret_capacity(s)) {
 		cft_secret_free(s);
@@ -79,11 +79,11 @@ cft_code cft_keyring_drop(const char *desc, cft_error *err)
 	if (key < 0) {
 		if (errno == ENOKEY || errno == EKEYEXPIRED || errno == EKEYREVOKED)
 			return CFT_OK;
-		return keyring_errno(err, "kernel keyring lookup", errno);
+		return cft_keyring_errno(err, "kernel keyring lookup", errno);
 	}
 	if (keyctl_invalidate((key_serial_t)key) < 0 &&
 	    keyctl_unlink((key_serial_t)key, KEY_SPEC_USER_KEYRING) < 0)
-		return keyring_errno(err, "removing a kernel key", errno);
+		return cft_keyring_errno(err, "removing a kernel key", errno);
 	return CFT_OK;
 }
 
@@ -100,7 +100,7 @@ cft_code cft_keyring_store(const char *desc, const void *payload, size_t len, ti
 		return rc;
 	key_serial_t key = add_key(KEY_TYPE, desc, payload, len, KEY_SPEC_USER_KEYRING);
 	if (key < 0)
-		return keyring_errno(err, "adding a kernel key", errno);
+		return cft_keyring_errno(err, "adding a kernel key", errno);
 	time_t now = time(NULL);
 	unsigned timeout = expires > now ? (unsigned)(expires - now) : 1;
 	/* Timeout first: it needs setattr, which setperm keeps for the
@@ -108,7 +108,7 @@ cft_code cft_keyring_store(const char *desc, const void *payload, size_t len, ti
 	if (keyctl_set_timeout(key, timeout) < 0 || keyctl_setperm(key, KEY_PERM) < 0) {
 		int e = errno;
 		keyctl_invalidate(key);
-		return keyring_errno(err, "setting a kernel key's timeout and permissions", e);
+		return cft_keyring_errno(err, "setting a kernel key's timeout and permissions", e);
 	}
 	return CFT_OK;
 }
@@ -118,7 +118,7 @@ cft_code cft_keyring_each(const char *prefix, cft_keyring_fn fn, void *ctx, cft_
 	void *list = NULL;
 	long n = keyctl_read_alloc(KEY_SPEC_USER_KEYRING, &list);
 	if (n < 0)
-		return keyring_errno(err, "listing the user keyring", errno);
+		return cft_keyring_errno(err, "listing the user keyring", errno);
 	key_serial_t *keys = list;
 	size_t count = (size_t)n / sizeof(key_serial_t), plen = strlen(prefix);
 	int stop = 0;

@@ -19,6 +19,10 @@
  * unreadable.  Returns CFT_OK or a CFT_E_INTERNAL explaining the errno. */
 cft_code cft_keyring_prepare(cft_error *err);
 
+/* The error for a failed keyctl call on what (e: its errno), in words a
+ * person can act on: no such key, the quota exhausted, no keyrings. */
+cft_code cft_keyring_errno(cft_error *err, const char *what, int e);
+
 /* For a process that has just become the user (pam_cftoken's helper): a
  * session keyring of its own, as pam_keyinit makes at login, with the user
  * keyring linked in.  The inherited one belongs to whoever started us. */

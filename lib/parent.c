@@ -28,7 +28,7 @@ static cft_code locate(const char *api_url, key_serial_t *ring, char desc[CFT_KE
 {
 	long id = keyctl_get_persistent((uid_t)-1, KEY_SPEC_PROCESS_KEYRING);
 	if (id < 0)
-		return cft_fail(err, CFT_E_INTERNAL, "the persistent keyring: %s", strerror(errno));
+		return cft_keyring_errno(err, "the persistent keyring", errno);
 	*ring = (key_serial_t)id;
 	describe(api_url, desc);
 	return CFT_OK;

@@ -17,8 +17,9 @@ packages=(
 	# the PAM module's tests: pam_wrapper + libpamtest, pamtester for
 	# the real stack, setpriv (util-linux) to act as a test user
 	libpam-wrapper libpamtest0-dev pamtester util-linux
-	# the fault matrix: fuser finds a lock's holder, pkill the keyring daemon
-	psmisc procps
+	# the fault matrix: pkill stops the keyring daemon (flock, from
+	# util-linux, finds a held lock)
+	procps
 	# systemd-analyze checks the broker's units, groff the man page
 	systemd groff-base
 	# mandoc -Tlint checks the man pages, man -l renders them

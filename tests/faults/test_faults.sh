@@ -6,6 +6,10 @@
 # one a profile's cache holds (no orphans), the runtime directory holds
 # nothing but locks, and no file holds a token value.
 #   test_faults.sh BUILD_DIR            (run under with-emulator.sh)
+#   CFTEST_FAULTS_ONLY=REGEX: only the rows matching (no probes), to work
+#   on a few rows by hand.
+# After the rows, probes: what another process of the same user can see of
+# cftoken mid-mint and during exec, and 64 cold gets under a 429.
 # As root it runs the commands as the user cftest-faults, whose kernel
 # keyring is its own (a real key quota, and no key shared with other tests),
 # and can mount the full file system; otherwise those rows are skipped.
@@ -86,6 +90,9 @@ cd "$dir" || exit 99
 ca=$dir/certs/ca.pem
 emu() { $py "$here/../emulator/emuctl.py" --url "$CFTEST_EMU_URL" --ca "$ca" "$@"; }
 echo -n fault-matrix | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# The user's keyring outlives a run (keys last days): start from an empty
+# one, so an earlier run's keys do not eat this run's quota.
+keyctl clear @u
 account=0123456789abcdef0123456789abcdef
 api=https://127.0.0.1:$CFTEST_GATE_PORT/client/v4
 export XDG_RUNTIME_DIR=$dir/run
@@ -115,6 +122,12 @@ ttl = 1h
 [profile r]
 permissions = Zone Read
 ttl = 1h
+
+# due for renewal a second after each mint, valid for an hour
+[profile d]
+permissions = Zone Read
+ttl = 1h
+renew_margin = 3599s
 CONF
 (umask 077; CFTEST_SEED=$CFTEST_SEED seed_value parent >"$dir/parent.token")
 request=$'protocol=https\nhost=api.cloudflare.com\n\n'
@@ -164,12 +177,21 @@ empty_keyring() {
 # waits on the API with the lock held.
 hold_lock() {
 	fault "{$all_paths, \"kind\": \"blackhole\"}"
-	( printf '%s' "$request" | exec "$front" get >/dev/null 2>&1 ) &
+	# (a redirect, not a pipe: $! must be cftoken itself, to stop or kill)
+	( exec "$front" get <"$dir/request" >/dev/null 2>&1 ) &
 	holder=$!
+	wait_lock_held a
+}
+# wait_lock_held PROFILE: until some process holds the profile's lock.
+# (fuser cannot tell: cftoken is not dumpable, so even its own user cannot
+# read its /proc/PID/fd; a probe lock that fails can.)
+wait_lock_held() {
 	for _ in $(seq 1 100); do
-		fuser "$XDG_RUNTIME_DIR/cftoken/$account-a.lock" >/dev/null 2>&1 && break
+		flock -n -E 99 "$XDG_RUNTIME_DIR/cftoken/$account-$1.lock" true 2>/dev/null
+		[ $? -eq 99 ] && return 0
 		sleep 0.05
 	done
+	return 1
 }
 
 l2_lock() {
@@ -255,6 +277,7 @@ run_command() {
 	login) cmd=(login --token-file "$dir/parent.token") ;;
 	get | get-warm) cmd=(get) ;;
 	exec) cmd=(exec --profile b -- sh -c 'test -n "$CLOUDFLARE_API_TOKEN"') ;;
+	exec-due) cmd=(exec --profile d -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN" | sha256sum | cut -d" " -f1') ;;
 	list) cmd=(list) ;;
 	revoke) cmd=(revoke "$target_id") ;;
 	esac
@@ -294,7 +317,7 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	# preconditions, faults off
 	target_id= kept_sha= profile=
 	case $c in
-	get | get-warm) profile=a ;; exec) profile=b ;; revoke) profile=r ;;
+	get | get-warm) profile=a ;; exec) profile=b ;; revoke) profile=r ;; exec-due) profile=d ;;
 	esac
 	if [ "$c" = get ] || [ "$c" = exec ]; then
 		id=$(id_of "$(sha_of "$profile")")
@@ -302,6 +325,7 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	elif [ -n "$profile" ]; then
 		kept_sha=$(sha_of "$profile")
 		target_id=$(id_of "$kept_sha")
+		[ "$c" = exec-due ] && sleep 1.1  # now due
 	fi
 	live_before=$(live_minted | sort)
 	fault_on "$f"
@@ -313,7 +337,9 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	fi
 	run_command "$c"
 	rc=$?
-	grep -v "^password=" "$dir/row.out" >>"$dir/all.out"; cat "$dir/row.err" >>"$dir/all.err"
+	row_out=$(grep -v "^password=" "$dir/row.out")
+	echo "$row_out" >>"$dir/all.out"; cat "$dir/row.err" >>"$dir/all.err"
+	: >"$dir/row.out"  # it may hold a token; the check at the end reads every file
 	fault_off "$f"
 	problems=()
 	[ "$rc" -eq "$want_exit" ] || problems+=("exit $rc, not $want_exit")
@@ -330,13 +356,23 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 		[ "$new" -eq 1 ] || problems+=("$new new tokens live, not 1")
 		[ "$new" -ge 1 ] && ! grep -q "$(comm -13 <(echo "$live_before") <(echo "$live_after") | head -1 | cut -d' ' -f2)" <<<"$(sha_of "$profile")" &&
 			problems+=("the profile's cache does not hold the new token") ;;
+	noted)
+		[ "$new" -eq 1 ] || problems+=("$new new tokens live, not the 1 the lost create made")
+		[ -f "$XDG_RUNTIME_DIR/cftoken/$account-$profile.orphans" ] ||
+			problems+=("no note of the lost create beside the lock") ;;
 	kept) [ "$(sha_of "$profile")" = "$kept_sha" ] || problems+=("the cached token changed") ;;
+	served-due)  # (asking again would renew it: the command's own answer tells)
+		[ "$row_out" = "$kept_sha" ] || problems+=("the due token was not the one served")
+		[ "$new" -eq 0 ] || problems+=("$new new token(s) live") ;;
 	gone)
 		tokens 't["deleted"]' | grep -q "^$target_id " || problems+=("token $target_id is not deleted")
 		[ "$(sha_of "$profile")" != "$kept_sha" ] || problems+=("the cache still gives the revoked token") ;;
 	-) ;;
 	*) echo "Bail out! unknown state \"$want_after\""; exit 99 ;;
 	esac
+	# profile d renews at every call, so no later row's state holds its
+	# token: revoke what it holds now
+	[ "$c" = exec-due ] && cftoken revoke "$(id_of "$(sha_of d)")" >/dev/null 2>>"$dir/side.err"
 	while IFS= read -r p; do [ -n "$p" ] && problems+=("$p"); done < <(invariants)
 	n=$((n + 1))
 	if [ ${#problems[@]} -eq 0 ]; then
@@ -348,7 +384,58 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 		for p in "${problems[@]}"; do echo "#   $p"; done
 		sed 's/^/#   stderr: /' "$dir/row.err" | head -5
 	fi
-done < <(sed -n '/^| fault | command |/,/^$/p' "$matrix")  # the first table of rows
+done < <(sed -n '/^| fault | command |/,/^$/p' "$matrix" |
+	grep -E "${CFTEST_FAULTS_ONLY:-.}")  # the table of rows (CFTEST_FAULTS_ONLY: those matching)
 echo "# $passed_rows of $rows matrix rows passed"
+
+# ---- probes: what another process of the same user sees while cftoken
+# mints (held mid-mint by a black hole), and during exec.  Every
+# /proc/PID/cmdline read goes to a file, so the last check (no file holds
+# a token value) covers the command lines too.
+if [ -z "${CFTEST_FAULTS_ONLY:-}" ]; then
+	cftoken revoke "$(id_of "$(sha_of a)")" >/dev/null 2>>"$dir/side.err"
+	fault "{$all_paths, \"kind\": \"blackhole\"}"
+	( exec "$front" --timeout 5 get <"$dir/request" >/dev/null 2>&1 ) &
+	minter=$!
+	wait_lock_held a
+	limits=$(grep "Max core file size" "/proc/$minter/limits" 2>/dev/null)
+	ok "$([[ $limits =~ size[[:space:]]+0[[:space:]]+0 ]] && echo 0 || echo 1)" \
+		"mid-mint: cftoken can leave no core dump (RLIMIT_CORE 0: ${limits:-no such process})"
+	ok "$(cat "/proc/$minter/environ" >/dev/null 2>&1 && echo 1 || echo 0)" \
+		"mid-mint: the same user cannot read cftoken's environment (not dumpable)"
+	ok "$(head -c 1 "/proc/$minter/mem" >/dev/null 2>&1 && echo 1 || echo 0)" \
+		"mid-mint: nor its memory"
+	cat "/proc/$minter/cmdline" >"$dir/probe-mint.cmdline" 2>/dev/null
+	kill -KILL "$minter" 2>/dev/null
+	wait "$minter" 2>/dev/null
+	clear_faults
+
+	# exec: the program gets the token in its environment, by design; no
+	# command line of the user's processes holds it
+	env -u CLOUDFLARE_API_TOKEN "$front" exec -- sh -c \
+		'sleep 0.5; for f in /proc/[0-9]*/cmdline; do cat "$f" 2>/dev/null; echo; done' \
+		>"$dir/probe-exec.cmdlines" 2>>"$dir/side.err"
+	ok "$([ -s "$dir/probe-exec.cmdlines" ] && echo 0 || echo 1)" \
+		"during exec, every command line of the user's processes read (checked for values at the end)"
+
+	# 64 cold gets at once, the API answering the first create 429:
+	# one create reaches the API, and all 64 get the same token
+	cftoken revoke "$(id_of "$(sha_of a)")" >/dev/null 2>>"$dir/side.err"
+	before=$(live_minted | sort)
+	fault '{"method": "POST", "path": "/tokens$", "times": 1, "kind": "status", "status": 429, "headers": {"Retry-After": "1"}}'
+	mkdir -p "$dir/burst"
+	for i in $(seq 1 64); do
+		( exec "$front" --timeout 20 get <"$dir/request" >"$dir/burst/$i.out" 2>"$dir/burst/$i.err" ) &
+	done
+	wait
+	clear_faults
+	new=$(comm -13 <(echo "$before") <(live_minted | sort) | grep -c .)
+	answers=$(for i in $(seq 1 64); do grep '^password=' "$dir/burst/$i.out" | sha; done | sort -u | wc -l)
+	failed_gets=$(for i in $(seq 1 64); do grep -c '^password=' "$dir/burst/$i.out"; done | grep -cx 0)
+	ok "$([ "$new" -eq 1 ] && [ "$answers" -eq 1 ] && [ "$failed_gets" -eq 0 ] && echo 0 || echo 1)" \
+		"64 cold gets under a 429: $new token(s) minted, $answers distinct answer(s), $failed_gets without one"
+	cat "$dir"/burst/*.err >>"$dir/all.err"
+	rm -rf "$dir/burst"
+fi
 cftoken logout >/dev/null 2>&1
 echo "$n $failed" >"$dir/tap-state"
