@@ -2,6 +2,8 @@
 # Runs one command against a private instance of the API emulator:
 #   with-emulator.sh WORKDIR COMMAND [ARGS...]
 # (environment CFTEST_WRAP: a command prefix such as valgrind;
+# CFTEST_EMU_LIFETIME: seconds after which a forgotten emulator exits,
+# default 900;
 # CFTEST_VALUES_LOG: where the emulator appends every token value it
 # holds, default WORKDIR/token-values, for tests/leaks/scan-outputs.sh)
 # Generates the test CA and certificates once per WORKDIR, starts the
@@ -22,7 +24,7 @@ ready="$run/port"
 python=/usr/bin/python3
 "$python" "$emu/cfemu.py" --cert "$certs/server.pem" --key "$certs/server.key" \
 	--seed "${CFTEST_SEED:-$here/seed.json}" --port 0 --ready-file "$ready" \
-	--max-lifetime 900 --values-log "${CFTEST_VALUES_LOG:-$work/token-values}" \
+	--max-lifetime "${CFTEST_EMU_LIFETIME:-900}" --values-log "${CFTEST_VALUES_LOG:-$work/token-values}" \
 	2>"$run/emulator.log" &
 emu_pid=$!
 cleanup() {
