@@ -18,8 +18,8 @@ packages=(
 	# the real stack, setpriv (util-linux) to act as a test user
 	libpam-wrapper libpamtest0-dev pamtester util-linux
 	# the fault matrix: pkill stops the keyring daemon (flock, from
-	# util-linux, finds a held lock)
-	procps
+	# util-linux, finds a held lock); gcore tries to dump a mint
+	procps gdb
 	# systemd-analyze checks the broker's units, groff the man page
 	systemd groff-base
 	# mandoc -Tlint checks the man pages, man -l renders them

@@ -7,7 +7,7 @@
 # nothing but locks, and no file holds a token value.
 #   test_faults.sh BUILD_DIR            (run under with-emulator.sh)
 #   CFTEST_FAULTS_ONLY=REGEX: only the rows matching (no probes), to work
-#   on a few rows by hand.
+#   on a few rows by hand; CFTEST_FAULTS_ONLY=probes: the probes alone.
 # After the rows, probes: what another process of the same user can see of
 # cftoken mid-mint and during exec, and 64 cold gets under a 429.
 # As root it runs the commands as the user cftest-faults, whose kernel
@@ -392,7 +392,7 @@ echo "# $passed_rows of $rows matrix rows passed"
 # mints (held mid-mint by a black hole), and during exec.  Every
 # /proc/PID/cmdline read goes to a file, so the last check (no file holds
 # a token value) covers the command lines too.
-if [ -z "${CFTEST_FAULTS_ONLY:-}" ]; then
+if [ -z "${CFTEST_FAULTS_ONLY:-}" ] || [ "$CFTEST_FAULTS_ONLY" = probes ]; then
 	cftoken revoke "$(id_of "$(sha_of a)")" >/dev/null 2>>"$dir/side.err"
 	fault "{$all_paths, \"kind\": \"blackhole\"}"
 	( exec "$front" --timeout 5 get <"$dir/request" >/dev/null 2>&1 ) &
@@ -411,12 +411,52 @@ if [ -z "${CFTEST_FAULTS_ONLY:-}" ]; then
 	clear_faults
 
 	# exec: the program gets the token in its environment, by design; no
-	# command line of the user's processes holds it
-	env -u CLOUDFLARE_API_TOKEN "$front" exec -- sh -c \
-		'sleep 0.5; for f in /proc/[0-9]*/cmdline; do cat "$f" 2>/dev/null; echo; done' \
-		>"$dir/probe-exec.cmdlines" 2>>"$dir/side.err"
+	# other process of the user holds it there, and no command line does
+	cat >"$dir/probe-env.sh" <<'SH'
+#!/bin/sh
+# probe-env.sh CMDLINES: run by cftoken exec.  Counts the other processes of
+# the user with this token in their environment (the value goes to grep on
+# standard input, never on a command line), and keeps every command line.
+v=$CLOUDFLARE_API_TOKEN
+unset CLOUDFLARE_API_TOKEN
+held=0 seen=0
+for f in /proc/[0-9]*/environ; do
+	pid=${f#/proc/}
+	pid=${pid%/environ}
+	[ "$pid" = $$ ] && continue
+	[ -r "$f" ] && seen=$((seen + 1))
+	printf '%s' "$v" | grep -qaFf - "$f" 2>/dev/null && held=$((held + 1))
+done
+echo "seen=$seen held=$held"
+for f in /proc/[0-9]*/cmdline; do cat "$f" 2>/dev/null; echo; done >"$1"
+SH
+	chmod 755 "$dir/probe-env.sh"
+	probe=$(env -u CLOUDFLARE_API_TOKEN "$front" exec -- "$dir/probe-env.sh" "$dir/probe-exec.cmdlines" \
+		2>>"$dir/side.err")
+	ok "$([[ $probe =~ ^seen=[1-9][0-9]*\ held=0$ ]] && echo 0 || echo 1)" \
+		"during exec, no other process of the user has the token in its environment ($probe)"
 	ok "$([ -s "$dir/probe-exec.cmdlines" ] && echo 0 || echo 1)" \
 		"during exec, every command line of the user's processes read (checked for values at the end)"
+
+	# a core dump forced mid-mint: the shell allows cores, cftoken lowers
+	# its own limit and is not dumpable, so neither SIGABRT nor gcore (as
+	# the same user: ptrace is refused) writes one
+	cftoken revoke "$(id_of "$(sha_of a)")" >/dev/null 2>>"$dir/side.err"
+	mkdir -p "$dir/cores"
+	fault "{$all_paths, \"kind\": \"blackhole\"}"
+	( ulimit -c unlimited; cd "$dir/cores" && exec "$front" --timeout 5 get <"$dir/request" >/dev/null 2>&1 ) &
+	minter=$!
+	wait_lock_held a
+	gcore -o "$dir/cores/gcore" "$minter" >"$dir/gcore.log" 2>&1
+	gcore_rc=$?
+	kill -ABRT "$minter" 2>/dev/null
+	wait "$minter"
+	abrt_rc=$?
+	clear_faults
+	ok "$([ "$gcore_rc" -ne 0 ] && ! ls "$dir/cores"/gcore* >/dev/null 2>&1 && echo 0 || echo 1)" \
+		"mid-mint: gcore as the same user cannot dump cftoken (exit $gcore_rc)"
+	ok "$([ "$abrt_rc" -eq 134 ] && [ -z "$(ls -A "$dir/cores")" ] && echo 0 || echo 1)" \
+		"mid-mint: SIGABRT with cores allowed leaves no core (status $abrt_rc, core_pattern $(cat /proc/sys/kernel/core_pattern))"
 
 	# 64 cold gets at once, the API answering the first create 429:
 	# one create reaches the API, and all 64 get the same token
