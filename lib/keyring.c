@@ -38,7 +38,7 @@ cft_code cft_keyring_prepare(cft_error *err)
 	 * the keys we add to @u possessed. */
 	if (keyctl_link(user, KEY_SPEC_SESSION_KEYRING) < 0 && errno != EEXIST)
 		return cft_keyring_errno(err, "linking the user keyring into the session keyring",
-				     errno);
+					 errno);
 	return CFT_OK;
 }
 
