@@ -573,14 +573,22 @@ rm -f "/tmp/renew.$$"
 SH
 chmod 755 "$dir/renew.sh"
 service renew optional "config=$dir/renew.conf"
+# a token due 4 s after its login and valid for 40 s: long enough for a
+# slow (valgrind) session to ask for it before it expires
+write_config "$dir/renew-long.conf" "renew_margin = 36s"
+sed -i 's/^ttl = 1h$/ttl = 40s/; s/^ttl = 2h$/ttl = 40s/' "$dir/renew-long.conf"
+service renewlong optional "config=$dir/renew-long.conf"
+renew_service=renew renew_conf=$dir/renew.conf
 in_session_as() {  # in_session_as USER CMD...: pam-session's command as USER
 	local u=$1
 	shift
-	session renew "$u" -- setpriv --reuid="$u" --regid="$u" --init-groups env -u XDG_RUNTIME_DIR \
-		HOME=/nonexistent CFTOKEN_CONFIG="$dir/renew.conf" keyctl session - "$@"
+	session "$renew_service" "$u" -- setpriv --reuid="$u" --regid="$u" --init-groups \
+		env -u XDG_RUNTIME_DIR HOME=/nonexistent CFTOKEN_CONFIG="$renew_conf" keyctl session - "$@"
 }
 # no broker yet: the session says what to do
-in_session_as cftest-alice "$dir/renew.sh" "$front" 4
+renew_service=renewlong renew_conf=$dir/renew-long.conf
+in_session_as cftest-alice "$dir/renew.sh" "$front" 5
+renew_service=renew renew_conf=$dir/renew.conf
 contains "$out" "could not be renewed (it is due, and no renewal broker at" &&
 	contains "$out" "Log in again, or ask the admin to enable the renewal broker" &&
 	ok 0 "no broker: a due login token says to log in again" || ok 1 "no broker: a due login token says to log in again"
