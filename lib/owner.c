@@ -5,14 +5,14 @@
 #include <strings.h>
 
 #include "obtain.h"
+#include "policy.h"
 
 /* "zone:Page Rules Edit" -> "Page Rules Write" (the dashboard's word). */
 static void canonical(const char *permission, char *out, size_t size)
 {
-	const char *colon = strchr(permission, ':');
-	if (colon && (!strncasecmp(permission, "zone:", 5) || !strncasecmp(permission, "account:", 8)))
-		permission = colon + 1;
-	while (*permission == ' ')
+	unsigned scope;
+	permission = cft_perm_unqualified(permission, &scope);
+	while (*permission == ' ' || *permission == '\t')
 		permission++;
 	snprintf(out, size, "%s", permission);
 	size_t n = strlen(out);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NAME_MAX_LEN 128
 #define SUGGESTIONS 3
@@ -28,6 +29,22 @@ static void normalise(const char *in, char out[NAME_MAX_LEN])
 	out[j] = '\0';
 	if (j >= 5 && strcmp(out + j - 5, " edit") == 0 && j + 1 < NAME_MAX_LEN)
 		strcpy(out + j - 4, "write");
+}
+
+const char *cft_perm_unqualified(const char *name, unsigned *scope)
+{
+	static const struct {
+		const char *prefix;
+		unsigned scope;
+	} q[] = { { "account:", CFT_SCOPE_ACCOUNT }, { "zone:", CFT_SCOPE_ZONE } };
+	const char *start = name + strspn(name, " \t");
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		if (strncasecmp(start, q[i].prefix, strlen(q[i].prefix)) == 0) {
+			*scope = q[i].scope;
+			return start + strlen(q[i].prefix);
+		}
+	*scope = CFT_SCOPE_ACCOUNT | CFT_SCOPE_ZONE;
+	return name;
 }
 
 static const char *scope_name(unsigned scope)

@@ -16,6 +16,12 @@
 cft_code cft_perm_resolve(const cft_perm_group_list *groups, const char *name,
 			  unsigned scope, const cft_perm_group **out, cft_error *err);
 
+/* A permission name less its "zone:" / "account:" qualifier, which picks
+ * the scope of a name that exists at several: *scope gets that CFT_SCOPE_*
+ * bit, or both when there is no qualifier.  Any case, blanks before it:
+ * "  Zone: logs write" is zone:Logs Write. */
+const char *cft_perm_unqualified(const char *name, unsigned *scope);
+
 /* Resource keys.  `id` must be 32 hex characters; NULL means every
  * account / every zone ("*").  Write into buf, which must hold 80 bytes. */
 #define CFT_RESOURCE_KEY_SIZE 80

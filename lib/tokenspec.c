@@ -3,29 +3,9 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #define DEFAULT_NAME_TEMPLATE "cftoken {profile} {user}@{host} {date}"
-
-/* "zone:Logs Write" picks the scope of a name that exists at several.
- * Any case and leading blanks, as the name itself (policy.c normalises
- * it): "Zone: logs write" is the same request. */
-static const char *split_qualifier(const char *name, unsigned *scope)
-{
-	static const struct {
-		const char *prefix;
-		unsigned scope;
-	} q[] = { { "account:", CFT_SCOPE_ACCOUNT }, { "zone:", CFT_SCOPE_ZONE } };
-	const char *start = name + strspn(name, " \t");
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (strncasecmp(start, q[i].prefix, strlen(q[i].prefix)) == 0) {
-			*scope = q[i].scope;
-			return start + strlen(q[i].prefix);
-		}
-	*scope = CFT_SCOPE_ACCOUNT | CFT_SCOPE_ZONE;
-	return name;
-}
 
 static bool contains(const char *const *v, size_t n, const char *s)
 {
@@ -47,7 +27,7 @@ cft_code cft_spec_build(const cft_perm_group_list *groups, const cft_token_wish 
 		return cft_fail(err, CFT_E_INVALID_ARG, "too many permissions or zones");
 	for (size_t i = 0; i < w->n_permissions; i++) {
 		unsigned scope;
-		const char *name = split_qualifier(w->permissions[i], &scope);
+		const char *name = cft_perm_unqualified(w->permissions[i], &scope);
 		const cft_perm_group *g = NULL;
 		rc = cft_perm_resolve(groups, name, scope, &g, err);
 		if (rc)

@@ -67,6 +67,8 @@ int main(int argc, char **argv)
 	tap_is_str(cft_user_token_service("Page Rules Write"), "Page Rules", "Page Rules Write");
 	tap_is_str(cft_user_token_service("zone:page rules edit"), "Page Rules",
 		   "zone:page rules edit (qualifier, case, the dashboard's Edit)");
+	tap_is_str(cft_user_token_service("  Zone: page rules edit"), "Page Rules",
+		   "  Zone: page rules edit (the qualifier read as everywhere else)");
 	tap_ok(cft_user_token_service("Zone Read") == NULL, "Zone Read: account tokens do");
 
 	cft_error err;
