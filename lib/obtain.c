@@ -52,22 +52,31 @@ cft_code cft_profile_permissions(const cft_profile *p, const char **names, size_
 	return CFT_OK;
 }
 
+/* Deletes what the failed create a note describes may have made, and
+ * says so: "deleted N tokens " + which. */
+static cft_code sweep_note(const cft_obtain *o, cft_client *client, const cft_orphan_note *note,
+			   const char *which, cft_error *err)
+{
+	unsigned deleted = 0;
+	cft_owner owner = note->user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(o->account_id);
+	cft_code rc = cft_orphans_sweep(client, owner, note->name, note->since, NULL, &deleted,
+					err);
+	if (deleted)
+		fprintf(stderr, "cftoken: deleted %u token%s %s\n", deleted, deleted == 1 ? "" : "s",
+			which);
+	return rc;
+}
+
 /* After a create that may have made a token we never saw: delete it now,
  * or leave a note so that the next mint of the profile does.  True when
  * nothing can be left behind. */
-static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client, cft_owner owner,
+static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client,
 				      const cft_orphan_note *note)
 {
 	cft_error err;
 	cft_error_clear(&err);
-	unsigned deleted = 0;
-	if (cft_orphans_sweep(client, owner, note->name, note->since, NULL, &deleted, &err) ==
-	    CFT_OK) {
-		if (deleted)
-			fprintf(stderr, "cftoken: deleted %u token%s the failed create made after "
-				"all\n", deleted, deleted == 1 ? "" : "s");
+	if (sweep_note(o, client, note, "the failed create made after all", &err) == CFT_OK)
 		return true;
-	}
 	if (cft_orphans_remember(o->account_id, o->profile->name, note, &err) != CFT_OK) {
 		char msg[1024];
 		cft_error_format(&err, msg, sizeof(msg));
@@ -116,13 +125,13 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 		/* Once more after a 5xx, when the sweep shows nothing is left
 		 * behind: the API may have acted, and a blip should not cost
 		 * a login its token. */
-		if (sweep_after_failed_create(o, client, owner, &note) && rc == CFT_E_SERVER) {
+		if (sweep_after_failed_create(o, client, &note) && rc == CFT_E_SERVER) {
 			cft_error again;
 			cft_error_clear(&again);
 			rc = cft_token_create(client, owner, &ps.built.spec, &info, &out->token,
 					      &again);
 			if (rc && cft_create_may_have_happened(rc))
-				sweep_after_failed_create(o, client, owner, &note);
+				sweep_after_failed_create(o, client, &note);
 			if (err)
 				*err = again;
 		}
@@ -185,16 +194,9 @@ static void sweep_noted_orphans(const cft_obtain *o)
 		return;
 	}
 	bool all = true;
-	for (size_t i = 0; i < n && all; i++) {
-		unsigned deleted = 0;
-		cft_owner owner = notes[i].user_owned ? CFT_USER_OWNED
-						      : CFT_ACCOUNT_OWNED(o->account_id);
-		all = cft_orphans_sweep(c, owner, notes[i].name, notes[i].since, NULL, &deleted,
-					&err) == CFT_OK;
-		if (deleted)
-			fprintf(stderr, "cftoken: deleted %u token%s an earlier failed create "
-				"left behind\n", deleted, deleted == 1 ? "" : "s");
-	}
+	for (size_t i = 0; i < n && all; i++)
+		all = sweep_note(o, c, &notes[i], "an earlier failed create left behind", &err) ==
+		      CFT_OK;
 	if (all)
 		cft_orphans_forget(o->account_id, o->profile->name);
 	cft_client_free(c);
@@ -231,6 +233,17 @@ static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[
 	return CFT_OK;
 }
 
+/* A renewal that failed for a reason of the moment (rc) leaves the due
+ * token, still valid, in use (lib/due.c). */
+static bool serve_due(const cft_obtain *o, cft_code rc, const cft_error *err, cft_l1_record *out,
+		      cft_obtain_source *source)
+{
+	if (!cft_renewal_may_wait(rc) || cft_obtain_due_token(o, err, out) != CFT_OK)
+		return false;
+	*source = CFT_FROM_KERNEL_KEYRING;
+	return true;
+}
+
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
 			  char old_id[33], cft_error *err)
 {
@@ -248,12 +261,8 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	/* The lock waits at most as long as one mint may take. */
 	int64_t deadline = cft_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 8000) * 2;
 	cft_code rc = cft_lock_acquire(o->account_id, o->profile->name, deadline, &lock, err);
-	if (rc == CFT_E_BUSY && cft_obtain_due_token(o, err, out) == CFT_OK) {
-		*source = CFT_FROM_KERNEL_KEYRING;
-		return CFT_OK;
-	}
 	if (rc)
-		return rc;
+		return serve_due(o, rc, err, out, source) ? CFT_OK : rc;
 	/* Look again under the lock: another process may have minted. */
 	if (cft_l1_lookup_token(o->account_id, o->profile->name, o->api_url, &cached, NULL) ==
 	    CFT_OK) {
@@ -286,12 +295,10 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	rc = mint(o, out, err);
 	if (rc) {
 		cft_lock_release(lock);
-		if (cft_renewal_may_wait(rc) && cft_obtain_due_token(o, err, out) == CFT_OK) {
-			*source = CFT_FROM_KERNEL_KEYRING;
-			old_id[0] = '\0';  /* still in use: delete nothing */
-			return CFT_OK;
-		}
-		return rc;
+		if (!serve_due(o, rc, err, out, source))
+			return rc;
+		old_id[0] = '\0';  /* still in use: delete nothing */
+		return CFT_OK;
 	}
 	cft_l1_store_last_id(out, o->api_url, NULL);
 	rc = cft_l1_store(o->route_fp, out, o->api_url, err);

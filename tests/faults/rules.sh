@@ -2,6 +2,15 @@
 # tests/faults/test_faults.sh and tests/pam/test_pam.sh):
 #   fault_rules NAME   prints one JSON rule per line for POST /__emu/faults;
 #                      status 1 when NAME is not the emulator's to make.
+#   live_minted_of     reads GET /__emu/tokens, prints "ID SHA256" of each
+#                      live token cftoken minted (the ones no cache may lose).
+live_minted_of() {
+	/usr/bin/python3 -c 'import json,sys
+for t in json.load(sys.stdin):
+    if t["name"].startswith("cftoken ") and not t["deleted"] and t["status"] == "active":
+        print(t["id"], t["value_sha256"])'
+}
+
 fault_envelope() {  # fault_envelope CODE MESSAGE [CHAIN_CODE CHAIN_MESSAGE]: a JSON string
 	/usr/bin/python3 -c 'import json,sys
 e={"code": int(sys.argv[1]), "message": sys.argv[2]}

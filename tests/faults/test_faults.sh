@@ -140,7 +140,7 @@ tokens() {  # tokens FILTER: the emulator's tokens as "id sha" lines, FILTER a P
 for t in json.load(sys.stdin):
     if eval(sys.argv[1]): print(t["id"], t["value_sha256"])' "$1"
 }
-live_minted() { tokens 't["name"].startswith("cftoken ") and not t["deleted"] and t["status"] == "active"'; }
+live_minted() { emu GET /__emu/tokens | live_minted_of; }
 id_of() { tokens 'not t["deleted"]' | awk -v s="$1" '$2 == s {print $1}'; }
 clear_faults() { emu DELETE /__emu/faults >/dev/null; echo forward >"$dir/gate-mode"; sleep 0.1; }
 fault() { emu POST /__emu/faults "$1" >/dev/null; }
@@ -374,14 +374,9 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	# token: revoke what it holds now
 	[ "$c" = exec-due ] && cftoken revoke "$(id_of "$(sha_of d)")" >/dev/null 2>>"$dir/side.err"
 	while IFS= read -r p; do [ -n "$p" ] && problems+=("$p"); done < <(invariants)
-	n=$((n + 1))
-	if [ ${#problems[@]} -eq 0 ]; then
-		echo "ok $n - $name"
+	if tap_row "$name" "${problems[@]}"; then
 		passed_rows=$((passed_rows + 1))
 	else
-		echo "not ok $n - $name"
-		failed=$((failed + 1))
-		for p in "${problems[@]}"; do echo "#   $p"; done
 		sed 's/^/#   stderr: /' "$dir/row.err" | head -5
 	fi
 done < <(sed -n '/^| fault | command |/,/^$/p' "$matrix" |

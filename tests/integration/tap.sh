@@ -14,6 +14,21 @@ ok() {  # ok STATUS DESCRIPTION: STATUS 0 passes
 	fi
 }
 
+tap_row() {  # tap_row NAME [PROBLEM...]: one check, failing with each problem
+	# as a comment line; status 1 when it failed, for the caller to add more
+	local name=$1
+	shift
+	n=$((n + 1))
+	if [ $# -eq 0 ]; then
+		echo "ok $n - $name"
+		return 0
+	fi
+	echo "not ok $n - $name"
+	failed=$((failed + 1))
+	printf '#   %s\n' "$@"
+	return 1
+}
+
 contains() {  # contains TEXT PART: status 0 when TEXT holds PART
 	case "$1" in
 	*"$2"*) return 0 ;;

@@ -416,11 +416,7 @@ ok "$([ "$(value_of items)" = 1 ] && [ "$(value_of secret)" = 1 ] && echo 0 || e
 # --- two real users (root only) -------------------------------------------
 # --- the fault matrix's PAM rows (tests/pam/faults.md) ---------------------
 . "$here/../faults/rules.sh"
-live_minted() {  # ids of the live tokens cftoken minted, sorted
-	emu GET /__emu/tokens | $py -c 'import json,sys
-for t in json.load(sys.stdin):
-    if t["name"].startswith("cftoken ") and not t["deleted"] and t["status"] == "active": print(t["id"])' | sort
-}
+live_minted() { emu GET /__emu/tokens | live_minted_of | cut -d' ' -f1 | sort; }  # their ids
 pam_timeout=2
 [ -n "${CFTEST_WRAP:-}" ] && pam_timeout=20
 write_config "$dir/untrusted.conf"
@@ -471,15 +467,8 @@ while IFS='|' read -r _ f stage want_result want_token want_syslog _; do
 	drop_login_keys
 	session matrix "$me"
 	contains "$out" "token 1: none" >/dev/null && problems+=("the next login got no token")
-	n=$((n + 1))
-	if [ ${#problems[@]} -eq 0 ]; then
-		echo "ok $n - PAM $stage × $f: $want_result, token $want_token, syslog \"$want_syslog\""
-	else
-		echo "not ok $n - PAM $stage × $f: $want_result, token $want_token, syslog \"$want_syslog\""
-		failed=$((failed + 1))
-		for p in "${problems[@]}"; do echo "#   $p"; done
-		sed 's/^/#   log: /' <<<"$row_log"
-	fi
+	tap_row "PAM $stage × $f: $want_result, token $want_token, syslog \"$want_syslog\"" \
+		"${problems[@]}" || sed 's/^/#   log: /' <<<"$row_log"
 done < <(sed -n '/^| fault | stage |/,/^$/p' "$here/faults.md")
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -696,13 +685,8 @@ while IFS='|' read -r _ f stage want_syslog _; do
 	own=$(token_field "$(value_of sha)" id | tr -d '"')
 	[ "$(comm -13 <(echo "$before") <(live_minted) | grep -vx "$own" | grep -c .)" -eq 0 ] ||
 		problems+=("a token other than the session's is new and live on the API")
-	n=$((n + 1))
-	if [ ${#problems[@]} -eq 0 ]; then
-		echo "ok $n - broker × $f: the due token serves, the broker's log says \"$want_syslog\""
-	else
-		echo "not ok $n - broker × $f: the due token serves, the broker's log says \"$want_syslog\""
-		failed=$((failed + 1))
-		for p in "${problems[@]}"; do echo "#   $p"; done
+	if ! tap_row "broker × $f: the due token serves, the broker's log says \"$want_syslog\"" \
+		"${problems[@]}"; then
 		grep -E "^msg:" <<<"$out" | sed 's/^/#   /' | head -3
 		sed 's/^/#   broker: /' <<<"$blog" | head -5
 	fi
