@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cftoken-config.h"
 #include "cli.h"
@@ -306,6 +308,33 @@ static void apply_settings(cli *c, const cft_config *cfg)
 		c->timeout_ms = (long)cfg->timeout_s * 1000;
 }
 
+/* A login session without a runtime directory (no pam_systemd): the one
+ * pam_cftoken's worker made for this user under run_dir, so that this
+ * process and the worker take the same locks, and no lock ever goes to a
+ * shared directory.  Root made it in a directory only root writes; it
+ * must be ours and private.  (The library reads XDG_RUNTIME_DIR; only a
+ * program sets it.) */
+static void use_login_runtime_dir(const cft_config *cfg)
+{
+	const char *set = getenv("XDG_RUNTIME_DIR");
+	char own[64], users[4096], dir[4200];
+	struct stat st;
+	if (set && *set)
+		return;
+	snprintf(own, sizeof(own), "/run/user/%u", (unsigned)getuid());
+	if (access(own, W_OK) == 0)
+		return;
+	int n = snprintf(users, sizeof(users), "%s/users",
+			 cfg->run_dir ? cfg->run_dir : CFT_DEFAULT_RUN_DIR);
+	if (n < 0 || (size_t)n >= sizeof(users) || lstat(users, &st) != 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return;
+	snprintf(dir, sizeof(dir), "%s/%u", users, (unsigned)getuid());
+	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == getuid() &&
+	    (st.st_mode & 077) == 0)
+		setenv("XDG_RUNTIME_DIR", dir, 1);
+}
+
 int main(int argc, char **argv)
 {
 	cli c = { 0 };
@@ -327,6 +356,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	apply_settings(&c, &cfg);
+	use_login_runtime_dir(&cfg);
 	c.cfg = &cfg;
 	int status = cmd->run(&c);
 	cft_config_clear(&cfg);

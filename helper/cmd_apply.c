@@ -16,6 +16,7 @@
 #include "declared.h"
 #include "l1.h"
 #include "obtain.h"
+#include "orphans.h"
 #include "owner.h"
 #include "profile_spec.h"
 #include "secret_service.h"
@@ -31,6 +32,12 @@ typedef struct apply_ctx {
 	cft_client *client;
 	cft_l2 *l2;
 } apply_ctx;
+
+/* The template that names the profile's tokens. */
+static const char *name_template(const apply_ctx *a)
+{
+	return a->p->name_template ? a->p->name_template : a->c->cfg->name_template;
+}
 
 /* The account a declared token lives in: the profile's, --account, the
  * environment's or [defaults]'. */
@@ -262,7 +269,9 @@ int cmd_apply(const cli *c)
 			char note[128];
 			snprintf(note, sizeof(note), "token %s expired: replaced by a new one", id);
 			if (!c->dry_run) {
-				cft_token_delete(a.client, a.owner, id, &err);
+				/* (an id from the state file: only a token of ours) */
+				cft_token_delete_if_ours(a.client, a.owner, id, name_template(&a), a.p->name,
+							 &err);
 				cft_error_clear(&err);
 				drop_value(&a, id);
 			}
@@ -309,7 +318,10 @@ int cmd_destroy(const cli *c)
 			      "some Worker secrets were not deleted: the token is kept; run "
 			      "cftoken destroy again");
 	if (!rc) {
-		rc = cft_token_delete(a.client, a.owner, id, &err);
+		/* The id comes from the state file: the token goes only if the
+		 * API shows it is one cftoken made for this profile. */
+		rc = cft_token_delete_if_ours(a.client, a.owner, id, name_template(&a), a.p->name,
+					      &err);
 		if (rc == CFT_E_NOT_FOUND) {
 			cft_error_clear(&err);
 			rc = CFT_OK;

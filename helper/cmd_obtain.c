@@ -15,6 +15,7 @@
 #include "l1.h"
 #include "login_policy.h"
 #include "obtain.h"
+#include "orphans.h"
 #include "owner.h"
 #include "parent.h"
 #include "secret_service.h"
@@ -444,8 +445,10 @@ int cmd_erase(const cli *c)
 						 .timeout_ms = c->timeout_ms };
 			cft_client *client = NULL;
 			if (cft_client_new(&o, parent.token, &client, &err) == CFT_OK)
-				rc = cft_token_delete(client, cft_profile_token_owner(p, acct), r.id,
-						      &err);
+				rc = cft_token_delete_if_ours(
+					client, cft_profile_token_owner(p, acct), r.id,
+					p->name_template ? p->name_template : c->cfg->name_template,
+					p->name, &err);
 			if (rc == CFT_E_NOT_FOUND)
 				rc = CFT_OK;
 			cft_client_free(client);

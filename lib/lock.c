@@ -45,20 +45,46 @@ static cft_code safe_dir(const char *what, const char *path, bool create, cft_er
 	return CFT_OK;
 }
 
+/* A private directory under the user's cache directory, for a process
+ * without a runtime directory (a cron job, a host without pam_systemd).
+ * Never a guessable name in a shared directory such as /tmp: another user
+ * could make it first and deny us every lock. */
+static cft_code cache_lock_dir(char *buf, size_t size, cft_error *err)
+{
+	const char *cache = secure_getenv("XDG_CACHE_HOME"), *home = secure_getenv("HOME");
+	char parent[512];
+	int n;
+	if (cache && cache[0] == '/')
+		n = snprintf(parent, sizeof(parent), "%s", cache);
+	else if (home && home[0] == '/')
+		n = snprintf(parent, sizeof(parent), "%s/.cache", home);
+	else
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"no XDG_RUNTIME_DIR and no home directory: cftoken has no private "
+				"directory for its locks (set XDG_RUNTIME_DIR)");
+	if (n < 0 || (size_t)n >= sizeof(parent))
+		return cft_fail(err, CFT_E_INVALID_ARG, "the cache directory's path is too long");
+	struct stat st;
+	if (lstat(parent, &st) != 0 && errno == ENOENT && mkdir(parent, 0700) != 0 &&
+	    errno != EEXIST)
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"no XDG_RUNTIME_DIR, and creating %s for cftoken's locks: %s", parent,
+				strerror(errno));
+	n = snprintf(buf, size, "%s/cftoken", parent);
+	if (n < 0 || (size_t)n >= size)
+		return cft_fail(err, CFT_E_INVALID_ARG, "the cache directory's path is too long");
+	return safe_dir("lock directory", buf, true, err);
+}
+
 static cft_code lock_dir(char *buf, size_t size, cft_error *err)
 {
 	const char *runtime = secure_getenv("XDG_RUNTIME_DIR");
 	char fallback[64];
 	if (!runtime || !*runtime) {
 		snprintf(fallback, sizeof(fallback), "/run/user/%u", (unsigned)getuid());
-		if (access(fallback, W_OK) == 0) {
-			runtime = fallback;
-		} else {
-			/* No runtime directory (a cron job, a container): a private
-			 * directory of our own under /tmp, checked like any other. */
-			snprintf(buf, size, "/tmp/cftoken-%u", (unsigned)getuid());
-			return safe_dir("lock directory", buf, true, err);
-		}
+		if (access(fallback, W_OK) != 0)
+			return cache_lock_dir(buf, size, err);
+		runtime = fallback;
 	}
 	cft_code rc = safe_dir("XDG_RUNTIME_DIR", runtime, false, err);
 	if (rc)

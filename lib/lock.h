@@ -1,5 +1,7 @@
 /* The single-flight lock of one user + account + profile: a file under
- * $XDG_RUNTIME_DIR/cftoken/ (or /run/user/UID, or /tmp/cftoken-UID), held
+ * $XDG_RUNTIME_DIR/cftoken/ (or /run/user/UID/cftoken/, or, with no runtime
+ * directory, $XDG_CACHE_HOME/cftoken/ or ~/.cache/cftoken/; never a
+ * guessable name in a shared directory such as /tmp), held
  * with flock so that a killed holder releases it.  The directory must be
  * ours, not a symlink, and writable by nobody else. */
 #pragma once

@@ -77,6 +77,10 @@ static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client,
 	cft_error_clear(&err);
 	if (sweep_note(o, client, note, "the failed create made after all", &err) == CFT_OK)
 		return true;
+	if (o->note_orphan) {
+		o->note_orphan(o->note_orphan_ctx, note);
+		return false;
+	}
 	if (cft_orphans_remember(o->account_id, o->profile->name, note, &err) != CFT_OK) {
 		char msg[1024];
 		cft_error_format(&err, msg, sizeof(msg));
@@ -108,12 +112,14 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	rc = cft_client_new(&copts, parent, &client, err);
 	time_t now = time(NULL);
 	int64_t ttl = cft_profile_ttl(cfg, p), margin = cft_profile_renew_margin(cfg, p);
-	if (o->min_ttl > 0 && ttl < o->min_ttl + margin)
+	if (o->min_ttl > 0 && ttl < o->min_ttl + margin && !o->ttl_is_ceiling)
 		ttl = o->min_ttl + margin;
 	if (!rc)
 		rc = cft_profile_spec_build(client, cfg, p, o->account_id, now, ttl, &ps, err);
 	if (rc)
 		return rc;
+	if (o->token_name)
+		snprintf(ps.name, sizeof(ps.name), "%s", o->token_name);  /* built.spec points here */
 	cft_owner owner = cft_profile_spec_owner(&ps, o->account_id);
 	if (ps.user_owned)
 		fprintf(stderr, "cftoken: profile %s gets a user-owned token: %s\n", p->name,
@@ -161,14 +167,23 @@ static cft_code parent_client(const cft_obtain *o, cft_client **c, cft_error *er
 	return rc ? rc : cft_client_new(&copts, parent, c, err);
 }
 
-static void delete_on_api(const cft_obtain *o, const char *id)
+static const char *name_template(const cft_obtain *o)
+{
+	return o->profile->name_template ? o->profile->name_template : o->cfg->name_template;
+}
+
+/* from_cache: the id came from a cache (the token a renewal replaces),
+ * which the user's own code can write: deleted only if it is ours. */
+static void delete_on_api(const cft_obtain *o, const char *id, bool from_cache)
 {
 	cft_client *c = NULL;
 	cft_error err;
 	cft_error_clear(&err);
 	if (parent_client(o, &c, &err) == CFT_OK) {
-		cft_code rc = cft_token_delete(c, cft_profile_token_owner(o->profile, o->account_id),
-					       id, &err);
+		cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
+		cft_code rc = from_cache ? cft_token_delete_if_ours(c, owner, id, name_template(o),
+								    o->profile->name, &err)
+					 : cft_token_delete(c, owner, id, &err);
 		if (rc && rc != CFT_E_NOT_FOUND) {
 			char msg[1024];
 			cft_error_format(&err, msg, sizeof(msg));
@@ -180,9 +195,12 @@ static void delete_on_api(const cft_obtain *o, const char *id)
 }
 
 /* What earlier failed creates of this profile may have left: swept before
- * the next mint, under the same lock. */
+ * the next mint, under the same lock.  Only the user's own notes for the
+ * user's own parent: under an admin's parent, root sweeps its own. */
 static void sweep_noted_orphans(const cft_obtain *o)
 {
+	if (o->note_orphan)
+		return;
 	cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX];
 	size_t n = 0;
 	cft_client *c = NULL;
@@ -194,9 +212,14 @@ static void sweep_noted_orphans(const cft_obtain *o)
 		return;
 	}
 	bool all = true;
-	for (size_t i = 0; i < n && all; i++)
+	for (size_t i = 0; i < n && all; i++) {
+		/* A note names what to delete: only names of cftoken's form
+		 * for this profile, whatever else the file says. */
+		if (!cft_token_name_matches(name_template(o), o->profile->name, notes[i].name))
+			continue;
 		all = sweep_note(o, c, &notes[i], "an earlier failed create left behind", &err) ==
 		      CFT_OK;
+	}
 	if (all)
 		cft_orphans_forget(o->account_id, o->profile->name);
 	cft_client_free(c);
@@ -307,7 +330,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 		 * and fill the account: take it back. */
 		char msg[1024];
 		cft_error_format(err, msg, sizeof(msg));
-		delete_on_api(o, out->id);
+		delete_on_api(o, out->id, false);
 		cft_l1_record_clear(out);
 		cft_lock_release(lock);
 		cft_error_clear(err);
@@ -326,7 +349,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	cft_lock_release(lock);
 	if (old_id[0] && strcmp(old_id, out->id) != 0) {
 		if (!o->keep_replaced)
-			delete_on_api(o, old_id);
+			delete_on_api(o, old_id, true);
 	} else {
 		old_id[0] = '\0';
 	}

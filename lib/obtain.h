@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "l1_record.h"
+#include "orphans.h"
 #include "secret.h"
 #include "secret_service.h"
 
@@ -37,6 +38,20 @@ typedef struct cft_obtain {
 	 * renewal broker's own requests, whose asker then decides (and tells
 	 * its person) whether the due token serves. */
 	bool no_due_fallback;
+	/* An admin's policy (pam_cftoken's worker with parent_token_file):
+	 * the profile's ttl is a ceiling that min_ttl never stretches (the
+	 * worker refuses such a request first, with the reason), ... */
+	bool ttl_is_ceiling;
+	/* ... the token is created under exactly this name, which root chose
+	 * and noted before the create, or NULL: the profile's template ... */
+	const char *token_name;
+	/* ... and a create that may have left a token behind is told to root
+	 * through this call instead of a note in the user's runtime
+	 * directory; the user's notes are never read (lib/orphans.h: the
+	 * admin's parent acts only on what root recorded).  NULL: the user's
+	 * own notes. */
+	void (*note_orphan)(void *ctx, const cft_orphan_note *note);
+	void *note_orphan_ctx;
 } cft_obtain;
 
 /* Where the token came from, for --verbose. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "tokenspec.h"
 
 /* The API's clock and ours may disagree by this much. */
 #define SKEW_S 60
@@ -25,6 +26,20 @@ bool cft_create_may_have_happened(cft_code rc)
 	default:
 		return false;
 	}
+}
+
+cft_code cft_token_delete_if_ours(cft_client *c, cft_owner owner, const char *id,
+				  const char *template, const char *profile, cft_error *err)
+{
+	cft_token t = { 0 };
+	cft_code rc = cft_token_get(c, owner, id, &t, err);
+	if (!rc && !(t.name && cft_token_name_matches(template, profile, t.name)))
+		rc = cft_fail(err, CFT_E_INVALID_ARG,
+			      "token %.40s is named \"%.200s\", not as cftoken names the tokens of "
+			      "profile %.64s: it was not deleted", id, t.name ? t.name : "",
+			      profile);
+	cft_token_clear(&t);
+	return rc ? rc : cft_token_delete(c, owner, id, err);
 }
 
 cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, time_t since,
@@ -50,19 +65,25 @@ cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, tim
 	return rc;
 }
 
-cft_code cft_orphans_remember(const char *account, const char *profile,
-			      const cft_orphan_note *note, cft_error *err)
+/* "SINCE K NAME\n", K 'a' (account-owned) or 'u' (user-owned). */
+static cft_code note_line(const cft_orphan_note *note, char *line, size_t size, int *len,
+			  cft_error *err)
 {
-	char path[700];
-	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
-	if (rc)
-		return rc;
+	*len = snprintf(line, size, "%lld %c %s\n", (long long)note->since,
+			note->user_owned ? 'u' : 'a', note->name);
+	if (*len < 0 || (size_t)*len >= size || strchr(note->name, '\n'))
+		return cft_fail(err, CFT_E_INVALID_ARG, "token name too long for a note");
+	return CFT_OK;
+}
+
+cft_code cft_orphans_append(const char *path, const cft_orphan_note *note, cft_error *err)
+{
 	/* One short line, appended: a crash leaves the earlier lines whole. */
 	char line[400];
-	int len = snprintf(line, sizeof(line), "%lld %c %s\n", (long long)note->since,
-			   note->user_owned ? 'u' : 'a', note->name);
-	if (len < 0 || (size_t)len >= sizeof(line) || strchr(note->name, '\n'))
-		return cft_fail(err, CFT_E_INVALID_ARG, "token name too long for a note");
+	int len;
+	cft_code rc = note_line(note, line, sizeof(line), &len, err);
+	if (rc)
+		return rc;
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
 		      0600);
 	if (fd < 0)
@@ -76,14 +97,49 @@ cft_code cft_orphans_remember(const char *account, const char *profile,
 	return CFT_OK;
 }
 
-cft_code cft_orphans_recall(const char *account, const char *profile,
-			    cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err)
+cft_code cft_orphans_write(const char *path, const cft_orphan_note *notes, size_t n,
+			   cft_error *err)
+{
+	char tmp[4200], line[400];
+	if (n == 0) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			return cft_fail(err, CFT_E_INTERNAL, "%s: %s", path, strerror(errno));
+		return CFT_OK;
+	}
+	int k = snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if (k < 0 || (size_t)k >= sizeof(tmp))
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s: path too long", path);
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return cft_fail(err, CFT_E_INTERNAL, "%s: %s", tmp, strerror(errno));
+	cft_code rc = CFT_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		int len;
+		rc = note_line(&notes[i], line, sizeof(line), &len, err);
+		if (!rc && write(fd, line, (size_t)len) != len)
+			rc = cft_fail(err, CFT_E_INTERNAL, "%s: %s", tmp, strerror(errno));
+	}
+	if (!rc && (fsync(fd) != 0 || rename(tmp, path) != 0))
+		rc = cft_fail(err, CFT_E_INTERNAL, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+cft_code cft_orphans_remember(const char *account, const char *profile,
+			      const cft_orphan_note *note, cft_error *err)
 {
 	char path[700];
-	*n = 0;
 	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
-	if (rc)
-		return rc;
+	return rc ? rc : cft_orphans_append(path, note, err);
+}
+
+cft_code cft_orphans_read(const char *path, cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX],
+			  size_t *n, cft_error *err)
+{
+	*n = 0;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return errno == ENOENT ? CFT_OK
@@ -112,6 +168,15 @@ cft_code cft_orphans_recall(const char *account, const char *profile,
 	}
 	fclose(f);
 	return CFT_OK;
+}
+
+cft_code cft_orphans_recall(const char *account, const char *profile,
+			    cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err)
+{
+	char path[700];
+	*n = 0;
+	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
+	return rc ? rc : cft_orphans_read(path, notes, n, err);
 }
 
 void cft_orphans_forget(const char *account, const char *profile)

@@ -1,5 +1,6 @@
 #include "tokenspec.h"
 
+#include <ctype.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,20 +99,24 @@ void cft_token_name(const char *template, const char *profile, char *out, size_t
 void cft_token_name_at(const char *template, const char *profile, time_t when, char *out,
 		       size_t size)
 {
-	char host[64] = "localhost", date[16];
 	const struct passwd *pw = getpwuid(getuid());
-	struct tm tm;
+	cft_token_name_for(template, profile, pw ? pw->pw_name : NULL, when, out, size);
+}
+
+/* The template with its fields filled in; date may be any text. */
+static void render_name(const char *template, const char *profile, const char *user,
+			const char *date, char *out, size_t size)
+{
+	char host[64] = "localhost";
 	size_t j = 0;
 
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	gmtime_r(&when, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
 	const struct {
 		const char *field, *value;
 	} fields[] = {
 		{ "{profile}", profile ? profile : "cli" },
-		{ "{user}", pw ? pw->pw_name : "user" },
+		{ "{user}", user ? user : "user" },
 		{ "{host}", host },
 		{ "{date}", date },
 	};
@@ -131,4 +136,42 @@ void cft_token_name_at(const char *template, const char *profile, time_t when, c
 		}
 	}
 	out[j] = '\0';
+}
+
+void cft_token_name_for(const char *template, const char *profile, const char *user,
+			time_t when, char *out, size_t size)
+{
+	char date[16];
+	struct tm tm;
+	gmtime_r(&when, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	render_name(template, profile, user, date, out, size);
+}
+
+/* YYYY-MM-DD at s. */
+static bool is_date(const char *s)
+{
+	for (int i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool cft_token_name_matches(const char *template, const char *profile, const char *name)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	char pattern[512];
+	/* \x01 stands for {date}: no name cftoken renders holds it. */
+	render_name(template, profile, pw ? pw->pw_name : NULL, "\x01", pattern, sizeof(pattern));
+	const char *n = name;
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '\x01') {
+			if (strnlen(n, 10) < 10 || !is_date(n))
+				return false;
+			n += 10;
+		} else if (*n++ != *p) {
+			return false;
+		}
+	}
+	return *n == '\0';
 }

@@ -58,3 +58,11 @@ void cft_token_name(const char *template, const char *profile, char *out, size_t
 /* The same with {date} the date of `when`. */
 void cft_token_name_at(const char *template, const char *profile, time_t when, char *out,
 		       size_t size);
+/* The same for a user other than the caller (root names a login token
+ * before the user's part creates it). */
+void cft_token_name_for(const char *template, const char *profile, const char *user,
+			time_t when, char *out, size_t size);
+/* Whether name has the form the template gives the caller's tokens of
+ * this profile on this host, on any date: cftoken deletes by an id or a
+ * name from a cache, a state file or a note only a token of that form. */
+bool cft_token_name_matches(const char *template, const char *profile, const char *name);

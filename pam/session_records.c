@@ -37,6 +37,58 @@ static cft_code own_dir(const char *path, mode_t mode, cft_error *err)
 	return CFT_OK;
 }
 
+cft_code root_record_path(const char *run_dir, const char *kind, uid_t uid, char *out,
+			  size_t size, cft_error *err)
+{
+	char dir[4096];
+	int n = snprintf(dir, sizeof(dir), "%s/%s", run_dir, kind);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return cft_fail(err, CFT_E_INVALID_ARG, "run_dir is too long");
+	cft_code rc = own_dir(run_dir, 0755, err);
+	if (!rc)
+		rc = own_dir(dir, 0700, err);
+	if (rc)
+		return rc;
+	n = snprintf(out, size, "%s/%u", dir, (unsigned)uid);
+	if (n < 0 || (size_t)n >= size)
+		return cft_fail(err, CFT_E_INVALID_ARG, "run_dir is too long");
+	return CFT_OK;
+}
+
+cft_code user_runtime_dir(const char *run_dir, uid_t uid, gid_t gid, char *out, size_t size,
+			  cft_error *err)
+{
+	char users[4096];
+	struct stat st;
+	int n = snprintf(users, sizeof(users), "%s/users", run_dir);
+	if (n < 0 || (size_t)n >= sizeof(users))
+		return cft_fail(err, CFT_E_INVALID_ARG, "run_dir is too long");
+	/* RUN_DIR/users is root's and only root's to write: nobody can take a
+	 * user's name in it first, as anyone could in /tmp. */
+	cft_code rc = own_dir(run_dir, 0755, err);
+	if (!rc)
+		rc = own_dir(users, 0755, err);
+	if (rc)
+		return rc;
+	n = snprintf(out, size, "%s/%u", users, (unsigned)uid);
+	if (n < 0 || (size_t)n >= size)
+		return cft_fail(err, CFT_E_INVALID_ARG, "run_dir is too long");
+	if (mkdir(out, 0700) != 0 && errno != EEXIST)
+		return cft_fail(err, CFT_E_INTERNAL, "creating %.300s: %s", out, strerror(errno));
+	int fd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rc = cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", out, strerror(errno));
+	} else if ((st.st_uid != uid || st.st_gid != gid) && geteuid() == 0 &&
+		   fchown(fd, uid, gid) != 0) {
+		rc = cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", out, strerror(errno));
+	} else if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) != 0) {
+		rc = cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", out, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 /* The user's record directory, opened and locked. */
 static cft_code open_locked(const char *run_dir, uid_t uid, int *dir_fd, cft_error *err)
 {

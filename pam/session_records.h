@@ -16,6 +16,17 @@
 /* Letters the module uses for a session's name: digits and '-'. */
 int session_name_valid(const char *name);
 
+/* RUN_DIR/KIND/UID: where root keeps a record of kind KIND ("orphans")
+ * for a user, RUN_DIR (0755) and RUN_DIR/KIND (0700) made root's. */
+cft_code root_record_path(const char *run_dir, const char *kind, uid_t uid, char *out,
+			  size_t size, cft_error *err);
+
+/* RUN_DIR/users/UID, a runtime directory for a user who has none
+ * (no /run/user/UID: no pam_systemd, or it runs after us): created by root
+ * in a directory only root writes, then given to the user, mode 0700. */
+cft_code user_runtime_dir(const char *run_dir, uid_t uid, gid_t gid, char *out, size_t size,
+			  cft_error *err);
+
 cft_code session_record_add(const char *run_dir, uid_t uid, const char *session,
 			    cft_error *err);
 

@@ -47,11 +47,11 @@
 #include "parent.h"
 #include "secret_service.h"
 #include "helper_args.h"
+#include "root_orphans.h"
 #include "session_records.h"
 #include "timeutil.h"
 #include "token_input.h"
-
-
+#include "tokenspec.h"
 
 typedef struct job {
 	args a;
@@ -65,9 +65,21 @@ typedef struct job {
 	char login_route[CFT_FP_HEX]; /* pam_cftoken's warm path (cftoken-pam-helper) */
 	char recorded_id[33];        /* root's record of the user's login token */
 	cft_l2 *l2;
+	/* With the admin's parent: root's notes of creates (root_orphans.h),
+	 * the name root gave this job's token, and, in the user's part,
+	 * whether a create may have left a token the part could not sweep. */
+	root_orphans orphans;
+	cft_orphan_note create;
+	int unswept;
+	char runtime_dir[4300];      /* root's run_dir/users/UID, when the user has none */
 } job;
 
 static int debug_on;
+
+static const char *run_dir(const job *j)
+{
+	return j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
+}
 
 static void say(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const char *level, const char *fmt, ...)
@@ -210,6 +222,8 @@ static void user_env(const job *j)
 		xdg = xdg_copy;
 	if (xdg && stat(xdg, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == pw->pw_uid)
 		setenv("XDG_RUNTIME_DIR", xdg, 1);
+	else if (j->runtime_dir[0])
+		setenv("XDG_RUNTIME_DIR", j->runtime_dir, 1);  /* root made it (user_runtime_dir) */
 	if (bus_copy)
 		setenv("DBUS_SESSION_BUS_ADDRESS", bus_copy, 1);
 	if (!j->a.no_export)
@@ -312,6 +326,15 @@ static int report(const job *j, int fd, const cft_l1_record *r, const char *repl
 	return write(fd, cft_secret_buffer(buf), (size_t)n) == n ? EXIT_DONE : EXIT_FAILED;
 }
 
+/* The user's part could not sweep what a failed create may have left:
+ * root must (reported as unswept=1). */
+static void note_unswept(void *ctx, const cft_orphan_note *note)
+{
+	job *j = ctx;
+	(void)note;  /* root noted this very name before we started */
+	j->unswept = 1;
+}
+
 static int open_session(job *j, int report_fd)
 {
 	cft_error err;
@@ -353,9 +376,16 @@ static int open_session(job *j, int report_fd)
 		.l2 = j->l2,
 		.no_cache = j->cfg.cache && !strcmp(j->cfg.cache, "none"),
 		/* With the admin's parent, root deletes the replaced token,
-		 * by its own record (forget_previous), not by the user's cache. */
+		 * by its own record (forget_previous), not by the user's cache;
+		 * the policy's ttl is a ceiling; the token gets the name root
+		 * noted, and what a failed create may have left is root's to
+		 * sweep (root_orphans.h). */
 		.keep_replaced = j->parent.token != NULL,
 		.no_due_fallback = !strcmp(j->a.stage, "renew"),
+		.ttl_is_ceiling = true,
+		.token_name = j->parent.token ? j->create.name : NULL,
+		.note_orphan = j->parent.token ? note_unswept : NULL,
+		.note_orphan_ctx = j,
 	};
 	cft_code rc = cft_obtain_token(&o, &r, &source, replaced, &err);
 	if (rc)
@@ -422,7 +452,7 @@ static int sessions(job *j, int *last)
 {
 	cft_error err;
 	unsigned others = 0;
-	const char *dir = j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
+	const char *dir = run_dir(j);
 	cft_error_clear(&err);
 	*last = 0;
 	if (strcmp(j->a.stage, "close") != 0) {
@@ -451,6 +481,14 @@ static int user_part(job *j, int fd)
 	}
 	if (!status)
 		status = !strcmp(j->a.stage, "close") ? close_session(j) : open_session(j, fd);
+	/* Last, whatever happened: root settles its note of this job's create
+	 * only on this line (a part killed before it leaves the note). */
+	if (strcmp(j->a.stage, "close") != 0) {
+		char line[16];
+		int n = snprintf(line, sizeof(line), "unswept=%d\n", j->unswept);
+		if (write(fd, line, (size_t)n) != n)
+			status = EXIT_FAILED;
+	}
 	return status;
 }
 
@@ -474,7 +512,7 @@ static void forget_previous(job *j, char *report)
 	if (!(v = field(report, "minted")) || *v != '1' || !(v = field(report, "token_id")))
 		return;
 	snprintf(id, sizeof(id), "%.*s", (int)strcspn(v, "\n"), v);
-	const char *dir = j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
+	const char *dir = run_dir(j);
 	if (minted_record_swap(dir, j->pw->pw_uid, id, previous, &err) != CFT_OK) {
 		fail(&err, "minted record");
 		return;
@@ -571,6 +609,123 @@ static int run_user_part(job *j, cft_secret *report)
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : EXIT_FAILED;
 }
 
+/* "7d", "1h", "90m", "45s": the largest unit that divides seconds. */
+static void format_duration(int64_t seconds, char *buf, size_t size)
+{
+	static const struct {
+		int64_t s;
+		char unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' } };
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (seconds && seconds % units[i].s == 0) {
+			snprintf(buf, size, "%lld%c", (long long)(seconds / units[i].s), units[i].unit);
+			return;
+		}
+	snprintf(buf, size, "%llds", (long long)seconds);
+}
+
+/* The policy's ttl is a ceiling: a token asked to last longer (cftoken
+ * exec --min-ttl, through the broker) is refused, not stretched. */
+static int within_policy_ttl(const job *j)
+{
+	int64_t ttl = cft_profile_ttl(&j->cfg, &j->policy.merged);
+	char asked[32], most[32];
+	if (j->a.min_ttl <= ttl)
+		return EXIT_DONE;
+	format_duration(j->a.min_ttl, asked, sizeof(asked));
+	format_duration(ttl, most, sizeof(most));
+	say("", "a token that lasts %s was asked for, but the login policy of %s gives tokens "
+		"of at most %s (ttl in %s)", asked, j->a.user, most, j->a.config);
+	return EXIT_FAILED;
+}
+
+/* A runtime directory for a user who has none (see user_env). */
+static void prepare_runtime_dir(job *j)
+{
+	char runtime[64];
+	struct stat st;
+	cft_error err;
+	cft_error_clear(&err);
+	snprintf(runtime, sizeof(runtime), "/run/user/%u", (unsigned)j->pw->pw_uid);
+	if (stat(runtime, &st) == 0)
+		return;
+	if (user_runtime_dir(run_dir(j), j->pw->pw_uid, j->pw->pw_gid, j->runtime_dir,
+			     sizeof(j->runtime_dir), &err) != CFT_OK) {
+		j->runtime_dir[0] = '\0';
+		say("debug: ", "no runtime directory for %s: %s", j->a.user, err.detail);
+	}
+}
+
+/* Root's sweep, with the admin's parent, of every create root noted for
+ * this user and nobody settled; the token root recorded last is kept. */
+static cft_code sweep_root_notes(job *j, cft_error *err)
+{
+	_cleanup_client_ cft_client *c = NULL;
+	char recorded[33];
+	unsigned deleted = 0;
+	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
+				     .timeout_ms = api_budget_ms(j) };
+	minted_record_read(run_dir(j), j->pw->pw_uid, recorded);
+	cft_code rc = cft_client_new(&copts, j->parent.token, &c, err);
+	if (!rc)
+		rc = root_orphans_sweep(&j->orphans, c, j->account, recorded, &deleted, err);
+	if (deleted)
+		say("notice: ", "deleted %u token%s of %s that an unfinished create left behind",
+		    deleted, deleted == 1 ? "" : "s", j->a.user);
+	return rc;
+}
+
+/* Root's part before the user's, with the admin's parent: what earlier
+ * creates may have left is swept, then this job's create is noted under
+ * the name root gives the token (root_orphans.h).  Without the note no
+ * create is made. */
+static int note_create(job *j)
+{
+	const cft_profile *p = &j->policy.merged;
+	cft_error err;
+	bool user_owned = false;
+	char why[256];
+	cft_error_clear(&err);
+	cft_code rc = root_orphans_load(&j->orphans, run_dir(j), j->pw->pw_uid, &err);
+	if (!rc && j->orphans.n && sweep_root_notes(j, &err) != CFT_OK) {
+		/* Kept for the next job: the API may be down for this one too. */
+		say("debug: ", "what an earlier create may have left is not swept yet: %s",
+		    err.detail);
+		cft_error_clear(&err);
+	}
+	if (cft_profile_owner(p, &user_owned, why, sizeof(why), NULL) != CFT_OK)
+		user_owned = false;  /* the user's part fails on it before any create */
+	j->create.since = time(NULL);
+	j->create.user_owned = user_owned;
+	cft_token_name_for(p->name_template ? p->name_template : j->cfg.name_template, p->name,
+			   j->pw->pw_name, j->create.since, j->create.name, sizeof(j->create.name));
+	if (!rc)
+		rc = root_orphans_begin(&j->orphans, &j->create, &err);
+	return rc ? fail(&err, "noting the create") : EXIT_DONE;
+}
+
+/* Root's part after the user's: the note of this job's create goes when
+ * the user's part said, last, that nothing can be left behind.  Else root
+ * sweeps now, if the deadline leaves time, or before the user's next mint. */
+static void settle_create(job *j, char *report)
+{
+	cft_error err;
+	cft_error_clear(&err);
+	const char *v = field(report, "unswept");
+	if (v && v[0] == '0' && v[1] == '\n') {
+		if (root_orphans_settle(&j->orphans, &err) != CFT_OK)
+			fail(&err, "settling the note of the create");
+		return;
+	}
+	if (left_ms(j) < 1500) {
+		say("debug: ", "the create of %s may have left a token: swept at the next mint",
+		    j->a.user);
+		return;
+	}
+	if (sweep_root_notes(j, &err) != CFT_OK)
+		fail(&err, "a token the create may have left is not swept yet");
+}
+
 int main(int argc, char **argv)
 {
 	job j = { 0 };
@@ -606,7 +761,7 @@ int main(int argc, char **argv)
 	if (!status)
 		status = read_admin_parent(&j);
 	if (!status && !strcmp(j.a.stage, "close"))
-		minted_record_read(j.cfg.run_dir ? j.cfg.run_dir : CFT_DEFAULT_RUN_DIR, j.pw->pw_uid,
+		minted_record_read(run_dir(&j), j.pw->pw_uid,
 				   j.recorded_id);
 	if (!status && !(report = cft_secret_alloc(4096)))
 		status = usage("out of memory");
@@ -616,22 +771,30 @@ int main(int argc, char **argv)
 		cft_error err;
 		cft_error_clear(&err);
 		int64_t now = cft_now_ms();
-		if (job_lock_acquire(j.cfg.run_dir ? j.cfg.run_dir : CFT_DEFAULT_RUN_DIR,
+		if (job_lock_acquire(run_dir(&j),
 				     j.pw->pw_uid, now + (j.deadline - now) / 2, &job_lock,
 				     &err) != CFT_OK)
 			status = fail(&err, "waiting for the user's other login");
 	}
+	bool minting = !status && strcmp(j.a.stage, "close") != 0;
+	if (minting)
+		status = within_policy_ttl(&j);
+	if (minting && !status)
+		prepare_runtime_dir(&j);
+	if (minting && !status && j.parent.token)
+		status = note_create(&j);
 	if (!status)
 		status = run_user_part(&j, report);
-	if (!status && strcmp(j.a.stage, "close") != 0) {
+	if (!status && minting) {
 		forget_previous(&j, cft_secret_buffer(report));
 		status = answer(&j, cft_secret_buffer(report));
 	} else if (!status) {
 		/* The last session's token is revoked: nothing left to forget. */
 		char previous[33];
-		minted_record_swap(j.cfg.run_dir ? j.cfg.run_dir : CFT_DEFAULT_RUN_DIR,
-				   j.pw->pw_uid, "", previous, NULL);
+		minted_record_swap(run_dir(&j), j.pw->pw_uid, "", previous, NULL);
 	}
+	if (j.orphans.in_flight)
+		settle_create(&j, cft_secret_buffer(report));
 out:
 	cft_lock_release(job_lock);
 	cft_parent_clear(&j.parent);

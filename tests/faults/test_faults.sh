@@ -310,7 +310,7 @@ rows=0 passed_rows=0
 while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	f=$(xargs <<<"$f"); c=$(xargs <<<"$c"); want_exit=$(xargs <<<"$want_exit")
 	want_msg=$(sed 's/^ *//; s/ *$//' <<<"$want_msg"); want_after=$(xargs <<<"$want_after")
-	case $f in fault | ---*) continue ;; esac
+	case $f in fault | ---* | "") continue ;; esac  # the header, the rule, the blank line after
 	rows=$((rows + 1))
 	name="$f × $c: exit $want_exit${want_msg:+, \"$want_msg\"}, $want_after"
 	[ "$want_msg" = - ] && name="$f × $c: exit $want_exit, $want_after"

@@ -342,6 +342,28 @@ after_roll=$(printf '%s' "$get_request" | cftoken get | password_of)
 ok $([ -n "$rolled" ] && [ "$after_roll" = "$rolled" ]; echo $?) "then get answers the rolled value, never the replaced one"
 next=$rolled
 
+# What a cache or a note names never steers a deletion: the record of the
+# token a renewal replaces names another token of the account, and a note
+# of a failed create names it too.  cftoken deletes a token by such an id
+# or name only when the API shows it is one cftoken made for the profile.
+victim=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+print(next(t["id"] for t in json.load(sys.stdin) if t["name"] == "read-only"))')
+victim_live() { $CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+print(next(not t["deleted"] for t in json.load(sys.stdin) if t["id"] == sys.argv[1]))' "$victim"; }
+cftoken --profile burst exec -- true 2>/dev/null
+forged=0
+for k in $(keyctl show @u | awk '/ cftoken:/ {print $1}'); do
+	payload=$(keyctl pipe "$k" 2>/dev/null)
+	case $payload in *$'\nprofile=burst\n'*) ;; *) continue ;; esac
+	sed "s/^id=.*/id=$victim/; s/^renew_at=.*/renew_at=1/" <<<"$payload" | keyctl pupdate "$k" && forged=$((forged + 1))
+done
+printf '0 a read-only\n' >"$XDG_RUNTIME_DIR/cftoken/$account-burst.orphans"
+cftoken --profile burst exec -- true 2>"$dir/steer.err"; rc=$?
+ok "$([ "$rc" = 0 ] && [ "$forged" -ge 1 ] && echo 0 || echo 1)" \
+	"a cached record and a note that name another token: the profile's token is renewed ($forged keys forged)"
+ok "$([ "$(victim_live)" = True ] && echo 0 || echo 1)" "... and the token they name is not deleted"
+contains "$(cat "$dir/steer.err")" "not as cftoken names the tokens of profile burst" ; ok $? "... and cftoken says why"
+
 holding() {  # how many of this user's cftoken keys hold the token $1
 	local k c=0
 	for k in $(keyctl show @u | awk '/ cftoken:/ {print $1}'); do

@@ -133,6 +133,17 @@ in_root pam-auth-update --enable cftoken >"$work/pam-auth-update.log" 2>&1
 ok "$(grep -Eq '^session\s+optional\s+pam_cftoken.so' "$root/etc/pam.d/common-session" && echo 0 || echo 1)" \
 	"pam-auth-update --enable cftoken adds the module to common-session"
 grep pam_cftoken "$root/etc/pam.d/common-session" | sed 's/^/#   /'
+# After pam_systemd, which makes /run/user/UID: a stand-in of
+# libpam-systemd's profile (Priority 0, a name that sorts after ours) is
+# added, then taken out again.
+printf 'Name: stand-in of libpam-systemd\nDefault: yes\nPriority: 0\nSession-Interactive-Only: yes\nSession-Type: Additional\nSession:\n\toptional\tpam_permit.so systemd-stand-in\n' \
+	>"$root/usr/share/pam-configs/systemd"
+in_root pam-auth-update --package >>"$work/pam-auth-update.log" 2>&1
+order=$(grep -o -e 'systemd-stand-in' -e 'pam_cftoken.so' "$root/etc/pam.d/common-session" | tr '\n' ' ')
+in_root pam-auth-update --package --remove systemd >>"$work/pam-auth-update.log" 2>&1
+rm -f "$root/usr/share/pam-configs/systemd"
+ok "$([ "$order" = "systemd-stand-in pam_cftoken.so " ] && echo 0 || echo 1)" \
+	"pam_cftoken comes after pam_systemd in common-session ($order)"
 
 seed_value parent | in_root sh -c 'umask 077; cat > /etc/cftoken/parent-token'
 cp "$CFTEST_CA" "$root/etc/cftoken/emulator-ca.pem"

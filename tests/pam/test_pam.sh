@@ -431,7 +431,7 @@ chmod 755 "$dir/fault-inside.sh"
 while IFS='|' read -r _ f stage want_result want_token want_syslog _; do
 	f=$(xargs <<<"$f"); stage=$(xargs <<<"$stage"); want_result=$(xargs <<<"$want_result")
 	want_token=$(xargs <<<"$want_token"); want_syslog=$(sed 's/^ *//; s/ *$//' <<<"$want_syslog")
-	case $f in fault | ---*) continue ;; esac
+	case $f in fault | ---* | "") continue ;; esac  # the header, the rule, the blank line after
 	conf=$dir/cftoken.conf
 	[ "$f" = tls-untrusted ] && conf=$dir/untrusted.conf
 	rules=$(fault_rules "$f")
@@ -470,6 +470,36 @@ while IFS='|' read -r _ f stage want_result want_token want_syslog _; do
 	tap_row "PAM $stage × $f: $want_result, token $want_token, syslog \"$want_syslog\"" \
 		"${problems[@]}" || sed 's/^/#   log: /' <<<"$row_log"
 done < <(sed -n '/^| fault | stage |/,/^$/p' "$here/faults.md")
+
+# --- a login stopped mid-create leaves no token behind ---------------------
+# The API creates the token but never answers, and the module's deadline
+# kills the helper and its user part: root noted the create before it was
+# sent, so the next login deletes the token nobody learnt.
+kill_timeout=3
+[ -n "${CFTEST_WRAP:-}" ] && kill_timeout=20
+service killed optional "config=$dir/cftoken.conf timeout=$kill_timeout debug"
+drop_login_keys
+before=$(live_minted)
+# (the list that would find the token hangs too: the helper is stopped
+# before its own sweep can succeed)
+emu POST /__emu/faults '{"method": "POST", "path": "/accounts/[0-9a-f]+/tokens$", "times": 1,
+	"kind": "blackhole", "apply": true}' >/dev/null
+emu POST /__emu/faults '{"method": "GET", "path": "/accounts/[0-9a-f]+/tokens$", "times": null,
+	"kind": "blackhole"}' >/dev/null
+session killed "$me"
+emu DELETE /__emu/faults >/dev/null
+unknown=$(comm -13 <(echo "$before") <(live_minted))
+ok "$(contains "$out" "token 1: none" >/dev/null && [ "$(grep -c . <<<"$unknown")" = 1 ] && echo 0 || echo 1)" \
+	"a login stopped at its deadline while the API creates its token: no token in the session, one live on the API"
+drop_login_keys
+session cft "$me"
+problems=()
+contains "$out" "token 1: none" >/dev/null && problems+=("the next login got no token")
+[ -n "$unknown" ] && live_minted | grep -qxF "$unknown" && problems+=("token $unknown is still live")
+contains "$out" "deleted 1 token of $me that an unfinished create left behind" >/dev/null ||
+	problems+=("syslog does not say the token was deleted")
+tap_row "... the next login deletes that token, from root's note of the create, and gets its own" \
+	"${problems[@]}"
 
 if [ "$(id -u)" -ne 0 ]; then
 	ok "$checker_failures" "no session's driver (and so the module in it) failed or tripped a checker"
@@ -533,6 +563,44 @@ ok "$(as cftest-bob keyctl print "$alice_key" >/dev/null 2>&1 && echo 1 || echo 
 ok "$(as cftest-bob sh -c 'grep -c "cftoken:$(id -u cftest-alice):" /proc/keys' 2>/dev/null | grep -qx 0 && echo 0 || echo 1)" \
 	"bob does not even see alice's keys in /proc/keys"
 ok "$(as cftest-bob cat "$dir/parent" >/dev/null 2>&1 && echo 1 || echo 0)" "bob cannot read the parent token file"
+
+# --- root acts only on what root wrote ------------------------------------
+# alice forges the notes a failed create leaves (lib/orphans.h) where her
+# part of a login could look, naming bob's login token and the parent
+# token, then logs in with an empty cache.  The admin's parent deletes
+# nothing a user named.
+uid_a=$(id -u cftest-alice)
+name_b=$(token_field "$sha_b" name | $py -c 'import json,sys; print(json.load(sys.stdin))')
+parent_sha=$(seed_value parent | tr -d '\n' | sha256sum | cut -d' ' -f1)
+for d in "/tmp/cftoken-$uid_a" "$dir/run/users/$uid_a/cftoken"; do
+	as cftest-alice sh -c 'mkdir -p -m 700 "$1" 2>/dev/null &&
+		printf "0 a %s\n0 a parent\n0 u parent\n" "$2" >"$1/$3-login.orphans"' _ "$d" "$name_b" "$account"
+done
+as cftest-alice sh -c 'keyctl link @u @s >/dev/null; for k in $(keyctl rlist @u); do
+	case "$(keyctl rdescribe "$k")" in *";cftoken:"*) keyctl unlink "$k" @u >/dev/null;; esac; done'
+session cft cftest-alice -- setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups \
+	env -u XDG_RUNTIME_DIR HOME=/nonexistent keyctl session - "$dir/inside.sh" "$front"
+ok "$([ -n "$(value_of sha)" ] && [ "$(value_of sha)" != "$sha_a" ] && echo 0 || echo 1)" \
+	"alice, with forged notes of failed creates, logs in and gets a new token"
+ok "$([ "$(token_field "$sha_b" status)" = '"active"' ] && [ "$(token_field "$sha_b" deleted)" = false ] &&
+	echo 0 || echo 1)" "... and bob's token, named in her notes, is still live"
+ok "$([ "$(token_field "$parent_sha" status)" = '"active"' ] && [ "$(token_field "$parent_sha" deleted)" = false ] &&
+	echo 0 || echo 1)" "... and so is the admin's parent token"
+sha_a=$(value_of sha)
+# bob takes the name alice's locks once had in /tmp (no /run/user/UID on
+# this host): her next cold login still gets its token.
+rm -rf "/tmp/cftoken-$uid_a"
+setpriv --reuid=cftest-bob --regid=cftest-bob --clear-groups mkdir -m 700 "/tmp/cftoken-$uid_a"
+as cftest-alice sh -c 'keyctl link @u @s >/dev/null; for k in $(keyctl rlist @u); do
+	case "$(keyctl rdescribe "$k")" in *";cftoken:"*) keyctl unlink "$k" @u >/dev/null;; esac; done'
+session cft cftest-alice -- setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups \
+	env -u XDG_RUNTIME_DIR HOME=/nonexistent keyctl session - "$dir/inside.sh" "$front"
+ok "$([ -n "$(value_of sha)" ] && [ "$(value_of sha)" != "$sha_a" ] && [ "$(value_of exec)" = "$(value_of sha)" ] &&
+	echo 0 || echo 1)" "with bob's /tmp/cftoken-UID of alice in the way, her cold login gets a token"
+ok "$([ "$(stat -c '%U %a' "$dir/run/users/$uid_a")" = "cftest-alice 700" ] && echo 0 || echo 1)" \
+	"... her locks are in run_dir/users/UID, made by root, hers, mode 0700"
+rm -rf "/tmp/cftoken-$uid_a"
+sha_a=$(value_of sha)
 
 # --- the real stack: /etc/pam.d and pamtester, no wrapper -----------------
 printf 'session optional %s helper=%s config=%s revoke_on_close\nsession required %s\n' \
@@ -608,11 +676,11 @@ pb=$(token_field "$b2" policies)
 ok "$([ -n "$b2" ] && [ "$b2" != "$t2" ] && echo 0 || echo 1)" "bob asking the broker gets his own token, not alice's"
 contains "$pb" "Zone Read" && ! contains "$pb" "Workers Scripts Write" >/dev/null &&
 	ok 0 "... scoped by his group's policy, not broader" || ok 1 "... scoped by his group's policy, not broader"
-ask() {  # ask USER: the broker's answer to USER's "renew"
+ask() {  # ask USER [REQUEST]: the broker's answer to USER's "renew" (or REQUEST)
 	setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups $py -c '
 import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"renew\n")
-print(s.recv(1024).decode().strip())' "$dir/run/broker.sock"
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+print(s.recv(1024).decode().strip())' "$dir/run/broker.sock" "${2:-renew}"
 }
 answer=$(ask nobody)
 contains "$answer" "none no policy for nobody" && ok 0 "a user without a policy gets none from the broker" ||
@@ -621,6 +689,14 @@ ask cftest-bob >/dev/null
 answer=$(ask cftest-bob 2>&1)
 contains "$answer" "busy" && ok 0 "a user who keeps asking is told to wait ($answer)" ||
 	ok 1 "a user who keeps asking is told to wait"
+# The policy's ttl is a ceiling: a renewal asking for a token of 7 days
+# under bob's group policy (6 s here) is refused, and nothing is minted.
+sleep 5  # the broker's cooldown since bob's last request
+clear_log
+answer=$(ask cftest-bob "renew 604800")
+contains "$answer" "gives tokens of at most 6s" && [ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 0 ] &&
+	ok 0 "a renewal asking for 7 days is refused under a 6 s policy, and nothing is minted" ||
+	ok 1 "a renewal asking for 7 days is refused under a 6 s policy, and nothing is minted"
 # --- the broker's rows of the fault matrix (tests/pam/faults.md) ----------
 # The API fails while a session's due login token is renewed through the
 # broker: the broker answers an error, the session's cftoken serves the
@@ -650,7 +726,7 @@ SH
 chmod 755 "$dir/renew-fault.sh"
 while IFS='|' read -r _ f stage want_syslog _; do
 	f=$(xargs <<<"$f"); want_syslog=$(sed 's/^ *//; s/ *$//' <<<"$want_syslog")
-	case $f in fault | ---*) continue ;; esac
+	case $f in fault | ---* | "") continue ;; esac  # the header, the rule, the blank line after
 	rm -f "$handshake/want" "$handshake/on"
 	rules=$(fault_rules "$f")
 	(
@@ -683,8 +759,9 @@ while IFS='|' read -r _ f stage want_syslog _; do
 		problems+=("the broker claims a renewal")
 	# (the session's own login token is new: it was minted at the login)
 	own=$(token_field "$(value_of sha)" id | tr -d '"')
-	[ "$(comm -13 <(echo "$before") <(live_minted) | grep -vx "$own" | grep -c .)" -eq 0 ] ||
-		problems+=("a token other than the session's is new and live on the API")
+	new_live=$(comm -13 <(echo "$before") <(live_minted) | grep -vx "$own")
+	[ -z "$new_live" ] || problems+=("a token other than the session's is new and live on the API:" \
+		$(for t in $new_live; do token_by_id "$t" name; done))
 	if ! tap_row "broker × $f: the due token serves, the broker's log says \"$want_syslog\"" \
 		"${problems[@]}"; then
 		grep -E "^msg:" <<<"$out" | sed 's/^/#   /' | head -3
