@@ -16,7 +16,12 @@
  *
  * Protocol, one line each way:  "renew [MIN_TTL_SECONDS]\n"  ->
  * "ok ID\n" | "none REASON\n" (no policy) | "busy SECONDS\n" |
- * "error REASON\n". */
+ * "error REASON\n".
+ *
+ * Its log is stderr (the journal), one line per message, each written
+ * whole and escaped (log_escape): the helper's log records keep their
+ * level as an sd-daemon "<N>" prefix, and nothing from outside (a user
+ * name, a D-Bus or API message) can start a line of its own. */
 #include <errno.h>
 #include <poll.h>
 #include <pwd.h>
@@ -37,6 +42,7 @@
 
 #include "cftoken-config.h"
 #include "helper_args.h"
+#include "log_record.h"
 #include "spawn.h"
 
 #define DEFAULT_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
@@ -61,15 +67,35 @@ typedef struct broker {
 	} recent[MAX_UIDS];
 } broker;
 
+/* One line to the journal in one write (the children log at once):
+ * "<N>" when level >= 0, the name, the text, which must be clean. */
+static void put_line(int level, const char *text)
+{
+	char line[LOG_TEXT_MAX + 64];
+	int n = level >= 0 ? snprintf(line, sizeof(line), "<%d>cftoken-broker: %s\n", level, text)
+			   : snprintf(line, sizeof(line), "cftoken-broker: %s\n", text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	ssize_t w;
+	do
+		w = write(STDERR_FILENO, line, (size_t)n);
+	while (w < 0 && errno == EINTR);
+}
+
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...)
 {
+	char text[LOG_RECORD_MAX], escaped[LOG_TEXT_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("cftoken-broker: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	log_escape(text, strlen(text), escaped, sizeof(escaped));
+	put_line(-1, escaped);
 }
 
 /* --idle-exit's value: whole seconds, 0 (never) to a day; poll() gets it
@@ -166,16 +192,28 @@ static bool parse_request(const char *line, long *min_ttl)
 	return true;
 }
 
-/* The helper's first error line, for the caller; all of it to our log. */
+typedef struct helper_log {
+	char *why;                   /* the first error, for the caller */
+	size_t size;
+} helper_log;
+
+/* A record the reader checked, or escaped output that was none (LOG_ERR). */
+static void log_helper_record(void *ctx, int level, const char *text)
+{
+	helper_log *h = ctx;
+	put_line(level, text);
+	if (level <= LOG_WARNING && !h->why[0])
+		snprintf(h->why, h->size, "%s", text);
+}
+
+/* The helper's records and stderr to our log; its first error for the
+ * caller. */
 static void first_error(spawn_result *r, char *buf, size_t size)
 {
+	helper_log h = { buf, size };
 	buf[0] = '\0';
-	char *save = NULL;
-	for (char *line = strtok_r(r->err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		log_line("%s", line);
-		if (!buf[0] && strncmp(line, "debug: ", 7) && strncmp(line, "notice: ", 8))
-			snprintf(buf, size, "%s", line);
-	}
+	log_records_read(r->log, r->log_len, log_helper_record, &h);
+	log_stray(r->err, r->err_len, log_helper_record, &h);
 	if (!buf[0])
 		snprintf(buf, size, "the renewal failed");
 }
@@ -197,7 +235,7 @@ static void serve(const broker *b, int fd, uid_t uid)
 	snprintf(min_ttl_arg, sizeof(min_ttl_arg), "--min-ttl=%ld", min_ttl);
 	snprintf(timeout, sizeof(timeout), "--timeout-ms=%d", RENEW_TIMEOUT_MS - 500);
 	const char *argv[] = { "cftoken-pam-helper", "renew", "--config", b->config, timeout,
-			       min_ttl_arg, "--", pw->pw_name, NULL };
+			       min_ttl_arg, LOG_RECORD_FD_ARG, "--", pw->pw_name, NULL };
 	char *envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	spawn_result *r = calloc(1, sizeof(*r));
 	if (!r) {

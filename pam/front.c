@@ -29,13 +29,16 @@
 #include "helper_args.h"
 #include "keyring.h"
 #include "l1.h"
+#include "log_record.h"
 #include "timeutil.h"
 #include "trusted_file.h"
+
+static int log_fd = -1;
 
 static void to_worker(char **argv) __attribute__((noreturn));
 static void to_worker(char **argv)
 {
-	char path[PATH_MAX], self[PATH_MAX];
+	char path[PATH_MAX], self[PATH_MAX], why[PATH_MAX + 128];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash = n > 0 ? (self[n] = '\0', strrchr(self, '/')) : NULL;
 	/* Next to this program (the build tree, or libexecdir). */
@@ -44,8 +47,10 @@ static void to_worker(char **argv)
 	if (!slash || snprintf(path, sizeof(path), "%s/cftoken-pam-worker", self) >= (int)sizeof(path))
 		snprintf(path, sizeof(path), "%s/cftoken-pam-worker", CFTOKEN_LIBEXECDIR);
 	argv[0] = (char *)"cftoken-pam-worker";
+	/* (log_fd has no FD_CLOEXEC: the worker writes its records there) */
 	execv(path, argv);
-	fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
+	snprintf(why, sizeof(why), "cannot run %s: %s", path, strerror(errno));
+	log_record_say(log_fd, LOG_ERR, why);
 	exit(EXIT_FAILED);
 }
 
@@ -124,16 +129,21 @@ int main(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
 
-	if (helper_args_parse(argc, argv, &a, why, sizeof(why)) != 0 ||
-	    strcmp(a.stage, "open") != 0 || a.revoke_on_close)
+	if (helper_args_parse(argc, argv, &a, why, sizeof(why)) != 0)
 		to_worker(argv);  /* which reports a bad command line itself */
+	log_fd = a.log_fd;
+	if (strcmp(a.stage, "open") != 0 || a.revoke_on_close)
+		to_worker(argv);
 	cft_secret *out = cft_secret_alloc(4096);
 	if (!out || warm(&a, out) != 0) {
 		cft_secret_free(out);
 		to_worker(argv);
 	}
-	if (a.debug)
-		fprintf(stderr, "debug: the login token of %s is cached: no API call\n", a.user);
+	if (a.debug) {
+		char line[512];
+		snprintf(line, sizeof(line), "the login token of %s is cached: no API call", a.user);
+		log_record_say(log_fd, LOG_DEBUG, line);
+	}
 	ssize_t n = write(STDOUT_FILENO, cft_secret_str(out), cft_secret_len(out));
 	int status = n == (ssize_t)cft_secret_len(out) ? EXIT_DONE : EXIT_FAILED;
 	cft_secret_free(out);

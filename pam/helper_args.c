@@ -1,5 +1,6 @@
 #include "helper_args.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size
 	memset(a, 0, sizeof(*a));
 	a->config = CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf";
 	a->timeout_ms = 5000;
+	a->log_fd = -1;
 	if (argc < 2 || (strcmp(argv[1], "open") && strcmp(argv[1], "close") &&
 			  strcmp(argv[1], "renew")))
 		return bad(why, why_size, "the first argument is open, close or renew");
@@ -39,6 +41,9 @@ int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size
 			a->session = argv[++i];
 		else if (!strncmp(o, "--min-ttl=", 10))
 			a->min_ttl = strtol(o + 10, NULL, 10);
+		else if (!strncmp(o, "--log-fd=", 9) && strtol(o + 9, NULL, 10) > 2 &&
+			 strtol(o + 9, NULL, 10) < 1024)
+			a->log_fd = (int)strtol(o + 9, NULL, 10);
 		else
 			return bad(why, why_size, "unknown argument");
 	}
@@ -51,5 +56,9 @@ int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size
 		a->timeout_ms = 100;
 	if (a->session && !session_name_valid(a->session))
 		return bad(why, why_size, "bad --session");
+	/* Not open: nobody reads records, and a file opened later would
+	 * get the number. */
+	if (a->log_fd >= 0 && fcntl(a->log_fd, F_GETFD) < 0)
+		a->log_fd = -1;
 	return 0;
 }

@@ -2,8 +2,10 @@
  * cftoken-pam-helper, which hands it on unchanged to cftoken-pam-worker:
  *
  *   open|close|renew [--config PATH] [--timeout-ms=N] [--debug] [--no-export]
- *       [--revoke-on-close] [--session ID] [--min-ttl=S] -- USER
+ *       [--revoke-on-close] [--session ID] [--min-ttl=S] [--log-fd=N] -- USER
  *
+ * --log-fd: where the log records go (log_record.h); without it, or when
+ * N is not open, they are escaped lines on stderr (a run by hand).
  * Nothing secret is among them.  libc only. */
 #pragma once
 
@@ -21,6 +23,7 @@ typedef struct args {
 	int revoke_on_close;
 	const char *session;
 	long min_ttl;
+	int log_fd;                  /* -1: lines on stderr */
 	const char *user;
 } args;
 

@@ -11,11 +11,15 @@
  *
  * The helper gets its arguments in argv (no secret among them) and a
  * clean environment; it answers on stdout with NAME=VALUE lines, which
- * become the session's environment, and says on stderr what syslog should
- * hear.  The token reaches this process through the pipe only, and
- * pam_putenv() is its one destination. */
+ * become the session's environment, and says what syslog should hear in
+ * log records on a pipe of their own (log_record.h: a level byte, the
+ * escaped text, a NUL), never in lines a newline from outside could
+ * forge.  Its stderr is logged as one escaped error.  The token reaches
+ * this process through the pipe only, and pam_putenv() is its one
+ * destination. */
 #define PAM_SM_SESSION
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 
 #include "cftoken-config.h"
 #include "helper_args.h"
+#include "log_record.h"
 #include "spawn.h"
 
 #define DEFAULT_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
@@ -46,6 +51,24 @@ typedef struct options {
 	const char *only_if;        /* comma-separated services, or NULL: all */
 	long timeout_ms;
 } options;
+
+/* pam_syslog, with the whole message escaped (log_escape): the user name
+ * comes from the PAM client (sshd takes it from the network), options
+ * and paths from files; none may start a line of its own. */
+static void log_escaped(pam_handle_t *pamh, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void log_escaped(pam_handle_t *pamh, int level, const char *fmt, ...)
+{
+	char text[LOG_RECORD_MAX], escaped[LOG_TEXT_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	log_escape(text, strlen(text), escaped, sizeof(escaped));
+	pam_syslog(pamh, level, "%s", escaped);
+}
 
 static const char *prefixed(const char *arg, const char *prefix)
 {
@@ -91,7 +114,7 @@ static void parse_options(pam_handle_t *pamh, int argc, const char **argv, optio
 		else if ((v = prefixed(a, "timeout=")) && parse_timeout(v, &o->timeout_ms))
 			;
 		else
-			pam_syslog(pamh, LOG_ERR, "unknown option: %s", a);
+			log_escaped(pamh, LOG_ERR, "unknown option: %s", a);
 	}
 }
 
@@ -115,23 +138,28 @@ static bool service_wanted(pam_handle_t *pamh, const options *o)
 	return false;
 }
 
-/* The helper's stderr, line by line: "debug: " lines only with debug,
- * "notice: " at LOG_NOTICE, anything else at LOG_ERR. */
-static void log_helper(pam_handle_t *pamh, const options *o, char *text)
+typedef struct log_target {
+	pam_handle_t *pamh;
+	const options *o;
+} log_target;
+
+/* A record the reader checked (a known level, a clean text) or, at
+ * LOG_ERR, escaped output that was none: logged as it is. */
+static void log_one(void *ctx, int level, const char *text)
 {
-	char *save = NULL;
-	/* strtok_r: a PAM host such as gdm is threaded. */
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		const char *rest;
-		if ((rest = prefixed(line, "debug: "))) {
-			if (o->debug)
-				pam_syslog(pamh, LOG_DEBUG, "%s", rest);
-		} else if ((rest = prefixed(line, "notice: "))) {
-			pam_syslog(pamh, LOG_NOTICE, "%s", rest);
-		} else {
-			pam_syslog(pamh, LOG_ERR, "%s", line);
-		}
-	}
+	const log_target *t = ctx;
+	if (level == LOG_DEBUG && !t->o->debug)
+		return;
+	pam_syslog(t->pamh, level, "%s", text);
+}
+
+/* What the helper said: its records, then its stderr (a library's
+ * warning, say) as one escaped error, never read for a level. */
+static void log_helper(pam_handle_t *pamh, const options *o, const spawn_result *r)
+{
+	log_target t = { pamh, o };
+	log_records_read(r->log, r->log_len, log_one, &t);
+	log_stray(r->err, r->err_len, log_one, &t);
 }
 
 static void free_data(pam_handle_t *pamh, void *data, int status)
@@ -193,6 +221,7 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 	argv[n++] = "--config";
 	argv[n++] = o->config;
 	argv[n++] = timeout;
+	argv[n++] = LOG_RECORD_FD_ARG;
 	if (o->debug)
 		argv[n++] = "--debug";
 	if (o->no_export)
@@ -208,14 +237,14 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 	argv[n] = NULL;
 	helper_env(pamh, bus, runtime, envp);
 	if (o->debug)
-		pam_syslog(pamh, LOG_DEBUG, "%s: running %s for %s", stage, o->helper, user);
+		log_escaped(pamh, LOG_DEBUG, "%s: running %s for %s", stage, o->helper, user);
 	return spawn_with_deadline(o->helper, (char *const *)argv, envp, deadline, r);
 }
 
 static int failed(pam_handle_t *pamh, const options *o, const char *user, const char *why)
 {
-	pam_syslog(pamh, LOG_ERR, "no Cloudflare API token for %s: %s%s", user, why,
-		   o->fail_closed ? " (fail_closed: the session is refused)" : "");
+	log_escaped(pamh, LOG_ERR, "no Cloudflare API token for %s: %s%s", user, why,
+		    o->fail_closed ? " (fail_closed: the session is refused)" : "");
 	return o->fail_closed ? PAM_SESSION_ERR : PAM_IGNORE;
 }
 
@@ -231,7 +260,7 @@ static int opened(pam_handle_t *pamh, const options *o, const char *user, const 
 	}
 	if (r->status == EXIT_NO_POLICY) {
 		if (o->debug)
-			pam_syslog(pamh, LOG_DEBUG, "no policy for %s in %s", user, o->config);
+			log_escaped(pamh, LOG_DEBUG, "no policy for %s in %s", user, o->config);
 		return PAM_IGNORE;
 	}
 	if (r->status != EXIT_DONE)
@@ -243,8 +272,8 @@ static int opened(pam_handle_t *pamh, const options *o, const char *user, const 
 	if (copy && pam_set_data(pamh, SESSION_DATA, copy, free_data) != PAM_SUCCESS)
 		free(copy);
 	if (o->debug)
-		pam_syslog(pamh, LOG_DEBUG, "token %s for %s", o->no_export ? "cached" : "exported",
-			   user);
+		log_escaped(pamh, LOG_DEBUG, "token %s for %s", o->no_export ? "cached" : "exported",
+			    user);
 	return PAM_SUCCESS;
 }
 
@@ -259,7 +288,7 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 	if (!service_wanted(pamh, &o))
 		return PAM_IGNORE;
 	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user || user[0] == '-') {
-		pam_syslog(pamh, LOG_ERR, "cannot determine the user name");
+		log_escaped(pamh, LOG_ERR, "cannot determine the user name");
 		return o.fail_closed ? PAM_SESSION_ERR : PAM_IGNORE;
 	}
 
@@ -279,7 +308,7 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 	if (rc != 0) {
 		rc = failed(pamh, &o, user, r->err);
 	} else {
-		log_helper(pamh, &o, r->err);
+		log_helper(pamh, &o, r);
 		rc = opened(pamh, &o, user, session, r);
 	}
 	explicit_bzero(r, sizeof(*r));
@@ -308,14 +337,14 @@ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **a
 		return PAM_IGNORE;
 	int rc = call_helper(pamh, &o, "close", user, session, deadline, r);
 	if (rc == 0)
-		log_helper(pamh, &o, r->err);
+		log_helper(pamh, &o, r);
 	bool ok = rc == 0 && !r->timed_out &&
 		  (r->status == EXIT_DONE || r->status == EXIT_NO_POLICY);
 	if (!ok)
-		pam_syslog(pamh, LOG_ERR, "the token of %s was not revoked at logout: %s", user,
-			   rc != 0 ? r->err
-			   : r->timed_out   ? "no answer within the timeout"
-					    : "see the message above");
+		log_escaped(pamh, LOG_ERR, "the token of %s was not revoked at logout: %s", user,
+			    rc != 0 ? r->err
+			    : r->timed_out   ? "no answer within the timeout"
+					     : "see the message above");
 	explicit_bzero(r, sizeof(*r));
 	free(r);
 	/* A logout is never refused. */

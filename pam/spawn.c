@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log_record.h"
+
 long long spawn_now_ms(void)
 {
 	struct timespec ts;
@@ -19,22 +21,32 @@ long long spawn_now_ms(void)
 }
 
 /* Everything the child needs is prepared before fork(): afterwards only
- * async-signal-safe calls until execve. */
-static void child(int out_fd, int err_fd, const char *path, char *const argv[],
-		  char *const envp[]) __attribute__((noreturn));
-static void child(int out_fd, int err_fd, const char *path, char *const argv[],
-		  char *const envp[])
+ * async-signal-safe calls until execve.  The pipes become stdout, stderr
+ * and LOG_RECORD_FD (log_record.h); they are first moved above it, since
+ * a host that closed its own stdin or stdout (a daemon) gets pipes with
+ * those low numbers, which one dup2 would overwrite with another. */
+static void child(const int fds[3], const char *path, char *const argv[], char *const envp[])
+	__attribute__((noreturn));
+static void child(const int fds[3], const char *path, char *const argv[], char *const envp[])
 {
+	static const int targets[3] = { STDOUT_FILENO, STDERR_FILENO, LOG_RECORD_FD };
+	int high[3];
 	sigset_t none;
+	for (int i = 0; i < 3; i++)
+		if ((high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, LOG_RECORD_FD + 1)) < 0)
+			_exit(127);
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-	    dup2(err_fd, STDERR_FILENO) < 0)
+	if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)
 		_exit(127);
+	/* dup2 leaves the copy without FD_CLOEXEC: these three stay open. */
+	for (int i = 0; i < 3; i++)
+		if (dup2(high[i], targets[i]) < 0)
+			_exit(127);
 	/* The host's other descriptors (sshd's sockets, say) stay behind. */
-	if (close_range(3, ~0U, 0) != 0) {
+	if (close_range(LOG_RECORD_FD + 1, ~0U, 0) != 0) {
 		/* A kernel before 5.9: one by one (sysconf may say a million). */
 		long max = sysconf(_SC_OPEN_MAX);
-		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		for (int fd = LOG_RECORD_FD + 1; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
 			close(fd);
 	}
 	/* Our own process group: at the deadline it is killed whole. */
@@ -57,49 +69,62 @@ static void drain(int fd, char *buf, size_t cap, size_t *len, bool *open_)
 	explicit_bzero(sink, sizeof(sink));
 }
 
+static void close_pipes(int p[3][2])
+{
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 2; k++)
+			if (p[i][k] >= 0)
+				close(p[i][k]);
+}
+
 int spawn_with_deadline(const char *path, char *const argv[], char *const envp[],
 			long long deadline, spawn_result *r)
 {
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	/* stdout, stderr, the log records: their read ends, and where each goes. */
+	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	char *bufs[3] = { r->out, r->err, r->log };
+	size_t *lens[3] = { &r->out_len, &r->err_len, &r->log_len };
+	const size_t caps[3] = { SPAWN_OUT_MAX, SPAWN_ERR_MAX, SPAWN_LOG_MAX };
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, old_chld;
 
 	r->status = -1;
-	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
-		r->err_len = (size_t)snprintf(r->err, SPAWN_ERR_MAX, "pipe: %s", strerror(errno));
-		if (out[0] >= 0) {
-			close(out[0]);
-			close(out[1]);
+	for (int i = 0; i < 3; i++)
+		if (pipe2(p[i], O_CLOEXEC) != 0) {
+			r->err_len = (size_t)snprintf(r->err, SPAWN_ERR_MAX, "pipe: %s", strerror(errno));
+			close_pipes(p);
+			return -1;
 		}
-		return -1;
-	}
 	/* The host may reap its children itself (sshd does): ours is ours to
 	 * wait for, as pam_unix does with unix_chkpwd. */
 	sigemptyset(&dfl.sa_mask);
 	sigaction(SIGCHLD, &dfl, &old_chld);
 	pid_t pid = fork();
-	if (pid == 0)
-		child(out[1], err[1], path, argv, envp);
-	close(out[1]);
-	close(err[1]);
+	if (pid == 0) {
+		const int ends[3] = { p[0][1], p[1][1], p[2][1] };
+		child(ends, path, argv, envp);
+	}
+	for (int i = 0; i < 3; i++) {
+		close(p[i][1]);
+		p[i][1] = -1;
+	}
 	if (pid < 0) {
 		r->err_len = (size_t)snprintf(r->err, SPAWN_ERR_MAX, "fork: %s", strerror(errno));
-		close(out[0]);
-		close(err[0]);
+		close_pipes(p);
 		sigaction(SIGCHLD, &old_chld, NULL);
 		return -1;
 	}
 
-	bool out_open = true, err_open = true;
+	bool open_[3] = { true, true, true };
 	int wstatus = 0;
 	pid_t done = 0;
-	while (!r->timed_out && (out_open || err_open || done == 0)) {
+	while (!r->timed_out && (open_[0] || open_[1] || open_[2] || done == 0)) {
 		long long left = deadline - spawn_now_ms();
 		if (left <= 0) {
 			r->timed_out = true;
 			break;
 		}
-		if (!out_open && !err_open) {
-			/* Both pipes closed: it is exiting. */
+		if (!open_[0] && !open_[1] && !open_[2]) {
+			/* Every pipe closed: it is exiting. */
 			done = waitpid(pid, &wstatus, WNOHANG);
 			if (done == 0) {
 				struct timespec pause = { 0, 2 * 1000 * 1000 };
@@ -109,20 +134,19 @@ int spawn_with_deadline(const char *path, char *const argv[], char *const envp[]
 			}
 			continue;
 		}
-		struct pollfd fds[2] = { { out_open ? out[0] : -1, POLLIN, 0 },
-					 { err_open ? err[0] : -1, POLLIN, 0 } };
-		int n = poll(fds, 2, (int)(left < INT_MAX ? left : INT_MAX));
+		struct pollfd fds[3];
+		for (int i = 0; i < 3; i++)
+			fds[i] = (struct pollfd){ open_[i] ? p[i][0] : -1, POLLIN, 0 };
+		int n = poll(fds, 3, (int)(left < INT_MAX ? left : INT_MAX));
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n <= 0)
 			continue;
-		if (fds[0].revents)
-			drain(out[0], r->out, SPAWN_OUT_MAX, &r->out_len, &out_open);
-		if (fds[1].revents)
-			drain(err[0], r->err, SPAWN_ERR_MAX, &r->err_len, &err_open);
+		for (int i = 0; i < 3; i++)
+			if (fds[i].revents)
+				drain(p[i][0], bufs[i], caps[i], lens[i], &open_[i]);
 	}
-	close(out[0]);
-	close(err[0]);
+	close_pipes(p);
 	if (done <= 0) {
 		/* Past the deadline, or it closed its pipes and lingered:
 		 * nothing it does may hold the login up. */
@@ -136,6 +160,6 @@ int spawn_with_deadline(const char *path, char *const argv[], char *const envp[]
 	sigaction(SIGCHLD, &old_chld, NULL);
 	r->out[r->out_len] = '\0';
 	r->err[r->err_len] = '\0';
+	r->log[r->log_len] = '\0';
 	return 0;
 }
-

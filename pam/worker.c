@@ -19,7 +19,9 @@
  * close (with --revoke-on-close): when no other session of the user is
  * open, revoke the login token and drop it from the caches.
  *
- * stderr carries syslog's lines ("debug: ", "notice: " or an error).
+ * What syslog should hear goes as log records to --log-fd (log_record.h),
+ * each escaped whole; stderr is left to what libraries print, which the
+ * module logs escaped as an error and never reads a level from.
  * Exit: 0 done, 10 no policy for this user, 1 failure. */
 #include <errno.h>
 #include <grp.h>
@@ -47,6 +49,7 @@
 #include "parent.h"
 #include "secret_service.h"
 #include "helper_args.h"
+#include "log_record.h"
 #include "root_orphans.h"
 #include "session_records.h"
 #include "timeutil.h"
@@ -75,23 +78,31 @@ typedef struct job {
 } job;
 
 static int debug_on;
+static int log_fd = -1;
 
 static const char *run_dir(const job *j)
 {
 	return j->cfg.run_dir ? j->cfg.run_dir : CFT_DEFAULT_RUN_DIR;
 }
 
+/* One record for syslog at level "debug: ", "notice: " or "" (an error).
+ * The whole text is escaped (log_record_write): a newline in a detail
+ * from outside (a user name, a D-Bus error, an API message) cannot start
+ * a line of its own, at a level of its choosing. */
 static void say(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const char *level, const char *fmt, ...)
 {
+	char text[LOG_RECORD_MAX];
+	int prio = !strcmp(level, "debug: ")    ? LOG_DEBUG
+		   : !strcmp(level, "notice: ") ? LOG_NOTICE
+						: LOG_ERR;
 	va_list ap;
-	if (!strcmp(level, "debug: ") && !debug_on)
+	if (prio == LOG_DEBUG && !debug_on)
 		return;
-	fputs(level, stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	log_record_say(log_fd, prio, text);
 }
 
 static int fail(const cft_error *err, const char *what)
@@ -742,6 +753,10 @@ int main(int argc, char **argv)
 	if (helper_args_parse(argc, argv, &j.a, why, sizeof(why)) != 0)
 		return usage(why);
 	debug_on = j.a.debug;
+	log_fd = j.a.log_fd;
+	/* This process and its child write to it; nothing they might exec. */
+	if (log_fd >= 0)
+		fcntl(log_fd, F_SETFD, FD_CLOEXEC);
 	j.deadline = cft_now_ms() + j.a.timeout_ms;
 	cft_error init_err;
 	if (cft_init(&init_err) != CFT_OK)

@@ -485,7 +485,7 @@ deadline = words(man8.text("THE DEADLINE AND FAILING OPEN"))
 check("fail_closed" in deadline and "timeout" in deadline and "without a token" in deadline,
       "pam_cftoken(8) gives the deadline and the fail-open rule")
 logging = man8.text("LOGGING")
-levels = sorted(set(re.findall(r"LOG_[A-Z]+", pam_c)))
+levels = sorted(set(re.findall(r"\bLOG_(?:EMERG|ALERT|CRIT|ERR|WARNING|NOTICE|INFO|DEBUG)\b", pam_c)))
 miss = missing(levels, logging)
 check(levels and not miss, "pam_cftoken(8) LOGGING covers every level the module logs at (%s)"
       % ", ".join(levels), "missing: " + ", ".join(miss))

@@ -385,6 +385,19 @@ LD_PRELOAD="$asan_runtime $pam_wrapper" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$d
 	UID_WRAPPER_DISABLE_DEEPBIND=1 pamtester stages "$me" authenticate acct_mgmt </dev/null >"$dir/stages.out" 2>&1
 ok $? "authenticate and acct_mgmt return PAM_IGNORE"
 
+# --- outside text never forges a syslog line ------------------------------
+# A PAM user name holding a newline (sshd passes on what the client sent):
+# before the framed records (pam/log_record.h), what followed the newline
+# became a syslog line of its own, at the level it named.
+forged_user=$'nosuch\nnotice: token 0123 of cftest-bob revoked: forged'
+session cft "$forged_user"
+ok "$(grep -q -e '^notice: ' -e 'SYSLOG([0-7]): token 0123' <<<"$out" ||
+	grep 'revoked: forged' <<<"$out" | grep -qv '^PWRAP_[A-Z]*\[.*SYSLOG([0-7]): ' && echo 1 || echo 0)" \
+	"a user name with a newline: no line of syslog starts with the text after it"
+ok "$([ "$(grep -cF 'SYSLOG(3): no such user: nosuch\nnotice: token 0123 of cftest-bob revoked: forged' \
+	<<<"$out")" = 1 ] && ! grep -q 'SYSLOG(5).*forged' <<<"$out" && echo 0 || echo 1)" \
+	"... the worker's line about it is one record, escaped, at LOG_ERR (no notice)"
+
 # --- the Secret Service on the user's session bus -------------------------
 # A private bus with an unlocked gnome-keyring; pam_env puts the bus's
 # address into the PAM environment, as a desktop login would have it.
@@ -612,6 +625,40 @@ ok "$([ "$(token_field "$sha_a" deleted)" = true ] &&
 	[ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 0 ] && echo 0 || echo 1)" \
 	"the real stack served alice's cached token and revoked it at her last logout"
 rm -f /etc/pam.d/cftoken-test
+
+# --- a user's own Secret Service cannot forge root's syslog lines ----------
+# alice runs a Secret Service on her own bus that fails every call with a
+# message holding a newline and a notice of her choosing; her login's
+# worker (root's, in a child that became alice) stores the new token
+# there, and libcftoken warns on stderr with the D-Bus message in it.
+fake_dir=$dir/fake-ss
+rm -rf "$fake_dir"
+mkdir -p "$fake_dir"
+chown cftest-alice "$fake_dir"
+setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups env -u XDG_RUNTIME_DIR \
+	HOME=/nonexistent dbus-run-session -- "$build/tests/pam/fake-secret-service" \
+	$'the keyring is full\nnotice: token 0123 of cftest-bob revoked: forged' "$fake_dir" \
+	>/dev/null 2>&1 &
+fake_session=$!
+for _ in $(seq 1 600); do [ -s "$fake_dir/address" ] && break; sleep 0.05; done
+printf 'DBUS_SESSION_BUS_ADDRESS DEFAULT="%s"\n' "$(cat "$fake_dir/address")" >"$dir/fake-env.conf"
+printf 'session required %s conffile=%s readenv=0\nsession optional %s helper=%s config=%s %s\n' \
+	"$pam_env" "$dir/fake-env.conf" "$module" "$helper" "$dir/cftoken.conf" \
+	"${CFTEST_WRAP:+timeout=40}" >"$dir/pam.d/fakess"
+setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups keyctl clear @u >/dev/null 2>&1
+session fakess cftest-alice
+[ -s "$fake_dir/pid" ] && kill "$(cat "$fake_dir/pid")" 2>/dev/null
+wait "$fake_session" 2>/dev/null
+forged_seen=$(grep -c 'revoked: forged' <<<"$out")
+ok "$(contains "$out" 'the token is cached in the kernel keyring only' >/dev/null &&
+	! contains "$out" "token 1: none" >/dev/null && echo 0 || echo 1)" \
+	"alice's failing Secret Service: her login gets a token, and the D-Bus error is logged"
+forge_status=$([ "$forged_seen" = 1 ] && ! grep -q -e '^notice: ' -e 'SYSLOG(5).*forged' <<<"$out" &&
+	grep -F 'SYSLOG(3): cftoken: warning: the token is cached in the kernel keyring only: ' <<<"$out" |
+	grep -qF 'the keyring is full\nnotice: token 0123 of cftest-bob revoked: forged' && echo 0 || echo 1)
+ok "$forge_status" "... as exactly one escaped LOG_ERR line: no forged notice of bob's token revoked"
+[ "$forge_status" = 0 ] || grep -e 'forged' -e 'keyring only' <<<"$out" | sed 's/^/#   /'
+setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups keyctl clear @u >/dev/null 2>&1
 
 # --- renewal without a new login: the broker ------------------------------
 write_config "$dir/renew.conf" "renew_margin = 3s"
