@@ -70,37 +70,76 @@ static cft_code find_profile(const cli *c, const char *name, const cft_profile *
 	return CFT_OK;
 }
 
-/* git's host (and path) to a profile: a profile whose hosts = lists it,
- * else the default profile for the API's own host.  NULL: not ours. */
-static cft_code profile_for_git(const cli *c, const cft_gitcred *g, const cft_profile **out,
-				cft_error *err)
+/* Whether a hosts = entry names git's host and path.  "host" is that host,
+ * any path; "host/path" is that path and what lies below it, whole
+ * segments only: "team" holds "team" and "team/repo.git", never
+ * "teamevil/repo.git". */
+static bool host_entry_matches(const char *entry, const cft_gitcred *g)
 {
-	const cft_config *cfg = c->cfg;
-	char where[8192];
-	*out = NULL;
-	if (!g->host)
-		return CFT_OK;
-	snprintf(where, sizeof(where), "%s/%s", g->host, g->path ? g->path : "");
+	const char *slash = strchr(entry, '/');
+	size_t hl = slash ? (size_t)(slash - entry) : strlen(entry);
+	if (strlen(g->host) != hl || strncmp(g->host, entry, hl) != 0)
+		return false;
+	if (!slash)
+		return true;
+	const char *want = slash + strspn(slash, "/");
+	size_t wl = strlen(want);
+	while (wl > 0 && want[wl - 1] == '/')
+		wl--;
+	if (wl == 0)
+		return true;  /* "host/": the whole host */
+	const char *path = g->path;
+	return path && strncmp(path, want, wl) == 0 && (path[wl] == '\0' || path[wl] == '/');
+}
+
+static const cft_profile *profile_listing_host(const cft_config *cfg, const cft_gitcred *g)
+{
 	for (size_t i = 0; i < cfg->n_sections; i++) {
 		const cft_profile *p = &cfg->sections[i];
-		for (size_t k = 0; p->kind == CFT_SECTION_PROFILE && k < p->n_hosts; k++) {
-			const char *h = p->hosts[k];
-			bool match = strchr(h, '/') ? strncmp(where, h, strlen(h)) == 0
-						    : strcmp(g->host, h) == 0;
-			if (match) {
-				*out = p;
-				return CFT_OK;
-			}
-		}
+		for (size_t k = 0; p->kind == CFT_SECTION_PROFILE && k < p->n_hosts; k++)
+			if (host_entry_matches(p->hosts[k], g))
+				return p;
 	}
+	return NULL;
+}
+
+/* api.cloudflare.com, or the configured API's own host. */
+static bool is_api_host(const cli *c, const char *host)
+{
 	const char *api = cli_api_url(c);
 	const char *api_host = strstr(api, "://");
 	api_host = api_host ? api_host + 3 : api;
 	size_t hl = strcspn(api_host, "/");
-	if (strcmp(g->host, "api.cloudflare.com") == 0 ||
-	    (strlen(g->host) == hl && strncmp(g->host, api_host, hl) == 0))
-		return find_profile(c, c->profile, out, err);
-	return CFT_OK;
+	return strcmp(host, "api.cloudflare.com") == 0 ||
+	       (strlen(host) == hl && strncmp(host, api_host, hl) == 0);
+}
+
+/* git's host (and path) to a profile: a profile whose hosts = lists it,
+ * else the default profile for the API's own host.  NULL: no answer,
+ * because the host is not ours (silently: git asks its next helper) or the
+ * request is not one cftoken answers (cft_gitcred_refusal, said on stderr:
+ * the person wonders why git prompts). */
+static cft_code profile_for_git(const cli *c, const char *op, const cft_gitcred *g,
+				const cft_profile **out, cft_error *err)
+{
+	*out = NULL;
+	if (!g->host)
+		return CFT_OK;
+	const cft_profile *listed = profile_listing_host(c->cfg, g);
+	if (!listed && !is_api_host(c, g->host))
+		return CFT_OK;
+	const char *why = cft_gitcred_refusal(g);
+	if (why) {
+		/* The host is a configured one, so safe to print. */
+		fprintf(stderr, "cftoken: %s: ignoring the request for %s: %s\n", op, g->host,
+			why);
+		return CFT_OK;
+	}
+	if (listed) {
+		*out = listed;
+		return CFT_OK;
+	}
+	return find_profile(c, c->profile, out, err);
 }
 
 /* The parent token: --token-file, parent_token_file, or `cftoken login`'s.
@@ -298,13 +337,13 @@ static cft_code read_git(cft_gitcred *g, cft_error *err)
 }
 
 /* A git request and the profile it names (*p NULL: not cftoken's host). */
-static cft_code read_git_request(const cli *c, cft_gitcred *g, const cft_profile **p,
-				 cft_error *err)
+static cft_code read_git_request(const cli *c, const char *op, cft_gitcred *g,
+				 const cft_profile **p, cft_error *err)
 {
 	cft_error_clear(err);
 	cft_code rc = read_git(g, err);
 	if (!rc)
-		rc = profile_for_git(c, g, p, err);
+		rc = profile_for_git(c, op, g, p, err);
 	return rc;
 }
 
@@ -314,7 +353,7 @@ int cmd_get(const cli *c)
 	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_error err;
-	cft_code rc = read_git_request(c, &g, &p, &err);
+	cft_code rc = read_git_request(c, "get", &g, &p, &err);
 	if (!rc && !p) {
 		/* Not a host of ours: say nothing, and git asks its next helper. */
 		cft_gitcred_clear(&g);
@@ -343,7 +382,7 @@ int cmd_store(const cli *c)
 	lazy_parent lp = { .c = c };
 	char account[CFT_ID_LEN + 1] = "", fp[CFT_FP_HEX];
 	cft_error err;
-	cft_code rc = read_git_request(c, &g, &p, &err);
+	cft_code rc = read_git_request(c, "store", &g, &p, &err);
 	if (rc || !p || !g.password || cli_cache_mode(c) == CACHE_NONE)
 		goto done;
 	rc = find_account(c, p, &lp, account, &err);
@@ -409,7 +448,7 @@ int cmd_erase(const cli *c)
 	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_error err;
-	cft_code rc = read_git_request(c, &g, &p, &err);
+	cft_code rc = read_git_request(c, "erase", &g, &p, &err);
 	if (rc || !p) {
 		cft_gitcred_clear(&g);
 		return rc ? fail("erase", rc, &err) : EXIT_OK;

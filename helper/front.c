@@ -90,6 +90,13 @@ int main(int argc, char **argv)
 		    cft_gitcred_parse(cft_secret_str(input), cft_secret_len(input), &cred, &err) !=
 			    CFT_OK)
 			to_backend(argv, input);  /* the backend reports the same error */
+		/* Not HTTPS, or a path a server would resolve elsewhere: never
+		 * answered from a cache; the backend says why when the host is
+		 * cftoken's. */
+		if (cft_gitcred_refusal(&cred)) {
+			cft_gitcred_clear(&cred);
+			to_backend(argv, input);
+		}
 		w.rq.git_protocol = cred.protocol;
 		w.rq.git_host = cred.host;
 		w.rq.git_path = cred.path;

@@ -15,8 +15,10 @@ static const struct {
 	  "a blank line and answers username= (the account id), password= (the token)\n"
 	  "and password_expiry_utc=.  api.cloudflare.com (and the configured API's host)\n"
 	  "means the default profile; hosts = in a profile maps others.  A host that is\n"
-	  "not cftoken's gets no answer, so git asks its next helper.  Over-long lines,\n"
-	  "more than 128 lines, NUL bytes and lines without '=' are refused (exit 2).\n"
+	  "not cftoken's gets no answer, so git asks its next helper.  Only\n"
+	  "protocol=https is answered, and never a path with a \".\" or \"..\" segment\n"
+	  "(encoded or not).  Over-long lines, more than 128 lines, NUL bytes and lines\n"
+	  "without '=' are refused (exit 2).\n"
 	  "Set it up with: git config --global credential.helper cftoken\n" },
 	{ "store",
 	  "Usage: git credential-cftoken store < credential\n"

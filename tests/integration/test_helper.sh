@@ -53,6 +53,10 @@ ttl = 10s
 [profile brief]
 permissions = Zone Read
 ttl = 3s
+
+[profile team]
+permissions = Zone Read
+hosts = code.example.com/team
 CONF
 # the same with one misspelt permission, for doctor
 { cat "$CFTOKEN_CONFIG"; printf '[profile typo]\npermissions = Workers Script Write\n'; } >"$dir/config.typo"
@@ -179,6 +183,63 @@ out=$(printf '%s' "$get_request" | "$dir/git-credential-cftoken" some-future-ope
 ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "as git-credential-cftoken, an unknown operation is ignored"
 out=$(printf 'protocol=https\nhost=github.com\n\n' | cftoken get 2>&1); rc=$?
 ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a host that is not ours gets no answer, so git asks on"
+
+# Only HTTPS gets an answer, from the backend and from the warm front end.
+# (has, not contains: a failure must not copy a token into the log.)
+has() { case "$1" in *"$2"*) return 0 ;; *) return 1 ;; esac; }
+# Each fill asks cftoken first, then a helper that answers anything: its
+# answer means cftoken said nothing.
+next_helper='!f() { test "$1" = get && printf "username=next\npassword=from-the-next-helper\n"; }; f'
+fill_then_next() {  # fill_then_next INPUT [GIT-OPTION...]
+	local input=$1
+	shift
+	printf '%s' "$input" | GIT_TERMINAL_PROMPT=0 git -c credential.helper= \
+		-c credential.helper="$front" -c credential.helper="$next_helper" "$@" credential fill 2>&1
+}
+answered_by_next() {  # answered_by_next GIT-OUTPUT: cftoken gave no token
+	[ "$(password_of <<<"$1")" = from-the-next-helper ]
+}
+before=$(api_calls 'POST /client/v4/accounts/')
+out=$(fill_then_next $'url=http://api.cloudflare.com/client/v4\n\n')
+answered_by_next "$out" ; ok $? "git over plain http: cftoken does not answer (the token would cross in clear)"
+has "$out" "answers protocol=https only" ; ok $? "and says why"
+out=$(fill_then_next $'protocol=smtp\nhost=api.cloudflare.com\n\n')
+answered_by_next "$out" ; ok $? "protocol=smtp: no answer"
+out=$(printf 'host=api.cloudflare.com\n\n' | cftoken get 2>/dev/null); rc=$?
+ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a request without protocol: no answer"
+# A warm route for plain http (as a cftoken that answered http left it):
+# the front end refuses before it looks.
+"$build/tests/integration/copy_route" "$CFTEST_API_URL" https api.cloudflare.com - \
+	http api.cloudflare.com -
+ok $? "(a warm route for an http request is planted)"
+out=$(fill_then_next $'url=http://api.cloudflare.com\n\n')
+answered_by_next "$out" ; ok $? "the warm front end does not answer http from its cache either"
+out=$(printf 'protocol=http\nhost=api.cloudflare.com\n\n' | cftoken get 2>/dev/null)
+ok $([ -z "$out" ]; echo $?) "nor does get, asked directly"
+ok $(( $(api_calls 'POST /client/v4/accounts/') - before )) "and nothing was minted for them"
+
+# hosts = code.example.com/team with credential.useHttpPath: whole path
+# segments, and no "." or ".." segment, encoded or not.
+team_fill() { fill_then_next "url=https://code.example.com/$1"$'\n\n' -c credential.useHttpPath=true; }
+out=$(team_fill team/repo.git)
+team_tok=$(password_of <<<"$out")
+ok $([ ${#team_tok} -ge 40 ] && [ "$team_tok" != from-the-next-helper ]; echo $?) \
+	"hosts = code.example.com/team answers for /team/repo.git"
+out=$(team_fill team/sub/repo.git)
+ok $([ "$(password_of <<<"$out")" = "$team_tok" ]; echo $?) "and for a path below it"
+out=$(team_fill teamevil/repo.git)
+answered_by_next "$out" ; ok $? "but not for /teamevil/repo.git (a prefix, not a segment)"
+for path in team/%2e%2e/mallory/repo.git team/%2E./mallory/repo.git team/../mallory/repo.git \
+	team/./repo.git team/%252e%252E/mallory/repo.git 'team/..%5cmallory/repo.git'; do
+	out=$(team_fill "$path")
+	answered_by_next "$out" ; ok $? "nor for /$path"
+done
+has "$(team_fill team/%2e%2e/mallory/repo.git)" "segment" ; ok $? "saying why"
+"$build/tests/integration/copy_route" "$CFTEST_API_URL" https code.example.com team/repo.git \
+	https code.example.com team/../mallory/repo.git
+ok $? "(a warm route for /team/../mallory/repo.git is planted)"
+out=$(team_fill team/%2e%2e/mallory/repo.git)
+answered_by_next "$out" ; ok $? "the warm front end does not answer a dot-segment path from its cache"
 
 # A zone by name: the token's policy names the zone's id.
 out=$(cftoken --profile zoned exec -- true 2>&1); rc=$?
