@@ -25,8 +25,12 @@ static const struct {
 	  "\n"
 	  "git's confirmation that a credential worked.  The token get gave is cached\n"
 	  "already.  Another token (typed at git's prompt, say) is adopted for the\n"
-	  "profile once the API verifies it as active: cached with its expiry, replaced\n"
-	  "when due, and never deleted on the API by cftoken.\n" },
+	  "profile when it is shaped like a Cloudflare API token (anything else never\n"
+	  "reaches the API), is not the parent token, the API verifies it as active,\n"
+	  "and its policies, read with the parent token, give no more than the\n"
+	  "profile's tokens get.  Then it is cached with its expiry, replaced when due,\n"
+	  "and never deleted on the API by cftoken.  A refusal says why and exits\n"
+	  "non-zero; nothing is cached.\n" },
 	{ "erase",
 	  "Usage: git credential-cftoken erase < credential\n"
 	  "\n"

@@ -57,6 +57,11 @@ ttl = 3s
 [profile team]
 permissions = Zone Read
 hosts = code.example.com/team
+
+[profile dnsgit]
+permissions = DNS Write
+zones = example.com
+hosts = dns.example.net
 CONF
 # the same with one misspelt permission, for doctor
 { cat "$CFTOKEN_CONFIG"; printf '[profile typo]\npermissions = Workers Script Write\n'; } >"$dir/config.typo"
@@ -358,6 +363,43 @@ out=$(printf 'protocol=https\nhost=git.example.com\npassword=%s\n\n' "$stale" | 
 ok $((rc != 3)) "store of a token the API refuses: exit 3"
 got=$(printf '%s' "$erase_req" | cftoken get | password_of)
 ok $([ "$got" != "$stale" ]; echo $?) "and it is not cached"
+
+# store adopts only a Cloudflare token, never the parent, and only one
+# that may do no more than the profile's own tokens; git shows why.
+approve() {  # approve HOST PASSWORD: git credential approve through cftoken
+	printf 'protocol=https\nhost=%s\nusername=x\npassword=%s\n\n' "$1" "$2" |
+		git -c credential.helper= -c credential.helper="$front" credential approve 2>&1
+}
+verifies=$(api_calls 'GET /client/v4/accounts/'$account'/tokens/verify')
+ghp=ghp_$(printf 'A1b2C3d4E5f6G7h8I9j0%.0s' 1 2 | head -c 36)
+out=$(approve git.example.com "$ghp")
+contains "$out" "does not look like a Cloudflare API token" ; ok $? "store of a GitHub ghp_ token: refused, saying why"
+ok $(( $(api_calls 'GET /client/v4/accounts/'$account'/tokens/verify') - verifies )) \
+	"and it never reached the API"
+printf 'protocol=https\nhost=git.example.com\npassword=%s\n\n' "$ghp" | cftoken store 2>/dev/null
+ok $(($? == 0)) "cftoken store exits non-zero on a refusal"
+parent_value=$(seed_value parent)
+out=$(approve git.example.com "$parent_value")
+contains "$out" "not adopting the parent token" ; ok $? "store of the parent token: refused"
+broad=$(cftoken create --token-file "$parent_file" --permission "Zone Read" \
+	--permission "Workers Scripts Write" --ttl 2h --name "broader" 2>/dev/null)
+out=$(approve git.example.com "$broad")
+contains "$out" "may do more than profile erasable mints" ; ok $? "store of a token broader than the profile: refused"
+contains "$out" "Workers Scripts Write" ; ok $? "naming the permission that does not fit"
+got=$(printf '%s' "$erase_req" | cftoken get | password_of)
+ok $([ -n "$got" ] && [ "$got" != "$ghp" ] && [ "$got" != "$parent_value" ] && [ "$got" != "$broad" ]; echo $?) \
+	"none of them is cached: get answers the profile's own token"
+out=$(cftoken exec --profile erasable -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
+ok $([ "$out" = "$got" ]; echo $?) "and exec hands over that one too"
+# a zone-limited profile: the token must be limited to that zone as well
+every_zone=$(cftoken create --token-file "$parent_file" --permission "DNS Write" --ttl 2h 2>/dev/null)
+out=$(approve dns.example.net "$every_zone")
+contains "$out" "may do more than profile dnsgit mints" ; ok $? "store of a token on every zone for a one-zone profile: refused"
+one_zone=$(cftoken create --token-file "$parent_file" --permission "DNS Write" --zone example.com \
+	--ttl 2h 2>/dev/null)
+out=$(approve dns.example.net "$one_zone"); rc=$?
+got=$(printf 'protocol=https\nhost=dns.example.net\n\n' | cftoken get | password_of)
+ok $([ "$got" = "$one_zone" ]; echo $?) "store of a token limited to the profile's zone: adopted"
 
 # Bad input: a clear error, a non-zero exit, nothing minted.
 before=$(api_calls 'POST /client/v4/accounts/')
