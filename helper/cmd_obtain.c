@@ -355,6 +355,11 @@ int cmd_get(const cli *c)
 	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_error err;
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: get: not printing a token to a terminal; git reads it "
+			"through a pipe (git credential fill), or give --force\n");
+		return EXIT_USAGE;
+	}
 	cft_code rc = read_git_request(c, "get", &g, &p, &err);
 	if (!rc && !p) {
 		/* Not a host of ours: say nothing, and git asks its next helper. */

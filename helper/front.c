@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	const char *cache = secure_getenv("CFTOKEN_CACHE");
 	if (!warm_args_parse(argc, argv, &w) || (cache && !strcmp(cache, "none")))
 		to_backend(argv, NULL);
-	if (!strcmp(w.command, "env") && isatty(STDOUT_FILENO) && !w.force)
+	bool prints = !strcmp(w.command, "env") || !strcmp(w.command, "get");
+	if (prints && isatty(STDOUT_FILENO) && !w.force)
 		to_backend(argv, NULL);  /* the backend explains the refusal */
 
 	cft_error_clear(&err);

@@ -18,8 +18,8 @@ static const struct {
 	  "not cftoken's gets no answer, so git asks its next helper.  Only\n"
 	  "protocol=https is answered, and never a path with a \".\" or \"..\" segment\n"
 	  "(encoded or not).  Over-long lines, more than 128 lines, NUL bytes and lines\n"
-	  "without '=' are refused (exit 2).\n"
-	  "Set it up with: git config --global credential.helper cftoken\n" },
+	  "without '=' are refused (exit 2).  Refuses to print to a terminal unless\n"
+	  "--force.  Set it up with: git config --global credential.helper cftoken\n" },
 	{ "store",
 	  "Usage: git credential-cftoken store < credential\n"
 	  "\n"

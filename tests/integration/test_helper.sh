@@ -246,6 +246,16 @@ ok $? "(a warm route for /team/../mallory/repo.git is planted)"
 out=$(team_fill team/%2e%2e/mallory/repo.git)
 answered_by_next "$out" ; ok $? "the warm front end does not answer a dot-segment path from its cache"
 
+# A token goes to a terminal only with --force (git reads it from a pipe):
+# the warm front end (a cached route) and the backend alike.
+out=$(script -qec "$front get <'$dir/request'" /dev/null 2>&1)
+has "$out" "not printing a token to a terminal" ; ok $? "a warm get to a terminal is refused"
+has "$out" "password=" ; ok $((! $?)) "and prints no token there"
+out=$(script -qec "$front --profile burst get <'$dir/request'" /dev/null 2>&1)
+has "$out" "not printing a token to a terminal" ; ok $? "so is a cold get, before it mints"
+out=$(script -qec "$front get --force <'$dir/request'" /dev/null 2>&1)
+ok $([ "$(password_of <<<"${out//$'\r'/}")" = "$tok" ]; echo $?) "get --force prints it to a terminal"
+
 # A zone by name: the token's policy names the zone's id.
 out=$(cftoken --profile zoned exec -- true 2>&1); rc=$?
 ok $rc "a profile with zones = example.com mints"
