@@ -18,7 +18,9 @@
 #include "orphans.h"
 #include "owner.h"
 #include "parent.h"
+#include "profile_spec.h"
 #include "secret_service.h"
+#include "token_diff.h"
 #include "token_input.h"
 
 /* The admin's policy for this user ([user]/[group] in the system
@@ -71,37 +73,76 @@ static cft_code find_profile(const cli *c, const char *name, const cft_profile *
 	return CFT_OK;
 }
 
-/* git's host (and path) to a profile: a profile whose hosts = lists it,
- * else the default profile for the API's own host.  NULL: not ours. */
-static cft_code profile_for_git(const cli *c, const cft_gitcred *g, const cft_profile **out,
-				cft_error *err)
+/* Whether a hosts = entry names git's host and path.  "host" is that host,
+ * any path; "host/path" is that path and what lies below it, whole
+ * segments only: "team" holds "team" and "team/repo.git", never
+ * "teamevil/repo.git". */
+static bool host_entry_matches(const char *entry, const cft_gitcred *g)
 {
-	const cft_config *cfg = c->cfg;
-	char where[8192];
-	*out = NULL;
-	if (!g->host)
-		return CFT_OK;
-	snprintf(where, sizeof(where), "%s/%s", g->host, g->path ? g->path : "");
+	const char *slash = strchr(entry, '/');
+	size_t hl = slash ? (size_t)(slash - entry) : strlen(entry);
+	if (strlen(g->host) != hl || strncmp(g->host, entry, hl) != 0)
+		return false;
+	if (!slash)
+		return true;
+	const char *want = slash + strspn(slash, "/");
+	size_t wl = strlen(want);
+	while (wl > 0 && want[wl - 1] == '/')
+		wl--;
+	if (wl == 0)
+		return true;  /* "host/": the whole host */
+	const char *path = g->path;
+	return path && strncmp(path, want, wl) == 0 && (path[wl] == '\0' || path[wl] == '/');
+}
+
+static const cft_profile *profile_listing_host(const cft_config *cfg, const cft_gitcred *g)
+{
 	for (size_t i = 0; i < cfg->n_sections; i++) {
 		const cft_profile *p = &cfg->sections[i];
-		for (size_t k = 0; p->kind == CFT_SECTION_PROFILE && k < p->n_hosts; k++) {
-			const char *h = p->hosts[k];
-			bool match = strchr(h, '/') ? strncmp(where, h, strlen(h)) == 0
-						    : strcmp(g->host, h) == 0;
-			if (match) {
-				*out = p;
-				return CFT_OK;
-			}
-		}
+		for (size_t k = 0; p->kind == CFT_SECTION_PROFILE && k < p->n_hosts; k++)
+			if (host_entry_matches(p->hosts[k], g))
+				return p;
 	}
+	return NULL;
+}
+
+/* api.cloudflare.com, or the configured API's own host. */
+static bool is_api_host(const cli *c, const char *host)
+{
 	const char *api = cli_api_url(c);
 	const char *api_host = strstr(api, "://");
 	api_host = api_host ? api_host + 3 : api;
 	size_t hl = strcspn(api_host, "/");
-	if (strcmp(g->host, "api.cloudflare.com") == 0 ||
-	    (strlen(g->host) == hl && strncmp(g->host, api_host, hl) == 0))
-		return find_profile(c, c->profile, out, err);
-	return CFT_OK;
+	return strcmp(host, "api.cloudflare.com") == 0 ||
+	       (strlen(host) == hl && strncmp(host, api_host, hl) == 0);
+}
+
+/* git's host (and path) to a profile: a profile whose hosts = lists it,
+ * else the default profile for the API's own host.  NULL: no answer,
+ * because the host is not ours (silently: git asks its next helper) or the
+ * request is not one cftoken answers (cft_gitcred_refusal, said on stderr:
+ * the person wonders why git prompts). */
+static cft_code profile_for_git(const cli *c, const char *op, const cft_gitcred *g,
+				const cft_profile **out, cft_error *err)
+{
+	*out = NULL;
+	if (!g->host)
+		return CFT_OK;
+	const cft_profile *listed = profile_listing_host(c->cfg, g);
+	if (!listed && !is_api_host(c, g->host))
+		return CFT_OK;
+	const char *why = cft_gitcred_refusal(g);
+	if (why) {
+		/* The host is a configured one, so safe to print. */
+		fprintf(stderr, "cftoken: %s: ignoring the request for %s: %s\n", op, g->host,
+			why);
+		return CFT_OK;
+	}
+	if (listed) {
+		*out = listed;
+		return CFT_OK;
+	}
+	return find_profile(c, c->profile, out, err);
 }
 
 /* The parent token: --token-file, parent_token_file, or `cftoken login`'s.
@@ -299,13 +340,13 @@ static cft_code read_git(cft_gitcred *g, cft_error *err)
 }
 
 /* A git request and the profile it names (*p NULL: not cftoken's host). */
-static cft_code read_git_request(const cli *c, cft_gitcred *g, const cft_profile **p,
-				 cft_error *err)
+static cft_code read_git_request(const cli *c, const char *op, cft_gitcred *g,
+				 const cft_profile **p, cft_error *err)
 {
 	cft_error_clear(err);
 	cft_code rc = read_git(g, err);
 	if (!rc)
-		rc = profile_for_git(c, g, p, err);
+		rc = profile_for_git(c, op, g, p, err);
 	return rc;
 }
 
@@ -315,7 +356,12 @@ int cmd_get(const cli *c)
 	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_error err;
-	cft_code rc = read_git_request(c, &g, &p, &err);
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: get: not printing a token to a terminal; git reads it "
+			"through a pipe (git credential fill), or give --force\n");
+		return EXIT_USAGE;
+	}
+	cft_code rc = read_git_request(c, "get", &g, &p, &err);
 	if (!rc && !p) {
 		/* Not a host of ours: say nothing, and git asks its next helper. */
 		cft_gitcred_clear(&g);
@@ -331,37 +377,103 @@ int cmd_get(const cli *c)
 	return status;
 }
 
+/* What the token git hands back may do, read with the parent token: it
+ * must be a token of the profile's account (or user, for a user-owned
+ * profile) whose policies fit within what the profile mints.  Fills v with
+ * the API's verify answer for it. */
+static cft_code check_token_rights(const cli *c, const cft_profile *p, const cft_secret *token,
+				   const cft_secret *parent, const char *account,
+				   cft_verify_result *v, cft_error *err)
+{
+	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+				 .timeout_ms = c->timeout_ms };
+	_cleanup_client_ cft_client *by_parent = NULL;
+	_cleanup_client_ cft_client *by_token = NULL;
+	cft_profile_spec ps;
+	cft_token info = { 0 };
+	char why[768];
+	memset(&ps, 0, sizeof(ps));
+	cft_code rc = cft_client_new(&o, parent, &by_parent, err);
+	if (!rc)
+		rc = cft_profile_spec_build(by_parent, c->cfg, p, account, time(NULL), 0, &ps, err);
+	if (rc) {
+		cft_profile_spec_clear(&ps);
+		return rc;
+	}
+	cft_owner owner = cft_profile_spec_owner(&ps, account);
+	rc = cft_client_new(&o, token, &by_token, err);
+	if (!rc)
+		rc = cft_token_verify(by_token, owner, v, err);
+	if (!rc && strcmp(v->status, "active") != 0)
+		rc = cft_fail(err, CFT_E_AUTH_INVALID, "token %s is %.15s", v->id, v->status);
+	if (!rc) {
+		rc = cft_token_get(by_parent, owner, v->id, &info, err);
+		if (rc == CFT_E_NOT_FOUND)
+			rc = cft_fail(err, CFT_E_INVALID_ARG, "not adopting token %s: it is not a "
+				      "token %s%s", v->id, ps.user_owned ? "of the parent's user"
+				      : "of account ", ps.user_owned ? "" : account);
+	}
+	if (!rc && !cft_policies_within(&ps.built.spec, info.policies_json, why, sizeof(why)))
+		rc = cft_fail(err, CFT_E_INVALID_ARG, "not adopting token %s: it may do more than "
+			      "profile %s mints: %s", v->id, p->name, why);
+	cft_token_clear(&info);
+	cft_profile_spec_clear(&ps);
+	return rc;
+}
+
+/* Whether the token git hands back may be adopted for p, each check before
+ * the value goes anywhere it need not: its shape is a Cloudflare token's
+ * (another vendor's token never reaches the API); it is not the parent
+ * token (compared in constant time: cftoken hands out only tokens narrower
+ * than its parent); the API verifies it; its rights fit the profile's. */
+static cft_code check_adoptable(const cli *c, const cft_profile *p, const cft_secret *token,
+				lazy_parent *lp, const char *account, cft_verify_result *v,
+				cft_error *err)
+{
+	const cft_secret *parent = NULL;
+	if (!cft_token_is_cloudflare_shaped(cft_secret_str(token), cft_secret_len(token)))
+		return cft_fail(err, CFT_E_TOKEN_FORMAT, "not adopting the password git hands back "
+				"for profile %s; it was not sent to the API", p->name);
+	cft_code rc = get_parent(lp, &parent, err);
+	if (rc == CFT_E_NO_PARENT)
+		return cft_fail(err, rc, "not adopting the token for profile %s: store reads what a "
+				"token may do with the parent token first", p->name);
+	if (rc)
+		return rc;
+	if (cft_secret_equal(token, parent))
+		return cft_fail(err, CFT_E_INVALID_ARG, "not adopting the parent token for profile "
+				"%s: cftoken hands out only the tokens it mints from it", p->name);
+	return check_token_rights(c, p, token, parent, account, v, err);
+}
+
 /* git hands back the credential that worked.  The one `get` gave is
  * cached already.  Another token (typed at git's prompt, or from another
- * helper) is adopted for the profile once the API verifies it as active:
+ * helper) is adopted for the profile when check_adoptable allows it:
  * cached with its own expiry and marked adopted, so that cftoken replaces
- * it in the cache when it is due but never deletes it on the API. */
+ * it in the cache when it is due but never deletes it on the API.  A
+ * refusal says why and exits non-zero (git ignores a helper's store
+ * status, and shows what it prints); nothing is cached then. */
 int cmd_store(const cli *c)
 {
 	cft_gitcred g = { 0 };
 	const cft_profile *p = NULL;
 	cft_l1_record cached = { 0 }, r = { 0 };
-	lazy_parent lp = { .c = c };
+	cft_verify_result v;
 	char account[CFT_ID_LEN + 1] = "", fp[CFT_FP_HEX];
 	cft_error err;
-	cft_code rc = read_git_request(c, &g, &p, &err);
+	cft_code rc = read_git_request(c, "store", &g, &p, &err);
+	lazy_parent lp = { .c = c, .login = p && p->kind != CFT_SECTION_PROFILE };
 	if (rc || !p || !g.password || cli_cache_mode(c) == CACHE_NONE)
 		goto done;
 	rc = find_account(c, p, &lp, account, &err);
 	if (!rc && cft_l1_lookup_token(account, p->name, cli_api_url(c), &cached, NULL) == CFT_OK &&
 	    cft_secret_equal(cached.token, g.password))
 		goto done;  /* ours, cached already */
-	rc = cft_token_parse(cft_secret_str(g.password), cft_secret_len(g.password), &r.token,
-			     &err);
-	cft_client *client = NULL;
-	cft_verify_result v;
-	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .timeout_ms = c->timeout_ms };
 	if (!rc)
-		rc = cft_client_new(&o, r.token, &client, &err);
+		rc = check_adoptable(c, p, g.password, &lp, account, &v, &err);
 	if (!rc)
-		rc = cft_token_verify(client, CFT_ACCOUNT_OWNED(account), &v, &err);
-	cft_client_free(client);
+		rc = cft_token_parse(cft_secret_str(g.password), cft_secret_len(g.password),
+				     &r.token, &err);
 	if (rc)
 		goto done;
 	time_t now = time(NULL), expires = v.expires_on;
@@ -410,7 +522,7 @@ int cmd_erase(const cli *c)
 	const cft_profile *p = NULL;
 	cft_l1_record r = { 0 };
 	cft_error err;
-	cft_code rc = read_git_request(c, &g, &p, &err);
+	cft_code rc = read_git_request(c, "erase", &g, &p, &err);
 	if (rc || !p) {
 		cft_gitcred_clear(&g);
 		return rc ? fail("erase", rc, &err) : EXIT_OK;

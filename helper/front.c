@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	const char *cache = secure_getenv("CFTOKEN_CACHE");
 	if (!warm_args_parse(argc, argv, &w) || (cache && !strcmp(cache, "none")))
 		to_backend(argv, NULL);
-	if (!strcmp(w.command, "env") && isatty(STDOUT_FILENO) && !w.force)
+	bool prints = !strcmp(w.command, "env") || !strcmp(w.command, "get");
+	if (prints && isatty(STDOUT_FILENO) && !w.force)
 		to_backend(argv, NULL);  /* the backend explains the refusal */
 
 	cft_error_clear(&err);
@@ -90,6 +91,13 @@ int main(int argc, char **argv)
 		    cft_gitcred_parse(cft_secret_str(input), cft_secret_len(input), &cred, &err) !=
 			    CFT_OK)
 			to_backend(argv, input);  /* the backend reports the same error */
+		/* Not HTTPS, or a path a server would resolve elsewhere: never
+		 * answered from a cache; the backend says why when the host is
+		 * cftoken's. */
+		if (cft_gitcred_refusal(&cred)) {
+			cft_gitcred_clear(&cred);
+			to_backend(argv, input);
+		}
 		w.rq.git_protocol = cred.protocol;
 		w.rq.git_host = cred.host;
 		w.rq.git_path = cred.path;

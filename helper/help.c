@@ -15,16 +15,22 @@ static const struct {
 	  "a blank line and answers username= (the account id), password= (the token)\n"
 	  "and password_expiry_utc=.  api.cloudflare.com (and the configured API's host)\n"
 	  "means the default profile; hosts = in a profile maps others.  A host that is\n"
-	  "not cftoken's gets no answer, so git asks its next helper.  Over-long lines,\n"
-	  "more than 128 lines, NUL bytes and lines without '=' are refused (exit 2).\n"
-	  "Set it up with: git config --global credential.helper cftoken\n" },
+	  "not cftoken's gets no answer, so git asks its next helper.  Only\n"
+	  "protocol=https is answered, and never a path with a \".\" or \"..\" segment\n"
+	  "(encoded or not).  Over-long lines, more than 128 lines, NUL bytes and lines\n"
+	  "without '=' are refused (exit 2).  Refuses to print to a terminal unless\n"
+	  "--force.  Set it up with: git config --global credential.helper cftoken\n" },
 	{ "store",
 	  "Usage: git credential-cftoken store < credential\n"
 	  "\n"
 	  "git's confirmation that a credential worked.  The token get gave is cached\n"
 	  "already.  Another token (typed at git's prompt, say) is adopted for the\n"
-	  "profile once the API verifies it as active: cached with its expiry, replaced\n"
-	  "when due, and never deleted on the API by cftoken.\n" },
+	  "profile when it is shaped like a Cloudflare API token (anything else never\n"
+	  "reaches the API), is not the parent token, the API verifies it as active,\n"
+	  "and its policies, read with the parent token, give no more than the\n"
+	  "profile's tokens get.  Then it is cached with its expiry, replaced when due,\n"
+	  "and never deleted on the API by cftoken.  A refusal says why and exits\n"
+	  "non-zero; nothing is cached.\n" },
 	{ "erase",
 	  "Usage: git credential-cftoken erase < credential\n"
 	  "\n"

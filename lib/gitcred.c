@@ -162,3 +162,95 @@ void cft_gitcred_clear(cft_gitcred *c)
 	cft_secret_free(c->password);
 	memset(c, 0, sizeof(*c));
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The byte %XY at s stands for, or -1 when s holds no escape. */
+static int escaped_byte(const char *s)
+{
+	if (s[0] != '%')
+		return -1;
+	int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+	return lo < 0 ? -1 : hi * 16 + lo;
+}
+
+static bool is_dot_segment(const char *seg, size_t n)
+{
+	return (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.');
+}
+
+/* One level of a path: no dot segment, no escape of a separator or NUL. */
+static bool path_level_safe(const char *s)
+{
+	const char *seg = s;
+	for (const char *p = s;; p++) {
+		int b = escaped_byte(p);
+		if (b == '/' || b == '\\' || b == 0)
+			return false;
+		if (*p == '/' || *p == '\\' || *p == '\0') {
+			if (is_dot_segment(seg, (size_t)(p - seg)))
+				return false;
+			if (*p == '\0')
+				return true;
+			seg = p + 1;
+		}
+	}
+}
+
+/* Decodes one level of %XY escapes in place; true when there was one. */
+static bool percent_decode(char *s)
+{
+	bool any = false;
+	char *out = s;
+	for (const char *p = s; *p;) {
+		int b = escaped_byte(p);
+		if (b > 0) {
+			*out++ = (char)b;
+			p += 3;
+			any = true;
+		} else {
+			*out++ = *p++;
+		}
+	}
+	*out = '\0';
+	return any;
+}
+
+/* A server may decode a path more than once: every level is checked, and
+ * a path still encoded after a few is refused rather than guessed at. */
+#define PATH_DECODE_LEVELS 4
+
+static bool path_safe(const char *path)
+{
+	char level[CFT_GITCRED_LINE_MAX + 1];
+	size_t n = strlen(path);
+	if (n >= sizeof(level))
+		return false;
+	memcpy(level, path, n + 1);
+	for (int i = 0; i < PATH_DECODE_LEVELS; i++) {
+		if (!path_level_safe(level))
+			return false;
+		if (!percent_decode(level))
+			return true;
+	}
+	return false;
+}
+
+const char *cft_gitcred_refusal(const cft_gitcred *c)
+{
+	if (!c->protocol || strcmp(c->protocol, "https") != 0)
+		return "cftoken answers protocol=https only, and this request is not HTTPS";
+	if (c->path && !path_safe(c->path))
+		return "the path holds a \".\" or \"..\" segment or an encoded separator, which "
+		       "a server may resolve to another repository";
+	return NULL;
+}

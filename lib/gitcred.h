@@ -33,3 +33,12 @@ cft_code cft_gitcred_parse(const char *buf, size_t len, cft_gitcred *out, cft_er
 cft_code cft_gitcred_read_input(int fd, cft_secret **raw, cft_error *err);
 
 void cft_gitcred_clear(cft_gitcred *c);
+
+/* Why cftoken gives this request no answer at all, or NULL when it may.
+ * A token goes only over HTTPS: protocol=http, smtp or none is refused.
+ * A path must hold no "." or ".." segment (between '/' or '\\'), raw or
+ * percent-encoded at any depth (%2e%2e, %252e...), and no encoded '/', '\\'
+ * or NUL: a server normalises such a path to another place, so a path that
+ * seems to lie under a hosts = entry's path could lead anywhere.  The front
+ * end and the backend both ask, before any cache is looked at. */
+const char *cft_gitcred_refusal(const cft_gitcred *c);

@@ -9,8 +9,11 @@
 #include "cftoken-config.h"
 #include "keyring.h"
 
-/* Bump when the meaning of a fingerprint's inputs changes. */
-#define FP_VERSION "cftoken-fp 1"
+/* Bump when the meaning of a fingerprint's inputs changes.  2: git
+ * requests map to profiles by whole path segments, over HTTPS only, so a
+ * route an earlier version made (for /teamevil under hosts = .../team,
+ * say) must never be found again. */
+#define FP_VERSION "cftoken-fp 2"
 
 void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX])
 {

@@ -173,25 +173,29 @@ static const char *name_template(const cft_obtain *o)
 }
 
 /* from_cache: the id came from a cache (the token a renewal replaces),
- * which the user's own code can write: deleted only if it is ours. */
-static void delete_on_api(const cft_obtain *o, const char *id, bool from_cache)
+ * which the user's own code can write: deleted only if it is ours.
+ * True when the token is gone from the API (deleted now, or before). */
+static bool delete_on_api(const cft_obtain *o, const char *id, bool from_cache)
 {
 	cft_client *c = NULL;
 	cft_error err;
 	cft_error_clear(&err);
-	if (parent_client(o, &c, &err) == CFT_OK) {
+	cft_code rc = parent_client(o, &c, &err);
+	if (!rc) {
 		cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
-		cft_code rc = from_cache ? cft_token_delete_if_ours(c, owner, id, name_template(o),
-								    o->profile->name, &err)
-					 : cft_token_delete(c, owner, id, &err);
-		if (rc && rc != CFT_E_NOT_FOUND) {
-			char msg[1024];
-			cft_error_format(&err, msg, sizeof(msg));
-			fprintf(stderr, "cftoken: warning: token %s was not deleted on the API: %s\n",
-				id, msg);
-		}
+		rc = from_cache ? cft_token_delete_if_ours(c, owner, id, name_template(o),
+							   o->profile->name, &err)
+				: cft_token_delete(c, owner, id, &err);
 	}
 	cft_client_free(c);
+	if (rc && rc != CFT_E_NOT_FOUND) {
+		char msg[1024];
+		cft_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "cftoken: warning: token %s was not deleted on the API: %s\n", id,
+			msg);
+		return false;
+	}
+	return true;
 }
 
 /* What earlier failed creates of this profile may have left: swept before
@@ -307,6 +311,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 			if (rc == CFT_OK)
 				*source = CFT_FROM_SECRET_SERVICE;
 			cft_lock_release(lock);
+			old_id[0] = '\0';  /* no mint: nothing replaced, nothing deleted */
 			return rc;
 		}
 	}
@@ -347,11 +352,12 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 				"only: %s\n", l2err.detail);
 	}
 	cft_lock_release(lock);
-	if (old_id[0] && strcmp(old_id, out->id) != 0) {
-		if (!o->keep_replaced)
-			delete_on_api(o, old_id, true);
-	} else {
+	/* old_id stays set only when what the caller is told holds: it was
+	 * deleted, or (keep_replaced) it is the caller's to delete. */
+	bool replaced = old_id[0] && strcmp(old_id, out->id) != 0;
+	if (replaced && !o->keep_replaced)
+		replaced = delete_on_api(o, old_id, true);
+	if (!replaced)
 		old_id[0] = '\0';
-	}
 	return CFT_OK;
 }

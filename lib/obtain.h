@@ -62,7 +62,9 @@ typedef enum cft_obtain_source {
 } cft_obtain_source;
 
 /* *source: which level answered, or that a new token was created (and
- * *replaced_id, when not empty, the token it replaced and deleted). */
+ * *replaced_id, when not empty, the token that mint replaced: deleted on
+ * the API, or, with keep_replaced, left for the caller to delete).  Empty
+ * whenever nothing was minted or the deletion failed (a warning says so). */
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
 			  char replaced_id[33], cft_error *err);
 

@@ -151,3 +151,19 @@ cft_code cft_token_parse(const char *s, size_t n, cft_secret **out, cft_error *e
 	*out = sec;
 	return CFT_OK;
 }
+
+#define CFT_TOKEN_PREFIX_LEN 5  /* "cfat_", "cfut_" */
+
+bool cft_token_is_cloudflare_shaped(const char *s, size_t n)
+{
+	if (!s || n < CFT_TOKEN_MIN_LEN || n > CFT_TOKEN_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_token_char(s[i]))
+			return false;
+	if (strncmp(s, "cfat_", CFT_TOKEN_PREFIX_LEN) == 0 ||
+	    strncmp(s, "cfut_", CFT_TOKEN_PREFIX_LEN) == 0)
+		return n >= CFT_TOKEN_PREFIX_LEN + CFT_TOKEN_MIN_LEN;
+	bool github = s[0] == 'g' && s[1] == 'h' && memchr("pousr", s[2], 5) && s[3] == '_';
+	return n == CFT_TOKEN_MIN_LEN && !github;
+}

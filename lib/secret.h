@@ -3,6 +3,7 @@
  * and excluded from core dumps; wiped before it is returned to the system. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -48,6 +49,14 @@ void cft_wipe(void *p, size_t n);
  * 40 to 80 characters of [A-Za-z0-9_-] (the older 40-character tokens and
  * the prefixed cfat_ / cfut_ ones).  The message never contains the value. */
 cft_code cft_token_parse(const char *s, size_t n, cft_secret **out, cft_error *err);
+
+/* Whether s, exactly as given (no trimming), is shaped like a Cloudflare
+ * API token and not like another vendor's: cfat_ or cfut_ and then 40 to
+ * 75 of [A-Za-z0-9_-], or exactly 40 of them (the older tokens) that do not
+ * start as GitHub's do (ghp_, gho_, ghu_, ghs_, ghr_: 40 characters too).
+ * For a value that came from somewhere else (git's store): only a value of
+ * this shape is ever shown to the API. */
+bool cft_token_is_cloudflare_shaped(const char *s, size_t n);
 
 #define CFT_TOKEN_MIN_LEN 40
 #define CFT_TOKEN_MAX_LEN 80

@@ -197,3 +197,180 @@ void cft_token_diff_print(int diff, const cft_token_spec *want, const cft_token 
 	}
 	json_decref(w);
 }
+
+/* A leaf of a resource map: the keys from the top down to a "*". */
+#define RESOURCE_DEPTH_MAX 4
+typedef struct resource_path {
+	const char *key[RESOURCE_DEPTH_MAX];
+	size_t n;
+} resource_path;
+
+/* Whether resource key w (want's) holds key t: the same key, or a
+ * wildcard of its kind ("com.cloudflare.api.account.zone.*" holds
+ * "com.cloudflare.api.account.zone.<id>", not "....zone.x.y"). */
+static bool key_holds(const char *w, const char *t)
+{
+	size_t n = strlen(w);
+	if (strcmp(w, t) == 0)
+		return true;
+	return n >= 2 && w[n - 2] == '.' && w[n - 1] == '*' && strncmp(w, t, n - 1) == 0 &&
+	       t[n - 1] != '\0' && !strchr(t + n - 1, '.');
+}
+
+/* Whether want's resource map grants the whole of path t: a key that
+ * holds t's first gives "*", or a map that grants the rest.  Over want's
+ * own spec (tokenspec.c: two levels), never over input. */
+static bool map_grants(json_t *map, const char *const *t, size_t n) /* NOLINT(misc-no-recursion) */
+{
+	const char *k;
+	json_t *v;
+	if (n == 0 || !json_is_object(map))
+		return false;  /* want names something narrower than t */
+	json_object_foreach(map, k, v) {
+		if (!key_holds(k, t[0]))
+			continue;
+		if (json_is_string(v) && strcmp(json_string_value(v), "*") == 0)
+			return true;
+		if (map_grants(v, t + 1, n - 1))
+			return true;
+	}
+	return false;
+}
+
+static bool group_listed(json_t *policy, const char *group_id)
+{
+	json_t *groups = json_object_get(policy, "permission_groups");
+	for (size_t i = 0; i < json_array_size(groups); i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(groups, i), "id"));
+		if (id && strcmp(id, group_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool is_allow(json_t *policy)
+{
+	const char *effect = json_string_value(json_object_get(policy, "effect"));
+	return !effect || strcmp(effect, "allow") == 0;
+}
+
+static bool want_grants(json_t *want, const char *group_id, const resource_path *t)
+{
+	for (size_t i = 0; i < json_array_size(want); i++) {
+		json_t *p = json_array_get(want, i);
+		if (is_allow(p) && group_listed(p, group_id) &&
+		    map_grants(json_object_get(p, "resources"), t->key, t->n))
+			return true;
+	}
+	return false;
+}
+
+/* The token's leaves one by one: calls fits() on each path; false at the
+ * first that does not fit or is malformed (a value other than "*" or a
+ * map, deeper than RESOURCE_DEPTH_MAX, an empty map).  Depth-bounded. */
+typedef struct fit_walk {
+	json_t *want;
+	const char *group_id;
+	resource_path at;            /* the first leaf that failed */
+} fit_walk;
+
+static bool leaves_fit(fit_walk *w, json_t *map, size_t depth) /* NOLINT(misc-no-recursion) */
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(map) || json_object_size(map) == 0 || depth >= RESOURCE_DEPTH_MAX)
+		return false;
+	json_object_foreach(map, k, v) {
+		w->at.key[depth] = k;
+		w->at.n = depth + 1;
+		if (json_is_string(v) && strcmp(json_string_value(v), "*") == 0) {
+			if (!want_grants(w->want, w->group_id, &w->at))
+				return false;
+		} else if (!leaves_fit(w, v, depth + 1)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Control characters out of text that came from the API. */
+static void printable(char *dst, size_t size, const char *src)
+{
+	size_t j = 0;
+	for (size_t i = 0; src && src[i] && j + 1 < size; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[j++] = (char)((c < 0x20 || c == 0x7f) ? ' ' : c);
+	}
+	dst[j] = '\0';
+}
+
+static void explain_misfit(const fit_walk *w, json_t *group, char *why, size_t size)
+{
+	char name[128], where[512] = "", key[160];
+	size_t used = 0;
+	printable(name, sizeof(name), json_string_value(json_object_get(group, "name")));
+	for (size_t i = 0; i < w->at.n && used < sizeof(where); i++) {
+		printable(key, sizeof(key), w->at.key[i]);
+		int n = snprintf(where + used, sizeof(where) - used, "%s%s", i ? " > " : "", key);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	char id[40];
+	printable(id, sizeof(id), w->group_id);
+	snprintf(why, size, "permission group %s (%s) on %s", id, name[0] ? name : "no name",
+		 w->at.n ? where : "no resource");
+}
+
+static bool policy_fits(json_t *want, json_t *policy, char *why, size_t size)
+{
+	if (!json_is_object(policy)) {
+		snprintf(why, size, "a policy the API describes in a form cftoken does not know");
+		return false;
+	}
+	const char *effect = json_string_value(json_object_get(policy, "effect"));
+	if (effect && strcmp(effect, "deny") == 0)
+		return true;  /* takes rights away */
+	if (!is_allow(policy)) {
+		snprintf(why, size, "a policy whose effect is neither allow nor deny");
+		return false;
+	}
+	json_t *groups = json_object_get(policy, "permission_groups");
+	if (!json_is_array(groups)) {
+		snprintf(why, size, "a policy without a list of permission groups");
+		return false;
+	}
+	for (size_t i = 0; i < json_array_size(groups); i++) {
+		json_t *g = json_array_get(groups, i);
+		fit_walk w = { .want = want,
+			       .group_id = json_string_value(json_object_get(g, "id")) };
+		if (!w.group_id) {
+			snprintf(why, size, "a permission group without an id");
+			return false;
+		}
+		if (!leaves_fit(&w, json_object_get(policy, "resources"), 0)) {
+			explain_misfit(&w, g, why, size);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool cft_policies_within(const cft_token_spec *want, const char *have_policies_json,
+			 char *why, size_t why_size)
+{
+	char *body = NULL;
+	snprintf(why, why_size, "its policies could not be read");
+	if (!have_policies_json || cft_token_spec_json(want, &body, NULL) != CFT_OK)
+		return false;
+	json_t *w = json_loads(body, 0, NULL);
+	free(body);
+	json_t *have = json_loads(have_policies_json, 0, NULL);
+	bool fits = json_is_array(have) && w;
+	json_t *want_policies = json_object_get(w, "policies");
+	for (size_t i = 0; fits && i < json_array_size(have); i++)
+		fits = policy_fits(want_policies, json_array_get(have, i), why, why_size);
+	json_decref(w);
+	json_decref(have);
+	return fits;
+}

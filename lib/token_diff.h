@@ -5,6 +5,7 @@
  * clock and the API's differ by a moment). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -31,3 +32,14 @@ void cft_token_diff_names(int diff, char *buf, size_t size);
  * policies and condition, RFC 3339 for times), for --dry-run. */
 void cft_token_diff_print(int diff, const cft_token_spec *want, const cft_token *have,
 			  FILE *out);
+
+/* Whether every right a token's policies give (have_policies_json, as the
+ * API describes the token) lies within what want's policies give: each
+ * permission group of an allow policy, on each resource it names, is
+ * granted by want on that resource or on one that holds it (an account
+ * holds its zones, "zone.*" every zone).  Deny policies only take rights
+ * away.  Anything not understood (an unknown effect, a malformed resource
+ * map) does not fit.  False with why: the first right that does not fit,
+ * its group's id and name and the resource, control characters dropped. */
+bool cft_policies_within(const cft_token_spec *want, const char *have_policies_json,
+			 char *why, size_t why_size);

@@ -42,7 +42,7 @@ _cftoken_options()
         '') printf '%s\n' --account --user --token-file --api-url --ca-file --timeout \
                 --profile --min-ttl --format --json --all --verbose --force --dry-run \
                 --worker --binding --help --version ;;
-        get) echo --profile --verbose $common ;;
+        get) echo --profile --force --verbose $common ;;
         store | erase) echo --profile $common ;;
         capability | logout) echo $common ;;
         exec) echo --profile --min-ttl --verbose $common ;;

@@ -85,7 +85,7 @@ function __cftoken_takes
             set own account user token-file api-url ca-file timeout profile min-ttl format \
                 json all verbose force dry-run worker binding version
         case get
-            set own profile verbose
+            set own profile force verbose
         case store erase
             set own profile
         case exec

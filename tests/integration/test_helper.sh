@@ -53,6 +53,15 @@ ttl = 10s
 [profile brief]
 permissions = Zone Read
 ttl = 3s
+
+[profile team]
+permissions = Zone Read
+hosts = code.example.com/team
+
+[profile dnsgit]
+permissions = DNS Write
+zones = example.com
+hosts = dns.example.net
 CONF
 # the same with one misspelt permission, for doctor
 { cat "$CFTOKEN_CONFIG"; printf '[profile typo]\npermissions = Workers Script Write\n'; } >"$dir/config.typo"
@@ -180,6 +189,73 @@ ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "as git-credential-cftoken, an unk
 out=$(printf 'protocol=https\nhost=github.com\n\n' | cftoken get 2>&1); rc=$?
 ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a host that is not ours gets no answer, so git asks on"
 
+# Only HTTPS gets an answer, from the backend and from the warm front end.
+# (has, not contains: a failure must not copy a token into the log.)
+has() { case "$1" in *"$2"*) return 0 ;; *) return 1 ;; esac; }
+# Each fill asks cftoken first, then a helper that answers anything: its
+# answer means cftoken said nothing.
+next_helper='!f() { test "$1" = get && printf "username=next\npassword=from-the-next-helper\n"; }; f'
+fill_then_next() {  # fill_then_next INPUT [GIT-OPTION...]
+	local input=$1
+	shift
+	printf '%s' "$input" | GIT_TERMINAL_PROMPT=0 git -c credential.helper= \
+		-c credential.helper="$front" -c credential.helper="$next_helper" "$@" credential fill 2>&1
+}
+answered_by_next() {  # answered_by_next GIT-OUTPUT: cftoken gave no token
+	[ "$(password_of <<<"$1")" = from-the-next-helper ]
+}
+before=$(api_calls 'POST /client/v4/accounts/')
+out=$(fill_then_next $'url=http://api.cloudflare.com/client/v4\n\n')
+answered_by_next "$out" ; ok $? "git over plain http: cftoken does not answer (the token would cross in clear)"
+has "$out" "answers protocol=https only" ; ok $? "and says why"
+out=$(fill_then_next $'protocol=smtp\nhost=api.cloudflare.com\n\n')
+answered_by_next "$out" ; ok $? "protocol=smtp: no answer"
+out=$(printf 'host=api.cloudflare.com\n\n' | cftoken get 2>/dev/null); rc=$?
+ok $([ $rc -eq 0 ] && [ -z "$out" ]; echo $?) "a request without protocol: no answer"
+# A warm route for plain http (as a cftoken that answered http left it):
+# the front end refuses before it looks.
+"$build/tests/integration/copy_route" "$CFTEST_API_URL" https api.cloudflare.com - \
+	http api.cloudflare.com -
+ok $? "(a warm route for an http request is planted)"
+out=$(fill_then_next $'url=http://api.cloudflare.com\n\n')
+answered_by_next "$out" ; ok $? "the warm front end does not answer http from its cache either"
+out=$(printf 'protocol=http\nhost=api.cloudflare.com\n\n' | cftoken get 2>/dev/null)
+ok $([ -z "$out" ]; echo $?) "nor does get, asked directly"
+ok $(( $(api_calls 'POST /client/v4/accounts/') - before )) "and nothing was minted for them"
+
+# hosts = code.example.com/team with credential.useHttpPath: whole path
+# segments, and no "." or ".." segment, encoded or not.
+team_fill() { fill_then_next "url=https://code.example.com/$1"$'\n\n' -c credential.useHttpPath=true; }
+out=$(team_fill team/repo.git)
+team_tok=$(password_of <<<"$out")
+ok $([ ${#team_tok} -ge 40 ] && [ "$team_tok" != from-the-next-helper ]; echo $?) \
+	"hosts = code.example.com/team answers for /team/repo.git"
+out=$(team_fill team/sub/repo.git)
+ok $([ "$(password_of <<<"$out")" = "$team_tok" ]; echo $?) "and for a path below it"
+out=$(team_fill teamevil/repo.git)
+answered_by_next "$out" ; ok $? "but not for /teamevil/repo.git (a prefix, not a segment)"
+for path in team/%2e%2e/mallory/repo.git team/%2E./mallory/repo.git team/../mallory/repo.git \
+	team/./repo.git team/%252e%252E/mallory/repo.git 'team/..%5cmallory/repo.git'; do
+	out=$(team_fill "$path")
+	answered_by_next "$out" ; ok $? "nor for /$path"
+done
+has "$(team_fill team/%2e%2e/mallory/repo.git)" "segment" ; ok $? "saying why"
+"$build/tests/integration/copy_route" "$CFTEST_API_URL" https code.example.com team/repo.git \
+	https code.example.com team/../mallory/repo.git
+ok $? "(a warm route for /team/../mallory/repo.git is planted)"
+out=$(team_fill team/%2e%2e/mallory/repo.git)
+answered_by_next "$out" ; ok $? "the warm front end does not answer a dot-segment path from its cache"
+
+# A token goes to a terminal only with --force (git reads it from a pipe):
+# the warm front end (a cached route) and the backend alike.
+out=$(script -qec "$front get <'$dir/request'" /dev/null 2>&1)
+has "$out" "not printing a token to a terminal" ; ok $? "a warm get to a terminal is refused"
+has "$out" "password=" ; ok $((! $?)) "and prints no token there"
+out=$(script -qec "$front --profile burst get <'$dir/request'" /dev/null 2>&1)
+has "$out" "not printing a token to a terminal" ; ok $? "so is a cold get, before it mints"
+out=$(script -qec "$front get --force <'$dir/request'" /dev/null 2>&1)
+ok $([ "$(password_of <<<"${out//$'\r'/}")" = "$tok" ]; echo $?) "get --force prints it to a terminal"
+
 # A zone by name: the token's policy names the zone's id.
 out=$(cftoken --profile zoned exec -- true 2>&1); rc=$?
 ok $rc "a profile with zones = example.com mints"
@@ -297,6 +373,43 @@ out=$(printf 'protocol=https\nhost=git.example.com\npassword=%s\n\n' "$stale" | 
 ok $((rc != 3)) "store of a token the API refuses: exit 3"
 got=$(printf '%s' "$erase_req" | cftoken get | password_of)
 ok $([ "$got" != "$stale" ]; echo $?) "and it is not cached"
+
+# store adopts only a Cloudflare token, never the parent, and only one
+# that may do no more than the profile's own tokens; git shows why.
+approve() {  # approve HOST PASSWORD: git credential approve through cftoken
+	printf 'protocol=https\nhost=%s\nusername=x\npassword=%s\n\n' "$1" "$2" |
+		git -c credential.helper= -c credential.helper="$front" credential approve 2>&1
+}
+verifies=$(api_calls 'GET /client/v4/accounts/'$account'/tokens/verify')
+ghp=ghp_$(printf 'A1b2C3d4E5f6G7h8I9j0%.0s' 1 2 | head -c 36)
+out=$(approve git.example.com "$ghp")
+contains "$out" "does not look like a Cloudflare API token" ; ok $? "store of a GitHub ghp_ token: refused, saying why"
+ok $(( $(api_calls 'GET /client/v4/accounts/'$account'/tokens/verify') - verifies )) \
+	"and it never reached the API"
+printf 'protocol=https\nhost=git.example.com\npassword=%s\n\n' "$ghp" | cftoken store 2>/dev/null
+ok $(($? == 0)) "cftoken store exits non-zero on a refusal"
+parent_value=$(seed_value parent)
+out=$(approve git.example.com "$parent_value")
+contains "$out" "not adopting the parent token" ; ok $? "store of the parent token: refused"
+broad=$(cftoken create --token-file "$parent_file" --permission "Zone Read" \
+	--permission "Workers Scripts Write" --ttl 2h --name "broader" 2>/dev/null)
+out=$(approve git.example.com "$broad")
+contains "$out" "may do more than profile erasable mints" ; ok $? "store of a token broader than the profile: refused"
+contains "$out" "Workers Scripts Write" ; ok $? "naming the permission that does not fit"
+got=$(printf '%s' "$erase_req" | cftoken get | password_of)
+ok $([ -n "$got" ] && [ "$got" != "$ghp" ] && [ "$got" != "$parent_value" ] && [ "$got" != "$broad" ]; echo $?) \
+	"none of them is cached: get answers the profile's own token"
+out=$(cftoken exec --profile erasable -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
+ok $([ "$out" = "$got" ]; echo $?) "and exec hands over that one too"
+# a zone-limited profile: the token must be limited to that zone as well
+every_zone=$(cftoken create --token-file "$parent_file" --permission "DNS Write" --ttl 2h 2>/dev/null)
+out=$(approve dns.example.net "$every_zone")
+contains "$out" "may do more than profile dnsgit mints" ; ok $? "store of a token on every zone for a one-zone profile: refused"
+one_zone=$(cftoken create --token-file "$parent_file" --permission "DNS Write" --zone example.com \
+	--ttl 2h 2>/dev/null)
+out=$(approve dns.example.net "$one_zone"); rc=$?
+got=$(printf 'protocol=https\nhost=dns.example.net\n\n' | cftoken get | password_of)
+ok $([ "$got" = "$one_zone" ]; echo $?) "store of a token limited to the profile's zone: adopted"
 
 # Bad input: a clear error, a non-zero exit, nothing minted.
 before=$(api_calls 'POST /client/v4/accounts/')

@@ -82,6 +82,22 @@ verbose=$(cftoken --verbose exec -- true 2>&1)
 contains "$verbose" "the Secret Service answers" ; ok $? "--verbose says the Secret Service backs the kernel keyring"
 contains "$verbose" "from the Secret Service (L2), refilling L1" ; ok $? "and that it answered"
 
+# L1 holds the token due for renewal while L2 holds it fresh (a kernel key
+# written before a renew_margin change, say): L2 answers, nothing is
+# minted or deleted, and --verbose claims no replacement.
+key=$(l1_key)
+keyctl pipe "$key" | sed 's/^renew_at=.*/renew_at=1/' | keyctl pupdate "$key"
+tok_id=$(printf '%s\n' "$tok" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+deletes() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["method"] == "DELETE"))'; }
+before=$(creates) deleted_before=$(deletes)
+verbose=$(cftoken --verbose exec -- true 2>&1)
+contains "$verbose" "token $tok_id from the Secret Service (L2)" ; ok $? "an L1 record due for renewal: L2 answers with its fresh copy"
+case "$verbose" in *"deleted on the API"*) ok 1 "and --verbose claims no deletion (\"$verbose\")" ;;
+	*) ok 0 "and --verbose claims no deletion" ;; esac
+ok $(( $(creates) - before + $(deletes) - deleted_before )) "nothing was minted or deleted"
+printf '%s\n' "$tok" | "$front" verify --token-file - >/dev/null 2>&1
+ok $? "and the token still works"
+
 # After a reboot the kernel keyring is empty: no parent token, no L1.  A
 # token the Secret Service holds is still served, and the parent is not
 # needed for that (exec's request has no route yet: the backend serves it).

@@ -1,8 +1,14 @@
-/* Token values as pasted: trimming, Global API Keys, both real formats. */
+/* Token values as pasted: trimming, Global API Keys, both real formats;
+ * the shape store asks of a password before the API sees it. */
 #include <string.h>
 
 #include "secret.h"
 #include "tap.h"
+
+static int shaped(const char *s)
+{
+	return cft_token_is_cloudflare_shaped(s, strlen(s));
+}
 
 static cft_code parse(const char *s, cft_secret **out, cft_error *err)
 {
@@ -57,6 +63,20 @@ int main(void)
 	tap_is_int(parse("   \n", &s, &err), CFT_E_TOKEN_FORMAT, "only white space is refused");
 	tap_contains(err.detail, "empty", "and called empty");
 	tap_ok(s == NULL, "nothing is returned on failure");
+
+	/* What store shows the API: a Cloudflare token's shape, nothing else. */
+	tap_ok(shaped("AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-Ab"), "an older 40-character token");
+	tap_ok(shaped("cfat_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd1234"), "a cfat_ token");
+	tap_ok(shaped("cfut_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd1234"), "a cfut_ token");
+	tap_ok(!shaped("ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"), "not a GitHub ghp_ token");
+	tap_ok(!shaped("gho_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"), "nor gho_");
+	tap_ok(!shaped("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"),
+	       "nor a fine-grained github_pat_");
+	tap_ok(!shaped("glpat-AbCdEfGhIjKlMnOpQrSt"), "nor a GitLab glpat-");
+	tap_ok(!shaped("AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbC"), "nor 41 unprefixed characters");
+	tap_ok(!shaped("cfat_AbCdEfGhIjKlMnOpQrStUvWxYz012345678"), "nor cfat_ and too few");
+	tap_ok(!shaped(" AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-A"), "nor one with a space");
+	tap_ok(!shaped("0123456789abcdef0123456789abcdef01234"), "nor a Global API Key");
 
 	/* The secret type itself. */
 	cft_secret *a = cft_secret_new("same-value", 10), *b = cft_secret_new("same-value", 10);
