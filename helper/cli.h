@@ -89,6 +89,13 @@ cache_mode cli_cache_mode(const cli *c);
  * (an error without it), tried for auto (*l2 NULL without it). */
 cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
 
+/* Runs argv as our child with the token in its environment (wiping r
+ * here), passing on the signals sent to us alone; its wait status. */
+int cli_run_program(char **argv, cft_l1_record *r);
+/* Exits as a program with that wait status did: its exit code, or the
+ * signal that ended it, raised again. */
+_Noreturn void cli_exit_like(int status);
+
 /* `cftoken COMMAND --help`, or NULL. */
 const char *cli_command_help(const char *name);
 
