@@ -403,6 +403,14 @@ out=$(CFTOKEN_CACHE=none cftoken --profile blink token 2>&1 >/dev/null); rc=$?
 ok $rc "with the account full, the next uncached mint still succeeds"
 ok "$([ "$(held blink)" = 1 ] && echo 0 || echo 1)" "the expired ones were deleted first ($(held blink) left)"
 $CFTEST_EMUCTL POST /__emu/config '{"quota_account": 500}' >/dev/null
+# the list is a file the user's programs can write: only what the API holds
+# as expired is deleted, whatever the list says
+live=$(cftoken create --token-file "$parent_file" --permission "Zone Read" --ttl 1h --name "not uncached" \
+	2>&1 >/dev/null | grep -oE '[0-9a-f]{32}' | head -1)
+echo "1 a $live" >>"$XDG_RUNTIME_DIR/cftoken/$account-blink.uncached"
+CFTOKEN_CACHE=none cftoken --profile blink token >/dev/null 2>&1
+deleted=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print([t["deleted"] for t in json.load(sys.stdin) if t["id"] == sys.argv[1]])' "$live")
+ok "$([ "$deleted" = "[False]" ] && echo 0 || echo 1)" "a live token listed as expired is not deleted ($deleted)"
 
 # The token is in no process's command line, and in no stderr here.
 leak=$(cat "$dir"/burst.* "$dir/warm" 2>/dev/null | grep -v "^password=" | grep -cF "$tok" || true)
