@@ -7,6 +7,7 @@
 #include "config.h"
 #include "parent.h"
 #include "token_input.h"
+#include "uncached.h"
 
 int cli_exit_code(cft_code code)
 {
@@ -190,7 +191,9 @@ void cli_explain_cache(const cli *c, bool l2_open)
 								       : "the default";
 	switch (cli_cache_mode(c)) {
 	case CACHE_NONE:
-		fprintf(stderr, "cftoken: cache none (%s): every request mints a token\n", why);
+		fprintf(stderr, "cftoken: cache none (%s): every request mints a token; exec's is "
+			"deleted when its program exits, others last at most %d minutes\n", why,
+			CFT_UNCACHED_TTL_S / 60);
 		break;
 	case CACHE_KERNEL:
 		fprintf(stderr, "cftoken: cache kernel (%s): the kernel keyring alone\n", why);

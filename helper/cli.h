@@ -89,6 +89,13 @@ cache_mode cli_cache_mode(const cli *c);
  * (an error without it), tried for auto (*l2 NULL without it). */
 cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
 
+/* Runs argv as our child with the token in its environment (wiping r
+ * here), passing on the signals sent to us alone; its wait status. */
+int cli_run_program(char **argv, cft_l1_record *r);
+/* Exits as a program with that wait status did: its exit code, or the
+ * signal that ended it, raised again. */
+_Noreturn void cli_exit_like(int status);
+
 /* `cftoken COMMAND --help`, or NULL. */
 const char *cli_command_help(const char *name);
 
@@ -109,7 +116,8 @@ cft_code cli_profile(const cli *c, const cft_profile **out, cft_error *err);
 
 /* The value of the profile's declared token (cftoken apply), from the
  * caches or, when they lost it, rolled; stored under route_fp.
- * CFT_E_NOT_FOUND when the profile has no declared token. */
+ * CFT_E_NOT_FOUND when the profile has no declared token; another error
+ * when the state cannot be read or trusted (lib/declared.h). */
 cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *account,
 			    cft_l2 *l2, const char *route_fp, long min_ttl,
 			    cft_l1_record *out, cft_error *err);

@@ -249,9 +249,12 @@ int cmd_apply(const cli *c)
 		return EXIT_USAGE;
 	}
 	cft_code rc = open_apply(c, &a, &err);
+	/* A state that cannot be trusted (lib/declared.h) is an error, not
+	 * an empty one: nothing is created. */
 	if (!rc)
-		rc = cft_declared_get(a.account, a.p->name, a.api, id, NULL);
+		rc = cft_declared_get(a.account, a.p->name, a.api, id, &err);
 	if (rc == CFT_E_NOT_FOUND) {
+		cft_error_clear(&err);
 		rc = create(&a, NULL, &err);
 	} else if (!rc) {
 		rc = cft_token_get(a.client, a.owner, id, &have, &err);
@@ -302,7 +305,10 @@ int cmd_destroy(const cli *c)
 		return EXIT_USAGE;
 	}
 	cft_code rc = open_apply(c, &a, &err);
-	if (!rc && cft_declared_get(a.account, a.p->name, a.api, id, NULL) != CFT_OK) {
+	/* A state that cannot be trusted deletes nothing: it is an error. */
+	if (!rc)
+		rc = cft_declared_get(a.account, a.p->name, a.api, id, &err);
+	if (rc == CFT_E_NOT_FOUND) {
 		report(&a, "has no declared token: nothing to destroy", "", 0, NULL);
 		close_apply(&a);
 		return EXIT_OK;
@@ -347,8 +353,11 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 {
 	char id[33];
 	const char *api = cli_api_url(c);
-	if (cft_declared_get(account, p->name, api, id, NULL) != CFT_OK)
-		return CFT_E_NOT_FOUND;
+	cft_code drc = cft_declared_get(account, p->name, api, id, err);
+	if (drc == CFT_E_NOT_FOUND && err)
+		cft_error_clear(err);
+	if (drc)
+		return drc;
 	time_t now = time(NULL);
 	cft_l1_record r = { 0 };
 	bool found = cft_l1_lookup_token(account, p->name, api, &r, NULL) == CFT_OK ||
@@ -404,7 +413,9 @@ int cli_roll_declared(const cli *c)
 	_cleanup_secret_ cft_secret *value = NULL;
 	cft_error_clear(&err);
 	cft_code rc = open_apply(c, &a, &err);
-	if (!rc && cft_declared_get(a.account, a.p->name, a.api, id, NULL) != CFT_OK)
+	if (!rc)
+		rc = cft_declared_get(a.account, a.p->name, a.api, id, &err);
+	if (rc == CFT_E_NOT_FOUND)
 		rc = cft_fail(&err, CFT_E_NOT_FOUND,
 			      "profile %.64s has no declared token: run cftoken apply", a.p->name);
 	if (!rc)

@@ -20,8 +20,10 @@
 #include "parent.h"
 #include "profile_spec.h"
 #include "secret_service.h"
+#include "timeutil.h"
 #include "token_diff.h"
 #include "token_input.h"
+#include "uncached.h"
 
 /* The admin's policy for this user ([user]/[group] in the system
  * configuration), when the request means it: the token the login session
@@ -252,8 +254,29 @@ static cft_code renew_by_broker(const cli *c, const cft_obtain *o, cft_l1_record
 	return rc;
 }
 
+/* exec's token under cache = none: its program's parent deletes it when
+ * the program exits, with what that takes kept from the mint. */
+typedef struct uncached_run {
+	bool minted;                 /* this request minted it, uncached */
+	lazy_parent lp;              /* the parent token, still loaded */
+	cft_obtain o;
+	char account[CFT_ID_LEN + 1];
+} uncached_run;
+
+/* cache = none outside exec: nothing tells cftoken when the token's user
+ * is done, so it is short-lived, and the user is told. */
+static void tell_uncached(const cft_l1_record *r)
+{
+	char until[CFT_RFC3339_SIZE];
+	cft_time_format_rfc3339(r->expires, until);
+	fprintf(stderr, "cftoken: cache none: token %s is not kept; it expires at %s (at most %d "
+		"minutes after it was made) and a later uncached request deletes it\n", r->id,
+		until, CFT_UNCACHED_TTL_S / 60);
+}
+
+/* run: exec's request (NULL for get, env and token). */
 static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
-		       cft_l1_record *out, cft_error *err)
+		       cft_l1_record *out, uncached_run *run, cft_error *err)
 {
 	lazy_parent lp = { .c = c, .login = p->kind != CFT_SECTION_PROFILE };
 	char account[CFT_ID_LEN + 1] = "";
@@ -279,6 +302,8 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		.min_ttl = c->min_ttl,
 		.l2 = l2,
 		.no_cache = no_cache,
+		.track_uncached = no_cache,
+		.max_ttl = no_cache && !run ? CFT_UNCACHED_TTL_S : 0,
 	};
 	cft_obtain_source source = CFT_MINTED;
 	char replaced[33] = "";
@@ -292,8 +317,11 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 			rc = drc;
 		}
 	}
-	if (!rc && !declared)
+	bool minted = false;
+	if (!rc && !declared) {
 		rc = cft_obtain_token(&o, out, &source, replaced, err);
+		minted = !rc && source == CFT_MINTED;
+	}
 	bool by_broker = false;
 	if (rc == CFT_E_NO_PARENT && lp.login && !c->token_file) {
 		rc = renew_by_broker(c, &o, out, err);
@@ -319,8 +347,25 @@ static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		if (replaced[0])
 			fprintf(stderr, "cftoken: it replaces token %s, deleted on the API\n", replaced);
 	}
+	if (minted && no_cache && !run)
+		tell_uncached(out);
 	cft_l2_close(l2);
-	cft_parent_clear(&lp.parent);
+	if (minted && no_cache && run) {
+		/* The parent stays loaded until the program exits. */
+		run->minted = true;
+		run->lp = lp;
+		snprintf(run->account, sizeof(run->account), "%s", account);
+		run->o = o;
+		run->o.account_id = run->account;
+		run->o.parent_ctx = &run->lp;
+		run->o.l2 = NULL;
+		run->o.route_fp = NULL;
+		if (c->verbose)
+			fprintf(stderr, "cftoken: cache none: token %s is deleted when %s exits\n",
+				out->id, c->args[0]);
+	} else {
+		cft_parent_clear(&lp.parent);
+	}
 	return rc;
 }
 
@@ -368,7 +413,7 @@ int cmd_get(const cli *c)
 		return EXIT_OK;
 	}
 	if (!rc)
-		rc = obtain(c, p, &g, &r, &err);
+		rc = obtain(c, p, &g, &r, NULL, &err);
 	cft_gitcred_clear(&g);
 	if (rc)
 		return fail("get", rc, &err);
@@ -579,14 +624,37 @@ cft_code cli_profile(const cli *c, const cft_profile **out, cft_error *err)
 }
 
 /* exec, env and token: the named (or default) profile's token. */
-static cft_code obtain_for_profile(const cli *c, cft_l1_record *r, cft_error *err)
+static cft_code obtain_for_profile(const cli *c, cft_l1_record *r, uncached_run *run,
+				   cft_error *err)
 {
 	const cft_profile *p = NULL;
 	cft_error_clear(err);
 	cft_code rc = find_profile(c, c->profile, &p, err);
 	if (!rc)
-		rc = obtain(c, p, NULL, r, err);
+		rc = obtain(c, p, NULL, r, run, err);
 	return rc;
+}
+
+/* exec under cache = none: the program runs as our child, and its token
+ * is deleted when it exits.  Our exit status is the program's. */
+static int exec_uncached(const cli *c, cft_l1_record *r, uncached_run *run)
+{
+	char id[33];
+	snprintf(id, sizeof(id), "%s", r->id);
+	int status = cli_run_program(c->args, r);
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_obtain_delete_uncached(&run->o, id, &err) != CFT_OK) {
+		char msg[1024];
+		cft_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "cftoken: warning: token %s was not deleted (%s); the next "
+			"uncached request of profile %s deletes it once it has expired\n", id, msg,
+			run->o.profile->name);
+	} else if (c->verbose) {
+		fprintf(stderr, "cftoken: token %s deleted\n", id);
+	}
+	cft_parent_clear(&run->lp.parent);
+	cli_exit_like(status);
 }
 
 int cmd_exec(const cli *c)
@@ -597,9 +665,12 @@ int cmd_exec(const cli *c)
 		fprintf(stderr, "cftoken: exec: name the program to run: cftoken exec -- PROGRAM\n");
 		return EXIT_USAGE;
 	}
-	cft_code rc = obtain_for_profile(c, &r, &err);
+	uncached_run run = { 0 };
+	cft_code rc = obtain_for_profile(c, &r, &run, &err);
 	if (rc)
 		return fail("exec", rc, &err);
+	if (run.minted)
+		return exec_uncached(c, &r, &run);
 	return cft_handover_exec(c->args, &r);
 }
 
@@ -616,7 +687,7 @@ int cmd_token(const cli *c)
 			"the program that needs it, or give --force\n");
 		return EXIT_USAGE;
 	}
-	cft_code rc = obtain_for_profile(c, &r, &err);
+	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
 	if (rc)
 		return fail("token", rc, &err);
 	int status = cli_print_value(c, r.token);
@@ -642,7 +713,7 @@ int cmd_env(const cli *c)
 			"eval \"$(cftoken env)\", or give --force\n");
 		return EXIT_USAGE;
 	}
-	cft_code rc = obtain_for_profile(c, &r, &err);
+	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
 	if (rc)
 		return fail("env", rc, &err);
 	int status = cft_handover_env(stdout, format, &r) ? EXIT_API : EXIT_OK;

@@ -49,13 +49,15 @@ static const struct {
 	  "CFTOKEN_EXPIRES_ON set to the profile's token, minting one if the cache has\n"
 	  "none that is fresh.  --min-ttl: the token must last at least this long.\n"
 	  "--verbose says which cache answered (or that it minted), and why.\n"
-	  "The exit status is PROGRAM's (127: not found).\n"
+	  "The exit status is PROGRAM's (127: not found).  With cache none, cftoken\n"
+	  "stays PROGRAM's parent and deletes the token when PROGRAM exits.\n"
 	  "Example: cftoken exec -- wrangler deploy\n" },
 	{ "env",
 	  "Usage: eval \"$(cftoken env [--profile P] [--min-ttl D] [--format sh|fish|json])\"\n"
 	  "\n"
 	  "Prints the lines that set CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and\n"
-	  "CFTOKEN_EXPIRES_ON.  Refuses to print to a terminal unless --force.\n" },
+	  "CFTOKEN_EXPIRES_ON.  Refuses to print to a terminal unless --force.\n"
+	  "With cache none, the token lasts at most 15 minutes.\n" },
 	{ "apply",
 	  "Usage: cftoken apply [--profile P] [--dry-run] [--json]\n"
 	  "\n"

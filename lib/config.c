@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "config_repeats.h"
 #include "fingerprint.h"
 #include "presets.h"
+#include "safe_file.h"
 #include "timeutil.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -407,26 +409,25 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 
 static cft_code load_file(cft_config *c, const char *path, cft_error *err)
 {
-	gchar *text = NULL;
-	gsize len = 0;
-	GError *gerr = NULL;
+	char *text = NULL;
+	size_t len = 0;
 
-	if (!g_file_get_contents(path, &text, &len, &gerr)) {
-		bool absent = g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-		cft_code rc = absent ? CFT_OK
-				     : cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, gerr->message);
-		g_error_free(gerr);
-		return rc;
+	/* Bounded and non-blocking: a FIFO, /dev/zero or a huge file is
+	 * refused before anything is read.  A symlink is followed, as the
+	 * files of dotfile and configuration managers often are. */
+	cft_code rc = cft_file_read(AT_FDCWD, path, path, CONFIG_MAX_BYTES, 0, &text, &len, err);
+	if (rc == CFT_E_NOT_FOUND) {
+		if (err)
+			cft_error_clear(err);
+		return CFT_OK;
 	}
-	cft_code rc = CFT_OK;
-	if (len > CONFIG_MAX_BYTES)
-		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: larger than %d bytes", path,
-			      CONFIG_MAX_BYTES);
-	else if (memchr(text, '\0', len))
+	if (rc)
+		return rc;
+	if (memchr(text, '\0', len))
 		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: contains a NUL byte", path);
 	else
 		rc = load_text(c, path, text, err);
-	g_free(text);
+	free(text);
 	if (!rc && c->n_files < sizeof(c->files) / sizeof(c->files[0]))
 		c->files[c->n_files++] = strdup(path);
 	return rc;

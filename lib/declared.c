@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "fingerprint.h"
+#include "safe_file.h"
 
 #define STATE_MAX (256 * 1024)
+#define STATE_NAME "declared"
 
 int cft_declared_path(char *buf, size_t size)
 {
@@ -35,41 +37,76 @@ static void entry_key(const char *account, const char *profile, const char *api_
 	snprintf(buf, size, "token profile=%s account=%s api=%s id=", profile, account, api);
 }
 
-/* The whole file (absent: empty), NUL-terminated. */
-static cft_code read_all(const char *path, char **out, cft_error *err)
+/* The directories above the state directory, made as mkdir -p would. */
+static cft_code make_parents(const char *path, cft_error *err)
 {
-	*out = NULL;
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		if (errno != ENOENT)
-			return cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", path, strerror(errno));
-		*out = calloc(1, 1);
-		return *out ? CFT_OK : cft_fail(err, CFT_E_NOMEM, NULL);
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return cft_fail(err, CFT_E_INTERNAL, "creating %.300s: %s", dir,
+					strerror(errno));
+		*p = '/';
 	}
-	char *buf = malloc(STATE_MAX + 1);
-	size_t n = buf ? fread(buf, 1, STATE_MAX + 1, f) : 0;
-	fclose(f);
-	if (!buf)
-		return cft_fail(err, CFT_E_NOMEM, NULL);
-	if (n > STATE_MAX) {
-		free(buf);
-		return cft_fail(err, CFT_E_INTERNAL, "%.300s is larger than %d bytes", path,
-				STATE_MAX);
-	}
-	buf[n] = '\0';
-	*out = buf;
 	return CFT_OK;
+}
+
+/* The state directory: $XDG_STATE_HOME/cftoken, ours alone (a symlink, a
+ * directory of another user or one others may write is refused: another
+ * user could plant the state, or a link that makes us overwrite a file).
+ * *fd: its O_PATH descriptor, which every later step goes through. */
+static cft_code state_dir(cft_dir_mode mode, int *fd, cft_error *err)
+{
+	char path[4096];
+	if (cft_declared_path(path, sizeof(path)) != 0)
+		return cft_fail(err, mode == CFT_DIR_CREATE ? CFT_E_INVALID_ARG : CFT_E_NOT_FOUND,
+				"no home directory for the state file");
+	*strrchr(path, '/') = '\0';
+	if (mode == CFT_DIR_CREATE) {
+		cft_code rc = make_parents(path, err);
+		if (rc)
+			return rc;
+	}
+	return cft_private_dir("state directory", path, mode, fd, err);
+}
+
+/* The whole file (absent: empty), NUL-terminated. */
+static cft_code read_all(int dir, char **out, cft_error *err)
+{
+	size_t len;
+	cft_code rc = cft_file_read(dir, STATE_NAME, "the state file " STATE_NAME, STATE_MAX,
+				    CFT_FILE_NOFOLLOW, out, &len, err);
+	if (rc != CFT_E_NOT_FOUND)
+		return rc;
+	if (err)
+		cft_error_clear(err);
+	*out = calloc(1, 1);
+	return *out ? CFT_OK : cft_fail(err, CFT_E_NOMEM, NULL);
+}
+
+/* The state, or CFT_E_NOT_FOUND when there is none (no directory yet). */
+static cft_code read_state(char **out, cft_error *err)
+{
+	int dir;
+	*out = NULL;
+	cft_code rc = state_dir(CFT_DIR_MAY_BE_ABSENT, &dir, err);
+	if (rc)
+		return rc;
+	rc = read_all(dir, out, err);
+	close(dir);
+	return rc;
 }
 
 cft_code cft_declared_get(const char *account, const char *profile, const char *api_url,
 			  char id[33], cft_error *err)
 {
-	char path[4096], key[256];
+	char key[256];
 	char *all = NULL;
-	if (cft_declared_path(path, sizeof(path)) != 0)
-		return cft_fail(err, CFT_E_NOT_FOUND, "no home directory for the state file");
-	cft_code rc = read_all(path, &all, err);
-	if (rc)
+	cft_code rc = read_state(&all, err);
+	if (rc && rc != CFT_E_NOT_FOUND)
 		return rc;
 	entry_key(account, profile, api_url, key, sizeof(key));
 	rc = cft_fail(err, CFT_E_NOT_FOUND, "no token is declared for profile %.64s", profile);
@@ -91,71 +128,72 @@ cft_code cft_declared_get(const char *account, const char *profile, const char *
 	return rc;
 }
 
-static cft_code make_dirs(const char *path, cft_error *err)
+/* all, less every line starting with key, plus line (if any), written to
+ * a new file in dir created with O_EXCL (never through a link), then
+ * renamed over the state file. */
+static cft_code write_state(int dir, const char *all, const char *key, const char *line,
+			    cft_error *err)
 {
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return cft_fail(err, CFT_E_INTERNAL, "creating %.300s: %s", dir,
-					strerror(errno));
-		*p = '/';
+	static const char tmp[] = STATE_NAME ".new";
+	/* A leftover of a crashed writer; we hold the lock, so no live one. */
+	unlinkat(dir, tmp, 0);
+	int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return cft_fail(err, CFT_E_INTERNAL, "the state file %s: %s", tmp, strerror(e));
 	}
-	return CFT_OK;
+	size_t kl = strlen(key);
+	for (const char *l = all; *l;) {
+		size_t n = strcspn(l, "\n");
+		if (n && strncmp(l, key, kl) != 0)
+			fprintf(f, "%.*s\n", (int)n, l);
+		l += n + (l[n] == '\n');
+	}
+	if (line)
+		fprintf(f, "%s\n", line);
+	cft_code rc = CFT_OK;
+	if (fflush(f) != 0 || fsync(fd) != 0)
+		rc = cft_fail(err, CFT_E_INTERNAL, "writing the state file %s: %s", tmp,
+			      strerror(errno));
+	if (fclose(f) != 0 && !rc)
+		rc = cft_fail(err, CFT_E_INTERNAL, "writing the state file %s: %s", tmp,
+			      strerror(errno));
+	if (!rc && renameat(dir, tmp, dir, STATE_NAME) != 0)
+		rc = cft_fail(err, CFT_E_INTERNAL, "the state file %s: %s", STATE_NAME,
+			      strerror(errno));
+	if (rc)
+		unlinkat(dir, tmp, 0);
+	return rc;
 }
 
 /* Rewrites the file: every line starting with key is dropped, then line
  * (if any) is added. */
 static cft_code replace_line(const char *key, const char *line, cft_error *err)
 {
-	char path[4096], tmp[4200], lock_path[4200];
+	int dir;
 	char *all = NULL;
-	if (cft_declared_path(path, sizeof(path)) != 0)
-		return cft_fail(err, CFT_E_INVALID_ARG, "no home directory for the state file");
-	cft_code rc = make_dirs(path, err);
+	cft_code rc = state_dir(CFT_DIR_CREATE, &dir, err);
 	if (rc)
 		return rc;
 	/* One writer at a time: read, change and rename under a lock. */
-	snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
-	int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int lock = openat(dir, STATE_NAME ".lock",
+			  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+		rc = cft_fail(err, CFT_E_INTERNAL, "locking the state file: %s", strerror(errno));
 		if (lock >= 0)
 			close(lock);
-		return cft_fail(err, CFT_E_INTERNAL, "locking %.300s: %s", lock_path,
-				strerror(errno));
+		close(dir);
+		return rc;
 	}
-	rc = read_all(path, &all, err);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	FILE *f = rc ? NULL : fopen(tmp, "we");
-	if (!rc && !f)
-		rc = cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", tmp, strerror(errno));
-	if (!rc) {
-		fchmod(fileno(f), 0600);
-		for (char *l = all; *l;) {
-			char *end = strchr(l, '\n');
-			if (end)
-				*end = '\0';
-			if (*l && strncmp(l, key, strlen(key)) != 0)
-				fprintf(f, "%s\n", l);
-			if (!end)
-				break;
-			l = end + 1;
-		}
-		if (line)
-			fprintf(f, "%s\n", line);
-		if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-			rc = cft_fail(err, CFT_E_INTERNAL, "writing %.300s: %s", tmp, strerror(errno));
-		fclose(f);
-		if (!rc && rename(tmp, path) != 0)
-			rc = cft_fail(err, CFT_E_INTERNAL, "%.300s: %s", path, strerror(errno));
-		if (rc)
-			unlink(tmp);
-	}
+	rc = read_all(dir, &all, err);
+	if (!rc)
+		rc = write_state(dir, all, key, line, err);
 	free(all);
 	close(lock);
+	close(dir);
 	return rc;
 }
 
@@ -190,13 +228,16 @@ cft_code cft_binding_set(const char *account, const char *profile, const char *a
 cft_code cft_bindings_list(const char *account, const char *profile, const char *api_url,
 			   cft_binding **out, size_t *n, cft_error *err)
 {
-	char path[4096], prefix[256], api[CFT_API_HASH_SIZE];
+	char prefix[256], api[CFT_API_HASH_SIZE];
 	char *all = NULL;
 	*out = NULL;
 	*n = 0;
-	if (cft_declared_path(path, sizeof(path)) != 0)
+	cft_code rc = read_state(&all, err);
+	if (rc == CFT_E_NOT_FOUND) {
+		if (err)
+			cft_error_clear(err);
 		return CFT_OK;
-	cft_code rc = read_all(path, &all, err);
+	}
 	if (rc)
 		return rc;
 	cft_api_hash(api_url, api);

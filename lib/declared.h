@@ -10,7 +10,13 @@
  * update of that secret failed and is retried at the next apply, bind or
  * roll)
  * rewritten whole (a new file renamed over the old), so a crash leaves the
- * old state or the new one, never half of either. */
+ * old state or the new one, never half of either.
+ *
+ * The state decides what apply and destroy delete, so its directory must
+ * be the user's own, a real directory that nobody else may write; a
+ * symlink as the state file is refused, and the new file is created with
+ * O_EXCL (lib/safe_file.h).  Anything else is an error, never an empty
+ * state: another user must not be able to plant one. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,7 +27,8 @@
 /* The file's path.  -1 when no home is known. */
 int cft_declared_path(char *buf, size_t size);
 
-/* The id recorded for account + profile + API; CFT_E_NOT_FOUND if none. */
+/* The id recorded for account + profile + API; CFT_E_NOT_FOUND if none
+ * (or no state at all), another error if the state cannot be trusted. */
 cft_code cft_declared_get(const char *account, const char *profile, const char *api_url,
 			  char id[33], cft_error *err);
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "safe_file.h"
+
 #define FILE_MAX (1024 * 1024)
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -37,21 +39,18 @@ void cft_fp_str(cft_fp *fp, const char *s)
 
 void cft_fp_file(cft_fp *fp, const char *path)
 {
-	char buf[8192];
+	char *text = NULL;
+	size_t len = 0;
 	cft_fp_str(fp, path);
-	int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
-	if (fd < 0) {
+	/* What cannot be read (absent, a FIFO, too large) hashes as absent:
+	 * the configuration load then says what is wrong with it. */
+	if (!path || cft_file_read(AT_FDCWD, path, path, FILE_MAX, 0, &text, &len, NULL)) {
 		cft_fp_str(fp, NULL);
 		return;
 	}
-	size_t total = 0;
-	ssize_t n;
-	while (total < FILE_MAX && (n = read(fd, buf, sizeof(buf))) > 0) {
-		cft_fp_bytes(fp, buf, (size_t)n);
-		total += (size_t)n;
-	}
-	close(fd);
-	cft_fp_bytes(fp, &total, sizeof(total));
+	cft_fp_bytes(fp, text, len);
+	cft_fp_bytes(fp, &len, sizeof(len));
+	free(text);
 }
 
 void cft_fp_hex(const cft_fp *fp, char out[CFT_FP_HEX])

@@ -55,7 +55,7 @@ int cft_handover_env(FILE *out, cft_env_format format, const cft_l1_record *r)
 	return finish(out);
 }
 
-int cft_handover_exec(char **argv, cft_l1_record *r)
+int cft_handover_setenv(const cft_l1_record *r)
 {
 	char expires[CFT_RFC3339_SIZE];
 	cft_time_format_rfc3339(r->expires, expires);
@@ -63,14 +63,35 @@ int cft_handover_exec(char **argv, cft_l1_record *r)
 	 * program receives: that copy is the hand-over itself. */
 	if (setenv("CLOUDFLARE_API_TOKEN", cft_secret_str(r->token), 1) != 0 ||
 	    setenv("CLOUDFLARE_ACCOUNT_ID", r->account, 1) != 0 ||
-	    setenv("CFTOKEN_EXPIRES_ON", expires, 1) != 0) {
+	    setenv("CFTOKEN_EXPIRES_ON", expires, 1) != 0)
+		return -1;
+	return 0;
+}
+
+void cft_handover_unsetenv(void)
+{
+	char *v = getenv("CLOUDFLARE_API_TOKEN");
+	if (v)
+		explicit_bzero(v, strlen(v));
+	unsetenv("CLOUDFLARE_API_TOKEN");
+}
+
+int cft_handover_exec(char **argv, cft_l1_record *r)
+{
+	if (cft_handover_setenv(r) != 0) {
 		fprintf(stderr, "cftoken: exec: %s\n", strerror(errno));
 		return 126;
 	}
 	cft_l1_record_clear(r);
+	int status = cft_handover_execvp(argv);
+	cft_handover_unsetenv();
+	return status;
+}
+
+int cft_handover_execvp(char **argv)
+{
 	execvp(argv[0], argv);
 	int e = errno;
 	fprintf(stderr, "cftoken: exec: cannot run %s: %s\n", argv[0], strerror(e));
-	unsetenv("CLOUDFLARE_API_TOKEN");
 	return e == ENOENT ? 127 : 126;
 }

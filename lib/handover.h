@@ -23,7 +23,15 @@ int cft_handover_git(FILE *out, const cft_l1_record *r);
 
 int cft_handover_env(FILE *out, cft_env_format format, const cft_l1_record *r);
 
+/* Sets CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and CFTOKEN_EXPIRES_ON
+ * in our environment, for a program about to be run; -1 (errno) on
+ * failure.  cft_handover_unsetenv wipes the token's copy there again. */
+int cft_handover_setenv(const cft_l1_record *r);
+void cft_handover_unsetenv(void);
+
 /* Sets CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and CFTOKEN_EXPIRES_ON,
  * wipes r, and execvp()s argv.  Returns only on failure, with the exit
  * status a shell would give (126 or 127) after printing why. */
 int cft_handover_exec(char **argv, cft_l1_record *r);
+/* Its last step: execvp(argv) with the environment as it is. */
+int cft_handover_execvp(char **argv);

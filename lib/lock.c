@@ -11,38 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "safe_file.h"
 #include "timeutil.h"
 
 #define POLL_MS 10
 
-/* A directory we may keep locks in: ours, a real directory, mode 0700.
- * what names it in messages ("XDG_RUNTIME_DIR", "lock directory"), so a
- * person knows which setting to fix. */
+/* A directory we may keep locks in: ours, a real directory, writable by
+ * nobody else (lib/safe_file.h). */
 static cft_code safe_dir(const char *what, const char *path, bool create, cft_error *err)
 {
-	struct stat st;
-	if (lstat(path, &st) != 0) {
-		if (errno != ENOENT || !create)
-			return cft_fail(err, CFT_E_INVALID_ARG, "%s %s: %s", what, path,
-					strerror(errno));
-		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			return cft_fail(err, CFT_E_INVALID_ARG, "creating %s %s: %s", what, path,
-					strerror(errno));
-		if (lstat(path, &st) != 0)
-			return cft_fail(err, CFT_E_INVALID_ARG, "%s %s: %s", what, path,
-					strerror(errno));
-	}
-	if (!S_ISDIR(st.st_mode))
-		return cft_fail(err, CFT_E_INVALID_ARG, "%s %s is not a directory (a symlink?)",
-				what, path);
-	if (st.st_uid != getuid())
-		return cft_fail(err, CFT_E_INVALID_ARG, "%s %s belongs to another user (uid %u)",
-				what, path, (unsigned)st.st_uid);
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return cft_fail(err, CFT_E_INVALID_ARG,
-				"%s %s is writable by group or others (mode %04o)", what, path,
-				(unsigned)(st.st_mode & 07777));
-	return CFT_OK;
+	return cft_private_dir(what, path, create ? CFT_DIR_CREATE : CFT_DIR_MUST_EXIST, NULL,
+			       err);
 }
 
 /* A private directory under the user's cache directory, for a process

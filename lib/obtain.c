@@ -13,6 +13,7 @@
 #include "profile_spec.h"
 #include "timeutil.h"
 #include "tokenspec.h"
+#include "uncached.h"
 
 int64_t cft_profile_ttl(const cft_config *cfg, const cft_profile *p)
 {
@@ -112,6 +113,8 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	rc = cft_client_new(&copts, parent, &client, err);
 	time_t now = time(NULL);
 	int64_t ttl = cft_profile_ttl(cfg, p), margin = cft_profile_renew_margin(cfg, p);
+	if (o->max_ttl > 0 && ttl > o->max_ttl)
+		ttl = o->max_ttl;
 	if (o->min_ttl > 0 && ttl < o->min_ttl + margin && !o->ttl_is_ceiling)
 		ttl = o->min_ttl + margin;
 	if (!rc)
@@ -196,6 +199,104 @@ static bool delete_on_api(const cft_obtain *o, const char *id, bool from_cache)
 		return false;
 	}
 	return true;
+}
+
+/* The owner of the profile's tokens, as the ledger of uncached ones
+ * records it. */
+static bool user_owned(const cft_obtain *o)
+{
+	cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
+	return owner.account_id == NULL;
+}
+
+/* One token the ledger says has expired.  The ledger is a file the
+ * user's programs can write, so the API's own word decides: a token it
+ * holds as expired is deleted, one it does not is put back with the
+ * API's expiry (or, without any, forgotten: not one of ours).  A failure
+ * puts it back as it was, for the next time. */
+static void delete_if_expired(const cft_obtain *o, cft_client *c, const cft_uncached *due,
+			      time_t now)
+{
+	cft_owner owner = due->user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(o->account_id);
+	cft_uncached later = *due;
+	cft_token t = { 0 };
+	cft_error err;
+	cft_error_clear(&err);
+	cft_code rc = c ? cft_token_get(c, owner, due->id, &t, &err) : CFT_E_NO_PARENT;
+	bool put_back = rc && rc != CFT_E_NOT_FOUND;
+	if (!rc && t.expires_on > now) {
+		later.expires = t.expires_on;  /* not yet, by the API's clock */
+		put_back = true;
+	} else if (!rc && t.expires_on) {
+		rc = cft_token_delete(c, owner, due->id, &err);
+		put_back = rc && rc != CFT_E_NOT_FOUND;
+	}
+	cft_token_clear(&t);
+	if (put_back)
+		cft_uncached_note(o->account_id, o->profile->name, &later, NULL);
+}
+
+/* Uncached tokens of this profile whose expiry has passed: deleted before
+ * the next mint, so that they never fill the account's cap. */
+static void sweep_expired_uncached(const cft_obtain *o)
+{
+	cft_uncached due[CFT_UNCACHED_TAKE_MAX];
+	size_t n = 0;
+	cft_client *c = NULL;
+	cft_error err;
+	cft_error_clear(&err);
+	time_t now = time(NULL);
+	if (cft_uncached_take_due(o->account_id, o->profile->name, now, due,
+				  CFT_UNCACHED_TAKE_MAX, &n, &err) != CFT_OK || n == 0)
+		return;
+	if (parent_client(o, &c, &err) != CFT_OK)
+		c = cft_client_free(c);
+	for (size_t i = 0; i < n; i++)
+		delete_if_expired(o, c, &due[i], now);
+	cft_client_free(c);
+}
+
+/* cache = none: the ledger keeps the token's id and expiry instead of a
+ * cache keeping the token.  A token the ledger cannot record would never
+ * be deleted: it is taken back. */
+static cft_code mint_uncached(const cft_obtain *o, cft_l1_record *out, cft_error *err)
+{
+	sweep_expired_uncached(o);
+	cft_code rc = mint(o, out, err);
+	if (rc)
+		return rc;
+	cft_uncached t = { .expires = out->expires, .user_owned = user_owned(o) };
+	snprintf(t.id, sizeof(t.id), "%s", out->id);
+	rc = cft_uncached_note(o->account_id, o->profile->name, &t, err);
+	if (rc) {
+		char msg[1024];
+		cft_error_format(err, msg, sizeof(msg));
+		delete_on_api(o, out->id, false);
+		cft_l1_record_clear(out);
+		cft_error_clear(err);
+		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be recorded for its "
+				"deletion (%.400s), so it was deleted again", msg);
+	}
+	return CFT_OK;
+}
+
+cft_code cft_obtain_delete_uncached(const cft_obtain *o, const char *id, cft_error *err)
+{
+	cft_client *c = NULL;
+	cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
+	cft_code rc = parent_client(o, &c, err);
+	if (!rc)
+		rc = cft_token_delete(c, owner, id, err);
+	cft_client_free(c);
+	if (rc == CFT_E_NOT_FOUND) {
+		cft_error_clear(err);
+		rc = CFT_OK;
+	}
+	/* Deleted: the ledger need not remember it (if striking it off
+	 * fails, a later sweep finds the API no longer knows it). */
+	if (!rc)
+		cft_uncached_forget(o->account_id, o->profile->name, id, NULL);
+	return rc;
 }
 
 /* What earlier failed creates of this profile may have left: swept before
@@ -284,7 +385,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 				"profile name \"%.64s\": use letters, digits, '.', '_' and '-'",
 				o->profile->name);
 	if (o->no_cache)
-		return mint(o, out, err);
+		return o->track_uncached ? mint_uncached(o, out, err) : mint(o, out, err);
 	/* The lock waits at most as long as one mint may take. */
 	int64_t deadline = cft_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 8000) * 2;
 	cft_code rc = cft_lock_acquire(o->account_id, o->profile->name, deadline, &lock, err);

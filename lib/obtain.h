@@ -29,6 +29,12 @@ typedef struct cft_obtain {
 	const char *refused_id;       /* a token the API refused: never serve it */
 	cft_l2 *l2;                   /* the Secret Service, or NULL: L1 alone */
 	bool no_cache;                /* cache = none: mint, cache nothing */
+	/* With no_cache, for the user's own commands: the token goes into
+	 * the user's ledger of uncached tokens (lib/uncached.h), and the
+	 * ledger's expired ones are deleted first.  Never with the admin's
+	 * parent token: the ledger is the user's to edit. */
+	bool track_uncached;
+	int64_t max_ttl;              /* > 0: a minted token lives at most this long */
 	/* Report the token a mint replaced (in old_id) but leave it: the
 	 * caller deletes it.  pam_cftoken's worker sets this: the cache that
 	 * names the old token is the user's to edit, and the admin's parent
@@ -53,6 +59,11 @@ typedef struct cft_obtain {
 	void (*note_orphan)(void *ctx, const cft_orphan_note *note);
 	void *note_orphan_ctx;
 } cft_obtain;
+
+/* Deletes a token minted with no_cache once its user is done with it
+ * (exec's program has exited), and strikes it off the ledger.  A token
+ * the API no longer knows counts as deleted. */
+cft_code cft_obtain_delete_uncached(const cft_obtain *o, const char *id, cft_error *err);
 
 /* Where the token came from, for --verbose. */
 typedef enum cft_obtain_source {

@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "safe_file.h"
 #include "tokenspec.h"
 
 /* The API's clock and ours may disagree by this much. */
 #define SKEW_S 60
 #define NOTES_SUFFIX ".orphans"
+#define NOTES_FILE_MAX (1024 * 1024)
 
 bool cft_create_may_have_happened(cft_code rc)
 {
@@ -140,10 +142,18 @@ cft_code cft_orphans_read(const char *path, cft_orphan_note notes[CFT_ORPHAN_NOT
 			  size_t *n, cft_error *err)
 {
 	*n = 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno == ENOENT ? CFT_OK
-				       : cft_fail(err, CFT_E_INTERNAL, "%s: %s", path, strerror(errno));
+	/* Only the first notes are read, line by line: the bound is a
+	 * generous one on a file that is appended to. */
+	int fd;
+	cft_code rc = cft_file_open(AT_FDCWD, path, path, NOTES_FILE_MAX, CFT_FILE_NOFOLLOW, &fd,
+				    err);
+	if (rc == CFT_E_NOT_FOUND) {
+		if (err)
+			cft_error_clear(err);
+		return CFT_OK;
+	}
+	if (rc)
+		return rc;
 	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);

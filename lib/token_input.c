@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "safe_file.h"
+
 /* A token is at most 80 characters; allow generous white space around it
  * but refuse anything that is clearly not a token (a whole file). */
 #define READ_MAX 1024
@@ -75,15 +77,20 @@ cft_code cft_read_token(const char *path, const char *prompt, cft_secret **out,
 			return read_tty(prompt, out, err);
 		return read_fd(STDIN_FILENO, "standard input", out, err);
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return cft_fail(err, CFT_E_INVALID_ARG, "token file %.300s: %s", path,
-				strerror(errno));
+	char what[340];
+	snprintf(what, sizeof(what), "token file %.300s", path);
+	/* A FIFO or a device is refused without blocking or reading; a
+	 * symlink is followed (mounted secrets are links). */
+	int fd;
+	cft_code rc = cft_file_open(AT_FDCWD, path, what, READ_MAX - 1, 0, &fd, err);
+	if (rc == CFT_E_NOT_FOUND)
+		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", what, strerror(ENOENT));
+	if (rc)
+		return rc;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {
 		close(fd);
-		return cft_fail(err, CFT_E_INVALID_ARG, "token file %.300s is not a regular file",
-				path);
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", what, strerror(errno));
 	}
 	/* Like ssh with a private key: a secret others can read is refused. */
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
@@ -92,9 +99,7 @@ cft_code cft_read_token(const char *path, const char *prompt, cft_secret **out,
 				"token file %.300s is accessible to group or others (mode %04o); "
 				"run chmod 600 on it", path, (unsigned)(st.st_mode & 07777));
 	}
-	char what[340];
-	snprintf(what, sizeof(what), "token file %.300s", path);
-	cft_code rc = read_fd(fd, what, out, err);
+	rc = read_fd(fd, what, out, err);
 	close(fd);
 	return rc;
 }

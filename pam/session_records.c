@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "safe_file.h"
 
 int session_name_valid(const char *name)
 {
@@ -176,7 +177,8 @@ cft_code session_record_remove(const char *run_dir, uid_t uid, const char *sessi
 
 static void read_id(const char *path, char id[33])
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = -1;
+	cft_file_open(AT_FDCWD, path, path, 64, CFT_FILE_NOFOLLOW, &fd, NULL);
 	ssize_t n = fd >= 0 ? read(fd, id, 32) : 0;
 	id[n > 0 ? n : 0] = '\0';
 	if (fd >= 0)

@@ -76,6 +76,7 @@ ok "$(grep -q "token profile=api account=$account api=[0-9a-f]* id=$id" "$XDG_ST
 	"the state file records the id"
 ok "$(grep -c 'cfat_\|value' "$XDG_STATE_HOME/cftoken/declared" | grep -qx 0 && echo 0 || echo 1)" \
 	"and no value"
+state_line=$(grep "^token profile=api " "$XDG_STATE_HOME/cftoken/declared")  # for a planted copy
 ok "$([ "$(stat -c %a "$XDG_STATE_HOME/cftoken/declared")" = 600 ] && echo 0 || echo 1)" "mode 0600"
 groups=$(token_json "$id" | $py -c 'import json,sys
 t=json.load(sys.stdin); ids=[g["id"] for p in t["policies"] for g in p["permission_groups"]]
@@ -234,6 +235,63 @@ out=$(cftoken apply --profile other --dry-run 2>&1)
 contains "$out" "other would be created" ; ok $? "--dry-run before a create says so"
 ok "$([ ! -s "$XDG_STATE_HOME/cftoken/declared" ] || ! grep -q "profile=other" "$XDG_STATE_HOME/cftoken/declared" &&
 	echo 0 || echo 1)" "and records nothing"
+
+# --- the state directory where another user can reach it -----------------
+# XDG_STATE_HOME in a world-writable place: another user made the
+# directory first.  apply must not write through their links, destroy must
+# not delete what their state names.  Both refuse, and nothing changes.
+gw=$dir/state-gw
+mkdir -p "$gw/cftoken" && chmod 777 "$gw/cftoken"
+clear_log
+out=$(XDG_STATE_HOME=$gw cftoken apply 2>&1); rc=$?
+ok $((rc != 2)) "a state directory others may write: apply refuses (exit $rc)"
+contains "$out" "state directory $gw/cftoken is writable by group or others" ; ok $? "saying why"
+ok "$([ "$(calls POST /tokens)" = 0 ] && [ ! -e "$gw/cftoken/declared" ] && echo 0 || echo 1)" \
+	"and creates no token, writes no state"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	# a real second user: nobody, through setpriv
+	other=$(id -u nobody)
+	as_other() { setpriv --reuid="$other" --regid="$(id -g nobody)" --clear-groups -- "$@"; }
+	shared=$(mktemp -d /tmp/cftoken-shared.XXXXXX)
+	chmod 1777 "$shared"
+	trap 'rm -rf "$shared"' EXIT
+	victim=$dir/victim.txt
+	echo "the victim's own file" >"$victim"
+	# 1. their directory, with the temp file's name linked to the victim's file
+	as_other mkdir -m 777 "$shared/s1" "$shared/s1/cftoken"
+	as_other ln -s "$victim" "$shared/s1/cftoken/declared.new"
+	clear_log
+	out=$(XDG_STATE_HOME=$shared/s1 cftoken apply 2>&1); rc=$?
+	ok $((rc != 2)) "another user's state directory with a planted link: apply refuses (exit $rc)"
+	contains "$out" "state directory $shared/s1/cftoken belongs to another user (uid $other)" ; ok $? \
+		"saying whose it is"
+	ok "$([ "$(cat "$victim")" = "the victim's own file" ] && [ "$(calls POST /tokens)" = 0 ] &&
+		echo 0 || echo 1)" "the link's target is untouched and no token was created"
+	# 2. the state directory itself a link to a directory of the victim's
+	mkdir -m 700 "$dir/victim-dir"
+	echo "the victim's own file" >"$dir/victim-dir/declared"
+	as_other mkdir -m 755 "$shared/s2"
+	as_other ln -s "$dir/victim-dir" "$shared/s2/cftoken"
+	out=$(XDG_STATE_HOME=$shared/s2 cftoken apply 2>&1); rc=$?
+	ok $((rc != 2)) "a state directory that is a symlink: apply refuses (exit $rc)"
+	contains "$out" "is not a directory (a symlink?)" ; ok $? "saying why"
+	ok "$([ "$(cat "$dir/victim-dir/declared")" = "the victim's own file" ] &&
+		[ "$(calls POST /tokens)" = 0 ] && echo 0 || echo 1)" "the victim's file is untouched"
+	# 3. their state, naming a token of the victim's that cftoken never declared
+	(umask 077; seed_value parent >"$dir/parent.token")
+	target=$(cftoken create --token-file "$dir/parent.token" --permission "Zone Read" --ttl 1h \
+		--name "unrelated" 2>&1 >/dev/null | grep -oE '[0-9a-f]{32}' | head -1)
+	as_other mkdir -m 755 "$shared/s3" "$shared/s3/cftoken"
+	sed "s/id=.*/id=$target/" <<<"$state_line" | as_other tee "$shared/s3/cftoken/declared" >/dev/null
+	clear_log
+	out=$(XDG_STATE_HOME=$shared/s3 cftoken destroy 2>&1); rc=$?
+	ok $((rc != 2)) "a state planted by another user: destroy refuses (exit $rc)"
+	contains "$out" "belongs to another user" ; ok $? "saying why"
+	ok "$([ "$(calls DELETE /)" = 0 ] && [ "$(token_json "$target" | field deleted)" = false ] &&
+		echo 0 || echo 1)" "and deletes nothing: the token it names lives on"
+else
+	ok 0 "# SKIP another user's state directory: needs root (setpriv to another user)"
+fi
 
 # --- services that take user-owned tokens only ---------------------------
 (umask 077; seed_value user-parent >"$dir/user.token")

@@ -132,6 +132,35 @@ out=$(CFTOKEN_CONFIG="$dir/bad.config" "$cftoken_path" verify --token-file "$par
 ok $((rc != 2)) "a bad configuration file: exit 2"
 contains "$out" "bad.config:2: [defaults] ttl" ; ok $? "naming the file, line and key"
 
+# Files that are not small regular files: refused at once, never read
+# whole, never waited on (a FIFO would block an open forever).  timeout
+# turns a regression into a failure, not a hung suite.
+limit=10
+[ -n "${CFTEST_WRAP:-}" ] && limit=120
+mkfifo "$dir/fifo"
+truncate -s 2G "$dir/sparse"
+printf '[defaults]\napi_url = %s\nca_file = %s\naccount = %s\n' "$CFTEST_API_URL" "$CFTEST_CA" \
+	"$account" >"$dir/base.config"
+for bad in "$dir/fifo:not a regular file (a FIFO)" "/dev/zero:not a regular file (a character device)" \
+	"$dir/sparse:too large (2147483648 bytes"; do
+	file=${bad%%:*} why=${bad#*:}
+	out=$(CFTOKEN_CONFIG=$file timeout "$limit" "$cftoken_path" verify --token-file "$parent_file" \
+		2>&1 </dev/null); rc=$?
+	ok $((rc != 2)) "CFTOKEN_CONFIG=${file##*/}: exit 2 at once (got $rc)"
+	contains "$out" "$why" ; ok $? "... saying it is $why"
+	{ cat "$dir/base.config"; printf 'parent_token_file = %s\n' "$file"; } >"$dir/parent.config"
+	out=$(env -u CLOUDFLARE_API_BASE_URL -u CFTOKEN_CA_FILE CFTOKEN_CONFIG="$dir/parent.config" \
+		timeout "$limit" "$cftoken_path" list 2>&1 </dev/null); rc=$?
+	ok $((rc != 2)) "parent_token_file = ${file##*/}: exit 2 at once (got $rc)"
+	contains "$out" "$why" ; ok $? "... saying it is $why"
+done
+rm -f "$dir/sparse"
+# a configuration file that is a symlink (dotfiles, config management) is read
+ln -s "$dir/config" "$dir/linked.config"
+out=$(env -u CLOUDFLARE_API_BASE_URL -u CFTOKEN_CA_FILE CFTOKEN_CONFIG="$dir/linked.config" \
+	"$cftoken_path" verify --token-file "$parent_file" 2>&1); rc=$?
+ok $rc "a configuration file reached through a symlink is still read"
+
 out=$(cftoken frobnicate 2>&1); rc=$?
 ok $((rc != 2)) "an unknown command: exit 2"
 out=$(cftoken verify --bogus 2>&1); rc=$?

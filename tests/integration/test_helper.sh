@@ -62,6 +62,14 @@ hosts = code.example.com/team
 permissions = DNS Write
 zones = example.com
 hosts = dns.example.net
+
+[profile once]
+permissions = Zone Read
+ttl = 30m
+
+[profile blink]
+permissions = Zone Read
+ttl = 3s
 CONF
 # the same with one misspelt permission, for doctor
 { cat "$CFTOKEN_CONFIG"; printf '[profile typo]\npermissions = Workers Script Write\n'; } >"$dir/config.typo"
@@ -433,6 +441,89 @@ ok $((after - before)) "bad input created nothing"
 out=$(cftoken --profile nosuch exec -- true 2>&1); rc=$?
 ok $((rc != 2)) "an unknown profile: exit 2"
 contains "$out" "no [profile nosuch]" ; ok $? "named in the message"
+
+# cache = none keeps nothing, and leaves nothing behind on the account.
+held() {  # held PROFILE: tokens of the profile the account still holds (expired
+	# ones count against its cap until deleted)
+	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+print(sum(1 for t in json.load(sys.stdin) if t["name"].startswith("cftoken " + sys.argv[1] + " ") and not t["deleted"]))' "$1"
+}
+by_sha() {  # by_sha SHA256 FIELD...: the fields of the token with that value
+	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys,datetime
+t=[t for t in json.load(sys.stdin) if t["value_sha256"] == sys.argv[1]]
+if not t: print("none"); sys.exit()
+t=t[0]; d=lambda k: datetime.datetime.fromisoformat(t[k].replace("Z", "+00:00"))
+# cftoken asks for now + ttl by its clock, a moment before the API issues
+# it: the life is the ttl less that moment
+life=(d("expires_on") - d("issued_on")).total_seconds()
+t["ttl"]="%d min" % round(life / 60) if life > 0 else "none"
+print(" ".join(str(t[k]).lower() for k in sys.argv[2:]))' "$@"
+}
+sha_of_token='printf %s "$CLOUDFLARE_API_TOKEN" | sha256sum | cut -d" " -f1'
+# exec: cftoken stays the program's parent and deletes the token at its exit
+: >"$dir/none.sha"
+for i in 1 2 3 4 5; do
+	CFTOKEN_CACHE=none cftoken --profile once exec -- sh -c "$sha_of_token" >>"$dir/none.sha" 2>"$dir/none.err"
+done
+gone=0
+while read -r sha; do [ "$(by_sha "$sha" deleted)" = true ] && gone=$((gone + 1)); done <"$dir/none.sha"
+problems=()
+[ "$(sort -u "$dir/none.sha" | wc -l)" = 5 ] || problems+=("not 5 distinct tokens: $(cat "$dir/none.sha")")
+[ "$gone" = 5 ] || problems+=("only $gone of 5 deleted")
+tap_row "cache none: 5 exec runs, each token deleted when its program exited" "${problems[@]}"
+CFTOKEN_CACHE=none cftoken --profile once exec -- "$dir/no-such-program" 2>/dev/null; rc=$?
+ok $((rc != 127)) "cache none, a program that cannot run: 127 (got $rc)"
+ok "$(held once)" "no token of the profile is left on the account"
+out=$(CFTOKEN_CACHE=none cftoken --profile once exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN" | "$0" verify --token-file -' "$front" 2>&1); rc=$?
+ok $rc "while the program runs, its token works"
+out=$(CFTOKEN_CACHE=none cftoken --profile once exec -- sh -c "$sha_of_token; exit 7" 2>&1); rc=$?
+ok $((rc != 7)) "the program's exit status is cftoken's (7, got $rc)"
+ok "$([ "$(by_sha "$out" deleted ttl)" = "true 30 min" ] && echo 0 || echo 1)" \
+	"its token had the profile's ttl (30m) and is deleted"
+out=$(CFTOKEN_CACHE=none cftoken --profile once exec -- sh -c "$sha_of_token; kill -TERM \$\$" 2>&1); rc=$?
+ok $((rc != 143)) "a program killed by SIGTERM: cftoken ends the same way (143, got $rc)"
+ok "$([ "$(by_sha "$out" deleted)" = true ] && echo 0 || echo 1)" "and its token is deleted"
+rm -f "$dir/running.sha"
+CFTOKEN_CACHE=none ${CFTEST_WRAP:-} "$front" --profile once exec -- \
+	sh -c "$sha_of_token >\"\$0.new\" && mv \"\$0.new\" \"\$0\" && exec sleep 300" "$dir/running.sha" 2>/dev/null &
+runner=$!
+for _ in $(seq 1 600); do [ -s "$dir/running.sha" ] && break; sleep 0.1; done
+kill -TERM "$runner"
+wait "$runner"; rc=$?
+ok $((rc != 143)) "SIGTERM sent to cftoken alone is passed on to the program (143, got $rc)"
+ok "$([ -s "$dir/running.sha" ] && [ "$(by_sha "$(cat "$dir/running.sha")" deleted)" = true ] && echo 0 || echo 1)" \
+	"and the token is deleted when it ends"
+# token and env: short-lived, and said so
+sha=$(CFTOKEN_CACHE=none cftoken --profile once token 2>"$dir/none.err" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+contains "$(cat "$dir/none.err")" "cache none: token" ; ok $? "token with cache none says its token is not kept"
+contains "$(cat "$dir/none.err")" "at most 15 minutes" ; ok $? "... and how long it lasts"
+ok "$([ "$(by_sha "$sha" ttl)" = "15 min" ] && echo 0 || echo 1)" "it lasts 15 minutes, not the profile's 30"
+sha=$(CFTOKEN_CACHE=none cftoken --profile once env 2>"$dir/none.err" | sed -n "s/^export CLOUDFLARE_API_TOKEN='\(.*\)'$/\1/p" |
+	tr -d '\n' | sha256sum | cut -d' ' -f1)
+ok "$([ "$(by_sha "$sha" ttl)" = "15 min" ] && contains "$(cat "$dir/none.err")" "at most 15 minutes" && echo 0 || echo 1)" \
+	"env too"
+# expired ones are deleted before the next mint: the account's cap never fills
+for i in 1 2 3; do CFTOKEN_CACHE=none cftoken --profile blink token >/dev/null 2>&1; done
+ok "$([ "$(held blink)" = 3 ] && echo 0 || echo 1)" "3 uncached tokens of a 3 s profile"
+for _ in $(seq 1 600); do  # until the API holds them as expired
+	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+sys.exit(any(t["name"].startswith("cftoken blink ") and not t["deleted"] and t["effective_status"] != "expired" for t in json.load(sys.stdin)))' && break
+	sleep 0.1
+done
+full=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin) if t["owner"] == "account" and not t["deleted"]))')
+$CFTEST_EMUCTL POST /__emu/config "{\"quota_account\": $full}" >/dev/null
+out=$(CFTOKEN_CACHE=none cftoken --profile blink token 2>&1 >/dev/null); rc=$?
+ok $rc "with the account full, the next uncached mint still succeeds"
+ok "$([ "$(held blink)" = 1 ] && echo 0 || echo 1)" "the expired ones were deleted first ($(held blink) left)"
+$CFTEST_EMUCTL POST /__emu/config '{"quota_account": 500}' >/dev/null
+# the list is a file the user's programs can write: only what the API holds
+# as expired is deleted, whatever the list says
+live=$(cftoken create --token-file "$parent_file" --permission "Zone Read" --ttl 1h --name "not uncached" \
+	2>&1 >/dev/null | grep -oE '[0-9a-f]{32}' | head -1)
+echo "1 a $live" >>"$XDG_RUNTIME_DIR/cftoken/$account-blink.uncached"
+CFTOKEN_CACHE=none cftoken --profile blink token >/dev/null 2>&1
+deleted=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print([t["deleted"] for t in json.load(sys.stdin) if t["id"] == sys.argv[1]])' "$live")
+ok "$([ "$deleted" = "[False]" ] && echo 0 || echo 1)" "a live token listed as expired is not deleted ($deleted)"
 
 # The token is in no process's command line, and in no stderr here.
 leak=$(cat "$dir"/burst.* "$dir/warm" 2>/dev/null | grep -v "^password=" | grep -cF "$tok" || true)
