@@ -104,7 +104,8 @@ static void test_life_cycle(void)
 		   "the permission groups are listed");
 	tap_ok(groups.n > 50, "with %zu groups", groups.n);
 
-	time_t expires = time(NULL) + 3600;
+	time_t before_create = time(NULL);
+	time_t expires = before_create + 3600;
 	make_spec(&s, &groups, "cftoken test life-cycle", expires);
 	tap_is_int(cft_token_create(parent, acct, &s.spec, &info, &value, &err), CFT_OK,
 		   "a token is created");
@@ -133,6 +134,12 @@ static void test_life_cycle(void)
 
 	tap_is_int(cft_token_get(parent, acct, info.id, &got, &err), CFT_OK, "it can be read");
 	tap_is_str(got.name, "cftoken test life-cycle", "by name");
+	/* The API's own times have fractional seconds ("...:05.123456Z"):
+	 * read to the second, between the clock readings around the create. */
+	time_t after_read = time(NULL);
+	tap_ok(got.issued_on >= before_create && got.issued_on <= after_read &&
+		       got.modified_on == got.issued_on,
+	       "issued_on and modified_on, with fractional seconds, are read to the second");
 	cft_token_clear(&got);
 
 	s.spec.name = "cftoken test renamed";
