@@ -13,9 +13,23 @@ static char *trimmed(const char *s, const char *end)
 	return g_strndup(s, (gsize)(end - s));
 }
 
+/* The line a name was first seen on (0: never), recording this line if so. */
+static int first_seen(GHashTable *seen, char *name, int line)
+{
+	gpointer first = g_hash_table_lookup(seen, name);
+	if (first) {
+		g_free(name);
+		return GPOINTER_TO_INT(first);
+	}
+	g_hash_table_insert(seen, name, GINT_TO_POINTER(line));
+	return 0;
+}
+
+/* The file has loaded in GKeyFile already, so every line that starts with
+ * '[' is a whole section header "[NAME]", NAME without ']'. */
 cft_code cft_config_check_repeats(const char *path, const char *text, cft_error *err)
 {
-	/* "SECTION\nKEY" -> the line it was first given on */
+	/* "SECTION" and "SECTION\nKEY" -> the line each was first given on */
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	char *group = NULL;
 	cft_code rc = CFT_OK;
@@ -30,19 +44,22 @@ cft_code cft_config_check_repeats(const char *path, const char *text, cft_error 
 			const char *close = memchr(s, ']', (size_t)(end - s));
 			g_free(group);
 			group = close ? g_strndup(s + 1, (gsize)(close - s - 1)) : NULL;
+			/* GKeyFile would merge the two into one section: a second
+			 * [user bob] added its settings to the first's. */
+			int first = group ? first_seen(seen, g_strdup(group), line) : 0;
+			if (first)
+				rc = cft_fail(err, CFT_E_INVALID_ARG,
+					      "%s:%d: [%s]: section given again (first at line %d); "
+					      "give each section once, with all its settings",
+					      path, line, group, first);
 		} else if (group && eq && *s != '#') {  /* GKeyFile's only comment */
 			char *key = trimmed(s, eq);
-			char *slot = g_strdup_printf("%s\n%s", group, key);
-			gpointer first = g_hash_table_lookup(seen, slot);
-			if (first) {
+			int first = first_seen(seen, g_strdup_printf("%s\n%s", group, key), line);
+			if (first)
 				rc = cft_fail(err, CFT_E_INVALID_ARG,
 					      "%s:%d: [%s] %s: given again (first at line %d); "
 					      "give each setting once per section",
-					      path, line, group, key, GPOINTER_TO_INT(first));
-				g_free(slot);
-			} else {
-				g_hash_table_insert(seen, slot, GINT_TO_POINTER(line));
-			}
+					      path, line, group, key, first);
 			g_free(key);
 		}
 		if (!*end)

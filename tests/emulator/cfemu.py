@@ -162,19 +162,29 @@ def failure_envelope(errors):
 # ---- time, ids, values ----------------------------------------------------------
 
 def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    """Now, to the microsecond: the API's own times (issued_on, modified_on,
+    last_used_on) carry fractional seconds, so two events within one second
+    still have different times."""
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def fmt_time(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ") if dt else None
+    """RFC 3339 in UTC, as precise as the time is: the emulator's own times
+    get microseconds ("2018-07-01T05:20:00.123456Z"), and a not_before or
+    expires_on a client sent in whole seconds comes back as it was sent."""
+    if not dt:
+        return None
+    fraction = ".%06d" % dt.microsecond if dt.microsecond else ""
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
 def parse_time(value):
-    """An RFC 3339 string as an aware UTC datetime (seconds); ValueError if not."""
+    """An RFC 3339 string as an aware UTC datetime (to the microsecond);
+    ValueError if not."""
     if not openapi_check.is_rfc3339(value):
         raise ValueError("not an RFC 3339 date-time: %r" % (value,))
     dt = datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    return dt.astimezone(datetime.timezone.utc).replace(microsecond=0)
+    return dt.astimezone(datetime.timezone.utc)
 
 
 def new_id():

@@ -7,6 +7,7 @@ Run with /usr/bin/python3 (needs Debian's python3-jsonschema).
 """
 
 import concurrent.futures
+import datetime
 import hashlib
 import http.client
 import json
@@ -47,6 +48,16 @@ ALL_VALUES = [PARENT, READER, DENIED, OTHER, USER, USER_RO, SCRIPTS_W, SCRIPTS_R
               USER_W]
 
 GROUP_IDS = {}  # name -> id, filled from data/permission-groups.json
+
+# An RFC 3339 UTC time as the emulator writes it: its own times to the
+# microsecond, a time a client sent as precise as it was sent.
+UTC_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
+
+
+def instant(value):
+    """An RFC 3339 string as an aware datetime, to compare times as times
+    (as strings, "05Z" sorts after "05.5Z")."""
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def seed():
@@ -350,15 +361,18 @@ def test_account_crud(c):
          and re.match("^[0-9a-f]{32}$", created["policies"][0]["id"])
          and created["policies"][0]["permission_groups"] == [
              {"id": GROUP_IDS["Workers Scripts Write"], "name": "Workers Scripts Write"}]
-         and created["expires_on"] == "2099-01-01T00:00:00Z",
-         "create: 200, token object with cfat_ value, ids and resolved groups", env)
+         and created["expires_on"] == "2099-01-01T00:00:00Z"
+         and created["not_before"] == "2020-01-01T00:00:00Z",
+         "create: 200, token object with cfat_ value, ids and resolved groups; the times "
+         "sent in whole seconds come back as sent", env)
     tid, value = created.get("id"), created.get("value")
     status, env, _ = c.api("GET", base + "/verify", token=value)
     T.ok(status == 200 and env["result"]["id"] == tid, "the created token verifies", env)
 
     status, env, _ = c.api("GET", base + "/" + tid, PARENT)
     T.ok(status == 200 and "value" not in env["result"] and env["result"]["name"] == "child"
-         and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", env["result"]["issued_on"]),
+         and UTC_TIME_RE.match(env["result"]["issued_on"])
+         and UTC_TIME_RE.match(env["result"]["modified_on"]),
          "get: no value, RFC 3339 Z times", env)
     status, env, _ = c.api("GET", base, READER)
     T.ok(status == 200 and all("value" not in t for t in env["result"])
@@ -370,6 +384,13 @@ def test_account_crud(c):
     status, env, _ = c.api("PUT", base + "/" + tid, PARENT, body)
     T.ok(status == 200 and env["result"]["name"] == "renamed" and env["result"]["status"] == "disabled"
          and "value" not in env["result"], "update: renamed and disabled", env)
+    # The update follows the create within milliseconds, mostly within its
+    # second: the API's times have fractional seconds, so modified_on moves.
+    updated = env["result"] if status == 200 else {}
+    T.ok(created["issued_on"] == created["modified_on"] == updated.get("issued_on")
+         and instant(updated["modified_on"]) > instant(created["modified_on"]),
+         "update at once: modified_on moves past the create's, issued_on stays",
+         (created.get("modified_on"), updated.get("modified_on")))
     status, env, _ = c.api("GET", base + "/verify", token=value)
     T.ok(status == 401 and codes(env) == [1000], "a disabled token: 401 1000", env)
     body["status"] = "active"
@@ -469,6 +490,11 @@ def test_create_validation(c, deliberate):
     status, env, _ = c.api("POST", base, PARENT, create_body(expires_on="2026-13-01T00:00:00Z"))
     deliberate.add(last_log(c)["seq"])
     T.ok(status == 400, "invalid expires_on date: 400", env)
+    status, env, _ = c.api("POST", base, PARENT, create_body(expires_on="2099-01-01T00:00:00.25Z"))
+    T.ok(status == 200 and env["result"]["expires_on"] == "2099-01-01T00:00:00.250000Z",
+         "expires_on with fractional seconds: kept to the microsecond", env)
+    if status == 200:
+        c.api("DELETE", base + "/" + env["result"]["id"], PARENT, {})
     status, env, _ = c.api("POST", base, PARENT, create_body(
         condition={"request.ip": {"in": ["300.1.1.0/24"]}}))
     T.ok(status == 400, "invalid CIDR in condition: 400", env)
@@ -598,16 +624,16 @@ def test_worker_secrets(c):
     T.ok(shown and shown["B_KEY"]["value_sha256"] == sha256(SECRET_TEXTS[0])
          and shown["A_KEY"]["value_sha256"] == sha256(SECRET_TEXTS[1])
          and set(shown["B_KEY"]) == {"name", "type", "value_sha256", "modified_on"}
-         and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", shown["B_KEY"]["modified_on"]),
+         and UTC_TIME_RE.match(shown["B_KEY"]["modified_on"]),
          "/__emu/scripts: each secret's name, type, value_sha256 and modified_on", shown)
 
-    # -- put replaces
-    time.sleep(1.1)  # modified_on has whole seconds
+    # -- put replaces (at once: modified_on has microseconds, so it moves
+    # even within the second of the first put)
     status, env = put("B_KEY", SECRET_TEXTS[2])
     after = control_scripts()
     T.ok(status == 200 and sorted(after) == ["A_KEY", "B_KEY"]
          and after["B_KEY"]["value_sha256"] == sha256(SECRET_TEXTS[2])
-         and after["B_KEY"]["modified_on"] > shown["B_KEY"]["modified_on"]
+         and instant(after["B_KEY"]["modified_on"]) > instant(shown["B_KEY"]["modified_on"])
          and after["A_KEY"] == shown["A_KEY"],
          "secret put of an existing name replaces it: new sha256, modified_on moves", (shown, after))
 
@@ -895,12 +921,13 @@ def test_faults(c):
     T.ok(status == 200 and time.monotonic() - start >= 0.3, "fault delay: slow but normal answer")
 
     c.emu("POST", "faults", {"path": "verify", "kind": "blackhole"})
-    start = time.monotonic()
     try:
         get(timeout=0.7)
         T.ok(False, "fault blackhole: no answer until the client gives up")
     except (socket.timeout, TimeoutError):
-        T.ok(time.monotonic() - start < 3, "fault blackhole: no answer until the client gives up")
+        # (the client's own timeout ended it: an answer or a close would
+        # have been a response or RemoteDisconnected, however slow the machine)
+        T.ok(True, "fault blackhole: no answer until the client gives up")
 
     c.emu("POST", "faults", {"path": "verify", "kind": "wrong_content_type"})
     status, response, parsed, raw = get()

@@ -2,9 +2,13 @@
 """tcpgate: the network between cftoken and the API emulator, for fault tests.
 
   tcpgate.py --target 127.0.0.1:PORT --certs DIR --mode-file FILE --ready-file FILE
+             [--applied-file FILE]
 
 Listens on a free loopback port (written to --ready-file once listening) and
-does what --mode-file says, read at every connection:
+does what --mode-file says, read at every connection.  --applied-file gets
+the mode once the gate acts on it (the listening socket closed for
+"refused", open again for the others), so a test waits for that instead of
+sleeping and hoping the gate has looked:
 
   forward        pass bytes both ways to --target (the emulator); a reset on
                  one side is a reset on the other
@@ -38,6 +42,16 @@ def read_mode(path):
             return f.read().strip() or "forward"
     except OSError:
         return "forward"
+
+
+def announce(path, mode, applied):
+    """Writes mode to path (atomically) when it is not what was last written."""
+    if path and mode != applied:
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="ascii") as f:
+            f.write(mode + "\n")
+        os.replace(tmp, path)
+    return mode
 
 
 def hard_close(sock):
@@ -118,6 +132,7 @@ def main(argv=None):
     p.add_argument("--certs", required=True, help="gen-certs.sh's directory")
     p.add_argument("--mode-file", required=True)
     p.add_argument("--ready-file", required=True)
+    p.add_argument("--applied-file")
     p.add_argument("--max-lifetime", type=float, default=1800)
     args = p.parse_args(argv)
     host, port = args.target.rsplit(":", 1)
@@ -131,12 +146,14 @@ def main(argv=None):
     os.replace(tmp, args.ready_file)
 
     end = time.monotonic() + args.max_lifetime
+    applied = None
     while time.monotonic() < end:
         mode = read_mode(args.mode_file)
         if mode == "refused":
             if server is not None:
                 server.close()
                 server = None
+            applied = announce(args.applied_file, mode, applied)
             time.sleep(0.05)
             continue
         if server is None:
@@ -149,6 +166,7 @@ def main(argv=None):
             if server is None:
                 sys.stderr.write("tcpgate: cannot listen on %d again\n" % port)
                 return 1
+        applied = announce(args.applied_file, mode, applied)
         ready, _, _ = select.select([server], [], [], 0.05)
         if not ready:
             continue

@@ -200,9 +200,11 @@ ok $((rc != 3)) "the old value gets 401 (exit $rc)"
 contains "$out" "HTTP 401" ; ok $? "... as the API says"
 got=$(cftoken token | tr -d '\n' | sha256sum | cut -d' ' -f1)
 ok "$([ "$got" = "$new_sha" ] && echo 0 || echo 1)" "and cftoken token hands over the new value"
-# a binding update that fails is kept pending and retried
-emu POST /__emu/faults '{"method": "PUT", "path": "/secrets$", "times": 10, "kind": "status", "status": 503}' >/dev/null
-out=$(cftoken roll --profile api --timeout 2 2>&1); rc=$?
+# a binding update that fails is kept pending and retried (a lasting 429
+# whose Retry-After is past any deadline fails the update at once: no
+# deadline has to run out, and none can cut the roll itself short)
+emu POST /__emu/faults '{"method": "PUT", "path": "/secrets$", "times": null, "kind": "status", "status": 429, "headers": {"Retry-After": "3600"}}' >/dev/null
+out=$(cftoken roll --profile api 2>&1); rc=$?
 ok $((rc == 0)) "a roll whose binding update fails: exit $rc"
 contains "$out" "still holds the old value" ; ok $? "reported"
 ok "$(grep -q "worker=my-worker name=API_TOKEN state=pending" "$XDG_STATE_HOME/cftoken/declared" && echo 0 || echo 1)" \

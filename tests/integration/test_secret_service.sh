@@ -150,13 +150,14 @@ gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedeskt
 	--method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
 keyctl invalidate "$(l1_key)"
 before=$(creates)
-start=$(date +%s%N)
 out=$(printf '%s' "$req" | cftoken get 2>&1); rc=$?
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
 ok $([ $rc -ne 0 ]; echo $?) "with the collection locked, get fails"
 contains "$out" "locked" ; ok $? "saying the keyring is locked"
 ok $(($(creates) - before)) "and mints nothing"
-ok $([ "$ms" -lt 10000 ]; echo $?) "without hanging ($ms ms)"
+# (a prompt or a hang would have run into the Secret Service's deadline,
+# which says so: that, not a stopwatch, tells a hang on any machine)
+case "$out" in *"did not answer in time"*) ok 1 "without waiting on the Secret Service" ;;
+*) ok 0 "without waiting on the Secret Service" ;; esac
 case "$out" in *password=*) ok 1 "and answers no password" ;; *) ok 0 "and answers no password" ;; esac
 
 # No session bus: auto uses the kernel keyring; secret-service explains.

@@ -309,6 +309,13 @@ wrong = ["%s (%s)" % (k, v) for k, v in defaults.items()
 check(not wrong, "cftoken.conf(5) gives each built-in default as the code has it ("
       + ", ".join("%s %s" % kv for kv in defaults.items()) + ")",
       "wrong or missing: " + ", ".join(wrong))
+# What a key or a section given twice does: the page's sentence, for the
+# shell part below to hold against the real parser.
+m = re.search(r"[^.]*\bkey given twice\b[^.]*\bsection given twice\b[^.]*\.",
+              words(conf.text("SYNTAX")))
+with open(os.path.join(tmp, "repeat-claim"), "w") as f:
+    f.write(m.group(0) if m else "")
+check(m, "cftoken.conf(5) SYNTAX says what a key or a section given twice does")
 list_max = define("lib/config.c", "LIST_MAX")
 check(list_max and "at most %s items" % list_max in words(conf.text("SYNTAX")),
       "cftoken.conf(5) gives the list limit (%s items)" % list_max)
@@ -519,6 +526,24 @@ for f in "$tmp"/example-*.conf; do
 	ok "$([ -z "$complaint" ] && echo 0 || echo 1)" \
 		"the configuration example $(basename "$f" .conf) in the man pages is valid"
 	[ -z "$complaint" ] || { echo "#   $complaint"; sed 's/^/#   | /' "$f"; }
+done
+
+# A key or a section given twice: the page says an error (naming both
+# lines) exactly when the real parser refuses the file.
+claim=$(cat "$tmp/repeat-claim" 2>/dev/null)
+printf '[profile x]\nttl = 1h\nttl = 2h\n' >"$tmp/repeat-key.conf"
+printf '[profile x]\nttl = 1h\n[profile y]\nttl = 1h\n[profile x]\nzones = *\n' >"$tmp/repeat-section.conf"
+for what in key section; do
+	complaint=$(parse_config "$tmp/repeat-$what.conf")
+	case $claim in
+	*" is an error"*"both lines"*) said=refused ;;
+	*) said="not refused" ;;
+	esac
+	did="not refused"
+	[[ $complaint == *"given again (first at line "* ]] && did=refused
+	ok "$([ "$said" = "$did" ] && echo 0 || echo 1)" \
+		"cftoken.conf(5) on a $what given twice matches the parser (page: $said; parser: $did)"
+	[ "$said" = "$did" ] || echo "#   page: $claim | parser: ${complaint:-(accepted)}"
 done
 
 # meson installs all three pages.

@@ -124,13 +124,42 @@ int main(void)
 		  "a key given twice is refused at its second line, naming the first" },
 		{ "[profile x]\npermissions = Zone Read\n[profile y]\nttl = 1h\n"
 		  "[profile x]\npermissions = DNS Write\n",
-		  ":6: [profile x] permissions: given again (first at line 2)",
-		  "also when its section is given twice" },
+		  ":5: [profile x]: section given again (first at line 1)",
+		  "a [profile] section given twice is refused at its second header" },
+		/* GKeyFile merges a section given twice: the second [user bob]
+		 * would add DNS Write to bob's token. */
+		{ "[user bob]\npermissions = Zone Read\n\n[group staff]\nttl = 1h\n"
+		  "[user bob]\nzones = *\n",
+		  "bad.conf:6: [user bob]: section given again (first at line 1); "
+		  "give each section once",
+		  "a [user] section given twice, with other keys, is refused naming the file and "
+		  "both lines" },
+		{ "[group staff]\nttl = 1h\n  [group staff]  \nttl = 2h\n",
+		  ":3: [group staff]: section given again (first at line 1)",
+		  "a [group] section given twice is refused, blanks around the header or not" },
+		{ "[defaults]\nttl = 1h\n[profile x]\nttl = 2h\n[defaults]\n",
+		  ":5: [defaults]: section given again (first at line 1)",
+		  "[defaults] given twice is refused, even empty the second time" },
 	};
 	const char *same_key_elsewhere = write_file(
 		"ok.conf", "[profile x]\nttl = 1h\n[profile y]\nttl = 2h\n# ttl = 3h\n");
 	tap_is_int(load(same_key_elsewhere, NULL, &cfg, &err), CFT_OK,
 		   "one key in two sections, or in a comment, is no repeat");
+	cft_config_clear(&cfg);
+	const char *similar = write_file(
+		"similar.conf", "[user bob]\nttl = 1h\n[group bob]\nttl = 2h\n[profile bob]\n"
+		"ttl = 3h\n# [user bob]\n");
+	tap_is_int(load(similar, NULL, &cfg, &err), CFT_OK,
+		   "one name in [user], [group] and [profile], or in a comment, is no repeat");
+	cft_config_clear(&cfg);
+	/* The system file and the user file still combine section by section. */
+	const char *sys_part = write_file("sys.conf", "[profile x]\nttl = 1h\n");
+	const char *user_part = write_file("user.conf", "[profile x]\npermissions = Zone Read\n");
+	tap_is_int(load(sys_part, user_part, &cfg, &err), CFT_OK,
+		   "a section in both files is no repeat");
+	const cft_profile *x = cft_config_find(&cfg, CFT_SECTION_PROFILE, "x");
+	tap_ok(x && x->ttl_s == 3600 && x->n_permissions == 1,
+	       "... the two files' keys are combined");
 	cft_config_clear(&cfg);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -96,6 +96,33 @@ int main(void)
 		   "dave: no section at all, no token");
 	tap_ok(strstr(err.detail, "no [user dave] section") != NULL, "and the message says so");
 
+	/* A second [user bob] further down: GKeyFile merged it into the
+	 * first, which gave bob DNS Write beside his preset, a broader token
+	 * than either section says.  The policy file is refused instead. */
+	const char *twice = write_file("twice.conf",
+		"[defaults]\n"
+		"account = 0123456789abcdef0123456789abcdef\n"
+		"[user bob]\n"
+		"preset = r2-write\n"
+		"[group developers]\n"
+		"ttl = 4h\n"
+		"[user bob]\n"
+		"permissions = DNS Write\n", 0644);
+	cft_config twice_cfg;
+	const char *twice_paths[1] = { twice };
+	cft_error_clear(&err);
+	tap_is_int(cft_config_load_files(&twice_cfg, twice_paths, 1, &err), CFT_E_INVALID_ARG,
+		   "a policy with [user bob] given twice does not load");
+	char want[400];
+	snprintf(want, sizeof(want), "%s:7: [user bob]: section given again (first at line 3)",
+		 twice);
+	tap_ok(strstr(err.detail, want) != NULL, "the message names the file and both lines (%s)",
+	       err.detail);
+	tap_is_int(cft_login_policy_find(&twice_cfg, "bob", bob_groups, 1, &pol, &err),
+		   CFT_E_NOT_FOUND, "so bob gets no token from it, let alone a broader one");
+	cft_config_clear(&twice_cfg);
+	unlink(twice);
+
 	/* Trust: root's (or, for a personal set-up, our own user's) and
 	 * writable by nobody else. */
 	tap_is_int(cft_check_trusted_file(conf, "configuration", NULL), CFT_OK,

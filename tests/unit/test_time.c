@@ -14,6 +14,14 @@ int main(void)
 	tap_is_int(cft_time_parse_rfc3339("2026-11-22T17:00:00.123456Z", &t), 0,
 		   "accepts fractional seconds");
 	tap_is_int(t, 1795366800, "dropping the fraction");
+	tap_is_int(cft_time_parse_rfc3339("2026-11-22T17:00:00.9Z", &t), 0,
+		   "accepts one fractional digit");
+	tap_is_int(t, 1795366800, "truncating, never rounding up to the next second");
+	tap_is_int(cft_time_parse_rfc3339("2026-11-22T18:30:00.000001+01:30", &t), 0,
+		   "accepts a fraction before an offset");
+	tap_is_int(t, 1795366800, "and applies the offset");
+	tap_is_int(cft_time_parse_rfc3339("2026-11-22T17:00:00.Z", &t), -1,
+		   "refuses a point without digits");
 	tap_is_int(cft_time_parse_rfc3339("2026-11-22T18:30:00+01:30", &t), 0,
 		   "accepts an offset");
 	tap_is_int(t, 1795366800, "and applies it");
