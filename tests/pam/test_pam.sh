@@ -533,9 +533,9 @@ cleanup_users() {
 }
 trap cleanup_users EXIT
 cleanup_users
-groupadd -g 61100 cftest-devs
-useradd -M -u 61101 -d /nonexistent -s /bin/sh cftest-alice
-useradd -M -u 61102 -d /nonexistent -s /bin/sh -G cftest-devs cftest-bob
+groupadd -g 59100 cftest-devs
+useradd -M -u 59101 -d /nonexistent -s /bin/sh cftest-alice
+useradd -M -u 59102 -d /nonexistent -s /bin/sh -G cftest-devs cftest-bob
 # as USER CMD...: a program of USER's login session (its own session
 # keyring, as pam_keyinit gives one), with the session's environment
 as() {
