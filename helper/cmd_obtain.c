@@ -235,7 +235,8 @@ static cft_code renew_by_broker(const cli *c, const cft_obtain *o, cft_l1_record
 		 c->cfg->run_dir ? c->cfg->run_dir : CFT_DEFAULT_RUN_DIR, CFT_BROKER_SOCKET_NAME);
 	cft_error_clear(err);
 	cft_code rc = cft_broker_renew(socket_path, o->min_ttl, o->timeout_ms, id, err);
-	if (rc == CFT_E_NOT_FOUND && strstr(err->detail, "no renewal broker")) {
+	if (rc == CFT_E_RENEWAL ||
+	    (rc == CFT_E_NOT_FOUND && strstr(err->detail, "no renewal broker"))) {
 		char why[600];
 		snprintf(why, sizeof(why), "%s", err->detail);
 		cft_error_clear(err);

@@ -18,6 +18,13 @@
  * "ok ID\n" | "none REASON\n" (no policy) | "busy SECONDS\n" |
  * "error REASON\n".
  *
+ * One loop accepts for everybody, so it never waits on a caller: it
+ * answers "busy" at once, without waiting for the request, to a uid that
+ * asked within COOLDOWN_S or already has MAX_CHILDREN_PER_UID connections
+ * in service, and a connection it serves is read in a child of its own.
+ * Idle connections, however many, then cost the loop a few system calls
+ * each and hold up nobody else's renewal.
+ *
  * Its log is stderr (the journal), one line per message, each written
  * whole and escaped (log_escape): the helper's log records keep their
  * level as an sd-daemon "<N>" prefix, and nothing from outside (a user
@@ -50,6 +57,10 @@
 #define REQUEST_TIMEOUT_MS 2000
 #define RENEW_TIMEOUT_MS 10000
 #define MAX_CHILDREN 16
+/* Connections of one uid in service at once: below MAX_CHILDREN, so that
+ * one user cannot take every child (a child waits up to REQUEST_TIMEOUT_MS
+ * for a request that may never come). */
+#define MAX_CHILDREN_PER_UID 2
 /* One renewal per user per this many seconds: a user who keeps asking
  * (or keeps deleting their own cache) cannot make the broker mint on
  * every call. */
@@ -61,6 +72,10 @@ typedef struct broker {
 	const char *helper;
 	int idle_exit_s;
 	int children;
+	struct {
+		pid_t pid;  /* 0: a free slot */
+		uid_t uid;
+	} child[MAX_CHILDREN];
 	struct {
 		uid_t uid;
 		time_t at;
@@ -128,28 +143,33 @@ static void reply(int fd, const char *fmt, ...)
 	for (int i = 0; i < n - 1; i++)
 		if (line[i] == '\n')
 			line[i] = ' ';
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) < 0)
+	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_line("answering: %s", strerror(errno));
 }
 
-/* An answer without serving: the request is read first (briefly), since
- * closing a Unix socket with unread data resets the caller's end before
- * it reads the answer. */
+/* An answer without serving, from the accepting loop: it never waits.
+ * What the caller already sent is read without waiting, and only so that
+ * it sees the answer and then the end: on Linux, closing a Unix stream
+ * socket with unread data leaves the answer readable but turns the end
+ * after it into ECONNRESET.  A caller that sends after we closed gets
+ * EPIPE and can still read the answer (lib/broker_client.c does). */
 static void refuse(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void refuse(int fd, const char *fmt, ...)
 {
-	char line[512], sink[256];
+	char line[512], sink[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
-	struct pollfd p = { fd, POLLIN, 0 };
-	ssize_t n;
-	if (poll(&p, 1, 100) > 0)
-		while ((n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0 &&
-		       !memchr(sink, '\n', (size_t)n))
-			;
-	reply(fd, "%s", line);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	for (int i = 0; i < 8 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+	/* a caller gone already is no news worth a log line per connection */
+	(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* The request line, within REQUEST_TIMEOUT_MS. */
@@ -297,8 +317,56 @@ static long cooldown(broker *b, uid_t uid, time_t now)
 
 static void reap(broker *b)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		b->children--;
+	pid_t pid;
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (size_t i = 0; i < MAX_CHILDREN; i++)
+			if (b->child[i].pid == pid) {
+				b->child[i].pid = 0;
+				b->children--;
+			}
+}
+
+static int children_of(const broker *b, uid_t uid)
+{
+	int n = 0;
+	for (size_t i = 0; i < MAX_CHILDREN; i++)
+		n += b->child[i].pid && b->child[i].uid == uid;
+	return n;
+}
+
+/* One connection handed to a child of its own; the loop goes on at once. */
+static void start_child(broker *b, int listener, int fd, uid_t uid)
+{
+	size_t slot = 0;
+	while (b->child[slot].pid)
+		slot++;  /* a free one exists: children < MAX_CHILDREN */
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(listener);
+		serve(b, fd, uid);
+		_exit(0);
+	}
+	if (pid < 0) {
+		refuse(fd, "error fork: %s", strerror(errno));
+		return;
+	}
+	b->child[slot].pid = pid;
+	b->child[slot].uid = uid;
+	b->children++;
+}
+
+/* One accepted connection: served by a child, or refused at once. */
+static void take(broker *b, int listener, int fd)
+{
+	long uid = peer_uid(fd), wait;
+	if (uid < 0)
+		refuse(fd, "error who is asking? (no SO_PEERCRED)");
+	else if (children_of(b, (uid_t)uid) >= MAX_CHILDREN_PER_UID || b->children >= MAX_CHILDREN)
+		refuse(fd, "busy 1");
+	else if ((wait = cooldown(b, (uid_t)uid, time(NULL))) > 0)
+		refuse(fd, "busy %ld", wait);
+	else
+		start_child(b, listener, fd, (uid_t)uid);
 }
 
 /* systemd's socket (LISTEN_FDS=1 for this pid), or -1. */
@@ -379,26 +447,7 @@ int main(int argc, char **argv)
 		int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		long uid = peer_uid(fd);
-		long wait = uid < 0 ? 0 : cooldown(&b, (uid_t)uid, time(NULL));
-		if (uid < 0) {
-			refuse(fd, "error who is asking? (no SO_PEERCRED)");
-		} else if (wait > 0) {
-			refuse(fd, "busy %ld", wait);
-		} else if (b.children >= MAX_CHILDREN) {
-			refuse(fd, "busy 1");
-		} else {
-			pid_t pid = fork();
-			if (pid == 0) {
-				close(listener);
-				serve(&b, fd, (uid_t)uid);
-				_exit(0);
-			}
-			if (pid > 0)
-				b.children++;
-			else
-				refuse(fd, "error fork: %s", strerror(errno));
-		}
+		take(&b, listener, fd);
 		close(fd);
 	}
 }

@@ -699,12 +699,148 @@ contains "$out" "could not be renewed (it is due, and no renewal broker at" &&
 ok "$([ -n "$(value_of sha)" ] && [ "$(value_of renewed)" = "$(value_of sha)" ] &&
 	contains "$out" "stays in use until it expires" >/dev/null && echo 0 || echo 1)" \
 	"... and, still valid, the due token serves until it expires"
+# a broker whose queue of connections is full (stopped, or flooded): a
+# socket that listens with a queue of one, which one connection fills and
+# nobody accepts.  Its connect answers EAGAIN, which is not "in progress"
+# for a Unix socket: cftoken waits for room until its deadline, then the
+# due token serves, with what happened.
+cat >"$dir/full-queue.py" <<'PY'
+import os, signal, socket, sys
+path, ready = sys.argv[1], sys.argv[2]
+l = socket.socket(socket.AF_UNIX)
+l.bind(path)
+os.chmod(path, 0o666)
+l.listen(0)
+filler = socket.socket(socket.AF_UNIX)
+filler.connect(path)
+probe = socket.socket(socket.AF_UNIX)
+probe.setblocking(False)
+try:
+    probe.connect(path)
+    state = "room"
+except BlockingIOError:
+    state = "full"
+with open(ready + ".tmp", "w") as f:
+    f.write(state)
+os.rename(ready + ".tmp", ready)
+signal.alarm(120)  # (killed long before, unless the test stopped)
+signal.pause()
+PY
+if [ -n "${CFTEST_WRAP:-}" ]; then
+	# (cftoken inside a session and the broker run natively here too:
+	# the sanitizer and plain runs check them)
+	echo "ok $((n + 1)) # SKIP the broker's full queue: nothing of it runs under valgrind"
+	n=$((n + 1))
+else
+	rm -f "$dir/run/broker.sock" "$dir/full.state"
+	$py "$dir/full-queue.py" "$dir/run/broker.sock" "$dir/full.state" &
+	full_pid=$!
+	for _ in $(seq 100); do [ -e "$dir/full.state" ] && break; sleep 0.1; done
+	write_config "$dir/renew-full.conf" "renew_margin = 36s" "timeout = 2"
+	sed -i 's/^ttl = 1h$/ttl = 40s/; s/^ttl = 2h$/ttl = 40s/' "$dir/renew-full.conf"
+	renew_service=renewlong renew_conf=$dir/renew-full.conf
+	in_session_as cftest-alice "$dir/renew.sh" "$front" 5
+	renew_service=renew renew_conf=$dir/renew.conf
+	kill "$full_pid" 2>/dev/null
+	wait "$full_pid" 2>/dev/null
+	rm -f "$dir/run/broker.sock"
+	problems=()
+	[ "$(cat "$dir/full.state" 2>/dev/null)" = full ] ||
+		problems+=("the broker's queue was not full (a connect did not get EAGAIN)")
+	[ -n "$(value_of sha)" ] && [ "$(value_of renewed)" = "$(value_of sha)" ] ||
+		problems+=("cftoken did not serve the due token")
+	contains "$out" "stays in use until it expires" >/dev/null ||
+		problems+=("cftoken does not say the due token stays in use")
+	contains "$out" "took no connection within" >/dev/null &&
+		contains "$out" "its queue is full" >/dev/null ||
+		problems+=("cftoken does not say the broker's queue is full")
+	contains "$out" "not found" >/dev/null && problems+=("cftoken says \"not found\"")
+	tap_row "a broker whose queue is full: cftoken waits for room until its deadline, then serves the due token and says why" \
+		"${problems[@]}" || grep -E "^msg:" <<<"$out" | sed 's/^/#   /' | head -3
+fi
 "$build/pam/cftoken-broker" --config "$dir/renew.conf" --helper "$helper" \
 	--socket "$dir/run/broker.sock" 2>"$dir/broker.log" &
 broker_pid=$!
 trap 'kill $broker_pid 2>/dev/null; cleanup_users' EXIT
 for _ in $(seq 50); do [ -S "$dir/run/broker.sock" ] && break; sleep 0.1; done
 ok "$([ "$(stat -c %a "$dir/run/broker.sock")" = 666 ] && echo 0 || echo 1)" "the broker listens on run_dir/broker.sock"
+# One user floods the broker with idle connections, more than its queue
+# holds (64), and keeps them open; another user's renewal is still
+# answered within 1 s, and the flood is answered "busy".
+cat >"$dir/flood.py" <<'PY'
+import os, socket, sys, time
+# flood.py SOCKET N FLOODING STOP: N idle connections, held open (those the
+# full queue refuses are tried again); FLOODING once more than the queue
+# holds are made; after STOP, what the broker answered them
+path, count, flooding, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+socks = []
+end = time.monotonic() + 60
+while len(socks) < count and not os.path.exists(stop) and time.monotonic() < end:
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    try:
+        s.connect(path)
+        socks.append(s)
+    except BlockingIOError:
+        s.close()
+        time.sleep(0.002)
+    if len(socks) == 100:
+        open(flooding, "w").close()
+while not os.path.exists(stop) and time.monotonic() < end:
+    time.sleep(0.05)
+answers = {}
+end = time.monotonic() + 10
+for s in socks:
+    s.settimeout(max(0.001, end - time.monotonic()))
+    try:
+        a = s.recv(64).decode().split(" ")[0].strip() or "closed"
+    except OSError:
+        a = "silent"
+    answers[a] = answers.get(a, 0) + 1
+print("connected=%d %s" % (len(socks), " ".join("%s=%d" % kv for kv in sorted(answers.items()))))
+PY
+cat >"$dir/ask-within.py" <<'PY'
+import socket, struct, sys, time
+# ask-within.py SOCKET SECONDS: "renew", and the answer within SECONDS of
+# the start (the connect waits that long at most for room in the queue)
+path, limit = sys.argv[1], float(sys.argv[2])
+start = time.monotonic()
+s = socket.socket(socket.AF_UNIX)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", int(limit), int(limit % 1 * 1e6)))
+try:
+    s.connect(path)
+    s.settimeout(max(0.001, limit - (time.monotonic() - start)))
+    s.sendall(b"renew\n")
+    answer = s.recv(1024).decode().strip() or "no answer"
+except OSError as e:
+    answer = "no answer: %s" % e
+print("%s (after %.2f s)" % (answer, time.monotonic() - start))
+PY
+if [ -n "${CFTEST_WRAP:-}" ]; then
+	echo "ok $((n + 1)) # SKIP a flood of the broker: the broker does not run under valgrind"
+	echo "ok $((n + 2)) # SKIP a flood of the broker: the broker does not run under valgrind"
+	n=$((n + 2))
+else
+	rm -rf "$dir/flood"
+	mkdir -m 1777 "$dir/flood"
+	setpriv --reuid=cftest-alice --regid=cftest-alice --clear-groups $py "$dir/flood.py" \
+		"$dir/run/broker.sock" 200 "$dir/flood/flooding" "$dir/flood/stop" >"$dir/flood/out" &
+	flood_pid=$!
+	for _ in $(seq 300); do [ -e "$dir/flood/flooding" ] && break; sleep 0.1; done
+	answer=$(setpriv --reuid=cftest-bob --regid=cftest-bob --clear-groups \
+		$py "$dir/ask-within.py" "$dir/run/broker.sock" 1)
+	: >"$dir/flood/stop"
+	wait "$flood_pid"
+	flood=$(cat "$dir/flood/out")
+	echo "# alice's flood: $flood; bob: $answer"
+	ok "$([ -e "$dir/flood/flooding" ] && [ "${answer#ok }" != "$answer" ] && echo 0 || echo 1)" \
+		"while alice holds 100+ idle connections, bob's renewal is answered within 1 s"
+	connected=$(sed -n 's/^connected=\([0-9]*\).*/\1/p' <<<"$flood")
+	busy=$(sed -n 's/.* busy=\([0-9]*\).*/\1/p' <<<"$flood")
+	# (her first connection was served: a child waited for her request)
+	ok "$([ "${connected:-0}" -ge 100 ] && [ "${busy:-0}" -ge $((connected - 1)) ] && echo 0 || echo 1)" \
+		"... and alice's idle connections are all answered busy but her first"
+fi
 sleep 5  # the broker's cooldown since alice's last attempt... there was none; let tokens lapse
 clear_log
 in_session_as cftest-alice "$dir/renew.sh" "$front" 4
@@ -726,7 +862,11 @@ contains "$pb" "Zone Read" && ! contains "$pb" "Workers Scripts Write" >/dev/nul
 ask() {  # ask USER [REQUEST]: the broker's answer to USER's "renew" (or REQUEST)
 	setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups $py -c '
 import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+try:
+    s.sendall(sys.argv[2].encode() + b"\n")
+except BrokenPipeError:
+    pass  # a refusal is answered at once, maybe before the request: read it
 print(s.recv(1024).decode().strip())' "$dir/run/broker.sock" "${2:-renew}"
 }
 answer=$(ask nobody)
