@@ -43,18 +43,22 @@ static int format_line(const cft_uncached *t, char *buf, size_t size)
 /* "EXPIRES a|u ID"; anything else (a line a crash cut short) is false. */
 static bool parse_line(const char *line, size_t len, cft_uncached *t)
 {
-	char buf[128], kind;
-	long long expires;
-	int end = 0;
+	char buf[128], *end = NULL;
 	if (len >= sizeof(buf))
 		return false;
 	memcpy(buf, line, len);
 	buf[len] = '\0';
-	if (sscanf(buf, "%lld %c %32[0-9a-f]%n", &expires, &kind, t->id, &end) != 3 || buf[end] ||
-	    strlen(t->id) != 32 || (kind != 'a' && kind != 'u'))
+	errno = 0;
+	long long expires = strtoll(buf, &end, 10);
+	if (errno || end == buf || end[0] != ' ' || (end[1] != 'a' && end[1] != 'u') ||
+	    end[2] != ' ')
+		return false;
+	const char *id = end + 3;
+	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
 		return false;
 	t->expires = (time_t)expires;
-	t->user_owned = kind == 'u';
+	t->user_owned = end[1] == 'u';
+	memcpy(t->id, id, sizeof(t->id));
 	return true;
 }
 
