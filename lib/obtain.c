@@ -77,7 +77,8 @@ static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client,
 	cft_error_clear(&err);
 	if (sweep_note(o, client, note, "the failed create made after all", &err) == CFT_OK)
 		return true;
-	if (cft_orphans_remember(o->account_id, o->profile->name, note, &err) != CFT_OK) {
+	if (cft_orphans_remember(o->account_id, o->profile->name, o->api_url, note, &err) !=
+	    CFT_OK) {
 		char msg[1024];
 		cft_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "cftoken: warning: a token named \"%s\" may be left on the API: "
@@ -188,8 +189,9 @@ static void sweep_noted_orphans(const cft_obtain *o)
 	cft_client *c = NULL;
 	cft_error err;
 	cft_error_clear(&err);
-	if (cft_orphans_recall(o->account_id, o->profile->name, notes, &n, &err) != CFT_OK ||
-	    n == 0 || parent_client(o, &c, &err) != CFT_OK) {
+	cft_code rc = cft_orphans_recall(o->account_id, o->profile->name, o->api_url, notes, &n,
+					 &err);
+	if (rc != CFT_OK || n == 0 || parent_client(o, &c, &err) != CFT_OK) {
 		cft_client_free(c);
 		return;
 	}

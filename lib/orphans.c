@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fingerprint.h"
 #include "lock.h"
 
 /* The API's clock and ours may disagree by this much. */
 #define SKEW_S 60
 #define NOTES_SUFFIX ".orphans"
+#define NOTE_LINE_MAX (CFT_API_URL_MAX + 300)
 
 bool cft_create_may_have_happened(cft_code rc)
 {
@@ -50,17 +52,19 @@ cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, tim
 	return rc;
 }
 
-cft_code cft_orphans_remember(const char *account, const char *profile,
+cft_code cft_orphans_remember(const char *account, const char *profile, const char *api_url,
 			      const cft_orphan_note *note, cft_error *err)
 {
-	char path[700];
+	char path[700], api[CFT_API_URL_MAX + 1];
 	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
 	if (rc)
 		return rc;
+	if (cft_api_url_normal(api_url, api) != 0)
+		return cft_fail(err, CFT_E_INVALID_ARG, "not an https:// API URL");
 	/* One short line, appended: a crash leaves the earlier lines whole. */
-	char line[400];
-	int len = snprintf(line, sizeof(line), "%lld %c %s\n", (long long)note->since,
-			   note->user_owned ? 'u' : 'a', note->name);
+	char line[NOTE_LINE_MAX];
+	int len = snprintf(line, sizeof(line), "%lld %c %s %s\n", (long long)note->since,
+			   note->user_owned ? 'u' : 'a', api, note->name);
 	if (len < 0 || (size_t)len >= sizeof(line) || strchr(note->name, '\n'))
 		return cft_fail(err, CFT_E_INVALID_ARG, "token name too long for a note");
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
@@ -76,7 +80,7 @@ cft_code cft_orphans_remember(const char *account, const char *profile,
 	return CFT_OK;
 }
 
-cft_code cft_orphans_recall(const char *account, const char *profile,
+cft_code cft_orphans_recall(const char *account, const char *profile, const char *api_url,
 			    cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err)
 {
 	char path[700];
@@ -93,22 +97,27 @@ cft_code cft_orphans_recall(const char *account, const char *profile,
 		close(fd);
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	}
-	char line[400];
+	char line[NOTE_LINE_MAX];
 	while (*n < CFT_ORPHAN_NOTES_MAX && fgets(line, sizeof(line), f)) {
 		char *end = NULL, kind;
 		long long since = strtoll(line, &end, 10);
 		size_t nl = strcspn(line, "\n");
 		line[nl] = '\0';
-		/* "SINCE K NAME": anything else is a torn line, skipped. */
+		/* "SINCE K API NAME": anything else is a torn line (or one of an
+		 * older version), and a note of another API is not this one's. */
 		if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ' || !end[3])
 			continue;
 		kind = end[1];
-		if (kind != 'a' && kind != 'u')
+		char *api = end + 3, *name = strchr(api, ' ');
+		if ((kind != 'a' && kind != 'u') || !name || !name[1])
+			continue;
+		*name++ = '\0';
+		if (!cft_api_url_is(api, api_url))
 			continue;
 		cft_orphan_note *o = &notes[(*n)++];
 		o->since = (time_t)since;
 		o->user_owned = kind == 'u';
-		snprintf(o->name, sizeof(o->name), "%s", end + 3);
+		snprintf(o->name, sizeof(o->name), "%s", name);
 	}
 	fclose(f);
 	return CFT_OK;

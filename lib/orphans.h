@@ -32,10 +32,12 @@ typedef struct cft_orphan_note {
 #define CFT_ORPHAN_NOTES_MAX 16
 
 /* Adds a note (one line of ACCOUNT-PROFILE.orphans in the lock's
- * directory; it never holds a token value). */
-cft_code cft_orphans_remember(const char *account, const char *profile,
+ * directory, "SINCE a|u API-URL NAME"; it never holds a token value). */
+cft_code cft_orphans_remember(const char *account, const char *profile, const char *api_url,
 			      const cft_orphan_note *note, cft_error *err);
-/* The notes kept, at most CFT_ORPHAN_NOTES_MAX; *n is 0 when there are none. */
-cft_code cft_orphans_recall(const char *account, const char *profile,
+/* The notes kept for exactly this API URL (a sweep deletes with its
+ * parent, at its API), at most CFT_ORPHAN_NOTES_MAX; *n is 0 when there
+ * are none. */
+cft_code cft_orphans_recall(const char *account, const char *profile, const char *api_url,
 			    cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err);
 void cft_orphans_forget(const char *account, const char *profile);

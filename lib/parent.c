@@ -1,6 +1,7 @@
 #include "parent.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <keyutils.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "fingerprint.h"
 #include "keyring.h"
 
-#define MAGIC "cftoken-parent 1\n"
+#define MAGIC "cftoken-parent 2\n"
 #define PARENT_PERM (KEY_POS_VIEW | KEY_POS_READ | KEY_POS_SEARCH | KEY_POS_SETATTR | \
 		     KEY_USR_VIEW)
 
@@ -36,11 +37,15 @@ static cft_code locate(const char *api_url, key_serial_t *ring, char desc[CFT_KE
 
 cft_code cft_parent_format(const cft_parent *p, cft_secret **out, cft_error *err)
 {
-	cft_secret *payload = cft_secret_alloc(256);
+	char api[CFT_API_URL_MAX + 1];
+	if (cft_api_url_normal(p->api, api) != 0 || strcmp(api, p->api) != 0)
+		return cft_fail(err, CFT_E_INVALID_ARG, "the parent token's API URL is not https://");
+	cft_secret *payload = cft_secret_alloc(CFT_PARENT_RECORD_MAX);
 	if (!payload)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	int n = snprintf(cft_secret_buffer(payload), cft_secret_capacity(payload),
-			 MAGIC "token=%s\naccount=%s\n", cft_secret_str(p->token), p->account);
+			 MAGIC "token=%s\naccount=%s\napi=%s\n", cft_secret_str(p->token),
+			 p->account, p->api);
 	if (n < 0 || (size_t)n >= cft_secret_capacity(payload)) {
 		cft_secret_free(payload);
 		return cft_fail(err, CFT_E_INVALID_ARG, "parent record too long");
@@ -50,23 +55,45 @@ cft_code cft_parent_format(const cft_parent *p, cft_secret **out, cft_error *err
 	return CFT_OK;
 }
 
+/* "key=value\n" at *p, which must be that key; the value's bounds. */
+static bool field(const char **p, const char *end, const char *key, const char **v, size_t *n)
+{
+	size_t klen = strlen(key);
+	if ((size_t)(end - *p) <= klen || memcmp(*p, key, klen) != 0 || (*p)[klen] != '=')
+		return false;
+	*v = *p + klen + 1;
+	const char *nl = memchr(*v, '\n', (size_t)(end - *v));
+	if (!nl || memchr(*v, '\0', (size_t)(nl - *v)))
+		return false;
+	*n = (size_t)(nl - *v);
+	*p = nl + 1;
+	return true;
+}
+
 cft_code cft_parent_parse(const char *s, size_t len, cft_parent *out, cft_error *err)
 {
+	const char *p = s, *end = s + len, *tok, *acc, *api;
+	size_t tlen, alen, ulen;
+	char normal[CFT_API_URL_MAX + 1];
 	memset(out, 0, sizeof(*out));
-	const char *end = s + len;
-	const char *tok = s + sizeof(MAGIC) - 1 + 6;
-	const char *nl = len > sizeof(MAGIC) - 1 + 6 ? memchr(tok, '\n', (size_t)(end - tok)) : NULL;
-	if (!nl || strncmp(s, MAGIC "token=", sizeof(MAGIC) - 1 + 6) != 0 ||
-	    (size_t)(end - nl) < 10 || strncmp(nl + 1, "account=", 8) != 0)
+	if (len < sizeof(MAGIC) - 1 || memcmp(s, MAGIC, sizeof(MAGIC) - 1) != 0)
+		return cft_fail(err, CFT_E_MALFORMED,
+				"a parent token record of another version: run cftoken login");
+	p += sizeof(MAGIC) - 1;
+	if (!field(&p, end, "token", &tok, &tlen) || !field(&p, end, "account", &acc, &alen) ||
+	    (alen != 0 && alen != 32) || !field(&p, end, "api", &api, &ulen) ||
+	    ulen > CFT_API_URL_MAX || p != end)
 		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
-	const char *acc = nl + 9;
-	const char *acc_end = memchr(acc, '\n', (size_t)(end - acc));
-	size_t alen = acc_end ? (size_t)(acc_end - acc) : 0;
-	if (!acc_end || (alen != 0 && alen != 32))
+	memcpy(out->api, api, ulen);
+	if (cft_api_url_normal(out->api, normal) != 0 || strcmp(normal, out->api) != 0) {
+		memset(out, 0, sizeof(*out));
 		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
-	cft_code rc = cft_token_parse(tok, (size_t)(nl - tok), &out->token, err);
-	if (rc)
+	}
+	cft_code rc = cft_token_parse(tok, tlen, &out->token, err);
+	if (rc) {
+		memset(out, 0, sizeof(*out));
 		return rc;
+	}
 	memcpy(out->account, acc, alen);
 	out->account[alen] = '\0';
 	return CFT_OK;
@@ -80,7 +107,11 @@ cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *e
 	if (rc)
 		return rc;
 	_cleanup_secret_ cft_secret *payload = NULL;
-	rc = cft_parent_format(p, &payload, err);
+	cft_parent at_api = *p;  /* the same token, recorded with this API */
+	if (cft_api_url_normal(api_url, at_api.api) != 0)
+		return cft_fail(err, CFT_E_INVALID_ARG, "\"%.100s\" is not an https:// API URL",
+				api_url ? api_url : "");
+	rc = cft_parent_format(&at_api, &payload, err);
 	if (rc)
 		return rc;
 	long old = keyctl_search(ring, "user", desc, 0);
@@ -109,7 +140,7 @@ cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err)
 	long key = keyctl_search(ring, "user", desc, 0);
 	if (key < 0)
 		return cft_fail(err, CFT_E_NO_PARENT, "none kept for %s", api_url);
-	_cleanup_secret_ cft_secret *buf = cft_secret_alloc(512);
+	_cleanup_secret_ cft_secret *buf = cft_secret_alloc(CFT_PARENT_RECORD_MAX);
 	if (!buf)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	long n = keyctl_read((key_serial_t)key, cft_secret_buffer(buf), cft_secret_capacity(buf));
@@ -117,7 +148,15 @@ cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err)
 		return cft_fail(err, CFT_E_INTERNAL, "reading the parent token: %s",
 				n < 0 ? strerror(errno) : "too long");
 	cft_secret_set_len(buf, (size_t)n);
-	return cft_parent_parse(cft_secret_str(buf), cft_secret_len(buf), out, err);
+	rc = cft_parent_parse(cft_secret_str(buf), cft_secret_len(buf), out, err);
+	if (rc == CFT_E_MALFORMED)
+		return cft_fail(err, CFT_E_NO_PARENT, "the one kept for %.200s is damaged or of "
+				"another version", api_url);
+	if (!rc && !cft_api_url_is(out->api, api_url)) {
+		cft_parent_clear(out);
+		return cft_fail(err, CFT_E_NO_PARENT, "none kept for %.200s", api_url);
+	}
+	return rc;
 }
 
 cft_code cft_parent_drop(const char *api_url, cft_error *err)

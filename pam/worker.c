@@ -325,7 +325,7 @@ static int open_session(job *j, int report_fd)
 	 * when it expires. */
 	char outdated[33] = "", route_to[CFT_KEY_DESC_MAX];
 	cft_l1_record probe = { 0 };
-	if (cft_l1_lookup(j->login_route, &probe, route_to, NULL) != CFT_OK) {
+	if (cft_l1_lookup(j->login_route, j->api_url, &probe, route_to, NULL) != CFT_OK) {
 		cft_l1_record_clear(&probe);
 		if (cft_l1_lookup_token(j->account, CFT_LOGIN_PROFILE, j->api_url, &probe, NULL) ==
 		    CFT_OK) {

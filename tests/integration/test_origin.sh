@@ -1,0 +1,108 @@
+#!/bin/bash
+# The parent token goes only where it was verified (issue 19): each check
+# plays an attacker who runs a server on loopback (catcher.py) and steers
+# cftoken towards it, and asserts that nothing that authenticates reached it.
+#   test_origin.sh BUILD_DIR        (run under with-emulator.sh)
+set -u
+if [ -z "${CFTEST_IN_SESSION:-}" ]; then
+	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
+fi
+build=$1
+front=$build/helper/cftoken
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
+sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+account=0123456789abcdef0123456789abcdef
+dir=$CFTEST_WORK/origin
+mkdir -p "$dir"
+export XDG_RUNTIME_DIR=$dir/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export CFTOKEN_CONFIG=$dir/config
+unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN \
+	CFTOKEN_CACHE HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+cat >"$CFTOKEN_CONFIG" <<CONF
+[defaults]
+account = $account
+profile = deploy
+
+[profile deploy]
+permissions = Zone Read
+ttl = 1h
+CONF
+parent=$(seed_value parent)
+emu_port=${CFTEST_API_URL#https://127.0.0.1:}
+emu_port=${emu_port%%/*}
+
+# start_catcher NAME ARGS...: catcher.py in the background; $NAME_port is
+# where it listens, $dir/NAME.log what reached it.
+catchers=()
+start_catcher() {
+	local name=$1
+	shift
+	$py "$here/catcher.py" --certs "$CFTEST_CERTS" --log "$dir/$name.log" \
+		--ready-file "$dir/$name.port" "$@" 2>"$dir/$name.err" &
+	catchers+=($!)
+	for _ in $(seq 1 200); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done
+	printf -v "${name}_port" '%s' "$(cat "$dir/$name.port")"
+}
+trap 'kill "${catchers[@]}" 2>/dev/null' EXIT
+# caught NAME: what reached that catcher, one line per request
+caught() { cat "$dir/$1.log"; }
+# bearers NAME: the hashes of the tokens that reached it
+bearers() { $py -c 'import json,sys
+for l in open(sys.argv[1]):
+    h = json.loads(l).get("authorization_sha256")
+    if h: print(h)' "$dir/$1.log"; }
+
+start_catcher evil --mode https
+
+# --- 1. the API's name in keys is 128 bits, and each record holds its URL --
+# The old name of an API was 32 bits: a lookalike URL took the parent and
+# the cached tokens.  A and B share that old name; A is the emulator (the
+# dot segment is squashed before the request), B the attacker's server.
+pair=$($py "$here/old_name_collision.py" "$CFTEST_API_URL/" "/.." "https://127.0.0.1:$evil_port/")
+api_a=$(sed -n 1p <<<"$pair")
+api_b=$(sed -n 2p <<<"$pair")
+ok $([ -n "$api_a" ] && [ -n "$api_b" ]; echo $?) "two URLs with the same old 32-bit name: $api_a, $api_b"
+export CFTOKEN_CA_FILE=$CFTEST_CA
+out=$(CLOUDFLARE_API_BASE_URL=$api_a cftoken login <<<"$parent" 2>&1); rc=$?
+ok $rc "login for A"
+tok=$(CLOUDFLARE_API_BASE_URL=$api_a cftoken exec -- printenv CLOUDFLARE_API_TOKEN); rc=$?
+ok $([ $rc -eq 0 ] && [ ${#tok} -ge 40 ]; echo $?) "a token minted at A and cached"
+
+out=$(CLOUDFLARE_API_BASE_URL=$api_b cftoken exec -- printenv CLOUDFLARE_API_TOKEN 2>&1); rc=$?
+case "$out" in *"$tok"*) ok 1 "exec with B: A's cached token is not handed over" ;;
+*) ok 0 "exec with B: A's cached token is not handed over" ;; esac
+ok $((rc != 3)) "and there is no parent for B (exit 3, not $rc)"
+contains "$out" "cftoken login" ; ok $? "saying to log in for B"
+out=$(printf 'protocol=https\nhost=127.0.0.1:%s\n\n' "$evil_port" |
+	CLOUDFLARE_API_BASE_URL=$api_b cftoken get 2>&1); rc=$?
+case "$out" in *"$tok"*) ok 1 "git get for B's host: A's token is not the answer" ;;
+*) ok 0 "git get for B's host: A's token is not the answer" ;; esac
+out=$(CLOUDFLARE_API_BASE_URL=$api_b cftoken list </dev/null 2>&1); rc=$?
+ok $((rc == 0)) "list with B finds no parent to act with (exit $rc)"
+ok "$(bearers evil | wc -l)" "B's server received no token at all"
+# The catcher does see what goes to it: a token named on the command line.
+decoy=cftokenDecoyNotARealToken0123456789abcdef
+out=$(CLOUDFLARE_API_BASE_URL=$api_b cftoken verify --token-file - <<<"$decoy" 2>&1)
+ok $(bearers evil | grep -qx "$(sha "$decoy")"; echo $?) "(B's server records what reaches it: a decoy given on purpose)"
+again=$(CLOUDFLARE_API_BASE_URL=$api_a cftoken exec -- printenv CLOUDFLARE_API_TOKEN)
+ok $([ "$again" = "$tok" ]; echo $?) "A still gets its cached token"
+
+# A record of an older version under the new name is a miss, not an error.
+old_parent_key=$($py -c 'import hashlib,struct,sys
+def s(x): b = x.encode(); return struct.pack("<Q", len(b)) + b
+url = sys.argv[1].rstrip("/")
+print(hashlib.sha256(s("cftoken-api 2") + s(url)).hexdigest()[:32])' "$CFTEST_API_URL")
+old_key=$(printf 'cftoken-parent 1\ntoken=%s\naccount=\n' "$parent" |
+	keyctl padd user "cftoken-parent:$(id -u):$old_parent_key" "$(keyctl get_persistent @s)")
+out=$(CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL cftoken exec -- true 2>&1); rc=$?
+ok $((rc != 3)) "a parent record of an older version is none: exit 3"
+contains "$out" "cftoken login" ; ok $? "saying to run cftoken login"
+keyctl invalidate "$old_key"
+
+CLOUDFLARE_API_BASE_URL=$api_a cftoken logout >/dev/null
+unset CFTOKEN_CA_FILE
+tap_done
