@@ -109,11 +109,9 @@ static cft_code profile_for_git(const cli *c, const cft_gitcred *g, const cft_pr
 static cft_code load_parent(const cli *c, bool login, cft_parent *parent, cft_error *err)
 {
 	memset(parent, 0, sizeof(*parent));
-	const char *file = c->token_file ? c->token_file
-			   : login ? NULL : c->cfg->parent_token_file;
-	if (file)
-		return cft_read_token(file, "parent token: ", &parent->token, err);
-	return cli_parent_load(c, parent, err);
+	if (c->token_file)
+		return cft_read_token(c->token_file, "parent token: ", &parent->token, err);
+	return cli_parent(c, !login, parent, err);
 }
 
 /* The request's fingerprint, as the front end computes it. */

@@ -348,6 +348,27 @@ static bool split_group(const char *group, cft_section_kind *kind, const char **
 	return false;
 }
 
+static cft_code set_or_clear(char **field, const char *value, cft_error *err)
+{
+	if (value)
+		return set_string(field, value, err);
+	free(*field);
+	*field = NULL;
+	return CFT_OK;
+}
+
+/* parent_token_file goes to the API and CA of the file that names it. */
+static cft_code bind_parent_file(cft_config *c, const char *path, bool names_api,
+				 bool names_ca, cft_error *err)
+{
+	cft_code rc = set_string(&c->parent_config, path, err);
+	if (!rc)
+		rc = set_or_clear(&c->parent_api_url, names_api ? c->api_url : NULL, err);
+	if (!rc)
+		rc = set_or_clear(&c->parent_ca_file, names_ca ? c->ca_file : NULL, err);
+	return rc;
+}
+
 static cft_code load_text(cft_config *c, const char *path, const char *text, cft_error *err)
 {
 	GKeyFile *kf = g_key_file_new();
@@ -368,6 +389,8 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 	}
 	gsize n_groups = 0;
 	gchar **groups = g_key_file_get_groups(kf, &n_groups);
+	/* The [defaults] keys this file sets, for parent_token_file's binding. */
+	bool names_parent = false, names_api = false, names_ca = false;
 	for (gsize g = 0; !rc && g < n_groups; g++) {
 		origin o = { .path = path, .text = text, .group = groups[g] };
 		cft_section_kind kind = CFT_SECTION_PROFILE;
@@ -395,6 +418,11 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 				rc = defaults_key(c, &o, value, err);
 			else
 				rc = section_key(p, &o, value, err);
+			if (!rc && is_defaults) {
+				names_parent |= !strcmp(keys[k], "parent_token_file");
+				names_api |= !strcmp(keys[k], "api_url");
+				names_ca |= !strcmp(keys[k], "ca_file");
+			}
 			g_free(value);
 			g_free(raw);
 		}
@@ -402,6 +430,8 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 	}
 	g_strfreev(groups);
 	g_key_file_free(kf);
+	if (!rc && names_parent)
+		rc = bind_parent_file(c, path, names_api, names_ca, err);
 	return rc;
 }
 
@@ -492,6 +522,9 @@ void cft_config_clear(cft_config *cfg)
 	free(cfg->name_template);
 	free(cfg->cache);
 	free(cfg->parent_token_file);
+	free(cfg->parent_config);
+	free(cfg->parent_api_url);
+	free(cfg->parent_ca_file);
 	free(cfg->run_dir);
 	for (size_t i = 0; i < cfg->n_sections; i++)
 		profile_clear(&cfg->sections[i]);

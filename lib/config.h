@@ -64,6 +64,12 @@ typedef struct cft_config {
 	char *name_template;
 	char *cache;                 /* auto, secret-service, kernel, none */
 	char *parent_token_file;
+	/* What parent_token_file is bound to: the file that names it, and the
+	 * api_url and ca_file that same file sets (NULL: it sets none, so the
+	 * default API and the system's CAs).  The parent goes nowhere else. */
+	char *parent_config;
+	char *parent_api_url;
+	char *parent_ca_file;
 	char *run_dir;               /* pam_cftoken's session records */
 	bool revoke_on_erase;
 

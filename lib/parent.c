@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <keyutils.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,9 +46,9 @@ cft_code cft_parent_format(const cft_parent *p, cft_secret **out, cft_error *err
 	if (!payload)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	int n = snprintf(cft_secret_buffer(payload), cft_secret_capacity(payload),
-			 MAGIC "token=%s\naccount=%s\napi=%s\n", cft_secret_str(p->token),
-			 p->account, p->api);
-	if (n < 0 || (size_t)n >= cft_secret_capacity(payload)) {
+			 MAGIC "token=%s\naccount=%s\napi=%s\nca=%s\n", cft_secret_str(p->token),
+			 p->account, p->api, p->ca);
+	if (n < 0 || (size_t)n >= cft_secret_capacity(payload) || strchr(p->ca, '\n')) {
 		cft_secret_free(payload);
 		return cft_fail(err, CFT_E_INVALID_ARG, "parent record too long");
 	}
@@ -72,8 +74,8 @@ static bool field(const char **p, const char *end, const char *key, const char *
 
 cft_code cft_parent_parse(const char *s, size_t len, cft_parent *out, cft_error *err)
 {
-	const char *p = s, *end = s + len, *tok, *acc, *api;
-	size_t tlen, alen, ulen;
+	const char *p = s, *end = s + len, *tok, *acc, *api, *ca;
+	size_t tlen, alen, ulen, clen;
 	char normal[CFT_API_URL_MAX + 1];
 	memset(out, 0, sizeof(*out));
 	if (len < sizeof(MAGIC) - 1 || memcmp(s, MAGIC, sizeof(MAGIC) - 1) != 0)
@@ -82,9 +84,11 @@ cft_code cft_parent_parse(const char *s, size_t len, cft_parent *out, cft_error 
 	p += sizeof(MAGIC) - 1;
 	if (!field(&p, end, "token", &tok, &tlen) || !field(&p, end, "account", &acc, &alen) ||
 	    (alen != 0 && alen != 32) || !field(&p, end, "api", &api, &ulen) ||
-	    ulen > CFT_API_URL_MAX || p != end)
+	    ulen > CFT_API_URL_MAX || !field(&p, end, "ca", &ca, &clen) ||
+	    clen >= CFT_CA_PATH_MAX || p != end)
 		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
 	memcpy(out->api, api, ulen);
+	memcpy(out->ca, ca, clen);
 	if (cft_api_url_normal(out->api, normal) != 0 || strcmp(normal, out->api) != 0) {
 		memset(out, 0, sizeof(*out));
 		return cft_fail(err, CFT_E_MALFORMED, "damaged parent token record: run cftoken login");
@@ -97,6 +101,40 @@ cft_code cft_parent_parse(const char *s, size_t len, cft_parent *out, cft_error 
 	memcpy(out->account, acc, alen);
 	out->account[alen] = '\0';
 	return CFT_OK;
+}
+
+int cft_ca_path(const char *ca_file, char out[CFT_CA_PATH_MAX])
+{
+	char real[PATH_MAX];
+	out[0] = '\0';
+	if (!ca_file || !*ca_file)
+		return 0;
+	const char *path = realpath(ca_file, real) ? real : ca_file;
+	if (strlen(path) >= CFT_CA_PATH_MAX || strchr(path, '\n'))
+		return -1;
+	snprintf(out, CFT_CA_PATH_MAX, "%s", path);
+	return 0;
+}
+
+/* "CA file PATH", or that there was none. */
+static void describe_ca(const char *path, char *out, size_t size)
+{
+	if (path && *path)
+		snprintf(out, size, "CA file %.300s", path);
+	else
+		snprintf(out, size, "no CA file (the system's CA certificates alone)");
+}
+
+cft_code cft_parent_check_ca(const cft_parent *p, const char *ca_file, cft_error *err)
+{
+	char ca[CFT_CA_PATH_MAX], had[360], asked[360];
+	if (cft_ca_path(ca_file, ca) == 0 && strcmp(ca, p->ca) == 0)
+		return CFT_OK;
+	describe_ca(p->ca, had, sizeof(had));
+	describe_ca(ca_file, asked, sizeof(asked));
+	return cft_fail(err, CFT_E_PARENT_ORIGIN,
+			"it was verified for %.150s with %s, and this request names %s: refused",
+			p->api, had, asked);
 }
 
 cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *err)
@@ -129,7 +167,8 @@ cft_code cft_parent_store(const char *api_url, const cft_parent *p, cft_error *e
 	return CFT_OK;
 }
 
-cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err)
+cft_code cft_parent_load(const char *api_url, const char *ca_file, cft_parent *out,
+			 cft_error *err)
 {
 	char desc[CFT_KEY_DESC_MAX];
 	key_serial_t ring = 0;
@@ -156,6 +195,8 @@ cft_code cft_parent_load(const char *api_url, cft_parent *out, cft_error *err)
 		cft_parent_clear(out);
 		return cft_fail(err, CFT_E_NO_PARENT, "none kept for %.200s", api_url);
 	}
+	if (!rc && (rc = cft_parent_check_ca(out, ca_file, err)) != CFT_OK)
+		cft_parent_clear(out);
 	return rc;
 }
 

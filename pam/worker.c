@@ -242,17 +242,21 @@ static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
 	if (!j->parent.token) {
 		/* A personal machine: the user's own `cftoken login` token,
 		 * the kernel's copy, else the Secret Service's. */
-		cft_code rc = cft_parent_load(j->api_url, &j->parent, err);
+		cft_code rc = cft_parent_load(j->api_url, j->cfg.ca_file, &j->parent, err);
 		if (rc == CFT_E_NO_PARENT && j->l2) {
 			cft_error_clear(err);
 			rc = cft_l2_lookup_parent(j->l2, j->api_url, &j->parent, err);
+			if (rc == CFT_OK)
+				rc = cft_parent_check_ca(&j->parent, j->cfg.ca_file, err);
 			if (rc == CFT_E_NOT_FOUND)
 				rc = cft_fail(err, CFT_E_NO_PARENT,
 					      "no parent_token_file in the configuration, and the "
 					      "user has not run cftoken login");
 		}
-		if (rc)
+		if (rc) {
+			cft_parent_clear(&j->parent);
 			return rc;
+		}
 	}
 	*out = j->parent.token;
 	return CFT_OK;

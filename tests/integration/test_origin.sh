@@ -105,4 +105,58 @@ keyctl invalidate "$old_key"
 
 CLOUDFLARE_API_BASE_URL=$api_a cftoken logout >/dev/null
 unset CFTOKEN_CA_FILE
+
+# --- 2a. the parent is bound to the API and CA it was verified with -------
+# From here the configuration names the API and the CA, as a person's does.
+start_catcher mitm --mode proxy --mitm --cert untrusted
+evil_api=https://127.0.0.1:$evil_port/client/v4
+{ printf '[defaults]\napi_url = %s\nca_file = %s\n' "$CFTEST_API_URL" "$CFTEST_CA"
+  cat "$dir/config"; } >"$dir/config.api"
+export CFTOKEN_CONFIG=$dir/config.api
+cftoken login <<<"$parent" >/dev/null 2>&1
+ok $? "login for the configured API, with its CA"
+out=$(CLOUDFLARE_API_BASE_URL=$evil_api cftoken exec -- true 2>&1); rc=$?
+ok $((rc != 3)) "CLOUDFLARE_API_BASE_URL naming another API: no parent (exit 3, not $rc)"
+contains "$out" "verified for $CFTEST_API_URL" ; ok $? "saying which API it was verified for"
+contains "$out" "cftoken login\` with CLOUDFLARE_API_BASE_URL=$evil_api" ; ok $? "and how to log in for the other"
+# The interceptor of the issue: its CA in CFTOKEN_CA_FILE, itself in
+# HTTPS_PROXY, the request for the real API URL.
+out=$(CFTOKEN_CA_FILE=$CFTEST_CERTS/otherca.pem HTTPS_PROXY=http://127.0.0.1:$mitm_port \
+	cftoken exec --min-ttl 2h -- true 2>&1); rc=$?
+ok $((rc != 3)) "CFTOKEN_CA_FILE naming another CA: the parent is refused (exit 3, not $rc)"
+contains "$out" "was verified for $CFTEST_API_URL with CA file $(realpath "$CFTEST_CA")" ; ok $? \
+	"saying which CA it was verified with"
+contains "$out" "CA file $CFTEST_CERTS/otherca.pem: refused" ; ok $? "and which it refuses"
+out=$(cftoken exec --min-ttl 2h -- true 2>&1); rc=$?
+ok $rc "the same request with the CA of the login mints"
+cftoken logout >/dev/null
+
+# parent_token_file: bound to the api_url and ca_file of the file naming it.
+(umask 077; printf '%s\n' "$parent" >"$dir/parent.token")
+{ printf '[defaults]\napi_url = %s\nca_file = %s\nparent_token_file = %s\n' \
+	"$CFTEST_API_URL" "$CFTEST_CA" "$dir/parent.token"; cat "$dir/config"; } >"$dir/config.file"
+export CFTOKEN_CONFIG=$dir/config.file
+out=$(cftoken exec -- true 2>&1); rc=$?
+ok $rc "parent_token_file mints for the API its file names"
+out=$(CLOUDFLARE_API_BASE_URL=$evil_api cftoken exec -- true 2>&1); rc=$?
+ok $((rc != 3)) "parent_token_file with CLOUDFLARE_API_BASE_URL naming another API: refused (exit $rc)"
+contains "$out" "parent_token_file (named in $dir/config.file) is for $CFTEST_API_URL" ; ok $? \
+	"saying which API it is for, and which file says so"
+out=$(CLOUDFLARE_API_BASE_URL=$evil_api cftoken list </dev/null 2>&1); rc=$?
+ok $((rc != 3)) "list too refuses it (exit $rc), asking for no other token"
+out=$(CFTOKEN_CA_FILE=$CFTEST_CERTS/otherca.pem HTTPS_PROXY=http://127.0.0.1:$mitm_port \
+	cftoken exec --min-ttl 2h -- true 2>&1); rc=$?
+ok $((rc != 3)) "parent_token_file with CFTOKEN_CA_FILE naming another CA: refused (exit $rc)"
+contains "$out" "CFTOKEN_CA_FILE names $CFTEST_CERTS/otherca.pem: refused" ; ok $? "saying so"
+# A file naming the parent but no api_url binds it to the default API.
+{ printf '[defaults]\nparent_token_file = %s\n' "$dir/parent.token"; cat "$dir/config"; } \
+	>"$dir/config.bare"
+out=$(CFTOKEN_CONFIG=$dir/config.bare CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL \
+	CFTOKEN_CA_FILE=$CFTEST_CA cftoken exec --min-ttl 2h -- true 2>&1); rc=$?
+ok $((rc != 3)) "a parent_token_file whose file names no api_url is for the default API only (exit $rc)"
+contains "$out" "is for https://api.cloudflare.com/client/v4" ; ok $? "saying so"
+export CFTOKEN_CONFIG=$dir/config
+ok "$(bearers evil | grep -cvx "$(sha "$decoy")")" "the other API's server received no token (but the decoy)"
+ok "$(bearers mitm | wc -l)" "the interceptor received no token"
+
 tap_done
