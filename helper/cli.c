@@ -81,6 +81,7 @@ cft_code cli_client(const cli *c, const char *prompt, bool parent_ok, cft_client
 	cft_client_options opts = {
 		.api_url = c->api_url,
 		.ca_file = c->ca_file,
+		.proxy = c->cfg->proxy,
 		.timeout_ms = c->timeout_ms,
 	};
 	return cft_client_new(&opts, token, out, err);

@@ -28,7 +28,7 @@ int cmd_login(const cli *c)
 				     "Cloudflare API token that may create tokens: ", &parent.token,
 				     &err);
 	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .timeout_ms = c->timeout_ms };
+				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
 	if (!rc)
 		rc = cft_client_new(&o, parent.token, &client, &err);
 	if (!rc)

@@ -169,7 +169,7 @@ static cft_code find_account(const cli *c, const cft_profile *p, lazy_parent *lp
 		return CFT_OK;
 	}
 	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .timeout_ms = c->timeout_ms };
+				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
 	cft_client *client = NULL;
 	cft_owner owner;
 	rc = cft_client_new(&o, parent, &client, err);
@@ -353,7 +353,7 @@ int cmd_store(const cli *c)
 	cft_client *client = NULL;
 	cft_verify_result v;
 	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .timeout_ms = c->timeout_ms };
+				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
 	if (!rc)
 		rc = cft_client_new(&o, r.token, &client, &err);
 	if (!rc)
@@ -439,6 +439,7 @@ int cmd_erase(const cli *c)
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
 		    load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {
 			cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+						 .proxy = c->cfg->proxy,
 						 .timeout_ms = c->timeout_ms };
 			cft_client *client = NULL;
 			if (cft_client_new(&o, parent.token, &client, &err) == CFT_OK)

@@ -201,6 +201,19 @@ static cft_code parse_bool(const origin *o, const char *value, bool *out, cft_er
 	return CFT_OK;
 }
 
+/* A proxy URL libcurl understands, with a host after the scheme. */
+static bool valid_proxy(const char *v)
+{
+	static const char *const schemes[] = { "http://", "https://", "socks5h://", "socks5://",
+					       "socks4a://", "socks4://" };
+	if (strpbrk(v, " \t\r\n"))
+		return false;
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (!strncmp(v, schemes[i], strlen(schemes[i])))
+			return v[strlen(schemes[i])] != '\0' && v[strlen(schemes[i])] != '/';
+	return false;
+}
+
 static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_error *err)
 {
 	const char *k = o->key;
@@ -215,6 +228,12 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 	}
 	if (!strcmp(k, "ca_file"))
 		return set_string(&c->ca_file, v, err);
+	if (!strcmp(k, "proxy")) {
+		if (!valid_proxy(v))
+			return bad(o, err, "\"%.100s\": a proxy URL, http://HOST:PORT (or "
+				   "https://, socks5h://, socks5://, socks4a://, socks4://)", v);
+		return set_string(&c->proxy, v, err);
+	}
 	if (!strcmp(k, "timeout")) {
 		cft_code rc = parse_duration(o, v, &c->timeout_s, err);
 		if (!rc && c->timeout_s > 600)
@@ -246,8 +265,8 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 			return bad(o, err, "an absolute path, please");
 		return set_string(&c->run_dir, v, err);
 	}
-	return bad(o, err, "unknown key (known: account, profile, api_url, ca_file, timeout, ttl, "
-		   "renew_margin, request_ip_in, request_ip_not_in, name, cache, "
+	return bad(o, err, "unknown key (known: account, profile, api_url, ca_file, proxy, timeout, "
+		   "ttl, renew_margin, request_ip_in, request_ip_not_in, name, cache, "
 		   "parent_token_file, revoke_on_erase, run_dir)");
 }
 
@@ -517,6 +536,7 @@ void cft_config_clear(cft_config *cfg)
 	free(cfg->default_profile);
 	free(cfg->api_url);
 	free(cfg->ca_file);
+	free(cfg->proxy);
 	free_list(cfg->ip_in, cfg->n_ip_in);
 	free_list(cfg->ip_not_in, cfg->n_ip_not_in);
 	free(cfg->name_template);

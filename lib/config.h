@@ -54,6 +54,7 @@ typedef struct cft_config {
 	char *default_profile;
 	char *api_url;
 	char *ca_file;
+	char *proxy;                 /* every API call goes through it; NULL: none */
 	int64_t timeout_s;
 	int64_t ttl_s;
 	int64_t renew_margin_s;

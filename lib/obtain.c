@@ -105,6 +105,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	if (rc)
 		return rc;
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
+				     .proxy = o->cfg ? o->cfg->proxy : NULL,
 				     .timeout_ms = o->timeout_ms };
 	rc = cft_client_new(&copts, parent, &client, err);
 	time_t now = time(NULL);
@@ -156,6 +157,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 static cft_code parent_client(const cft_obtain *o, cft_client **c, cft_error *err)
 {
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
+				     .proxy = o->cfg ? o->cfg->proxy : NULL,
 				     .timeout_ms = o->timeout_ms };
 	const cft_secret *parent = NULL;
 	cft_code rc = o->parent(o->parent_ctx, &parent, err);

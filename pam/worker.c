@@ -391,6 +391,7 @@ static int revoke_token(job *j, const char *id, int in_user_part, const char *wh
 	const cft_secret *parent = NULL;
 	cft_error_clear(&err);
 	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
+				     .proxy = j->cfg.proxy,
 				     .timeout_ms = api_budget_ms(j) };
 	cft_code rc = get_parent(j, &parent, &err);
 	if (!rc)

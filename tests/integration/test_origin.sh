@@ -155,6 +155,28 @@ out=$(CFTOKEN_CONFIG=$dir/config.bare CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL \
 	CFTOKEN_CA_FILE=$CFTEST_CA cftoken exec --min-ttl 2h -- true 2>&1); rc=$?
 ok $((rc != 3)) "a parent_token_file whose file names no api_url is for the default API only (exit $rc)"
 contains "$out" "is for https://api.cloudflare.com/client/v4" ; ok $? "saying so"
+
+# --- 2b. no proxy from the environment ------------------------------------
+# A proxy that passes everything on (and so would go unnoticed), named by
+# every variable libcurl reads; cftoken's own calls never go through it.
+start_catcher watcher --mode proxy --tunnel
+proxy_env=(HTTPS_PROXY=http://127.0.0.1:$watcher_port https_proxy=http://127.0.0.1:$watcher_port
+	ALL_PROXY=http://127.0.0.1:$watcher_port all_proxy=http://127.0.0.1:$watcher_port)
+out=$(env "${proxy_env[@]}" ${CFTEST_WRAP:-} "$front" exec --min-ttl 3h -- true 2>&1); rc=$?
+ok $rc "HTTPS_PROXY and ALL_PROXY set: a mint with the parent works"
+out=$(env "${proxy_env[@]}" ${CFTEST_WRAP:-} "$front" verify --token-file - <<<"$parent" 2>&1); rc=$?
+ok $rc "and so does a call with a token given on the command line"
+ok "$(caught watcher | wc -l)" "the proxy the environment names received nothing"
+# The configured proxy is used, for every host (NO_PROXY does not bypass it).
+: >"$dir/watcher.log"
+{ cat "$dir/config.file"; printf '[defaults]\nproxy = http://127.0.0.1:%s\n' "$watcher_port"; } \
+	>"$dir/config.proxy"
+out=$(CFTOKEN_CONFIG=$dir/config.proxy NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 \
+	cftoken exec --min-ttl 4h -- true 2>&1); rc=$?
+ok $rc "proxy = in the configuration: the mint works"
+contains "$(caught watcher)" "\"CONNECT\", \"target\": \"127.0.0.1:$emu_port\"" ; ok $? \
+	"through the configured proxy, to the API"
+
 export CFTOKEN_CONFIG=$dir/config
 ok "$(bearers evil | grep -cvx "$(sha "$decoy")")" "the other API's server received no token (but the decoy)"
 ok "$(bearers mitm | wc -l)" "the interceptor received no token"

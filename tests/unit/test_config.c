@@ -122,6 +122,9 @@ int main(void)
 		{ "[defaults]\nttl = 1h\n# ttl = 3h\n\n  ttl=2h\n",
 		  ":5: [defaults] ttl: given again (first at line 2)",
 		  "a key given twice is refused at its second line, naming the first" },
+		{ "[defaults]\nproxy = ftp://proxy.example:21\n", "a proxy URL, http://HOST:PORT",
+		  "a proxy of a scheme libcurl does not proxy with" },
+		{ "[defaults]\nproxy = http:///x\n", "a proxy URL", "a proxy without a host" },
 		{ "[profile x]\npermissions = Zone Read\n[profile y]\nttl = 1h\n"
 		  "[profile x]\npermissions = DNS Write\n",
 		  ":6: [profile x] permissions: given again (first at line 2)",
