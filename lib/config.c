@@ -16,6 +16,7 @@
 #include "fingerprint.h"
 #include "presets.h"
 #include "timeutil.h"
+#include "trusted_file.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define LIST_MAX 64
@@ -502,6 +503,26 @@ cft_code cft_config_load(cft_config *cfg, cft_error *err)
 	char user[4096];
 	const char *paths[2] = { CFT_SYSTEM_CONFIG,
 				 cft_user_config_path(user, sizeof(user)) == 0 ? user : NULL };
+	static const char *const what[2] = { "system configuration file",
+					     "user configuration file" };
+	memset(cfg, 0, sizeof(*cfg));
+	/* Both belong to root or to the user, and nobody else may write
+	 * them or their directories: a file another user (or a shared
+	 * directory) could change would choose hosts, permissions and the
+	 * parent token.  CFTOKEN_CONFIG names the user file; it is checked
+	 * the same.  An absent file is fine. */
+	for (size_t i = 0; i < 2; i++) {
+		cft_error why;
+		cft_error_clear(&why);
+		cft_code rc = paths[i] ? cft_check_trusted_file(paths[i], what[i], &why) : CFT_OK;
+		if (rc == CFT_E_NOT_FOUND) {
+			paths[i] = NULL;
+		} else if (rc) {
+			if (err)
+				*err = why;
+			return rc;
+		}
+	}
 	return cft_config_load_files(cfg, paths, 2, err);
 }
 

@@ -177,6 +177,55 @@ ok $rc "proxy = in the configuration: the mint works"
 contains "$(caught watcher)" "\"CONNECT\", \"target\": \"127.0.0.1:$emu_port\"" ; ok $? \
 	"through the configured proxy, to the API"
 
+# --- 2c. a configuration file others may write is refused -----------------
+# The issue's file: it maps the attacker's host to a profile that may mint
+# tokens, for a year.  Written where someone else could (group-writable, in
+# a shared directory, by another user), it must not be read at all.
+creates() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys
+print(sum(1 for e in json.load(sys.stdin) if e["method"] == "POST" and e["path"].endswith("/tokens")))'; }
+attack_conf() {  # attack_conf FILE
+	printf '[defaults]\napi_url = %s\nca_file = %s\nparent_token_file = %s\naccount = %s\n' \
+		"$CFTEST_API_URL" "$CFTEST_CA" "$dir/parent.token" "$account" >"$1"
+	printf '[profile pwn]\npermissions = Account API Tokens Write\nttl = 365d\nhosts = 127.0.0.1:%s\n' \
+		"$evil_port" >>"$1"
+}
+evil_git=$(printf 'protocol=https\nhost=127.0.0.1:%s\n\n' "$evil_port")
+refused_conf() {  # refused_conf WHAT FILE WANT: git get and exec with it, refused
+	local before out rc
+	before=$(creates)
+	out=$(CFTOKEN_CONFIG=$2 XDG_CONFIG_HOME=$dir/xdg cftoken get <<<"$evil_git" 2>&1); rc=$?
+	ok $((rc != 2)) "$1: git get is refused (exit $rc)"
+	contains "$out" "$3" ; ok $? "  saying why"
+	case "$out" in *password=*) ok 1 "  and answers no token" ;; *) ok 0 "  and answers no token" ;; esac
+	out=$(CFTOKEN_CONFIG=$2 XDG_CONFIG_HOME=$dir/xdg cftoken --profile pwn exec -- true 2>&1); rc=$?
+	ok $((rc != 2)) "  exec is refused too (exit $rc)"
+	ok "$(($(creates) - before))" "  and nothing was minted"
+}
+mkdir -p "$dir/gw"
+attack_conf "$dir/gw/config"
+chmod 664 "$dir/gw/config"
+refused_conf "a group-writable CFTOKEN_CONFIG" "$dir/gw/config" \
+	"user configuration file $dir/gw/config is writable by group or others (mode 0664): refused"
+mkdir -p -m 1777 "$dir/shared"
+chmod 1777 "$dir/shared"
+attack_conf "$dir/shared/config"
+refused_conf "a CFTOKEN_CONFIG in a world-writable directory" "$dir/shared/config" \
+	"the directory of the user configuration file $dir/shared is writable by group or others"
+attack_conf "$dir/foreign.config"
+if [ "$(id -u)" = 0 ] && chown nobody "$dir/foreign.config" 2>/dev/null; then
+	refused_conf "a CFTOKEN_CONFIG another user owns" "$dir/foreign.config" \
+		"user configuration file $dir/foreign.config is owned by uid $(id -u nobody)"
+else
+	ok 0 "# SKIP a CFTOKEN_CONFIG another user owns: the test runs as uid $(id -u), not root"
+fi
+ln -s "$dir/foreign.config" "$dir/link.config"
+refused_conf "a CFTOKEN_CONFIG that is a symbolic link" "$dir/link.config" "is not a regular file"
+mkdir -p "$dir/xdg/cftoken"
+attack_conf "$dir/xdg/cftoken/config"
+chmod 666 "$dir/xdg/cftoken/config"
+refused_conf "\$XDG_CONFIG_HOME/cftoken/config writable by others" "" \
+	"user configuration file $dir/xdg/cftoken/config is writable by group or others (mode 0666)"
+
 export CFTOKEN_CONFIG=$dir/config
 ok "$(bearers evil | grep -cvx "$(sha "$decoy")")" "the other API's server received no token (but the decoy)"
 ok "$(bearers mitm | wc -l)" "the interceptor received no token"
