@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <glib.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ typedef struct origin {
 	const char *text;
 	const char *group;
 	const char *key;
+	bool may_lift;               /* may set the ceiling's keys */
 } origin;
 
 /* The line of `key` inside `[group]`: GKeyFile reports lines only for
@@ -261,6 +263,14 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 		return set_string(&c->parent_token_file, v, err);
 	if (!strcmp(k, "revoke_on_erase"))
 		return parse_bool(o, v, &c->revoke_on_erase, err);
+	if ((!strcmp(k, "allow_token_minting") || !strcmp(k, "max_ttl")) && !o->may_lift)
+		return bad(o, err, "only the system file and your own configuration file "
+			   "($XDG_CONFIG_HOME/cftoken/config) may lift the ceiling on tokens, "
+			   "not a file CFTOKEN_CONFIG names");
+	if (!strcmp(k, "allow_token_minting"))
+		return parse_bool(o, v, &c->allow_token_minting, err);
+	if (!strcmp(k, "max_ttl"))
+		return parse_duration(o, v, &c->max_ttl_s, err);
 	if (!strcmp(k, "run_dir")) {
 		if (v[0] != '/')
 			return bad(o, err, "an absolute path, please");
@@ -268,7 +278,7 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 	}
 	return bad(o, err, "unknown key (known: account, profile, api_url, ca_file, proxy, timeout, "
 		   "ttl, renew_margin, request_ip_in, request_ip_not_in, name, cache, "
-		   "parent_token_file, revoke_on_erase, run_dir)");
+		   "parent_token_file, revoke_on_erase, allow_token_minting, max_ttl, run_dir)");
 }
 
 static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_error *err)
@@ -389,7 +399,8 @@ static cft_code bind_parent_file(cft_config *c, const char *path, bool names_api
 	return rc;
 }
 
-static cft_code load_text(cft_config *c, const char *path, const char *text, cft_error *err)
+static cft_code load_text(cft_config *c, const char *path, const char *text, bool may_lift,
+			  cft_error *err)
 {
 	GKeyFile *kf = g_key_file_new();
 	GError *gerr = NULL;
@@ -412,7 +423,7 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 	/* The [defaults] keys this file sets, for parent_token_file's binding. */
 	bool names_parent = false, names_api = false, names_ca = false;
 	for (gsize g = 0; !rc && g < n_groups; g++) {
-		origin o = { .path = path, .text = text, .group = groups[g] };
+		origin o = { .path = path, .text = text, .group = groups[g], .may_lift = may_lift };
 		cft_section_kind kind = CFT_SECTION_PROFILE;
 		const char *name = NULL;
 		bool is_defaults = strcmp(groups[g], "defaults") == 0;
@@ -455,7 +466,7 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 	return rc;
 }
 
-static cft_code load_file(cft_config *c, const char *path, cft_error *err)
+static cft_code load_file(cft_config *c, const char *path, bool may_lift, cft_error *err)
 {
 	gchar *text = NULL;
 	gsize len = 0;
@@ -475,27 +486,47 @@ static cft_code load_file(cft_config *c, const char *path, cft_error *err)
 	else if (memchr(text, '\0', len))
 		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: contains a NUL byte", path);
 	else
-		rc = load_text(c, path, text, err);
+		rc = load_text(c, path, text, may_lift, err);
 	g_free(text);
 	if (!rc && c->n_files < sizeof(c->files) / sizeof(c->files[0]))
 		c->files[c->n_files++] = strdup(path);
 	return rc;
 }
 
-cft_code cft_config_load_files(cft_config *cfg, const char *const *paths, size_t n,
-			       cft_error *err)
+/* Reads paths in order; no_lift (one of them, or NULL) may not set the
+ * ceiling's keys. */
+static cft_code load_paths(cft_config *cfg, const char *const *paths, size_t n,
+			   const char *no_lift, cft_error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < n; i++) {
 		if (!paths[i])
 			continue;
-		cft_code rc = load_file(cfg, paths[i], err);
+		cft_code rc = load_file(cfg, paths[i], paths[i] != no_lift, err);
 		if (rc) {
 			cft_config_clear(cfg);
 			return rc;
 		}
 	}
 	return CFT_OK;
+}
+
+cft_code cft_config_load_files(cft_config *cfg, const char *const *paths, size_t n,
+			       cft_error *err)
+{
+	return load_paths(cfg, paths, n, NULL, err);
+}
+
+/* Whether the user file is one CFTOKEN_CONFIG names, not the user's own. */
+static bool named_elsewhere(const char *user)
+{
+	char own[4096], a[PATH_MAX], b[PATH_MAX];
+	const char *env = secure_getenv("CFTOKEN_CONFIG");
+	if (!env || !*env || cft_user_config_home_path(own, sizeof(own)) != 0)
+		return env && *env;
+	if (realpath(user, a) && realpath(own, b))
+		return strcmp(a, b) != 0;
+	return strcmp(user, own) != 0;
 }
 
 cft_code cft_config_load(cft_config *cfg, cft_error *err)
@@ -523,7 +554,8 @@ cft_code cft_config_load(cft_config *cfg, cft_error *err)
 			return rc;
 		}
 	}
-	return cft_config_load_files(cfg, paths, 2, err);
+	return load_paths(cfg, paths, 2, paths[1] && named_elsewhere(paths[1]) ? paths[1] : NULL,
+			  err);
 }
 
 const cft_profile *cft_config_find(const cft_config *cfg, cft_section_kind kind,

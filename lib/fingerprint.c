@@ -97,26 +97,30 @@ void cft_api_hash(const char *api_url, char out[CFT_API_HASH_SIZE])
 	cft_fp_hex(&fp, out);
 }
 
+int cft_user_config_home_path(char *buf, size_t size)
+{
+	const char *xdg = secure_getenv("XDG_CONFIG_HOME");
+	int n;
+	if (xdg && *xdg == '/') {
+		n = snprintf(buf, size, "%s/cftoken/config", xdg);
+	} else {
+		const char *home = secure_getenv("HOME");
+		if (!home || *home != '/') {
+			struct passwd *pw = getpwuid(getuid());
+			home = pw ? pw->pw_dir : NULL;
+		}
+		if (!home)
+			return -1;
+		n = snprintf(buf, size, "%s/.config/cftoken/config", home);
+	}
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
 int cft_user_config_path(char *buf, size_t size)
 {
 	const char *env = secure_getenv("CFTOKEN_CONFIG");
-	int n;
-	if (env && *env) {
-		n = snprintf(buf, size, "%s", env);
-	} else {
-		const char *xdg = secure_getenv("XDG_CONFIG_HOME");
-		if (xdg && *xdg == '/') {
-			n = snprintf(buf, size, "%s/cftoken/config", xdg);
-		} else {
-			const char *home = secure_getenv("HOME");
-			if (!home || *home != '/') {
-				struct passwd *pw = getpwuid(getuid());
-				home = pw ? pw->pw_dir : NULL;
-			}
-			if (!home)
-				return -1;
-			n = snprintf(buf, size, "%s/.config/cftoken/config", home);
-		}
-	}
+	if (!env || !*env)
+		return cft_user_config_home_path(buf, size);
+	int n = snprintf(buf, size, "%s", env);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

@@ -50,3 +50,5 @@ void cft_api_hash(const char *api_url, char out[CFT_API_HASH_SIZE]);
  * $XDG_CONFIG_HOME/cftoken/config, ~/.config/cftoken/config), without GLib.
  * Returns 0 and fills buf, or -1 when no home is known. */
 int cft_user_config_path(char *buf, size_t size);
+/* The same without $CFTOKEN_CONFIG: the user's own file, where it lives. */
+int cft_user_config_home_path(char *buf, size_t size);

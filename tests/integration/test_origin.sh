@@ -226,6 +226,44 @@ chmod 666 "$dir/xdg/cftoken/config"
 refused_conf "\$XDG_CONFIG_HOME/cftoken/config writable by others" "" \
 	"user configuration file $dir/xdg/cftoken/config is writable by group or others (mode 0666)"
 
+# --- 2d. a ceiling on children ----------------------------------------------
+# The same file, now the user's own (as in a cloned repository): it passes
+# the file checks, so the ceiling is what holds.
+mkdir -p "$dir/clone"
+attack_conf "$dir/clone/cftoken.conf"
+printf '[profile long]\npermissions = Zone Read\nttl = 365d\n' >>"$dir/clone/cftoken.conf"
+before=$(creates)
+out=$(CFTOKEN_CONFIG=$dir/clone/cftoken.conf cftoken get <<<"$evil_git" 2>&1); rc=$?
+ok $((rc != 2)) "a profile with \"Account API Tokens Write\": git get is refused (exit $rc)"
+contains "$out" "[profile pwn] asks for \"Account API Tokens Write\", which creates tokens" ; ok $? \
+	"  saying the group creates tokens"
+contains "$out" "allow_token_minting = true" ; ok $? "  and what would allow it"
+case "$out" in *password=*) ok 1 "  and answers no token" ;; *) ok 0 "  and answers no token" ;; esac
+out=$(CFTOKEN_CONFIG=$dir/clone/cftoken.conf cftoken --profile long exec -- true 2>&1); rc=$?
+ok $((rc != 2)) "a profile with ttl = 365d is refused (exit $rc)"
+contains "$out" "[profile long] asks for a token that lives 365d, longer than max_ttl (7d, the default)" ; ok $? \
+	"  saying how long, and the limit"
+out=$(CFTOKEN_CONFIG=$dir/clone/cftoken.conf cftoken --profile long exec --min-ttl 8d -- true 2>&1); rc=$?
+ok $((rc != 2)) "--min-ttl past max_ttl is refused too (exit $rc)"
+out=$(CFTOKEN_CONFIG=$dir/clone/cftoken.conf cftoken doctor 2>&1)
+contains "$out" "FAIL profile pwn" ; ok $? "doctor names the profile past the ceiling"
+ok "$(($(creates) - before))" "nothing was minted"
+printf '[defaults]\nallow_token_minting = true\nmax_ttl = 400d\n' >>"$dir/clone/cftoken.conf"
+out=$(CFTOKEN_CONFIG=$dir/clone/cftoken.conf cftoken --profile long exec -- true 2>&1); rc=$?
+ok $((rc != 2)) "a file CFTOKEN_CONFIG names may not lift the ceiling (exit $rc)"
+contains "$out" "not a file CFTOKEN_CONFIG names" ; ok $? "  saying so"
+# The user's own file may.
+mkdir -p "$dir/own/cftoken"
+cp "$dir/clone/cftoken.conf" "$dir/own/cftoken/config"
+out=$(env -u CFTOKEN_CONFIG XDG_CONFIG_HOME=$dir/own ${CFTEST_WRAP:-} "$front" --profile pwn exec -- true 2>&1); rc=$?
+ok $rc "allow_token_minting = true in the user's own file: the profile mints"
+groups=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+t=[t for t in json.load(sys.stdin) if " pwn " in t["name"] and not t["deleted"]]
+print(" ".join(g["id"] for p in t[-1]["policies"] for g in p["permission_groups"]) if t else "")')
+contains "$groups" "5bc3f8b21c554832afc660159ab75fa4" ; ok $? "  a token holding \"Account API Tokens Write\""
+out=$(env -u CFTOKEN_CONFIG XDG_CONFIG_HOME=$dir/own ${CFTEST_WRAP:-} "$front" --profile long exec -- true 2>&1); rc=$?
+ok $rc "and max_ttl = 400d there lets a 365-day token through"
+
 export CFTOKEN_CONFIG=$dir/config
 ok "$(bearers evil | grep -cvx "$(sha "$decoy")")" "the other API's server received no token (but the decoy)"
 ok "$(bearers mitm | wc -l)" "the interceptor received no token"
