@@ -236,9 +236,9 @@ static cft_code parent_file_bound(const cli *c, cft_error *err)
 	if (cft_ca_path(cfg->parent_ca_file, bound_ca) != 0 ||
 	    cft_ca_path(c->ca_file, asked_ca) != 0 || strcmp(bound_ca, asked_ca) != 0)
 		return cft_fail(err, CFT_E_PARENT_ORIGIN,
-				"parent_token_file (named in %.200s) is for %s%.200s, and %s names "
-				"%.200s: refused",
-				cfg->parent_config, bound_ca[0] ? "CA file " : "the system's CAs",
+				"parent_token_file (named in %.200s) goes only with %s%.200s, and %s "
+				"names %.200s: refused",
+				cfg->parent_config, bound_ca[0] ? "CA file " : "the system's CAs alone",
 				bound_ca, c->ca_file_from ? c->ca_file_from : "the default",
 				c->ca_file && *c->ca_file ? c->ca_file : "none");
 	return CFT_OK;

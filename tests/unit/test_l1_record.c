@@ -1,9 +1,11 @@
 /* The L1 cache record: round trips, and every damaged form is a miss.
- * The API's identity: a normalised URL, and its name a SHA-256. */
+ * The API's identity: a normalised URL, and its name a SHA-256.  The
+ * parent token's record: bound to its API URL and CA file. */
 #include <string.h>
 
 #include "fingerprint.h"
 #include "l1_record.h"
+#include "parent.h"
 #include "sha256.h"
 #include "tap.h"
 
@@ -87,6 +89,39 @@ static void test_api_identity(void)
 	tap_is_str(h2, h1, "and one API has one name, however its URL is spelt");
 }
 
+static void test_parent_record(void)
+{
+	cft_parent p = { 0 }, back;
+	cft_secret *text = NULL;
+	cft_error err;
+	p.token = cft_secret_new("cfat_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd1234", 49);
+	strcpy(p.api, "https://api.cloudflare.com/client/v4");
+	strcpy(p.ca, "/etc/test-ca.pem");
+	tap_is_int(cft_parent_format(&p, &text, &err), CFT_OK, "a parent record formats");
+	tap_contains(cft_secret_str(text), "api=https://api.cloudflare.com/client/v4\nca=/etc/test-ca.pem\n",
+		     "  with its API URL and CA file");
+	tap_is_int(cft_parent_parse(cft_secret_str(text), cft_secret_len(text), &back, &err), CFT_OK,
+		   "  and parses back");
+	tap_ok(cft_secret_equal(back.token, p.token) && !strcmp(back.api, p.api) &&
+	       !strcmp(back.ca, p.ca), "  the same token, API and CA");
+	tap_is_int(cft_parent_check_ca(&back, "/etc/test-ca.pem", &err), CFT_OK,
+		   "the CA it was verified with passes");
+	tap_is_int(cft_parent_check_ca(&back, "/tmp/attacker-ca.pem", &err), CFT_E_PARENT_ORIGIN,
+		   "another CA file is refused");
+	tap_contains(err.detail, "with CA file /etc/test-ca.pem, and this request names CA file "
+		     "/tmp/attacker-ca.pem: refused", "  saying both");
+	tap_is_int(cft_parent_check_ca(&back, NULL, &err), CFT_E_PARENT_ORIGIN,
+		   "and so is none, for a parent verified with one");
+	cft_parent_clear(&back);
+	const char *old = "cftoken-parent 1\ntoken=cfat_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd1234\n"
+			  "account=\n";
+	tap_is_int(cft_parent_parse(old, strlen(old), &back, &err), CFT_E_MALFORMED,
+		   "a record of the older version (no API URL) is none");
+	tap_ok(back.token == NULL, "  and leaves nothing behind");
+	cft_secret_free(text);
+	cft_parent_clear(&p);
+}
+
 int main(void)
 {
 	cft_secret *text = NULL;
@@ -158,5 +193,6 @@ int main(void)
 	cft_l1_record_clear(&in);
 	test_sha256();
 	test_api_identity();
+	test_parent_record();
 	return tap_done();
 }
