@@ -203,11 +203,14 @@ static cft_code parent_from_caches(const cli *c, cft_parent *out, cft_error *err
 cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
 {
 	cft_code rc = parent_from_caches(c, out, err);
-	const char *usual = c->cfg->api_url ? c->cfg->api_url : CFT_DEFAULT_API_URL;
-	if (rc != CFT_E_NO_PARENT || !c->api_url_from || same_api(usual, cli_api_url(c)))
+	/* The API the login was likely for: the configuration's, when a
+	 * variable or an option names another; else the default one. */
+	const char *usual = c->api_url_from && c->cfg->api_url ? c->cfg->api_url
+							       : CFT_DEFAULT_API_URL;
+	if (rc != CFT_E_NO_PARENT || same_api(usual, cli_api_url(c)))
 		return rc;
-	/* The variable or the option steered the request away from the API
-	 * the login was for: say so, and how to log in for this one. */
+	/* Steered away from the API the login was for: say so, and how to
+	 * log in for this one. */
 	cft_parent there;
 	cft_code found = cft_parent_load(usual, NULL, &there, NULL);
 	cft_parent_clear(&there);
@@ -215,7 +218,8 @@ cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
 		return cft_fail(err, CFT_E_NO_PARENT,
 				"the parent token was verified for %.150s, and %s names %.150s; run "
 				"`cftoken login` with CLOUDFLARE_API_BASE_URL=%.150s to use that API",
-				usual, c->api_url_from, cli_api_url(c), cli_api_url(c));
+				usual, c->api_url_from ? c->api_url_from : "api_url in the configuration",
+				cli_api_url(c), cli_api_url(c));
 	return rc;
 }
 
