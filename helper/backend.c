@@ -292,14 +292,24 @@ static const struct command *parse_args(int argc, char **argv, cli *c)
  * files' [defaults], then the built-in defaults. */
 static void apply_settings(cli *c, const cft_config *cfg)
 {
-	if (!c->api_url)
+	c->api_url_from = c->api_url ? "--api-url" : NULL;
+	if (!c->api_url) {
 		c->api_url = secure_getenv("CLOUDFLARE_API_BASE_URL");
-	if (!c->api_url || !*c->api_url)
+		c->api_url_from = "CLOUDFLARE_API_BASE_URL";
+	}
+	if (!c->api_url || !*c->api_url) {
 		c->api_url = cfg->api_url;
-	if (!c->ca_file)
+		c->api_url_from = NULL;  /* the configuration's own */
+	}
+	c->ca_file_from = c->ca_file ? "--ca-file" : NULL;
+	if (!c->ca_file) {
 		c->ca_file = secure_getenv("CFTOKEN_CA_FILE");
-	if (!c->ca_file || !*c->ca_file)
+		c->ca_file_from = "CFTOKEN_CA_FILE";
+	}
+	if (!c->ca_file || !*c->ca_file) {
 		c->ca_file = cfg->ca_file;
+		c->ca_file_from = cfg->ca_file ? "ca_file in the configuration" : NULL;
+	}
 	if (!c->account_id && !c->user_owned) {
 		const char *a = secure_getenv("CLOUDFLARE_ACCOUNT_ID");
 		c->account_id = a && *a ? a : cfg->account_id;

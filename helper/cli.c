@@ -28,6 +28,7 @@ int cli_exit_code(cft_code code)
 	case CFT_E_IP_RESTRICTED:
 	case CFT_E_ACCOUNT_TOKEN_REFUSED:
 	case CFT_E_NO_PARENT:
+	case CFT_E_PARENT_ORIGIN:
 	case CFT_E_RENEWAL:
 		return EXIT_AUTH;
 	case CFT_E_NOT_FOUND:
@@ -56,14 +57,18 @@ static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
 {
 	if (c->token_file || !parent_ok)
 		return cft_read_token(c->token_file, prompt, token, err);
-	if (c->cfg->parent_token_file)
-		return cft_read_token(c->cfg->parent_token_file, prompt, token, err);
 	cft_parent parent;
-	if (cli_parent_load(c, &parent, NULL) == CFT_OK) {
+	cft_code rc = cli_parent(c, true, &parent, err);
+	if (rc == CFT_OK) {
 		*token = parent.token;
 		snprintf(login_account, sizeof(login_account), "%s", parent.account);
 		return CFT_OK;
 	}
+	/* No parent for this API: the person may type a token.  One that
+	 * exists but was verified for another API or CA is refused. */
+	if (rc != CFT_E_NO_PARENT)
+		return rc;
+	cft_error_clear(err);
 	return cft_read_token(NULL, prompt, token, err);
 }
 
@@ -77,6 +82,7 @@ cft_code cli_client(const cli *c, const char *prompt, bool parent_ok, cft_client
 	cft_client_options opts = {
 		.api_url = c->api_url,
 		.ca_file = c->ca_file,
+		.proxy = c->cfg->proxy,
 		.timeout_ms = c->timeout_ms,
 	};
 	return cft_client_new(&opts, token, out, err);
@@ -164,9 +170,17 @@ const char *cli_api_url(const cli *c)
 	return c->api_url && *c->api_url ? c->api_url : CFT_DEFAULT_API_URL;
 }
 
-cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
+/* Whether a and b (as the config or the command line give them) are one
+ * API. */
+static bool same_api(const char *a, const char *b)
 {
-	cft_code rc = cft_parent_load(cli_api_url(c), out, err);
+	char normal[CFT_API_URL_MAX + 1];
+	return cft_api_url_normal(a, normal) == 0 && cft_api_url_is(normal, b);
+}
+
+static cft_code parent_from_caches(const cli *c, cft_parent *out, cft_error *err)
+{
+	cft_code rc = cft_parent_load(cli_api_url(c), c->ca_file, out, err);
 	cache_mode mode = cli_cache_mode(c);
 	if (rc != CFT_E_NO_PARENT || mode == CACHE_KERNEL || mode == CACHE_NONE)
 		return rc;
@@ -177,10 +191,74 @@ cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
 	cft_error_clear(&l2err);
 	if (cli_open_l2(c, &l2, &l2err) == CFT_OK && l2 &&
 	    cft_l2_lookup_parent(l2, cli_api_url(c), out, NULL) == CFT_OK) {
-		cft_parent_store(cli_api_url(c), out, NULL);
-		rc = CFT_OK;
+		rc = cft_parent_check_ca(out, c->ca_file, err);
+		if (rc)
+			cft_parent_clear(out);
+		else
+			cft_parent_store(cli_api_url(c), out, NULL);
 	}
 	cft_l2_close(l2);
+	return rc;
+}
+
+cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err)
+{
+	cft_code rc = parent_from_caches(c, out, err);
+	/* The API the login was likely for: the configuration's, when a
+	 * variable or an option names another; else the default one. */
+	const char *usual = c->api_url_from && c->cfg->api_url ? c->cfg->api_url
+							       : CFT_DEFAULT_API_URL;
+	if (rc != CFT_E_NO_PARENT || same_api(usual, cli_api_url(c)))
+		return rc;
+	/* Steered away from the API the login was for: say so, and how to
+	 * log in for this one. */
+	cft_parent there;
+	cft_code found = cft_parent_load(usual, NULL, &there, NULL);
+	cft_parent_clear(&there);
+	if (found == CFT_OK || found == CFT_E_PARENT_ORIGIN)
+		return cft_fail(err, CFT_E_NO_PARENT,
+				"the parent token was verified for %.150s, and %s names %.150s; run "
+				"`cftoken login` with CLOUDFLARE_API_BASE_URL=%.150s to use that API",
+				usual, c->api_url_from ? c->api_url_from : "api_url in the configuration",
+				cli_api_url(c), cli_api_url(c));
+	return rc;
+}
+
+/* parent_token_file is for the API URL and CA file of the config file
+ * naming it (the default API and no CA file when that file sets none). */
+static cft_code parent_file_bound(const cli *c, cft_error *err)
+{
+	const cft_config *cfg = c->cfg;
+	const char *api = cfg->parent_api_url ? cfg->parent_api_url : CFT_DEFAULT_API_URL;
+	char bound_ca[CFT_CA_PATH_MAX], asked_ca[CFT_CA_PATH_MAX];
+	if (!same_api(api, cli_api_url(c)))
+		return cft_fail(err, CFT_E_PARENT_ORIGIN,
+				"parent_token_file (named in %.200s) is for %.150s, and %s names "
+				"%.150s: refused; run `cftoken login` with CLOUDFLARE_API_BASE_URL=%.150s "
+				"to use that API",
+				cfg->parent_config, api, c->api_url_from ? c->api_url_from : "the default",
+				cli_api_url(c), cli_api_url(c));
+	if (cft_ca_path(cfg->parent_ca_file, bound_ca) != 0 ||
+	    cft_ca_path(c->ca_file, asked_ca) != 0 || strcmp(bound_ca, asked_ca) != 0)
+		return cft_fail(err, CFT_E_PARENT_ORIGIN,
+				"parent_token_file (named in %.200s) goes only with %s%.200s, and %s "
+				"names %.200s: refused",
+				cfg->parent_config, bound_ca[0] ? "CA file " : "the system's CAs alone",
+				bound_ca, c->ca_file_from ? c->ca_file_from : "the default",
+				c->ca_file && *c->ca_file ? c->ca_file : "none");
+	return CFT_OK;
+}
+
+cft_code cli_parent(const cli *c, bool use_file, cft_parent *out, cft_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!use_file || !c->cfg->parent_token_file)
+		return cli_parent_load(c, out, err);
+	cft_code rc = parent_file_bound(c, err);
+	if (!rc)
+		rc = cft_read_token(c->cfg->parent_token_file, "parent token: ", &out->token, err);
+	if (!rc)
+		cft_api_url_normal(cli_api_url(c), out->api);
 	return rc;
 }
 

@@ -19,7 +19,9 @@ typedef struct cli {
 	int n_args;
 
 	const char *api_url;
+	const char *api_url_from;  /* who named it: "--api-url", the variable, the config */
 	const char *ca_file;
+	const char *ca_file_from;  /* the same for the CA file */
 	long timeout_ms;
 	const char *account_id;
 	bool user_owned;
@@ -106,9 +108,18 @@ void cli_explain_cache(const cli *c, bool l2_open);
  * config (already applied to c->api_url), else api.cloudflare.com. */
 const char *cli_api_url(const cli *c);
 
-/* The parent token of `cftoken login`: the kernel's copy, else the
- * Secret Service's (which then refills the kernel's). */
+/* The parent token of `cftoken login` for the request's API URL and CA
+ * file: the kernel's copy, else the Secret Service's (which then refills
+ * the kernel's).  CFT_E_NO_PARENT when there is none for that URL (saying
+ * so when the one for the configured API is there); CFT_E_PARENT_ORIGIN
+ * when it was verified with another CA file. */
 cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err);
+
+/* The parent token: with use_file, parent_token_file when the config
+ * names one, if the request goes to the API URL and CA file the config
+ * file naming it sets (CFT_E_PARENT_ORIGIN otherwise); else
+ * cli_parent_load's. */
+cft_code cli_parent(const cli *c, bool use_file, cft_parent *out, cft_error *err);
 
 /* The profile --profile names, or the default one (the default profile,
  * else the only profile, else the admin's login policy for this user). */

@@ -14,6 +14,7 @@
 #include "obtain.h"
 #include "parent.h"
 #include "policy.h"
+#include "profile_spec.h"
 #include "timeutil.h"
 #include "tokenspec.h"
 
@@ -185,10 +186,14 @@ static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owne
 		if (!rc)
 			rc = cft_zone_ids(client, owner.account_id, (const char *const *)p->zones,
 					  n_zones, zone_ids, zones, &err);
+		/* As a mint now would ask, within the ceiling on children. */
+		time_t now = time(NULL), nb = p->not_before_s ? now + p->not_before_s : 0;
 		cft_token_wish wish = { .permissions = names, .n_permissions = n,
 					.account_id = owner.account_id, .name = "doctor",
-					.zones = zones, .n_zones = n_zones };
-		if (rc || cft_spec_build(&groups, &wish, &built, &err) != CFT_OK)
+					.zones = zones, .n_zones = n_zones, .not_before = nb,
+					.expires_on = (nb ? nb : now) + cft_profile_ttl(c->cfg, p) };
+		if (rc || cft_spec_build(&groups, &wish, &built, &err) != CFT_OK ||
+		    cft_profile_ceiling(c->cfg, p, &groups, &built, now, &err) != CFT_OK)
 			report_error(d, what, &err);
 		else
 			report(d, true, what, "%zu permission%s resolve to %zu account and %zu zone group%s",

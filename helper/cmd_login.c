@@ -28,7 +28,7 @@ int cmd_login(const cli *c)
 				     "Cloudflare API token that may create tokens: ", &parent.token,
 				     &err);
 	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .timeout_ms = c->timeout_ms };
+				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
 	if (!rc)
 		rc = cft_client_new(&o, parent.token, &client, &err);
 	if (!rc)
@@ -38,8 +38,12 @@ int cmd_login(const cli *c)
 	if (!rc) {
 		snprintf(parent.account, sizeof(parent.account), "%s",
 			 owner.account_id ? owner.account_id : "");
-		rc = cft_parent_store(cli_api_url(c), &parent, &err);
+		/* Bound to what it was verified with: this API, this CA file. */
+		if (cft_ca_path(c->ca_file, parent.ca) != 0)
+			rc = cft_fail(&err, CFT_E_INVALID_ARG, "the CA file's path is too long");
 	}
+	if (!rc)
+		rc = cft_parent_store(cli_api_url(c), &parent, &err);
 	/* The durable copy, where there is a Secret Service. */
 	bool durable = false;
 	cft_l2 *l2 = NULL;
@@ -58,8 +62,11 @@ int cmd_login(const cli *c)
 	if (v.expires_on)
 		cft_time_format_rfc3339(v.expires_on, eo);
 	printf("logged in: token %s is %s (account %s, expires %s); kept in the kernel "
-	       "keyring%s for %s\n", v.id, v.status, owner.account_id ? owner.account_id : "-", eo,
-	       durable ? " and the Secret Service" : "", cli_api_url(c));
+	       "keyring%s for %s only, with %s%s\n", v.id, v.status,
+	       owner.account_id ? owner.account_id : "-", eo,
+	       durable ? " and the Secret Service" : "", cli_api_url(c),
+	       c->ca_file && *c->ca_file ? "CA file " : "the system's CA certificates",
+	       c->ca_file && *c->ca_file ? c->ca_file : "");
 	return EXIT_OK;
 }
 
@@ -68,7 +75,8 @@ int cmd_logout(const cli *c)
 	cft_parent parent;
 	cft_error err;
 	cft_error_clear(&err);
-	int had = cli_parent_load(c, &parent, NULL) == CFT_OK;
+	cft_code found = cli_parent_load(c, &parent, NULL);
+	int had = found == CFT_OK || found == CFT_E_PARENT_ORIGIN;
 	cft_parent_clear(&parent);
 	cft_code rc = cft_parent_drop(cli_api_url(c), &err);
 	if (rc) {

@@ -153,11 +153,9 @@ static cft_code profile_for_git(const cli *c, const char *op, const cft_gitcred 
 static cft_code load_parent(const cli *c, bool login, cft_parent *parent, cft_error *err)
 {
 	memset(parent, 0, sizeof(*parent));
-	const char *file = c->token_file ? c->token_file
-			   : login ? NULL : c->cfg->parent_token_file;
-	if (file)
-		return cft_read_token(file, "parent token: ", &parent->token, err);
-	return cli_parent_load(c, parent, err);
+	if (c->token_file)
+		return cft_read_token(c->token_file, "parent token: ", &parent->token, err);
+	return cli_parent(c, !login, parent, err);
 }
 
 /* The request's fingerprint, as the front end computes it. */
@@ -215,7 +213,7 @@ static cft_code find_account(const cli *c, const cft_profile *p, lazy_parent *lp
 		return CFT_OK;
 	}
 	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .timeout_ms = c->timeout_ms };
+				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
 	cft_client *client = NULL;
 	cft_owner owner;
 	rc = cft_client_new(&o, parent, &client, err);
@@ -432,7 +430,7 @@ static cft_code check_token_rights(const cli *c, const cft_profile *p, const cft
 				   cft_verify_result *v, cft_error *err)
 {
 	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .timeout_ms = c->timeout_ms };
+				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
 	_cleanup_client_ cft_client *by_parent = NULL;
 	_cleanup_client_ cft_client *by_token = NULL;
 	cft_profile_spec ps;
@@ -600,6 +598,7 @@ int cmd_erase(const cli *c)
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
 		    load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {
 			cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+						 .proxy = c->cfg->proxy,
 						 .timeout_ms = c->timeout_ms };
 			cft_client *client = NULL;
 			if (cft_client_new(&o, parent.token, &client, &err) == CFT_OK)

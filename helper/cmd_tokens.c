@@ -271,12 +271,11 @@ typedef struct roll_ctx {
 static void replace_cached(const char *desc, cft_l1_record *r, void *data)
 {
 	roll_ctx *rc = data;
-	char account[33], profile[CFT_PROFILE_NAME_MAX + 1], api[9];
 	cft_secret *old = r->token;
 	r->token = (cft_secret *)rc->value;
 	cft_l1_store_desc(NULL, desc, r, NULL);
-	if (rc->l2 && cft_l1_desc_parse(desc, account, profile, api) == 0)
-		cft_l2_store_token_hash(rc->l2, r, api, NULL);
+	if (rc->l2)
+		cft_l2_store_token(rc->l2, r, r->api, NULL);
 	r->token = old;
 }
 

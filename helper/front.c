@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	}
 	cft_request_fingerprint(&w.rq, fp);
 	cft_gitcred_clear(&cred);
-	if (cft_l1_lookup(fp, &r, route_to, &err) != CFT_OK ||
+	if (cft_l1_lookup(fp, cft_request_api_url(&w.rq), &r, route_to, &err) != CFT_OK ||
 	    !cft_l1_fresh(&r, time(NULL), w.min_ttl)) {
 		bool stale = r.token != NULL;
 		cft_l1_record_clear(&r);

@@ -30,15 +30,20 @@ int main(int argc, char **argv)
 	const char *desc = argv[1], *fp = argv[2];
 	char **orig = argv + 3;
 	int orig_argc = argc - 3;
-	char account[33], profile[CFT_PROFILE_NAME_MAX + 1], api[9];
+	char account[33], profile[CFT_PROFILE_NAME_MAX + 1], api[CFT_API_HASH_SIZE];
 	warm_args w;
 	cft_l1_record r = { 0 };
 
 	if (!warm_args_parse(orig_argc, orig, &w) || cft_l1_desc_parse(desc, account, profile, api))
 		warm_exec_sibling("cftoken-backend", orig);
+	/* The item is found by the API's hash; its record's URL must be the
+	 * one that hash is of (cft_l1_store_desc checks) and the one the
+	 * request names, if it names one. */
+	const char *api_url = cft_request_api_url(&w.rq);
 	bool hit = cft_l2_read(account, profile, api, L2_TIMEOUT_MS, &r, NULL) == CFT_OK &&
 		   cft_l1_fresh(&r, time(NULL), w.min_ttl) &&
-		   strcmp(r.account, account) == 0 && strcmp(r.profile, profile) == 0;
+		   strcmp(r.account, account) == 0 && strcmp(r.profile, profile) == 0 &&
+		   (!api_url || cft_api_url_is(r.api, api_url));
 	if (!hit || cft_l1_store_desc(fp, desc, &r, NULL) != CFT_OK) {
 		cft_l1_record_clear(&r);
 		warm_exec_sibling("cftoken-backend", orig);

@@ -61,6 +61,7 @@ cft_code cft_client_new(const cft_client_options *opts, const cft_secret *token,
 	cft_http_options ho = {
 		.base_url = opts->api_url && *opts->api_url ? opts->api_url : CFT_DEFAULT_API_URL,
 		.ca_file = opts->ca_file,
+		.proxy = opts->proxy,
 		.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : CFT_DEFAULT_TIMEOUT_MS,
 		.max_response = opts->max_response,
 	};

@@ -25,6 +25,8 @@ typedef struct cft_client cft_client;
 typedef struct cft_client_options {
 	const char *api_url;          /* NULL: CFT_DEFAULT_API_URL */
 	const char *ca_file;          /* extra CA bundle, or NULL */
+	const char *proxy;            /* the configured proxy, or NULL: none (never
+				       * one from the environment) */
 	long timeout_ms;              /* per call; <= 0: CFT_DEFAULT_TIMEOUT_MS */
 	size_t max_response;          /* 0: 4 MiB */
 } cft_client_options;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "presets.h"
 #include "safe_file.h"
 #include "timeutil.h"
+#include "trusted_file.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define LIST_MAX 64
@@ -28,6 +30,7 @@ typedef struct origin {
 	const char *text;
 	const char *group;
 	const char *key;
+	bool may_lift;               /* may set the ceiling's keys */
 } origin;
 
 /* The line of `key` inside `[group]`: GKeyFile reports lines only for
@@ -203,6 +206,19 @@ static cft_code parse_bool(const origin *o, const char *value, bool *out, cft_er
 	return CFT_OK;
 }
 
+/* A proxy URL libcurl understands, with a host after the scheme. */
+static bool valid_proxy(const char *v)
+{
+	static const char *const schemes[] = { "http://", "https://", "socks5h://", "socks5://",
+					       "socks4a://", "socks4://" };
+	if (strpbrk(v, " \t\r\n"))
+		return false;
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (!strncmp(v, schemes[i], strlen(schemes[i])))
+			return v[strlen(schemes[i])] != '\0' && v[strlen(schemes[i])] != '/';
+	return false;
+}
+
 static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_error *err)
 {
 	const char *k = o->key;
@@ -217,6 +233,12 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 	}
 	if (!strcmp(k, "ca_file"))
 		return set_string(&c->ca_file, v, err);
+	if (!strcmp(k, "proxy")) {
+		if (!valid_proxy(v))
+			return bad(o, err, "\"%.100s\": a proxy URL, http://HOST:PORT (or "
+				   "https://, socks5h://, socks5://, socks4a://, socks4://)", v);
+		return set_string(&c->proxy, v, err);
+	}
 	if (!strcmp(k, "timeout")) {
 		cft_code rc = parse_duration(o, v, &c->timeout_s, err);
 		if (!rc && c->timeout_s > 600)
@@ -243,14 +265,22 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 		return set_string(&c->parent_token_file, v, err);
 	if (!strcmp(k, "revoke_on_erase"))
 		return parse_bool(o, v, &c->revoke_on_erase, err);
+	if ((!strcmp(k, "allow_token_minting") || !strcmp(k, "max_ttl")) && !o->may_lift)
+		return bad(o, err, "only the system file and your own configuration file "
+			   "($XDG_CONFIG_HOME/cftoken/config) may lift the ceiling on tokens, "
+			   "not a file CFTOKEN_CONFIG names");
+	if (!strcmp(k, "allow_token_minting"))
+		return parse_bool(o, v, &c->allow_token_minting, err);
+	if (!strcmp(k, "max_ttl"))
+		return parse_duration(o, v, &c->max_ttl_s, err);
 	if (!strcmp(k, "run_dir")) {
 		if (v[0] != '/')
 			return bad(o, err, "an absolute path, please");
 		return set_string(&c->run_dir, v, err);
 	}
-	return bad(o, err, "unknown key (known: account, profile, api_url, ca_file, timeout, ttl, "
-		   "renew_margin, request_ip_in, request_ip_not_in, name, cache, "
-		   "parent_token_file, revoke_on_erase, run_dir)");
+	return bad(o, err, "unknown key (known: account, profile, api_url, ca_file, proxy, timeout, "
+		   "ttl, renew_margin, request_ip_in, request_ip_not_in, name, cache, "
+		   "parent_token_file, revoke_on_erase, allow_token_minting, max_ttl, run_dir)");
 }
 
 static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_error *err)
@@ -350,7 +380,29 @@ static bool split_group(const char *group, cft_section_kind *kind, const char **
 	return false;
 }
 
-static cft_code load_text(cft_config *c, const char *path, const char *text, cft_error *err)
+static cft_code set_or_clear(char **field, const char *value, cft_error *err)
+{
+	if (value)
+		return set_string(field, value, err);
+	free(*field);
+	*field = NULL;
+	return CFT_OK;
+}
+
+/* parent_token_file goes to the API and CA of the file that names it. */
+static cft_code bind_parent_file(cft_config *c, const char *path, bool names_api,
+				 bool names_ca, cft_error *err)
+{
+	cft_code rc = set_string(&c->parent_config, path, err);
+	if (!rc)
+		rc = set_or_clear(&c->parent_api_url, names_api ? c->api_url : NULL, err);
+	if (!rc)
+		rc = set_or_clear(&c->parent_ca_file, names_ca ? c->ca_file : NULL, err);
+	return rc;
+}
+
+static cft_code load_text(cft_config *c, const char *path, const char *text, bool may_lift,
+			  cft_error *err)
 {
 	GKeyFile *kf = g_key_file_new();
 	GError *gerr = NULL;
@@ -370,8 +422,10 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 	}
 	gsize n_groups = 0;
 	gchar **groups = g_key_file_get_groups(kf, &n_groups);
+	/* The [defaults] keys this file sets, for parent_token_file's binding. */
+	bool names_parent = false, names_api = false, names_ca = false;
 	for (gsize g = 0; !rc && g < n_groups; g++) {
-		origin o = { .path = path, .text = text, .group = groups[g] };
+		origin o = { .path = path, .text = text, .group = groups[g], .may_lift = may_lift };
 		cft_section_kind kind = CFT_SECTION_PROFILE;
 		const char *name = NULL;
 		bool is_defaults = strcmp(groups[g], "defaults") == 0;
@@ -397,6 +451,11 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 				rc = defaults_key(c, &o, value, err);
 			else
 				rc = section_key(p, &o, value, err);
+			if (!rc && is_defaults) {
+				names_parent |= !strcmp(keys[k], "parent_token_file");
+				names_api |= !strcmp(keys[k], "api_url");
+				names_ca |= !strcmp(keys[k], "ca_file");
+			}
 			g_free(value);
 			g_free(raw);
 		}
@@ -404,10 +463,12 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, cft
 	}
 	g_strfreev(groups);
 	g_key_file_free(kf);
+	if (!rc && names_parent)
+		rc = bind_parent_file(c, path, names_api, names_ca, err);
 	return rc;
 }
 
-static cft_code load_file(cft_config *c, const char *path, cft_error *err)
+static cft_code load_file(cft_config *c, const char *path, bool may_lift, cft_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -426,21 +487,23 @@ static cft_code load_file(cft_config *c, const char *path, cft_error *err)
 	if (memchr(text, '\0', len))
 		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: contains a NUL byte", path);
 	else
-		rc = load_text(c, path, text, err);
+		rc = load_text(c, path, text, may_lift, err);
 	free(text);
 	if (!rc && c->n_files < sizeof(c->files) / sizeof(c->files[0]))
 		c->files[c->n_files++] = strdup(path);
 	return rc;
 }
 
-cft_code cft_config_load_files(cft_config *cfg, const char *const *paths, size_t n,
-			       cft_error *err)
+/* Reads paths in order; no_lift (one of them, or NULL) may not set the
+ * ceiling's keys. */
+static cft_code load_paths(cft_config *cfg, const char *const *paths, size_t n,
+			   const char *no_lift, cft_error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < n; i++) {
 		if (!paths[i])
 			continue;
-		cft_code rc = load_file(cfg, paths[i], err);
+		cft_code rc = load_file(cfg, paths[i], paths[i] != no_lift, err);
 		if (rc) {
 			cft_config_clear(cfg);
 			return rc;
@@ -449,12 +512,51 @@ cft_code cft_config_load_files(cft_config *cfg, const char *const *paths, size_t
 	return CFT_OK;
 }
 
+cft_code cft_config_load_files(cft_config *cfg, const char *const *paths, size_t n,
+			       cft_error *err)
+{
+	return load_paths(cfg, paths, n, NULL, err);
+}
+
+/* Whether the user file is one CFTOKEN_CONFIG names, not the user's own. */
+static bool named_elsewhere(const char *user)
+{
+	char own[4096], a[PATH_MAX], b[PATH_MAX];
+	const char *env = secure_getenv("CFTOKEN_CONFIG");
+	if (!env || !*env || cft_user_config_home_path(own, sizeof(own)) != 0)
+		return env && *env;
+	if (realpath(user, a) && realpath(own, b))
+		return strcmp(a, b) != 0;
+	return strcmp(user, own) != 0;
+}
+
 cft_code cft_config_load(cft_config *cfg, cft_error *err)
 {
 	char user[4096];
 	const char *paths[2] = { CFT_SYSTEM_CONFIG,
 				 cft_user_config_path(user, sizeof(user)) == 0 ? user : NULL };
-	return cft_config_load_files(cfg, paths, 2, err);
+	static const char *const what[2] = { "system configuration file",
+					     "user configuration file" };
+	memset(cfg, 0, sizeof(*cfg));
+	/* Both belong to root or to the user, and nobody else may write
+	 * them or their directories: a file another user (or a shared
+	 * directory) could change would choose hosts, permissions and the
+	 * parent token.  CFTOKEN_CONFIG names the user file; it is checked
+	 * the same.  An absent file is fine. */
+	for (size_t i = 0; i < 2; i++) {
+		cft_error why;
+		cft_error_clear(&why);
+		cft_code rc = paths[i] ? cft_check_trusted_file(paths[i], what[i], &why) : CFT_OK;
+		if (rc == CFT_E_NOT_FOUND) {
+			paths[i] = NULL;
+		} else if (rc) {
+			if (err)
+				*err = why;
+			return rc;
+		}
+	}
+	return load_paths(cfg, paths, 2, paths[1] && named_elsewhere(paths[1]) ? paths[1] : NULL,
+			  err);
 }
 
 const cft_profile *cft_config_find(const cft_config *cfg, cft_section_kind kind,
@@ -488,11 +590,15 @@ void cft_config_clear(cft_config *cfg)
 	free(cfg->default_profile);
 	free(cfg->api_url);
 	free(cfg->ca_file);
+	free(cfg->proxy);
 	free_list(cfg->ip_in, cfg->n_ip_in);
 	free_list(cfg->ip_not_in, cfg->n_ip_not_in);
 	free(cfg->name_template);
 	free(cfg->cache);
 	free(cfg->parent_token_file);
+	free(cfg->parent_config);
+	free(cfg->parent_api_url);
+	free(cfg->parent_ca_file);
 	free(cfg->run_dir);
 	for (size_t i = 0; i < cfg->n_sections; i++)
 		profile_clear(&cfg->sections[i]);

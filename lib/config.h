@@ -54,6 +54,7 @@ typedef struct cft_config {
 	char *default_profile;
 	char *api_url;
 	char *ca_file;
+	char *proxy;                 /* every API call goes through it; NULL: none */
 	int64_t timeout_s;
 	int64_t ttl_s;
 	int64_t renew_margin_s;
@@ -64,8 +65,20 @@ typedef struct cft_config {
 	char *name_template;
 	char *cache;                 /* auto, secret-service, kernel, none */
 	char *parent_token_file;
+	/* What parent_token_file is bound to: the file that names it, and the
+	 * api_url and ca_file that same file sets (NULL: it sets none, so the
+	 * default API and the system's CAs).  The parent goes nowhere else. */
+	char *parent_config;
+	char *parent_api_url;
+	char *parent_ca_file;
 	char *run_dir;               /* pam_cftoken's session records */
 	bool revoke_on_erase;
+	/* The ceiling on tokens minted from a parent (profile_spec.h): no
+	 * group that creates tokens unless allowed, no life past max_ttl_s
+	 * (0: CFT_DEFAULT_MAX_TTL_S).  Only the system file and the user's own
+	 * file may lift it, never a file CFTOKEN_CONFIG names elsewhere. */
+	bool allow_token_minting;
+	int64_t max_ttl_s;
 
 	cft_profile *sections;
 	size_t n_sections;
@@ -76,6 +89,7 @@ typedef struct cft_config {
 
 #define CFT_DEFAULT_TTL_S (8 * 3600)
 #define CFT_DEFAULT_RENEW_MARGIN_S (15 * 60)
+#define CFT_DEFAULT_MAX_TTL_S (7 * 86400)
 #define CFT_SYSTEM_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
 #define CFT_DEFAULT_RUN_DIR "/run/cftoken"
 

@@ -14,6 +14,8 @@
 
 #define STATE_MAX (256 * 1024)
 #define STATE_NAME "declared"
+/* A line's key: the words, an id, a profile name and an API URL. */
+#define KEY_MAX (CFT_API_URL_MAX + 256)
 
 int cft_declared_path(char *buf, size_t size)
 {
@@ -28,12 +30,20 @@ int cft_declared_path(char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+/* The API's full URL, normalised: a line is of exactly that API.  (A URL
+ * that is none matches no line.) */
+static void api_field(const char *api_url, char out[CFT_API_URL_MAX + 1])
+{
+	if (cft_api_url_normal(api_url, out) != 0)
+		snprintf(out, CFT_API_URL_MAX + 1, "-");
+}
+
 /* The line's key: everything up to " id=". */
 static void entry_key(const char *account, const char *profile, const char *api_url,
 		      char *buf, size_t size)
 {
-	char api[CFT_API_HASH_SIZE];
-	cft_api_hash(api_url, api);
+	char api[CFT_API_URL_MAX + 1];
+	api_field(api_url, api);
 	snprintf(buf, size, "token profile=%s account=%s api=%s id=", profile, account, api);
 }
 
@@ -103,7 +113,7 @@ static cft_code read_state(char **out, cft_error *err)
 cft_code cft_declared_get(const char *account, const char *profile, const char *api_url,
 			  char id[33], cft_error *err)
 {
-	char key[256];
+	char key[KEY_MAX];
 	char *all = NULL;
 	cft_code rc = read_state(&all, err);
 	if (rc && rc != CFT_E_NOT_FOUND)
@@ -200,7 +210,7 @@ static cft_code replace_line(const char *key, const char *line, cft_error *err)
 cft_code cft_declared_set(const char *account, const char *profile, const char *api_url,
 			  const char *id, cft_error *err)
 {
-	char key[256], line[320];
+	char key[KEY_MAX], line[KEY_MAX + 40];
 	entry_key(account, profile, api_url, key, sizeof(key));
 	snprintf(line, sizeof(line), "%s%s", key, id ? id : "");
 	return replace_line(key, id ? line : NULL, err);
@@ -210,8 +220,8 @@ cft_code cft_declared_set(const char *account, const char *profile, const char *
 static void binding_key(const char *account, const char *profile, const char *api_url,
 			const char *worker, const char *name, char *buf, size_t size)
 {
-	char api[CFT_API_HASH_SIZE];
-	cft_api_hash(api_url, api);
+	char api[CFT_API_URL_MAX + 1];
+	api_field(api_url, api);
 	snprintf(buf, size, "binding profile=%s account=%s api=%s worker=%s name=%s ", profile,
 		 account, api, worker, name);
 }
@@ -219,7 +229,7 @@ static void binding_key(const char *account, const char *profile, const char *ap
 cft_code cft_binding_set(const char *account, const char *profile, const char *api_url,
 			 const char *worker, const char *name, int state, cft_error *err)
 {
-	char key[512], line[560];
+	char key[KEY_MAX + 160], line[KEY_MAX + 200];
 	binding_key(account, profile, api_url, worker, name, key, sizeof(key));
 	snprintf(line, sizeof(line), "%sstate=%s", key, state == CFT_BINDING_PENDING ? "pending" : "ok");
 	return replace_line(key, state == CFT_BINDING_GONE ? NULL : line, err);
@@ -228,7 +238,7 @@ cft_code cft_binding_set(const char *account, const char *profile, const char *a
 cft_code cft_bindings_list(const char *account, const char *profile, const char *api_url,
 			   cft_binding **out, size_t *n, cft_error *err)
 {
-	char prefix[256], api[CFT_API_HASH_SIZE];
+	char prefix[KEY_MAX], api[CFT_API_URL_MAX + 1];
 	char *all = NULL;
 	*out = NULL;
 	*n = 0;
@@ -240,7 +250,7 @@ cft_code cft_bindings_list(const char *account, const char *profile, const char 
 	}
 	if (rc)
 		return rc;
-	cft_api_hash(api_url, api);
+	api_field(api_url, api);
 	snprintf(prefix, sizeof(prefix), "binding profile=%s account=%s api=%s worker=", profile,
 		 account, api);
 	for (char *l = all; l && *l;) {

@@ -3,10 +3,11 @@
  * $XDG_STATE_HOME/cftoken/declared (~/.local/state/cftoken/declared),
  * mode 0600, one line per token:
  *
- *   token profile=NAME account=ID api=HASH id=ID
- *   binding profile=NAME account=ID api=HASH worker=W name=N state=ok|pending
+ *   token profile=NAME account=ID api=URL id=ID
+ *   binding profile=NAME account=ID api=URL worker=W name=N state=ok|pending
  *
- * (a binding: the token stored as Worker W's secret N; pending: the last
+ * (URL: the API's, normalised as fingerprint.h says, compared exactly; a
+ * binding: the token stored as Worker W's secret N; pending: the last
  * update of that secret failed and is retried at the next apply, bind or
  * roll)
  * rewritten whole (a new file renamed over the old), so a crash leaves the

@@ -74,6 +74,10 @@ static const struct {
 		"It holds the lock longer than the deadline (a slow API, or a stopped "
 		"process); try again, or find it with `fuser -v` on the lock file." },
 	[CFT_E_INTERNAL] = { "internal error", "" },
+	[CFT_E_PARENT_ORIGIN] = { "the parent token goes only to the API and CA it was verified with",
+		"To use another API URL or CA file, run `cftoken login` with them set "
+		"(CLOUDFLARE_API_BASE_URL or --api-url, CFTOKEN_CA_FILE or --ca-file); for "
+		"parent_token_file, set api_url and ca_file in the file that names it." },
 };
 
 const char *cft_strerror(cft_code code)

@@ -36,6 +36,7 @@ typedef enum cft_code {
 	CFT_E_RENEWAL,            /* a login token is due and nobody can renew it */
 	CFT_E_BUSY,               /* another process held the lock past the deadline */
 	CFT_E_INTERNAL,
+	CFT_E_PARENT_ORIGIN,      /* the parent was verified for another API or CA */
 	CFT__CODE_MAX
 } cft_code;
 

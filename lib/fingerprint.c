@@ -5,28 +5,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "safe_file.h"
 
 #define FILE_MAX (1024 * 1024)
-#define FNV_PRIME 0x100000001b3ULL
 
-/* Two FNV-1a lanes with different offsets: 128 bits, fast, no library. */
 void cft_fp_init(cft_fp *fp)
 {
-	fp->a = 0xcbf29ce484222325ULL;
-	fp->b = 0x84222325cbf29ce4ULL;
+	cft_sha256_init(&fp->sha);
 }
 
 void cft_fp_bytes(cft_fp *fp, const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	for (size_t i = 0; i < len; i++) {
-		fp->a = (fp->a ^ p[i]) * FNV_PRIME;
-		fp->b = (fp->b ^ (unsigned char)(p[i] + 0x5b)) * FNV_PRIME;
-		fp->b ^= fp->b >> 29;
-	}
+	cft_sha256_update(&fp->sha, data, len);
 }
 
 void cft_fp_str(cft_fp *fp, const char *s)
@@ -55,40 +48,78 @@ void cft_fp_file(cft_fp *fp, const char *path)
 
 void cft_fp_hex(const cft_fp *fp, char out[CFT_FP_HEX])
 {
-	snprintf(out, CFT_FP_HEX, "%016llx%016llx", (unsigned long long)fp->a,
-		 (unsigned long long)fp->b);
+	cft_sha256 s = fp->sha;
+	unsigned char digest[CFT_SHA256_SIZE];
+	static const char hex[] = "0123456789abcdef";
+	cft_sha256_final(&s, digest);
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+int cft_api_url_normal(const char *api_url, char out[CFT_API_URL_MAX + 1])
+{
+	size_t n = api_url ? strlen(api_url) : 0;
+	out[0] = '\0';
+	if (n < 9 || n > CFT_API_URL_MAX || strncasecmp(api_url, "https://", 8) != 0)
+		return -1;
+	while (n > 8 && api_url[n - 1] == '/')
+		n--;
+	size_t host_end = 8 + strcspn(api_url + 8, "/?#");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)api_url[i];
+		if (c <= ' ' || c == 0x7f)
+			return -1;
+		/* Scheme and host name have no case; the path has. */
+		out[i] = (char)(i < host_end && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	out[n] = '\0';
+	return n > 8 ? 0 : -1;
+}
+
+int cft_api_url_is(const char *recorded, const char *api_url)
+{
+	char url[CFT_API_URL_MAX + 1];
+	return recorded && cft_api_url_normal(api_url, url) == 0 && strcmp(recorded, url) == 0;
 }
 
 void cft_api_hash(const char *api_url, char out[CFT_API_HASH_SIZE])
 {
 	cft_fp fp;
-	char hex[CFT_FP_HEX];
+	char url[CFT_API_URL_MAX + 1];
 	cft_fp_init(&fp);
-	cft_fp_str(&fp, api_url);
-	cft_fp_hex(&fp, hex);
-	snprintf(out, CFT_API_HASH_SIZE, "%.8s", hex);
+	cft_fp_str(&fp, "cftoken-api 2");
+	/* A URL that is none cannot be stored; its name finds nothing either. */
+	cft_fp_str(&fp, cft_api_url_normal(api_url, url) == 0 ? url : api_url);
+	cft_fp_hex(&fp, out);
+}
+
+int cft_user_config_home_path(char *buf, size_t size)
+{
+	const char *xdg = secure_getenv("XDG_CONFIG_HOME");
+	int n;
+	if (xdg && *xdg == '/') {
+		n = snprintf(buf, size, "%s/cftoken/config", xdg);
+	} else {
+		const char *home = secure_getenv("HOME");
+		if (!home || *home != '/') {
+			struct passwd *pw = getpwuid(getuid());
+			home = pw ? pw->pw_dir : NULL;
+		}
+		if (!home)
+			return -1;
+		n = snprintf(buf, size, "%s/.config/cftoken/config", home);
+	}
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 int cft_user_config_path(char *buf, size_t size)
 {
 	const char *env = secure_getenv("CFTOKEN_CONFIG");
-	int n;
-	if (env && *env) {
-		n = snprintf(buf, size, "%s", env);
-	} else {
-		const char *xdg = secure_getenv("XDG_CONFIG_HOME");
-		if (xdg && *xdg == '/') {
-			n = snprintf(buf, size, "%s/cftoken/config", xdg);
-		} else {
-			const char *home = secure_getenv("HOME");
-			if (!home || *home != '/') {
-				struct passwd *pw = getpwuid(getuid());
-				home = pw ? pw->pw_dir : NULL;
-			}
-			if (!home)
-				return -1;
-			n = snprintf(buf, size, "%s/.config/cftoken/config", home);
-		}
-	}
+	if (!env || !*env)
+		return cft_user_config_home_path(buf, size);
+	int n = snprintf(buf, size, "%s", env);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

@@ -18,6 +18,7 @@ struct cft_http {
 	CURL *curl;
 	char *base_url;
 	char *ca_file;
+	char *proxy;                 /* NULL: none */
 	long timeout_ms;
 	size_t max_response;
 	unsigned jitter_seed;
@@ -47,8 +48,10 @@ cft_code cft_http_new(const cft_http_options *opts, cft_http **out, cft_error *e
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	h->base_url = strdup(opts->base_url);
 	h->ca_file = opts->ca_file && *opts->ca_file ? strdup(opts->ca_file) : NULL;
+	h->proxy = opts->proxy && *opts->proxy ? strdup(opts->proxy) : NULL;
 	h->curl = curl_easy_init();
-	if (!h->base_url || !h->curl || (opts->ca_file && *opts->ca_file && !h->ca_file)) {
+	if (!h->base_url || !h->curl || (opts->ca_file && *opts->ca_file && !h->ca_file) ||
+	    (opts->proxy && *opts->proxy && !h->proxy)) {
 		cft_http_free(h);
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	}
@@ -77,6 +80,7 @@ cft_http *cft_http_free(cft_http *h)
 		curl_easy_cleanup(h->curl);
 	free(h->base_url);
 	free(h->ca_file);
+	free(h->proxy);
 	free(h);
 	return NULL;
 }
@@ -279,6 +283,10 @@ static attempt_kind attempt_once(cft_http *h, const char *method, const char *ur
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, &hl->nodes[0]);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	/* "" is no proxy, whatever the environment says; a configured one is
+	 * used for every host (NO_PROXY does not bypass it either). */
+	curl_easy_setopt(c, CURLOPT_PROXY, h->proxy ? h->proxy : "");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "");
 	if (h->ca_file) {
 		/* An extra CA: the file, plus the system's directory so that
 		 * ordinary certificates still verify. */

@@ -15,6 +15,10 @@ typedef struct cft_http cft_http;
 typedef struct cft_http_options {
 	const char *base_url;      /* https://host/client/v4, no trailing slash needed */
 	const char *ca_file;       /* extra CA bundle, or NULL */
+	/* The proxy the configuration names, or NULL: none.  The proxy
+	 * variables of the environment (HTTPS_PROXY, ALL_PROXY, NO_PROXY ...)
+	 * are never used: a variable must not steer a token to a host. */
+	const char *proxy;
 	long timeout_ms;           /* one deadline per call */
 	size_t max_response;       /* answers larger than this are refused */
 } cft_http_options;

@@ -21,36 +21,45 @@ typedef struct cft_request {
 
 void cft_request_fingerprint(const cft_request *rq, char out[CFT_FP_HEX]);
 
+/* The API URL the request names (--api-url, else CLOUDFLARE_API_BASE_URL),
+ * or NULL when the configuration decides it. */
+const char *cft_request_api_url(const cft_request *rq);
+
 /* The route pam_cftoken's warm path looks up at login, without parsing
  * the configuration: the policy file's bytes decide it, so any change to
  * the policy is a clean miss. */
 void cft_login_route_fingerprint(const char *config_path, unsigned long uid,
 				 char out[CFT_FP_HEX]);
 
-/* The hit, if the route and its token key exist and parse.  A record
+/* The hit, if the route and its token key exist and parse, and the
+ * record's API URL is the one the key's name says and, when api_url is
+ * not NULL (the request named its API), that one exactly.  A record
  * found but due for renewal is still returned: the caller decides.
  * CFT_E_NOT_FOUND on a miss; then, if the route itself exists, its token
  * key's description is copied to route_to (CFT_KEY_DESC_MAX bytes), else
  * route_to is "". */
-cft_code cft_l1_lookup(const char *fp_hex, cft_l1_record *out, char *route_to,
-		       cft_error *err);
+cft_code cft_l1_lookup(const char *fp_hex, const char *api_url, cft_l1_record *out,
+		       char *route_to, cft_error *err);
 
 /* Splits a token key's description "cftoken:UID:ACCOUNT:PROFILE:API" into
- * account, profile and the API's 8-hex hash.  0, or -1 if malformed. */
+ * account, profile and the API's hash (cft_api_hash).  0, or -1 if
+ * malformed. */
 int cft_l1_desc_parse(const char *desc, char account[33],
-		      char profile[CFT_PROFILE_NAME_MAX + 1], char api_hash[9]);
+		      char profile[CFT_PROFILE_NAME_MAX + 1], char api_hash[CFT_API_HASH_SIZE]);
 
-/* Stores a record under a token key description and, with fp_hex, points
- * that route at it. */
+/* Stores a record (r->api set) under a token key description, which must
+ * name that API, and, with fp_hex, points that route at it. */
 cft_code cft_l1_store_desc(const char *fp_hex, const char *desc, const cft_l1_record *r,
 			   cft_error *err);
 
-/* The token key of account + profile + API directly (no route). */
+/* The token key of account + profile + API directly (no route); a record
+ * of another API URL is CFT_E_NOT_FOUND. */
 cft_code cft_l1_lookup_token(const char *account, const char *profile, const char *api_url,
 			     cft_l1_record *out, cft_error *err);
 
-/* Stores the record under its token key and, with fp_hex, points that
- * route at it.  Both keys expire with the token. */
+/* Stores the record, with api_url as its API (r->api, if set, must be
+ * the same), under its token key and, with fp_hex, points that route at
+ * it.  Both keys expire with the token. */
 cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,
 		      cft_error *err);
 

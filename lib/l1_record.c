@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC "cftoken-l1 1\n"
+#define MAGIC "cftoken-l1 2\n"
 
 static int is_hex_id(const char *s, size_t n)
 {
@@ -14,6 +14,13 @@ static int is_hex_id(const char *s, size_t n)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
+}
+
+/* Stored as cft_api_url_normal makes it, so that comparing is strcmp. */
+static int api_url_valid(const char *s)
+{
+	char normal[CFT_API_URL_MAX + 1];
+	return cft_api_url_normal(s, normal) == 0 && strcmp(normal, s) == 0;
 }
 
 int cft_profile_name_valid(const char *s)
@@ -33,15 +40,16 @@ int cft_profile_name_valid(const char *s)
 cft_code cft_l1_record_format(const cft_l1_record *r, cft_secret **out, cft_error *err)
 {
 	if (!r || !r->token || !is_hex_id(r->id, strlen(r->id)) ||
-	    !is_hex_id(r->account, strlen(r->account)) || !cft_profile_name_valid(r->profile))
+	    !is_hex_id(r->account, strlen(r->account)) || !cft_profile_name_valid(r->profile) ||
+	    !api_url_valid(r->api))
 		return cft_fail(err, CFT_E_INVALID_ARG, "incomplete cache record");
 	cft_secret *s = cft_secret_alloc(CFT_L1_RECORD_MAX);
 	if (!s)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	int n = snprintf(cft_secret_buffer(s), CFT_L1_RECORD_MAX,
-			 MAGIC "token=%s\nid=%s\naccount=%s\nprofile=%s\nexpires=%lld\n"
+			 MAGIC "token=%s\nid=%s\naccount=%s\nprofile=%s\napi=%s\nexpires=%lld\n"
 			 "renew_at=%lld\norigin=%s\n",
-			 cft_secret_str(r->token), r->id, r->account, r->profile,
+			 cft_secret_str(r->token), r->id, r->account, r->profile, r->api,
 			 (long long)r->expires, (long long)r->renew_at,
 			 r->adopted ? "adopted" : "minted");
 	if (n < 0 || n >= CFT_L1_RECORD_MAX) {
@@ -111,6 +119,11 @@ cft_code cft_l1_record_parse(const char *buf, size_t len, cft_l1_record *r, cft_
 		goto bad;
 	memcpy(out.profile, v, n);
 	if (!cft_profile_name_valid(out.profile))
+		goto bad;
+	if (field(&p, end, "api", &v, &n) || n == 0 || n > CFT_API_URL_MAX || memchr(v, '\0', n))
+		goto bad;
+	memcpy(out.api, v, n);
+	if (!api_url_valid(out.api))
 		goto bad;
 	if (field(&p, end, "expires", &v, &n) || number(v, n, &out.expires))
 		goto bad;

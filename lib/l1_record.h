@@ -5,6 +5,8 @@
  *   id=<32 hex>\n
  *   account=<32 hex>\n
  *   profile=<name>\n
+ *   api=<URL>\n             the API it was minted at, normalised
+ *                            (fingerprint.h): a load compares it
  *   expires=<unix seconds>\n
  *   renew_at=<unix seconds>\n  (the expiry less the profile's renew margin)
  *   origin=minted|adopted\n  (adopted: handed over by `store`; cftoken
@@ -20,6 +22,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "fingerprint.h"
 #include "secret.h"
 
 #define CFT_PROFILE_NAME_MAX 64
@@ -30,6 +33,7 @@ typedef struct cft_l1_record {
 	char id[33];
 	char account[33];
 	char profile[CFT_PROFILE_NAME_MAX + 1];
+	char api[CFT_API_URL_MAX + 1];
 	time_t expires;
 	time_t renew_at;
 	bool adopted;

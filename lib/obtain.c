@@ -82,7 +82,8 @@ static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client,
 		o->note_orphan(o->note_orphan_ctx, note);
 		return false;
 	}
-	if (cft_orphans_remember(o->account_id, o->profile->name, note, &err) != CFT_OK) {
+	if (cft_orphans_remember(o->account_id, o->profile->name, o->api_url, note, &err) !=
+	    CFT_OK) {
 		char msg[1024];
 		cft_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "cftoken: warning: a token named \"%s\" may be left on the API: "
@@ -109,6 +110,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	if (rc)
 		return rc;
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
+				     .proxy = o->cfg ? o->cfg->proxy : NULL,
 				     .timeout_ms = o->timeout_ms };
 	rc = cft_client_new(&copts, parent, &client, err);
 	time_t now = time(NULL);
@@ -164,6 +166,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 static cft_code parent_client(const cft_obtain *o, cft_client **c, cft_error *err)
 {
 	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
+				     .proxy = o->cfg ? o->cfg->proxy : NULL,
 				     .timeout_ms = o->timeout_ms };
 	const cft_secret *parent = NULL;
 	cft_code rc = o->parent(o->parent_ctx, &parent, err);
@@ -311,8 +314,9 @@ static void sweep_noted_orphans(const cft_obtain *o)
 	cft_client *c = NULL;
 	cft_error err;
 	cft_error_clear(&err);
-	if (cft_orphans_recall(o->account_id, o->profile->name, notes, &n, &err) != CFT_OK ||
-	    n == 0 || parent_client(o, &c, &err) != CFT_OK) {
+	cft_code rc = cft_orphans_recall(o->account_id, o->profile->name, o->api_url, notes, &n,
+					 &err);
+	if (rc != CFT_OK || n == 0 || parent_client(o, &c, &err) != CFT_OK) {
 		cft_client_free(c);
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fingerprint.h"
 #include "lock.h"
 #include "safe_file.h"
 #include "tokenspec.h"
@@ -15,6 +16,7 @@
 #define SKEW_S 60
 #define NOTES_SUFFIX ".orphans"
 #define NOTES_FILE_MAX (1024 * 1024)
+#define NOTE_LINE_MAX (CFT_API_URL_MAX + 300)
 
 bool cft_create_may_have_happened(cft_code rc)
 {
@@ -67,23 +69,28 @@ cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, tim
 	return rc;
 }
 
-/* "SINCE K NAME\n", K 'a' (account-owned) or 'u' (user-owned). */
-static cft_code note_line(const cft_orphan_note *note, char *line, size_t size, int *len,
-			  cft_error *err)
+/* "SINCE K API NAME\n", K 'a' (account-owned) or 'u' (user-owned), API
+ * the normalised URL the note's sweep must go to. */
+static cft_code note_line(const char *api_url, const cft_orphan_note *note, char *line,
+			  size_t size, int *len, cft_error *err)
 {
-	*len = snprintf(line, size, "%lld %c %s\n", (long long)note->since,
-			note->user_owned ? 'u' : 'a', note->name);
+	char api[CFT_API_URL_MAX + 1];
+	if (cft_api_url_normal(api_url, api) != 0)
+		return cft_fail(err, CFT_E_INVALID_ARG, "not an https:// API URL");
+	*len = snprintf(line, size, "%lld %c %s %s\n", (long long)note->since,
+			note->user_owned ? 'u' : 'a', api, note->name);
 	if (*len < 0 || (size_t)*len >= size || strchr(note->name, '\n'))
 		return cft_fail(err, CFT_E_INVALID_ARG, "token name too long for a note");
 	return CFT_OK;
 }
 
-cft_code cft_orphans_append(const char *path, const cft_orphan_note *note, cft_error *err)
+cft_code cft_orphans_append(const char *path, const char *api_url, const cft_orphan_note *note,
+			    cft_error *err)
 {
 	/* One short line, appended: a crash leaves the earlier lines whole. */
-	char line[400];
+	char line[NOTE_LINE_MAX];
 	int len;
-	cft_code rc = note_line(note, line, sizeof(line), &len, err);
+	cft_code rc = note_line(api_url, note, line, sizeof(line), &len, err);
 	if (rc)
 		return rc;
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
@@ -99,10 +106,10 @@ cft_code cft_orphans_append(const char *path, const cft_orphan_note *note, cft_e
 	return CFT_OK;
 }
 
-cft_code cft_orphans_write(const char *path, const cft_orphan_note *notes, size_t n,
-			   cft_error *err)
+cft_code cft_orphans_write(const char *path, const char *api_url, const cft_orphan_note *notes,
+			   size_t n, cft_error *err)
 {
-	char tmp[4200], line[400];
+	char tmp[4200], line[NOTE_LINE_MAX];
 	if (n == 0) {
 		if (unlink(path) != 0 && errno != ENOENT)
 			return cft_fail(err, CFT_E_INTERNAL, "%s: %s", path, strerror(errno));
@@ -118,7 +125,7 @@ cft_code cft_orphans_write(const char *path, const cft_orphan_note *notes, size_
 	cft_code rc = CFT_OK;
 	for (size_t i = 0; !rc && i < n; i++) {
 		int len;
-		rc = note_line(&notes[i], line, sizeof(line), &len, err);
+		rc = note_line(api_url, &notes[i], line, sizeof(line), &len, err);
 		if (!rc && write(fd, line, (size_t)len) != len)
 			rc = cft_fail(err, CFT_E_INTERNAL, "%s: %s", tmp, strerror(errno));
 	}
@@ -130,16 +137,16 @@ cft_code cft_orphans_write(const char *path, const cft_orphan_note *notes, size_
 	return rc;
 }
 
-cft_code cft_orphans_remember(const char *account, const char *profile,
+cft_code cft_orphans_remember(const char *account, const char *profile, const char *api_url,
 			      const cft_orphan_note *note, cft_error *err)
 {
 	char path[700];
 	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
-	return rc ? rc : cft_orphans_append(path, note, err);
+	return rc ? rc : cft_orphans_append(path, api_url, note, err);
 }
 
-cft_code cft_orphans_read(const char *path, cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX],
-			  size_t *n, cft_error *err)
+cft_code cft_orphans_read(const char *path, const char *api_url,
+			  cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err)
 {
 	*n = 0;
 	/* Only the first notes are read, line by line: the bound is a
@@ -159,34 +166,39 @@ cft_code cft_orphans_read(const char *path, cft_orphan_note notes[CFT_ORPHAN_NOT
 		close(fd);
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	}
-	char line[400];
+	char line[NOTE_LINE_MAX];
 	while (*n < CFT_ORPHAN_NOTES_MAX && fgets(line, sizeof(line), f)) {
 		char *end = NULL, kind;
 		long long since = strtoll(line, &end, 10);
 		size_t nl = strcspn(line, "\n");
 		line[nl] = '\0';
-		/* "SINCE K NAME": anything else is a torn line, skipped. */
+		/* "SINCE K API NAME": anything else is a torn line (or one of an
+		 * older version), and a note of another API is not this one's. */
 		if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ' || !end[3])
 			continue;
 		kind = end[1];
-		if (kind != 'a' && kind != 'u')
+		char *api = end + 3, *name = strchr(api, ' ');
+		if ((kind != 'a' && kind != 'u') || !name || !name[1])
+			continue;
+		*name++ = '\0';
+		if (!cft_api_url_is(api, api_url))
 			continue;
 		cft_orphan_note *o = &notes[(*n)++];
 		o->since = (time_t)since;
 		o->user_owned = kind == 'u';
-		snprintf(o->name, sizeof(o->name), "%s", end + 3);
+		snprintf(o->name, sizeof(o->name), "%s", name);
 	}
 	fclose(f);
 	return CFT_OK;
 }
 
-cft_code cft_orphans_recall(const char *account, const char *profile,
+cft_code cft_orphans_recall(const char *account, const char *profile, const char *api_url,
 			    cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err)
 {
 	char path[700];
 	*n = 0;
 	cft_code rc = cft_lock_path(account, profile, NOTES_SUFFIX, path, sizeof(path), err);
-	return rc ? rc : cft_orphans_read(path, notes, n, err);
+	return rc ? rc : cft_orphans_read(path, api_url, notes, n, err);
 }
 
 void cft_orphans_forget(const char *account, const char *profile)

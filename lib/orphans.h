@@ -45,20 +45,22 @@ typedef struct cft_orphan_note {
 
 #define CFT_ORPHAN_NOTES_MAX 16
 
-/* Notes in a file of their own: one line each, "SINCE K NAME" (they never
- * hold a token value).  append adds one line; write replaces the file
- * (atomically; n == 0 removes it); read takes at most
- * CFT_ORPHAN_NOTES_MAX and skips torn lines. */
-cft_code cft_orphans_append(const char *path, const cft_orphan_note *note, cft_error *err);
-cft_code cft_orphans_write(const char *path, const cft_orphan_note *notes, size_t n,
-			   cft_error *err);
-cft_code cft_orphans_read(const char *path, cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX],
-			  size_t *n, cft_error *err);
+/* Notes in a file of their own: one line each, "SINCE K API-URL NAME"
+ * (they never hold a token value).  append adds one line; write replaces
+ * the file (atomically; n == 0 removes it); read takes the notes of
+ * exactly this API URL (a sweep deletes with its parent, at its API), at
+ * most CFT_ORPHAN_NOTES_MAX, and skips torn lines. */
+cft_code cft_orphans_append(const char *path, const char *api_url, const cft_orphan_note *note,
+			    cft_error *err);
+cft_code cft_orphans_write(const char *path, const char *api_url, const cft_orphan_note *notes,
+			   size_t n, cft_error *err);
+cft_code cft_orphans_read(const char *path, const char *api_url,
+			  cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err);
 
 /* The user's own notes: ACCOUNT-PROFILE.orphans in the lock's directory. */
-cft_code cft_orphans_remember(const char *account, const char *profile,
+cft_code cft_orphans_remember(const char *account, const char *profile, const char *api_url,
 			      const cft_orphan_note *note, cft_error *err);
-/* The notes kept, at most CFT_ORPHAN_NOTES_MAX; *n is 0 when there are none. */
-cft_code cft_orphans_recall(const char *account, const char *profile,
+/* The notes kept for exactly this API URL; *n is 0 when there are none. */
+cft_code cft_orphans_recall(const char *account, const char *profile, const char *api_url,
 			    cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX], size_t *n, cft_error *err);
 void cft_orphans_forget(const char *account, const char *profile);

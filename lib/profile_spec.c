@@ -1,6 +1,8 @@
 #include "profile_spec.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "obtain.h"
 #include "owner.h"
@@ -49,9 +51,80 @@ cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 		.n_ip_not_in = p->n_ip_not_in ? p->n_ip_not_in : cfg->n_ip_not_in,
 	};
 	rc = cft_spec_build(&out->groups, &wish, &out->built, err);
+	if (!rc)
+		rc = cft_profile_ceiling(cfg, p, &out->groups, &out->built, base, err);
 	if (rc)
 		cft_profile_spec_clear(out);
 	return rc;
+}
+
+/* The groups that let a token create tokens, as the API names them. */
+static const char *const minting_groups[] = { "Account API Tokens Write", "API Tokens Write" };
+
+static const char *kind_word(const cft_profile *p)
+{
+	return p->kind == CFT_SECTION_PROFILE ? "profile"
+	       : p->kind == CFT_SECTION_USER ? "user" : "group";
+}
+
+/* A group's name by its id, or "". */
+static const char *group_name(const cft_perm_group_list *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].id && !strcmp(l->items[i].id, id))
+			return l->items[i].name ? l->items[i].name : "";
+	return "";
+}
+
+static const char *minting_group(const cft_perm_group_list *l, const char *const *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(minting_groups) / sizeof(minting_groups[0]); k++)
+			if (!strcasecmp(group_name(l, ids[i]), minting_groups[k]))
+				return minting_groups[k];
+	return NULL;
+}
+
+/* "7d", "36h", "495m": the largest unit that divides it. */
+static void say_duration(int64_t s, char *out, size_t size)
+{
+	static const struct {
+		int64_t len;
+		const char *unit;
+	} units[] = { { 86400, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" } };
+	size_t i = 0;
+	while (s % units[i].len != 0)
+		i++;
+	snprintf(out, size, "%lld%s", (long long)(s / units[i].len), units[i].unit);
+}
+
+cft_code cft_profile_ceiling(const cft_config *cfg, const cft_profile *p,
+			     const cft_perm_group_list *groups, const cft_built_spec *b,
+			     time_t base, cft_error *err)
+{
+	const char *minting = minting_group(groups, b->account_groups, b->n_account);
+	if (!minting)
+		minting = minting_group(groups, b->zone_groups, b->n_zone);
+	if (minting && !cfg->allow_token_minting)
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"[%s %.64s] asks for \"%s\", which creates tokens: a token made from "
+				"the parent never holds it, unless allow_token_minting = true is in "
+				"[defaults] of your own configuration file or the system file",
+				kind_word(p), p->name, minting);
+	int64_t max = cfg->max_ttl_s ? cfg->max_ttl_s : CFT_DEFAULT_MAX_TTL_S;
+	time_t expires = b->spec.expires_on;
+	if (!expires || expires - base > max) {
+		char asked[32] = "ever", limit[32];
+		if (expires)
+			say_duration(expires - base, asked, sizeof(asked));
+		say_duration(max, limit, sizeof(limit));
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"[%s %.64s] asks for a token that lives %s, longer than max_ttl (%s%s): "
+				"refused; raise max_ttl in [defaults] of your own configuration file or "
+				"the system file to allow it", kind_word(p), p->name, asked, limit,
+				cfg->max_ttl_s ? "" : ", the default");
+	}
+	return CFT_OK;
 }
 
 void cft_profile_spec_clear(cft_profile_spec *s)

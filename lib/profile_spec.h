@@ -39,3 +39,13 @@ cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 				const cft_profile *p, const char *account_id, time_t base,
 				int64_t ttl, cft_profile_spec *out, cft_error *err);
 void cft_profile_spec_clear(cft_profile_spec *s);
+
+/* The ceiling on a token made from the parent for a profile or a login
+ * policy: it holds no group that creates tokens ("Account API Tokens
+ * Write", "API Tokens Write": a child that could mint would escape every
+ * limit) unless cfg->allow_token_minting, and it lives at most max_ttl
+ * (7 days by default) from base.  CFT_E_INVALID_ARG saying which, and how
+ * to allow it.  cft_profile_spec_build checks it. */
+cft_code cft_profile_ceiling(const cft_config *cfg, const cft_profile *p,
+			     const cft_perm_group_list *groups, const cft_built_spec *b,
+			     time_t base, cft_error *err);

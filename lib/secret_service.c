@@ -131,29 +131,17 @@ cft_l2 *cft_l2_close(cft_l2 *l2)
 	return NULL;
 }
 
-static GHashTable *attributes_hashed(const char *account, const char *profile,
-				      const char *api)
+/* The API by its hash: attributes are in the clear, and the item's own
+ * record says which URL it is of. */
+static GHashTable *attributes(const char *account, const char *profile, const char *api_url)
 {
+	char api[CFT_API_HASH_SIZE];
+	cft_api_hash(api_url, api);
 	GHashTable *a = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	g_hash_table_insert(a, (gpointer) "account", g_strdup(account));
 	g_hash_table_insert(a, (gpointer) "profile", g_strdup(profile));
 	g_hash_table_insert(a, (gpointer) "api", g_strdup(api));
 	return a;
-}
-
-static GHashTable *attributes(const char *account, const char *profile, const char *api_url)
-{
-	char api[CFT_API_HASH_SIZE];
-	cft_api_hash(api_url, api);
-	return attributes_hashed(account, profile, api);
-}
-
-cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profile,
-			     const char *api_url, cft_l1_record *out, cft_error *err)
-{
-	char api[CFT_API_HASH_SIZE];
-	cft_api_hash(api_url, api);
-	return cft_l2_lookup_token_hash(l2, account, profile, api, out, err);
 }
 
 /* The secret of the first unlocked item matching, as a secret: CFT_OK,
@@ -202,24 +190,31 @@ static cft_code search_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable
 	return rc;
 }
 
+/* An item whose record parses and is of exactly this API URL. */
+typedef struct for_api {
+	const char *api_url;
+	void *out;
+} for_api;
+
 static bool accept_record(const char *data, size_t len, void *ctx)
 {
-	return cft_l1_record_parse(data, len, ctx, NULL) == CFT_OK;
+	for_api *f = ctx;
+	cft_l1_record *r = f->out;
+	if (cft_l1_record_parse(data, len, r, NULL) != CFT_OK)
+		return false;
+	if (cft_api_url_is(r->api, f->api_url))
+		return true;
+	cft_l1_record_clear(r);
+	return false;
 }
 
-cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *profile,
-				  const char *api, cft_l1_record *out, cft_error *err)
+cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profile,
+			     const char *api_url, cft_l1_record *out, cft_error *err)
 {
-	return search_secret(l2, &token_schema, attributes_hashed(account, profile, api),
-			     accept_record, out, err);
-}
-
-cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
-			    cft_error *err)
-{
-	char api[CFT_API_HASH_SIZE];
-	cft_api_hash(api_url, api);
-	return cft_l2_store_token_hash(l2, r, api, err);
+	for_api f = { .api_url = api_url, .out = out };
+	memset(out, 0, sizeof(*out));
+	return search_secret(l2, &token_schema, attributes(account, profile, api_url),
+			     accept_record, &f, err);
 }
 
 static cft_code store_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
@@ -247,17 +242,21 @@ static cft_code store_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable 
 	return CFT_OK;
 }
 
-cft_code cft_l2_store_token_hash(cft_l2 *l2, const cft_l1_record *r, const char *api,
-				 cft_error *err)
+cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
+			    cft_error *err)
 {
 	_cleanup_secret_ cft_secret *payload = NULL;
 	char label[160], expires[CFT_RFC3339_SIZE];
-	cft_code rc = cft_l1_record_format(r, &payload, err);
+	cft_l1_record at_api = *r;  /* the same token, with this API's URL */
+	if (cft_api_url_normal(api_url, at_api.api) != 0 ||
+	    (r->api[0] && strcmp(r->api, at_api.api) != 0))
+		return cft_fail(err, CFT_E_INVALID_ARG, "a token is cached for its own API only");
+	cft_code rc = cft_l1_record_format(&at_api, &payload, err);
 	if (rc)
 		return rc;
 	cft_time_format_rfc3339(r->expires, expires);
 	snprintf(label, sizeof(label), "Cloudflare API token (cftoken profile %s)", r->profile);
-	GHashTable *attrs = attributes_hashed(r->account, r->profile, api);
+	GHashTable *attrs = attributes(r->account, r->profile, api_url);
 	g_hash_table_insert(attrs, (gpointer) "token_id", g_strdup(r->id));
 	g_hash_table_insert(attrs, (gpointer) "expires", g_strdup(expires));
 	return store_secret(l2, &token_schema, attrs, label, payload, err);
@@ -311,7 +310,14 @@ cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err)
 
 static bool accept_parent(const char *data, size_t len, void *ctx)
 {
-	return cft_parent_parse(data, len, ctx, NULL) == CFT_OK;
+	for_api *f = ctx;
+	cft_parent *p = f->out;
+	if (cft_parent_parse(data, len, p, NULL) != CFT_OK)
+		return false;
+	if (cft_api_url_is(p->api, f->api_url))
+		return true;
+	cft_parent_clear(p);
+	return false;
 }
 
 cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *p,
@@ -319,12 +325,15 @@ cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *
 {
 	char api[CFT_API_HASH_SIZE], label[200];
 	_cleanup_secret_ cft_secret *payload = NULL;
-	cft_code rc = cft_parent_format(p, &payload, err);
+	cft_parent at_api = *p;
+	if (cft_api_url_normal(api_url, at_api.api) != 0)
+		return cft_fail(err, CFT_E_INVALID_ARG, "not an https:// API URL");
+	cft_code rc = cft_parent_format(&at_api, &payload, err);
 	if (rc)
 		return rc;
 	cft_api_hash(api_url, api);
 	snprintf(label, sizeof(label), "Cloudflare parent API token (cftoken login, %.120s)",
-		 api_url);
+		 at_api.api);
 	return store_secret(l2, &parent_schema, one_attribute("api", api), label, payload, err);
 }
 
@@ -332,9 +341,10 @@ cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
 			      cft_error *err)
 {
 	char api[CFT_API_HASH_SIZE];
+	for_api f = { .api_url = api_url, .out = out };
 	cft_api_hash(api_url, api);
 	memset(out, 0, sizeof(*out));
-	return search_secret(l2, &parent_schema, one_attribute("api", api), accept_parent, out,
+	return search_secret(l2, &parent_schema, one_attribute("api", api), accept_parent, &f,
 			     err);
 }
 

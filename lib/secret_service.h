@@ -22,24 +22,22 @@ typedef struct cft_l2 cft_l2;
 cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err);
 cft_l2 *cft_l2_close(cft_l2 *l2);
 
-/* CFT_OK, CFT_E_NOT_FOUND, or CFT_E_L2_LOCKED. */
+/* CFT_OK, CFT_E_NOT_FOUND, or CFT_E_L2_LOCKED.  Items are found by the
+ * API's hash (cft_api_hash); one whose record holds another URL is not
+ * the one. */
 cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profile,
 			     const char *api_url, cft_l1_record *out, cft_error *err);
-/* The same, by the API's 8-hex hash (as in an L1 key's description). */
-cft_code cft_l2_lookup_token_hash(cft_l2 *l2, const char *account, const char *profile,
-				  const char *api_hash, cft_l1_record *out, cft_error *err);
+/* Stores r with api_url as its API (r->api, if set, must be the same). */
 cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_url,
 			    cft_error *err);
-/* The same, with the API given by its hash (from an L1 key's description). */
-cft_code cft_l2_store_token_hash(cft_l2 *l2, const cft_l1_record *r, const char *api_hash,
-				 cft_error *err);
 cft_code cft_l2_drop_token(cft_l2 *l2, const char *account, const char *profile,
 			   const char *api_url, cft_error *err);
 /* Every item of the token with this id (revoke), or of this API (logout). */
 cft_code cft_l2_drop_id(cft_l2 *l2, const char *token_id, cft_error *err);
 cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err);
 
-/* The durable copy of `cftoken login`'s parent token (one per API). */
+/* The durable copy of `cftoken login`'s parent token (one per API; a
+ * record of another URL is CFT_E_NOT_FOUND). */
 #define CFT_L2_PARENT_SCHEMA "org.cftoken.Parent"
 cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *p,
 			     cft_error *err);

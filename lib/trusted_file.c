@@ -11,10 +11,14 @@ static cft_code trusted(const struct stat *st, const char *path, const char *wha
 			cft_error *err)
 {
 	uid_t me = geteuid();
-	if (st->st_uid != 0 && st->st_uid != me)
+	if (st->st_uid != 0 && st->st_uid != me && me == 0)
 		return cft_fail(err, CFT_E_INVALID_ARG,
 				"%s %.300s is owned by uid %u, not by root: refused", what, path,
 				(unsigned)st->st_uid);
+	if (st->st_uid != 0 && st->st_uid != me)
+		return cft_fail(err, CFT_E_INVALID_ARG,
+				"%s %.300s is owned by uid %u, neither by you (uid %u) nor by root: "
+				"refused", what, path, (unsigned)st->st_uid, (unsigned)me);
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		return cft_fail(err, CFT_E_INVALID_ARG,
 				"%s %.300s is writable by group or others (mode %04o): refused", what,

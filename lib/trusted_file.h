@@ -1,5 +1,7 @@
-/* Files root trusts: pam_cftoken's policy and the admin's parent token.
- * libc only (the PAM warm path checks the policy file too). */
+/* Files root trusts: pam_cftoken's policy and the admin's parent token;
+ * and the configuration files cftoken reads for a user, which may name
+ * hosts, permissions and a parent token file.  libc only (the PAM warm
+ * path checks the policy file too). */
 #pragma once
 
 #include "error.h"

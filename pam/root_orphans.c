@@ -5,12 +5,14 @@
 
 #include "session_records.h"
 
-cft_code root_orphans_load(root_orphans *r, const char *run_dir, uid_t uid, cft_error *err)
+cft_code root_orphans_load(root_orphans *r, const char *run_dir, uid_t uid, const char *api_url,
+			   cft_error *err)
 {
 	memset(r, 0, sizeof(*r));
+	r->api_url = api_url;
 	cft_code rc = root_record_path(run_dir, "orphans", uid, r->path, sizeof(r->path), err);
 	if (!rc)
-		rc = cft_orphans_read(r->path, r->notes, &r->n, err);
+		rc = cft_orphans_read(r->path, r->api_url, r->notes, &r->n, err);
 	r->loaded = rc == CFT_OK;
 	return rc;
 }
@@ -37,7 +39,7 @@ cft_code root_orphans_sweep(root_orphans *r, cft_client *c, const char *account,
 	}
 	r->n = kept;
 	r->in_flight = false;  /* kept or not, no longer this job's own */
-	cft_code rc = cft_orphans_write(r->path, r->notes, r->n, first ? NULL : err);
+	cft_code rc = cft_orphans_write(r->path, r->api_url, r->notes, r->n, first ? NULL : err);
 	return first ? first : rc;
 }
 
@@ -54,7 +56,7 @@ cft_code root_orphans_begin(root_orphans *r, const cft_orphan_note *note, cft_er
 	r->notes[r->n++] = *note;
 	r->in_flight = true;
 	/* Written (and synced) before the user's part may send the create. */
-	return cft_orphans_write(r->path, r->notes, r->n, err);
+	return cft_orphans_write(r->path, r->api_url, r->notes, r->n, err);
 }
 
 cft_code root_orphans_settle(root_orphans *r, cft_error *err)
@@ -63,5 +65,5 @@ cft_code root_orphans_settle(root_orphans *r, cft_error *err)
 		return CFT_OK;
 	r->in_flight = false;
 	r->n--;
-	return cft_orphans_write(r->path, r->notes, r->n, err);
+	return cft_orphans_write(r->path, r->api_url, r->notes, r->n, err);
 }

@@ -19,14 +19,17 @@
 
 typedef struct root_orphans {
 	char path[4200];
+	const char *api_url;  /* the notes of this API (the policy's) */
 	cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX];
 	size_t n;
 	bool loaded;
 	bool in_flight;  /* the last note is this job's create */
 } root_orphans;
 
-/* Reads the user's notes (none: n == 0), making root's directory. */
-cft_code root_orphans_load(root_orphans *r, const char *run_dir, uid_t uid, cft_error *err);
+/* Reads the user's notes for api_url (none: n == 0), making root's
+ * directory; notes of another API are dropped at the next write. */
+cft_code root_orphans_load(root_orphans *r, const char *run_dir, uid_t uid, const char *api_url,
+			   cft_error *err);
 
 /* Sweeps every note loaded (except keep_id, the token root recorded last
  * for the user, which may be that young) and keeps those whose sweep

@@ -267,17 +267,21 @@ static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
 	if (!j->parent.token) {
 		/* A personal machine: the user's own `cftoken login` token,
 		 * the kernel's copy, else the Secret Service's. */
-		cft_code rc = cft_parent_load(j->api_url, &j->parent, err);
+		cft_code rc = cft_parent_load(j->api_url, j->cfg.ca_file, &j->parent, err);
 		if (rc == CFT_E_NO_PARENT && j->l2) {
 			cft_error_clear(err);
 			rc = cft_l2_lookup_parent(j->l2, j->api_url, &j->parent, err);
+			if (rc == CFT_OK)
+				rc = cft_parent_check_ca(&j->parent, j->cfg.ca_file, err);
 			if (rc == CFT_E_NOT_FOUND)
 				rc = cft_fail(err, CFT_E_NO_PARENT,
 					      "no parent_token_file in the configuration, and the "
 					      "user has not run cftoken login");
 		}
-		if (rc)
+		if (rc) {
+			cft_parent_clear(&j->parent);
 			return rc;
+		}
 	}
 	*out = j->parent.token;
 	return CFT_OK;
@@ -359,7 +363,7 @@ static int open_session(job *j, int report_fd)
 	 * when it expires. */
 	char outdated[33] = "", route_to[CFT_KEY_DESC_MAX];
 	cft_l1_record probe = { 0 };
-	if (cft_l1_lookup(j->login_route, &probe, route_to, NULL) != CFT_OK) {
+	if (cft_l1_lookup(j->login_route, j->api_url, &probe, route_to, NULL) != CFT_OK) {
 		cft_l1_record_clear(&probe);
 		if (cft_l1_lookup_token(j->account, CFT_LOGIN_PROFILE, j->api_url, &probe, NULL) ==
 		    CFT_OK) {
@@ -428,6 +432,7 @@ static int revoke_token(job *j, const char *id, int in_user_part, const char *wh
 	const cft_secret *parent = NULL;
 	cft_error_clear(&err);
 	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
+				     .proxy = j->cfg.proxy,
 				     .timeout_ms = api_budget_ms(j) };
 	cft_code rc = get_parent(j, &parent, &err);
 	if (!rc)
@@ -675,7 +680,7 @@ static cft_code sweep_root_notes(job *j, cft_error *err)
 	char recorded[33];
 	unsigned deleted = 0;
 	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
-				     .timeout_ms = api_budget_ms(j) };
+				     .proxy = j->cfg.proxy, .timeout_ms = api_budget_ms(j) };
 	minted_record_read(run_dir(j), j->pw->pw_uid, recorded);
 	cft_code rc = cft_client_new(&copts, j->parent.token, &c, err);
 	if (!rc)
@@ -697,7 +702,7 @@ static int note_create(job *j)
 	bool user_owned = false;
 	char why[256];
 	cft_error_clear(&err);
-	cft_code rc = root_orphans_load(&j->orphans, run_dir(j), j->pw->pw_uid, &err);
+	cft_code rc = root_orphans_load(&j->orphans, run_dir(j), j->pw->pw_uid, j->api_url, &err);
 	if (!rc && j->orphans.n && sweep_root_notes(j, &err) != CFT_OK) {
 		/* Kept for the next job: the API may be down for this one too. */
 		say("debug: ", "what an earlier create may have left is not swept yet: %s",

@@ -48,7 +48,7 @@ static void drop_zeros(const char **v, size_t *n)
 /* The input and the formatted record, line by line from the id on. */
 static int same_but_token(const char *in, size_t in_len, const char *out, size_t out_len)
 {
-	for (int i = 2; i < 8; i++) {
+	for (int i = 2; i < 9; i++) {
 		const char *a, *b;
 		size_t na, nb;
 		if (line(in, in_len, i, &a, &na) || line(out, out_len, i, &b, &nb))
@@ -74,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (!r.token || strlen(r.id) != 32 || strlen(r.account) != 32 ||
-	    !cft_profile_name_valid(r.profile) || r.renew_at > r.expires)
+	    !cft_profile_name_valid(r.profile) || !cft_api_url_is(r.api, r.api) ||
+	    r.renew_at > r.expires)
 		abort();
 	if (cft_l1_record_format(&r, &text, &err) != CFT_OK)
 		abort();
@@ -84,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!cft_secret_equal(r.token, again.token) || strcmp(r.id, again.id) ||
 	    strcmp(r.account, again.account) || strcmp(r.profile, again.profile) ||
-	    r.expires != again.expires || r.renew_at != again.renew_at ||
+	    strcmp(r.api, again.api) || r.expires != again.expires || r.renew_at != again.renew_at ||
 	    r.adopted != again.adopted)
 		abort();
 	cft_secret_free(text);

@@ -54,7 +54,7 @@ tok=$(printf '%s' "$req" | cftoken get | password_of)
 ok $([ -n "$tok" ] && [ $(($(creates) - before)) -eq 1 ]; echo $?) "a cold get mints once"
 items=$(secret-tool search --all profile deploy account "$account" 2>&1)
 contains "$items" "attribute.token_id = " ; ok $? "and stores an item in the Secret Service"
-contains "$items" "secret = cftoken-l1 1" ; ok $? "whose secret is the cache record"
+contains "$items" "secret = cftoken-l1 2" ; ok $? "whose secret is the cache record"
 secret=$(secret-tool lookup profile deploy account "$account")
 contains "$secret" "token=$tok" ; ok $? "holding the same token"
 case "$items" in *"attribute."*"$tok"*) ok 1 "the token is in no attribute" ;; *) ok 0 "the token is in no attribute" ;; esac

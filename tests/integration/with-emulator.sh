@@ -10,6 +10,9 @@
 # emulator on a free loopback port, exports where it is, runs COMMAND, and
 # stops the emulator whatever happens.  The exit status is COMMAND's.
 set -euo pipefail
+# cftoken refuses configuration files (and their directories) that group or
+# others may write: the files the tests write are the user's alone.
+umask 022
 
 here=$(cd "$(dirname "$0")" && pwd)
 emu="$here/../emulator"

@@ -23,6 +23,7 @@
 #                    timeout and its range, and an /etc/pam.d example.
 # Each page names the other two under SEE ALSO, and meson installs all three.
 set -u
+umask 022  # cftoken refuses a configuration file others may write
 build=$1
 src=$2
 . "$src/tests/integration/tap.sh"

@@ -122,6 +122,9 @@ int main(void)
 		{ "[defaults]\nttl = 1h\n# ttl = 3h\n\n  ttl=2h\n",
 		  ":5: [defaults] ttl: given again (first at line 2)",
 		  "a key given twice is refused at its second line, naming the first" },
+		{ "[defaults]\nproxy = ftp://proxy.example:21\n", "a proxy URL, http://HOST:PORT",
+		  "a proxy of a scheme libcurl does not proxy with" },
+		{ "[defaults]\nproxy = http:///x\n", "a proxy URL", "a proxy without a host" },
 		{ "[profile x]\npermissions = Zone Read\n[profile y]\nttl = 1h\n"
 		  "[profile x]\npermissions = DNS Write\n",
 		  ":5: [profile x]: section given again (first at line 1)",
@@ -167,6 +170,23 @@ int main(void)
 		tap_is_int(load(path, NULL, &cfg, &err), CFT_E_INVALID_ARG, "%s", bad[i].what);
 		tap_contains(err.detail, bad[i].want, "  message: %s", err.detail);
 	}
+
+	/* parent_token_file is bound to the api_url and ca_file of its own
+	 * file, not to what another file says. */
+	const char *sys_file = write_file("sys.conf", "[defaults]\napi_url = https://a.example/v4\n"
+					  "ca_file = /etc/a.pem\nparent_token_file = /p\n");
+	const char *user_file = write_file("user.conf", "[defaults]\napi_url = https://b.example/v4\n");
+	tap_is_int(load(sys_file, user_file, &cfg, &err), CFT_OK, "a parent named in one file");
+	tap_is_str(cfg.api_url, "https://b.example/v4", "  the other file's api_url wins");
+	tap_is_str(cfg.parent_api_url, "https://a.example/v4", "  but the parent is for its own file's");
+	tap_is_str(cfg.parent_ca_file, "/etc/a.pem", "  with its own file's CA");
+	tap_is_str(cfg.parent_config, sys_file, "  and that file is named");
+	cft_config_clear(&cfg);
+	const char *bare = write_file("bare.conf", "[defaults]\nparent_token_file = /p\n");
+	tap_is_int(load(sys_file, bare, &cfg, &err), CFT_OK, "a file naming the parent and no API");
+	tap_ok(!cfg.parent_api_url && !cfg.parent_ca_file,
+	       "  binds it to the default API and no CA file");
+	cft_config_clear(&cfg);
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "policy.h"
+#include "profile_spec.h"
 #include "tap.h"
 
 /* The real permission groups (tests/emulator/data/permission-groups.json),
@@ -41,6 +43,55 @@ static const char *id_of(const cft_perm_group_list *l, const char *name, unsigne
 		if (strcmp(l->items[i].name, name) == 0 && (l->items[i].scopes & scope))
 			return l->items[i].id;
 	return NULL;
+}
+
+/* The ceiling on a child of the parent: no group that creates tokens, no
+ * life past max_ttl, unless the configuration lifts it. */
+static cft_code ceiling(const cft_perm_group_list *l, const char *perm, bool user_owned,
+			int64_t life, const cft_config *cfg, cft_error *err)
+{
+	const char *perms[2] = { "Zone Read", perm };
+	cft_profile alice = { .kind = CFT_SECTION_USER, .name = (char *)"alice" };
+	cft_token_wish w = { .permissions = perms, .n_permissions = perm ? 2 : 1,
+			     .account_id = "0123456789abcdef0123456789abcdef",
+			     .user_owned = user_owned, .name = "t", .expires_on = 1000000 + life };
+	cft_built_spec b;
+	cft_error_clear(err);
+	cft_code rc = cft_spec_build(l, &w, &b, err);
+	return rc ? rc : cft_profile_ceiling(cfg, &alice, l, &b, 1000000, err);
+}
+
+static void test_ceiling(const cft_perm_group_list *l)
+{
+	cft_config cfg = { 0 };
+	cft_error err;
+	tap_is_int(ceiling(l, NULL, false, 8 * 3600, &cfg, &err), CFT_OK,
+		   "ceiling: an 8-hour Zone Read token is within it");
+	tap_is_int(ceiling(l, "Account API Tokens Write", false, 3600, &cfg, &err),
+		   CFT_E_INVALID_ARG, "ceiling: \"Account API Tokens Write\" is refused");
+	tap_contains(err.detail, "[user alice] asks for \"Account API Tokens Write\", which creates "
+		     "tokens", "  naming the section and the group");
+	tap_contains(err.detail, "allow_token_minting = true", "  and what allows it");
+	tap_is_int(ceiling(l, "account: account api tokens write", false, 3600, &cfg, &err),
+		   CFT_E_INVALID_ARG, "ceiling: also as \"account: account api tokens write\"");
+	tap_ok(ceiling(l, "API Tokens Write", true, 3600, &cfg, &err) != CFT_OK,
+	       "ceiling: \"API Tokens Write\" (of user-owned tokens) is refused too (%s)",
+	       err.detail);
+	tap_is_int(ceiling(l, "Account API Tokens Read", false, 3600, &cfg, &err), CFT_OK,
+		   "ceiling: reading tokens is not making them");
+	tap_is_int(ceiling(l, NULL, false, 7 * 86400 + 1, &cfg, &err), CFT_E_INVALID_ARG,
+		   "ceiling: a second past 7 days is refused");
+	tap_contains(err.detail, "lives 604801s, longer than max_ttl (7d, the default)",
+		     "  saying how long, and the limit");
+	tap_is_int(ceiling(l, NULL, false, 7 * 86400, &cfg, &err), CFT_OK,
+		   "ceiling: 7 days is within it");
+	cfg.allow_token_minting = true;
+	cfg.max_ttl_s = 365 * 86400;
+	tap_is_int(ceiling(l, "Account API Tokens Write", false, 365 * 86400, &cfg, &err), CFT_OK,
+		   "ceiling: allow_token_minting and max_ttl = 365d lift it");
+	tap_is_int(ceiling(l, NULL, false, 366 * 86400, &cfg, &err), CFT_E_INVALID_ARG,
+		   "ceiling: but not past the max_ttl given");
+	tap_contains(err.detail, "longer than max_ttl (365d)", "  naming it");
 }
 
 int main(int argc, char **argv)
@@ -106,6 +157,7 @@ int main(int argc, char **argv)
 		   "a zone key has zone scope");
 	tap_is_int(cft_resource_scope("com.cloudflare.api.account.*"), CFT_SCOPE_ACCOUNT,
 		   "an account key has account scope");
+	test_ceiling(&l);
 	cft_perm_group_list_clear(&l);
 	return tap_done();
 }
