@@ -58,11 +58,11 @@ cft_code cft_private_dir(const char *what, const char *path, cft_dir_mode mode, 
 	return rc;
 }
 
-static const char *kind_of(mode_t m)
+const char *cft_file_kind(mode_t m)
 {
 	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
 	       : S_ISBLK(m) ? "a block device" : S_ISDIR(m) ? "a directory"
-	       : S_ISSOCK(m) ? "a socket" : "not a file";
+	       : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a file";
 }
 
 cft_code cft_file_open(int dir_fd, const char *path, const char *what, size_t max, int flags,
@@ -89,7 +89,7 @@ cft_code cft_file_open(int dir_fd, const char *path, const char *what, size_t ma
 		rc = cft_fail(err, CFT_E_INVALID_ARG, "%.400s: %s", what, strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		rc = cft_fail(err, CFT_E_INVALID_ARG, "%.400s is not a regular file (%s): refused",
-			      what, kind_of(st.st_mode));
+			      what, cft_file_kind(st.st_mode));
 	else if ((uintmax_t)st.st_size > (uintmax_t)max)
 		rc = cft_fail(err, CFT_E_INVALID_ARG,
 			      "%.400s is too large (%jd bytes; at most %zu): refused", what,

@@ -7,6 +7,8 @@
  * claims to be.  libc only (the warm path and the PAM helper use it). */
 #pragma once
 
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -30,6 +32,10 @@ cft_code cft_private_dir(const char *what, const char *path, cft_dir_mode mode, 
  * directory).  Without it a symlink is followed: configuration and token
  * files named by the user are often links (dotfiles, mounted secrets). */
 #define CFT_FILE_NOFOLLOW 1
+
+/* What a file that is not a regular one is, for a message: "a FIFO",
+ * "a character device", "a symbolic link"... */
+const char *cft_file_kind(mode_t mode);
 
 /* Opens dir_fd/path for reading (dir_fd AT_FDCWD: path as given) without
  * ever blocking: O_NONBLOCK until fstat shows a regular file, which must

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safe_file.h"
+
 static cft_code trusted(const struct stat *st, const char *path, const char *what,
 			cft_error *err)
 {
@@ -34,7 +36,8 @@ cft_code cft_check_trusted_file(const char *path, const char *what, cft_error *e
 				"%s %.300s: %s", what, path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return cft_fail(err, CFT_E_INVALID_ARG,
-				"%s %.300s is not a regular file (a symlink?): refused", what, path);
+				"%s %.300s is not a regular file (%s): refused", what, path,
+				cft_file_kind(st.st_mode));
 	cft_code rc = trusted(&st, path, what, err);
 	if (rc)
 		return rc;

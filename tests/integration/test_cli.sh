@@ -155,11 +155,13 @@ for bad in "$dir/fifo:not a regular file (a FIFO)" "/dev/zero:not a regular file
 	contains "$out" "$why" ; ok $? "... saying it is $why"
 done
 rm -f "$dir/sparse"
-# a configuration file that is a symlink (dotfiles, config management) is read
+# a configuration file that is a symlink is refused, as the system file is:
+# whoever can change the link chooses the configuration
 ln -s "$dir/config" "$dir/linked.config"
 out=$(env -u CLOUDFLARE_API_BASE_URL -u CFTOKEN_CA_FILE CFTOKEN_CONFIG="$dir/linked.config" \
 	"$cftoken_path" verify --token-file "$parent_file" 2>&1); rc=$?
-ok $rc "a configuration file reached through a symlink is still read"
+ok $((rc != 2)) "a configuration file reached through a symlink is refused (exit $rc)"
+contains "$out" "is not a regular file (a symbolic link)" ; ok $? "... saying so"
 
 out=$(cftoken frobnicate 2>&1); rc=$?
 ok $((rc != 2)) "an unknown command: exit 2"

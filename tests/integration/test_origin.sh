@@ -32,6 +32,16 @@ permissions = Zone Read
 ttl = 1h
 CONF
 parent=$(seed_value parent)
+# with_defaults FILE LINE...: FILE with LINEs added to its [defaults]
+# section (a section may be given only once)
+with_defaults() {
+	local file=$1 line
+	shift
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		if [ "$line" = "[defaults]" ]; then printf '%s\n' "$@"; fi
+	done <"$file"
+}
 emu_port=${CFTEST_API_URL#https://127.0.0.1:}
 emu_port=${emu_port%%/*}
 
@@ -110,8 +120,7 @@ unset CFTOKEN_CA_FILE
 # From here the configuration names the API and the CA, as a person's does.
 start_catcher mitm --mode proxy --mitm --cert untrusted
 evil_api=https://127.0.0.1:$evil_port/client/v4
-{ printf '[defaults]\napi_url = %s\nca_file = %s\n' "$CFTEST_API_URL" "$CFTEST_CA"
-  cat "$dir/config"; } >"$dir/config.api"
+with_defaults "$dir/config" "api_url = $CFTEST_API_URL" "ca_file = $CFTEST_CA" >"$dir/config.api"
 export CFTOKEN_CONFIG=$dir/config.api
 cftoken login <<<"$parent" >/dev/null 2>&1
 ok $? "login for the configured API, with its CA"
@@ -133,8 +142,8 @@ cftoken logout >/dev/null
 
 # parent_token_file: bound to the api_url and ca_file of the file naming it.
 (umask 077; printf '%s\n' "$parent" >"$dir/parent.token")
-{ printf '[defaults]\napi_url = %s\nca_file = %s\nparent_token_file = %s\n' \
-	"$CFTEST_API_URL" "$CFTEST_CA" "$dir/parent.token"; cat "$dir/config"; } >"$dir/config.file"
+with_defaults "$dir/config" "api_url = $CFTEST_API_URL" "ca_file = $CFTEST_CA" \
+	"parent_token_file = $dir/parent.token" >"$dir/config.file"
 export CFTOKEN_CONFIG=$dir/config.file
 out=$(cftoken exec -- true 2>&1); rc=$?
 ok $rc "parent_token_file mints for the API its file names"
@@ -149,8 +158,7 @@ out=$(CFTOKEN_CA_FILE=$CFTEST_CERTS/otherca.pem HTTPS_PROXY=http://127.0.0.1:$mi
 ok $((rc != 3)) "parent_token_file with CFTOKEN_CA_FILE naming another CA: refused (exit $rc)"
 contains "$out" "CFTOKEN_CA_FILE names $CFTEST_CERTS/otherca.pem: refused" ; ok $? "saying so"
 # A file naming the parent but no api_url binds it to the default API.
-{ printf '[defaults]\nparent_token_file = %s\n' "$dir/parent.token"; cat "$dir/config"; } \
-	>"$dir/config.bare"
+with_defaults "$dir/config" "parent_token_file = $dir/parent.token" >"$dir/config.bare"
 out=$(CFTOKEN_CONFIG=$dir/config.bare CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL \
 	CFTOKEN_CA_FILE=$CFTEST_CA cftoken exec --min-ttl 2h -- true 2>&1); rc=$?
 ok $((rc != 3)) "a parent_token_file whose file names no api_url is for the default API only (exit $rc)"
@@ -169,8 +177,7 @@ ok $rc "and so does a call with a token given on the command line"
 ok "$(caught watcher | wc -l)" "the proxy the environment names received nothing"
 # The configured proxy is used, for every host (NO_PROXY does not bypass it).
 : >"$dir/watcher.log"
-{ cat "$dir/config.file"; printf '[defaults]\nproxy = http://127.0.0.1:%s\n' "$watcher_port"; } \
-	>"$dir/config.proxy"
+with_defaults "$dir/config.file" "proxy = http://127.0.0.1:$watcher_port" >"$dir/config.proxy"
 out=$(CFTOKEN_CONFIG=$dir/config.proxy NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 \
 	cftoken exec --min-ttl 4h -- true 2>&1); rc=$?
 ok $rc "proxy = in the configuration: the mint works"
@@ -254,7 +261,8 @@ ok $((rc != 2)) "--min-ttl past max_ttl is refused too (exit $rc)"
 out=$(CFTOKEN_CONFIG=$dir/clone/cftoken.conf cftoken doctor 2>&1)
 contains "$out" "FAIL profile pwn" ; ok $? "doctor names the profile past the ceiling"
 ok "$(($(creates) - before))" "nothing was minted"
-printf '[defaults]\nallow_token_minting = true\nmax_ttl = 400d\n' >>"$dir/clone/cftoken.conf"
+with_defaults "$dir/clone/cftoken.conf" "allow_token_minting = true" "max_ttl = 400d" \
+	>"$dir/clone/cftoken.conf.new" && mv "$dir/clone/cftoken.conf.new" "$dir/clone/cftoken.conf"
 out=$(CFTOKEN_CONFIG=$dir/clone/cftoken.conf cftoken --profile long exec -- true 2>&1); rc=$?
 ok $((rc != 2)) "a file CFTOKEN_CONFIG names may not lift the ceiling (exit $rc)"
 contains "$out" "not a file CFTOKEN_CONFIG names" ; ok $? "  saying so"
