@@ -474,16 +474,10 @@ static cft_code load_file(cft_config *c, const char *path, bool may_lift, cft_er
 	size_t len = 0;
 
 	/* Bounded and non-blocking: a FIFO, /dev/zero or a huge file is
-	 * refused before anything is read.  A symlink is followed, as the
-	 * files of dotfile and configuration managers often are. */
+	 * refused before anything is read. */
 	cft_code rc = cft_file_read(AT_FDCWD, path, path, CONFIG_MAX_BYTES, 0, &text, &len, err);
-	if (rc == CFT_E_NOT_FOUND) {
-		if (err)
-			cft_error_clear(err);
-		return CFT_OK;
-	}
 	if (rc)
-		return rc;
+		return cft_absent_ok(rc, err);
 	if (memchr(text, '\0', len))
 		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: contains a NUL byte", path);
 	else

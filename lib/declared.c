@@ -243,13 +243,8 @@ cft_code cft_bindings_list(const char *account, const char *profile, const char 
 	*out = NULL;
 	*n = 0;
 	cft_code rc = read_state(&all, err);
-	if (rc == CFT_E_NOT_FOUND) {
-		if (err)
-			cft_error_clear(err);
-		return CFT_OK;
-	}
 	if (rc)
-		return rc;
+		return cft_absent_ok(rc, err);
 	api_field(api_url, api);
 	snprintf(prefix, sizeof(prefix), "binding profile=%s account=%s api=%s worker=", profile,
 		 account, api);

@@ -77,6 +77,17 @@ cft_code (cft_fail)(cft_error *err, cft_code code, const char *fmt, ...)
 
 void cft_error_clear(cft_error *err);
 
+/* rc, except that CFT_E_NOT_FOUND (an absent file or record, which is no
+ * error to the caller) becomes CFT_OK and clears err (may be NULL). */
+static inline cft_code cft_absent_ok(cft_code rc, cft_error *err)
+{
+	if (rc != CFT_E_NOT_FOUND)
+		return rc;
+	if (err)
+		cft_error_clear(err);
+	return CFT_OK;
+}
+
 /* The full explanation in one line: phrase, Cloudflare codes and message,
  * HTTP status, detail, hint.  Always NUL-terminated. */
 void cft_error_format(const cft_error *err, char *buf, size_t size);

@@ -154,13 +154,8 @@ cft_code cft_orphans_read(const char *path, const char *api_url,
 	int fd;
 	cft_code rc = cft_file_open(AT_FDCWD, path, path, NOTES_FILE_MAX, CFT_FILE_NOFOLLOW, &fd,
 				    err);
-	if (rc == CFT_E_NOT_FOUND) {
-		if (err)
-			cft_error_clear(err);
-		return CFT_OK;
-	}
 	if (rc)
-		return rc;
+		return cft_absent_ok(rc, err);
 	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);

@@ -72,13 +72,8 @@ static cft_code rewrite(const ledger *l, keep_fn keep, void *ctx, cft_error *err
 	size_t len = 0;
 	cft_code rc = cft_file_read(AT_FDCWD, l->path, l->path, LEDGER_MAX, CFT_FILE_NOFOLLOW,
 				    &all, &len, err);
-	if (rc == CFT_E_NOT_FOUND) {
-		if (err)
-			cft_error_clear(err);
-		return CFT_OK;
-	}
 	if (rc)
-		return rc;
+		return cft_absent_ok(rc, err);
 	snprintf(tmp, sizeof(tmp), "%s.new", l->path);
 	unlink(tmp);  /* a crashed writer's; we hold the lock */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
