@@ -42,6 +42,24 @@ seed_value() {  # the value of the emulator seed's token named $1
 
 password_of() { sed -n 's/^password=//p'; }
 
+# own_api_hash ID: the API hash that ends the kernel-keyring descriptions of
+# this test's cache entries (cftoken:UID:ACCOUNT:PROFILE:HASH), read off the
+# key that holds token ID.  Tests of one uid share its user keyring, each
+# with its own emulator (and so its own hash), and may run at once: a test
+# drops only keys that end in its own hash, never another test's.
+own_api_hash() {
+	local k desc
+	for k in $(keyctl rlist @u 2>/dev/null); do
+		desc=$(keyctl rdescribe "$k" 2>/dev/null) || continue
+		case $desc in *";cftoken:"*) ;; *) continue ;; esac
+		if keyctl pipe "$k" 2>/dev/null | grep -qx "id=$1"; then
+			echo "${desc##*:}"
+			return 0
+		fi
+	done
+	return 1
+}
+
 tap_done() {
 	echo "1..$n"
 	[ "$failed" -eq 0 ]

@@ -145,10 +145,13 @@ echo "leak=$leak"
 SH
 chmod 755 "$dir/inside.sh"
 as_me() { keyctl session - "$dir/inside.sh" "$front"; }
-login_keys() {  # the serials of this user's login-token keys in @u
+# login_keys: the serials of this user's login-token keys in @u for this
+# test's API (own: its hash, known from the first login).  @u outlives a
+# run, and other runs of the same uid leave or make keys of their own.
+login_keys() {
 	for k in $(keyctl rlist @u 2>/dev/null); do
 		case "$(keyctl rdescribe "$k" 2>/dev/null)" in
-		*";cftoken:$(id -u):$account:login:"*) echo "$k" ;;
+		*";cftoken:$(id -u):$account:login:$own") echo "$k" ;;
 		esac
 	done
 }
@@ -176,7 +179,9 @@ ok "$([ "$exported" = True ] && [ -z "$defined" ] && echo 0 || echo 1)" \
 
 # --- cold, warm, inside the session ---------------------------------------
 clear_log
+login_from=$(date +%s)
 session cft "$me" -- "$dir/inside.sh" "$front"
+login_until=$(date +%s)
 contains "$out" "open 1: PAM_SUCCESS" && ok 0 "cold login: open_session succeeds" ||
 	ok 1 "cold login: open_session succeeds"
 ok "$([ "$(api_calls 'POST /client/v4/accounts/'$account'/tokens')" = 1 ] && echo 0 || echo 1)" \
@@ -184,14 +189,22 @@ ok "$([ "$(api_calls 'POST /client/v4/accounts/'$account'/tokens')" = 1 ] && ech
 sha=$(value_of sha)
 ok "$([ -n "$sha" ] && [ "$(token_field "$sha" status)" = '"active"' ] && echo 0 || echo 1)" \
 	"the exported CLOUDFLARE_API_TOKEN is a token the emulator minted"
+own=$(own_api_hash "$(token_field "$sha" id | tr -d '"')")
+ok "$([ -n "$own" ] && echo 0 || echo 1)" "the login token is cached in the kernel keyring (API hash $own)"
 name=$(token_field "$sha" name)
 contains "$name" "$me@" && ok 0 "its name says user and host ($name)" || ok 1 "its name says user and host"
 contains "$out" "env 1: CLOUDFLARE_ACCOUNT_ID=$account" && ok 0 "CLOUDFLARE_ACCOUNT_ID exported" ||
 	ok 1 "CLOUDFLARE_ACCOUNT_ID exported"
+# issued_between FROM UNTIL EXPIRES TTL: status 0 when EXPIRES - TTL is
+# a second the clock read between FROM and UNTIL (both whole seconds, as
+# the mint's own time(NULL) is): exact, however long the login took
+issued_between() {
+	local issued=$(( $(date -d "$3" +%s) - $4 ))
+	[ "$issued" -ge "$1" ] && [ "$issued" -le "$2" ]
+}
 expires=$(value_of "env 1: CFTOKEN_EXPIRES_ON")
-left=$(( $(date -d "$expires" +%s) - $(date +%s) ))
-ok "$([ "$left" -gt 3500 ] && [ "$left" -le 3600 ] && echo 0 || echo 1)" \
-	"expires_on = login + ttl (1h; $left s left)"
+ok "$(issued_between "$login_from" "$login_until" "$expires" 3600 && echo 0 || echo 1)" \
+	"expires_on = login + ttl (1h: $expires, the login between $login_from and $login_until)"
 ok "$([ "$(value_of exec)" = "$sha" ] && [ "$(value_of login)" = "$sha" ] &&
 	[ "$(value_of env)" = "$sha" ] && echo 0 || echo 1)" \
 	"inside the session cftoken exec, exec --profile login and env hand over the same token"
@@ -272,8 +285,10 @@ ok "$([ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 1 ] &&
 sha=$(value_of sha)
 # A user who deletes every cftoken key (the last-id key too) makes the
 # cache forget which token a new one replaces; root's record does not.
+# (every key of this test's API: the integration tests, run beside this one
+# by the same uid, keep theirs)
 for k in $(keyctl rlist @u); do
-	case "$(keyctl rdescribe "$k" 2>/dev/null)" in *";cftoken"*) keyctl unlink "$k" @u >/dev/null ;; esac
+	case "$(keyctl rdescribe "$k" 2>/dev/null)" in *";cftoken"*":$own") keyctl unlink "$k" @u >/dev/null ;; esac
 done
 session cft "$me" -- "$dir/inside.sh" "$front"
 ok "$([ "$(value_of sha)" != "$sha" ] && [ "$(token_field "$sha" deleted)" = true ] && echo 0 || echo 1)" \
@@ -303,8 +318,8 @@ service slow optional "config=$dir/cftoken.conf timeout=1.5"
 session slow "$me"
 ms=$(sed -n 's/^open 1: .* in \([0-9]*\) ms$/\1/p' <<<"$out")
 ok "$(contains "$out" "open 1: PAM_SUCCESS" >/dev/null && contains "$out" "token 1: none" >/dev/null &&
-	[ -n "$ms" ] && [ "$ms" -lt 2500 ] && echo 0 || echo 1)" \
-	"black-holed API: the session opens without a token within the deadline ($ms ms, timeout 1.5 s)"
+	[ -n "$ms" ] && [ "$ms" -lt $((1500 + 5000)) ] && echo 0 || echo 1)" \
+	"black-holed API: the session opens without a token at the deadline, not the black hole's 60 s ($ms ms, timeout 1.5 s)"
 contains "$out" "no Cloudflare API token for $me" && ok 0 "black-holed API: syslog says why" ||
 	ok 1 "black-holed API: syslog says why"
 service closed required "config=$dir/cftoken.conf timeout=1 fail_closed"
@@ -324,7 +339,12 @@ mkdir -p "$dir/run/jobs"
 # (-o: flock itself holds it, not sleep, so killing flock releases it)
 flock -o "$dir/run/jobs/$(id -u).lock" sleep 60 &
 holder=$!
-sleep 0.3
+# until flock holds it (a probe that cannot take the lock exits 99)
+for _ in $(seq 1 600); do
+	flock -n -E 99 "$dir/run/jobs/$(id -u).lock" true
+	[ $? -eq 99 ] && break
+	sleep 0.05
+done
 # the worker waits half the deadline, then must still be heard: under
 # valgrind it starts slowly
 joblock_timeout=3
@@ -430,8 +450,14 @@ ok "$([ "$(value_of items)" = 1 ] && [ "$(value_of secret)" = 1 ] && echo 0 || e
 # --- the fault matrix's PAM rows (tests/pam/faults.md) ---------------------
 . "$here/../faults/rules.sh"
 live_minted() { emu GET /__emu/tokens | live_minted_of | cut -d' ' -f1 | sort; }  # their ids
+# A fault that lasts is met at the deadline: a short one keeps those rows
+# quick.  A fault that passes (one 503, one 429 with Retry-After: 1, one lost
+# create) must not depend on how much of a short deadline the rest of the
+# login takes on this machine: those rows, and every login with the faults
+# gone, get a long one, which they never wait out.
 pam_timeout=2
-[ -n "${CFTEST_WRAP:-}" ] && pam_timeout=20
+pam_patient=30
+[ -n "${CFTEST_WRAP:-}" ] && pam_timeout=20 pam_patient=60
 write_config "$dir/untrusted.conf"
 sed -i "s|^ca_file = .*|ca_file = $CFTEST_CERTS/otherca.pem|" "$dir/untrusted.conf"
 emu_faults_file=$dir/fault-rules
@@ -450,8 +476,10 @@ while IFS='|' read -r _ f stage want_result want_token want_syslog _; do
 	rules=$(fault_rules "$f")
 	before=$(live_minted)
 	problems=()
+	row_timeout=$pam_timeout
+	grep -qv '"times": 1' <<<"$rules" || row_timeout=$pam_patient
 	if [ "$stage" = open ]; then
-		service matrix optional "config=$conf timeout=$pam_timeout debug"
+		service matrix optional "config=$conf timeout=$row_timeout debug"
 		drop_login_keys
 		[ -n "$rules" ] && while read -r rule; do emu POST /__emu/faults "$rule" >/dev/null; done <<<"$rules"
 		session matrix "$me"
@@ -466,7 +494,7 @@ while IFS='|' read -r _ f stage want_result want_token want_syslog _; do
 		[ "$new" -eq "$([ "$want_token" = none ] && echo 0 || echo 1)" ] ||
 			problems+=("$new new tokens live on the API")
 	else
-		service matrix optional "config=$conf timeout=$pam_timeout revoke_on_close debug"
+		service matrix optional "config=$conf timeout=$row_timeout revoke_on_close debug"
 		drop_login_keys
 		printf '%s\n' "$rules" >"$emu_faults_file"
 		session matrix "$me" -- "$dir/fault-inside.sh"
@@ -476,7 +504,7 @@ while IFS='|' read -r _ f stage want_result want_token want_syslog _; do
 	contains "$out" "$want_syslog" >/dev/null || problems+=("syslog does not say \"$want_syslog\"")
 	row_log=$(grep -iE "cftoken|open 1|close 1|token 1" <<<"$out" | tail -8)
 	# faults gone: the next login gets a token
-	service matrix optional "config=$dir/cftoken.conf timeout=$pam_timeout"
+	service matrix optional "config=$dir/cftoken.conf timeout=$pam_patient"
 	drop_login_keys
 	session matrix "$me"
 	contains "$out" "token 1: none" >/dev/null && problems+=("the next login got no token")
@@ -550,8 +578,10 @@ session cft cftest-alice -- setpriv --reuid=cftest-alice --regid=cftest-alice --
 sha_a=$(value_of sha)
 ok "$([ -n "$sha_a" ] && [ "$(value_of exec)" = "$sha_a" ] && [ "$(value_of env)" = "$sha_a" ] &&
 	echo 0 || echo 1)" "alice's session: a token, and cftoken exec/env as alice find the same one"
+login_from=$(date +%s)
 session cft cftest-bob -- setpriv --reuid=cftest-bob --regid=cftest-bob --init-groups \
 	env -u XDG_RUNTIME_DIR HOME=/nonexistent keyctl session - "$dir/inside.sh" "$front"
+login_until=$(date +%s)
 sha_b=$(value_of sha)
 ok "$([ -n "$sha_b" ] && [ "$sha_b" != "$sha_a" ] && [ "$(value_of exec)" = "$sha_b" ] && echo 0 || echo 1)" \
 	"bob's session: his own token, never alice's"
@@ -565,8 +595,8 @@ contains "$pa" "Workers Scripts Write" &&
 	contains "$pb" "Zone Read" && ! contains "$pb" "Workers Scripts Write" >/dev/null &&
 	ok 0 "alice gets [user cftest-alice]'s permissions, bob his [group cftest-devs]'s" ||
 	ok 1 "alice gets [user cftest-alice]'s permissions, bob his [group cftest-devs]'s"
-left=$(( $(date -d "$(token_field "$sha_b" expires_on | tr -d '"')" +%s) - $(date +%s) ))
-ok "$([ "$left" -gt 7100 ] && [ "$left" -le 7200 ] && echo 0 || echo 1)" "bob's token lasts the group's ttl (2h)"
+ok "$(issued_between "$login_from" "$login_until" "$(token_field "$sha_b" expires_on | tr -d '"')" 7200 &&
+	echo 0 || echo 1)" "bob's token lasts the group's ttl (2h)"
 alice_key=$(as cftest-alice sh -c 'keyctl link @u @s >/dev/null; for k in $(keyctl rlist @u); do
 	case "$(keyctl rdescribe "$k")" in *";cftoken:"*":login:"*) echo "$k";; esac; done' | head -1)
 ok "$([ -n "$alice_key" ] && as cftest-alice keyctl print "$alice_key" >/dev/null 2>&1 && echo 0 || echo 1)" \
@@ -661,8 +691,10 @@ ok "$forge_status" "... as exactly one escaped LOG_ERR line: no forged notice of
 setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups keyctl clear @u >/dev/null 2>&1
 
 # --- renewal without a new login: the broker ------------------------------
-write_config "$dir/renew.conf" "renew_margin = 3s"
-sed -i 's/^ttl = 1h$/ttl = 6s/; s/^ttl = 2h$/ttl = 6s/' "$dir/renew.conf"
+# due 4 s after its login, valid for 30 s: a session under valgrind,
+# slow to start its cftoken, still asks before the token expires
+write_config "$dir/renew.conf" "renew_margin = 26s"
+sed -i 's/^ttl = 1h$/ttl = 30s/; s/^ttl = 2h$/ttl = 30s/' "$dir/renew.conf"
 cat >"$dir/renew.sh" <<'SH'
 #!/bin/sh
 # renew.sh FRONT WAIT: the session's token, then cftoken exec's once the
@@ -762,7 +794,7 @@ fi
 	--socket "$dir/run/broker.sock" 2>"$dir/broker.log" &
 broker_pid=$!
 trap 'kill $broker_pid 2>/dev/null; cleanup_users' EXIT
-for _ in $(seq 50); do [ -S "$dir/run/broker.sock" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$dir/run/broker.sock" ] && break; sleep 0.1; done
 ok "$([ "$(stat -c %a "$dir/run/broker.sock")" = 666 ] && echo 0 || echo 1)" "the broker listens on run_dir/broker.sock"
 # One user floods the broker with idle connections, more than its queue
 # holds (64), and keeps them open; another user's renewal is still
@@ -890,7 +922,7 @@ contains "$answer" "gives tokens of at most 6s" && [ "$(api_calls "POST /client/
 # due token (valid a while more) and says so, and no token is left live.
 # The fault starts once the token is due (the session asks for it through
 # a handshake directory, so a slow session under valgrind keeps its order).
-sed -i 's/^ttl = 6s$/ttl = 40s/; s/^renew_margin = 3s$/renew_margin = 36s/' "$dir/renew.conf"
+sed -i 's/^ttl = 30s$/ttl = 40s/; s/^renew_margin = 26s$/renew_margin = 36s/' "$dir/renew.conf"
 sed -i 's/^\[defaults\]$/[defaults]\ntimeout = 3/' "$dir/renew.conf"  # the session's cftoken waits 3 s
 handshake=$dir/handshake
 mkdir -p "$handshake"
