@@ -2,17 +2,37 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cftoken-config.h"
+#include "safe_file.h"
 #include "timeutil.h"
 
 #define BACKOFF_FIRST_MS 200
 #define BACKOFF_MAX_MS 2000
 #define SYSTEM_CA_PATH "/etc/ssl/certs"
+
+/* A CA bundle is a few hundred KiB. */
+#define CA_FILE_MAX (16 * 1024 * 1024)
+
+/* A CA file libcurl would wait on (a FIFO) or read without end
+ * (/dev/zero) is refused before libcurl opens it, unread. */
+static cft_code check_ca_file(const char *path, cft_error *err)
+{
+	char what[340];
+	int fd;
+	snprintf(what, sizeof(what), "CA file %.300s", path);
+	cft_code rc = cft_file_open(AT_FDCWD, path, what, CA_FILE_MAX, 0, &fd, err);
+	if (rc == CFT_E_NOT_FOUND)
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", what, strerror(ENOENT));
+	if (!rc)
+		close(fd);
+	return rc;
+}
 
 struct cft_http {
 	CURL *curl;
@@ -61,10 +81,7 @@ cft_code cft_http_new(const cft_http_options *opts, cft_http **out, cft_error *e
 	h->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
 	h->max_response = opts->max_response > 0 ? opts->max_response : 4 * 1024 * 1024;
 	h->jitter_seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (h->ca_file && access(h->ca_file, R_OK) != 0) {
-		int e = errno;
-		cft_error_clear(err);
-		cft_fail(err, CFT_E_INVALID_ARG, "CA file %.300s: %s", h->ca_file, strerror(e));
+	if (h->ca_file && check_ca_file(h->ca_file, err) != CFT_OK) {
 		cft_http_free(h);
 		return CFT_E_INVALID_ARG;
 	}
