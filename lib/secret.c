@@ -164,6 +164,6 @@ bool cft_token_is_cloudflare_shaped(const char *s, size_t n)
 	if (strncmp(s, "cfat_", CFT_TOKEN_PREFIX_LEN) == 0 ||
 	    strncmp(s, "cfut_", CFT_TOKEN_PREFIX_LEN) == 0)
 		return n >= CFT_TOKEN_PREFIX_LEN + CFT_TOKEN_MIN_LEN;
-	bool github = s[0] == 'g' && s[1] == 'h' && memchr("pousr", s[2], 5) && s[3] == '_';
+	bool github = s[0] == 'g' && s[1] == 'h' && s[2] && strchr("pousr", s[2]) && s[3] == '_';
 	return n == CFT_TOKEN_MIN_LEN && !github;
 }
