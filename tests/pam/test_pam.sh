@@ -383,6 +383,21 @@ service loose optional "config=$dir/loose.conf"
 session loose "$me"
 contains "$out" "accessible to group or others" && ok 0 "a parent token file others can read is refused" ||
 	ok 1 "a parent token file others can read is refused"
+# a policy file reached through a symlink, or holding a NUL byte, is
+# refused with the reason (an attacker's link, a truncated key)
+ln -sfn "$dir/cftoken.conf" "$dir/link.conf"
+service link optional "config=$dir/link.conf"
+session link "$me"
+contains "$out" "is not a regular file (a symbolic link): refused" && contains "$out" "token 1: none" >/dev/null &&
+	ok 0 "a symlinked policy file is refused, and syslog says so" ||
+	ok 1 "a symlinked policy file is refused, and syslog says so"
+{ cat "$dir/cftoken.conf"; printf '# \0 end\n'; } >"$dir/nul.conf"
+chmod 644 "$dir/nul.conf"
+service nul optional "config=$dir/nul.conf"
+session nul "$me"
+contains "$out" "nul.conf: contains a NUL byte" && contains "$out" "token 1: none" >/dev/null &&
+	ok 0 "a policy file with a NUL byte is refused, and syslog says so" ||
+	ok 1 "a policy file with a NUL byte is refused, and syslog says so"
 
 # --- what the module does not serve ---------------------------------------
 service nobody optional "config=$dir/cftoken.conf debug"
@@ -445,6 +460,51 @@ ok "$([ -n "$ss_sha" ] && [ "$(token_field "$ss_sha" status)" = '"active"' ] && 
 	"with a Secret Service on the session bus: a token exported"
 ok "$([ "$(value_of items)" = 1 ] && [ "$(value_of secret)" = 1 ] && echo 0 || echo 1)" \
 	"... and cached in the user's Secret Service as well (one org.cftoken.Token item)"
+
+# --- the PAM environment cannot steer root to another API ----------------
+# pam_env (which a user's ~/.pam_environment can feed) sets every variable
+# that points a cftoken elsewhere, at loopback catchers an attacker runs:
+# the login still gets its token from the policy's API, and no catcher
+# hears a thing.
+steer=$dir/steer
+rm -rf "$steer"
+mkdir -p "$steer/xdg/cftoken"
+catcher_pids=()
+for mode in https proxy; do
+	$py "$here/../integration/catcher.py" --mode "$mode" --certs "$CFTEST_CERTS" \
+		--log "$steer/$mode.log" --ready-file "$steer/$mode.port" 2>"$steer/$mode.err" &
+	catcher_pids+=($!)
+done
+for _ in $(seq 1 400); do [ -s "$steer/https.port" ] && [ -s "$steer/proxy.port" ] && break; sleep 0.05; done
+evil_url=https://127.0.0.1:$(cat "$steer/https.port")/client/v4
+evil_proxy=http://127.0.0.1:$(cat "$steer/proxy.port")
+write_config "$steer/evil.conf"
+sed -i "s|^api_url = .*|api_url = $evil_url|" "$steer/evil.conf"
+cp "$steer/evil.conf" "$steer/xdg/cftoken/config"
+{
+	printf 'CFTOKEN_CONFIG DEFAULT="%s"\n' "$steer/evil.conf"
+	printf 'CLOUDFLARE_API_BASE_URL DEFAULT="%s"\n' "$evil_url"
+	printf 'CFTOKEN_CA_FILE DEFAULT="%s"\n' "$CFTEST_CERTS/otherca.pem"
+	for v in HTTPS_PROXY https_proxy ALL_PROXY all_proxy; do printf '%s DEFAULT="%s"\n' "$v" "$evil_proxy"; done
+	printf 'XDG_CONFIG_HOME DEFAULT="%s"\n' "$steer/xdg"
+	printf 'HOME DEFAULT="%s"\n' "$steer"
+} >"$steer/env.conf"
+printf 'session required %s conffile=%s readenv=0\nsession optional %s helper=%s config=%s debug %s\nsession required %s\n' \
+	"$pam_env" "$steer/env.conf" "$module" "$helper" "$dir/cftoken.conf" "${CFTEST_WRAP:+timeout=40}" \
+	"$permit" >"$dir/pam.d/steer"
+drop_login_keys
+session steer "$me" -- sh -c 'printf "sha=%s\n" "$(printf %s "$CLOUDFLARE_API_TOKEN" | sha256sum | cut -d" " -f1)"'
+kill "${catcher_pids[@]}" 2>/dev/null
+wait "${catcher_pids[@]}" 2>/dev/null
+problems=()
+[ "$(token_field "$(value_of sha)" status)" = '"active"' ] ||
+	problems+=("the login got no token of the policy's API")
+[ -s "$steer/https.port" ] && [ -s "$steer/proxy.port" ] || problems+=("a catcher did not start")
+[ -s "$steer/https.log" ] && problems+=("the HTTPS catcher was reached: $(head -c 300 "$steer/https.log")")
+[ -s "$steer/proxy.log" ] && problems+=("the proxy catcher was reached: $(head -c 300 "$steer/proxy.log")")
+tap_row "CFTOKEN_CONFIG, CLOUDFLARE_API_BASE_URL, CFTOKEN_CA_FILE, proxies, XDG_CONFIG_HOME, HOME in the PAM environment: the token comes from the policy's API, no catcher hears a thing" \
+	"${problems[@]}" || grep -i cftoken <<<"$out" | sed 's/^/#   /' | head -5
+drop_login_keys
 
 # --- two real users (root only) -------------------------------------------
 # --- the fault matrix's PAM rows (tests/pam/faults.md) ---------------------
@@ -606,6 +666,20 @@ ok "$(as cftest-bob keyctl print "$alice_key" >/dev/null 2>&1 && echo 1 || echo 
 ok "$(as cftest-bob sh -c 'grep -c "cftoken:$(id -u cftest-alice):" /proc/keys' 2>/dev/null | grep -qx 0 && echo 0 || echo 1)" \
 	"bob does not even see alice's keys in /proc/keys"
 ok "$(as cftest-bob cat "$dir/parent" >/dev/null 2>&1 && echo 1 || echo 0)" "bob cannot read the parent token file"
+# Not print only: every use of alice's key is denied to bob (its
+# permissions give others nothing), and a search does not find it.
+alice_desc=$(as cftest-alice keyctl rdescribe "$alice_key" 2>/dev/null | cut -d';' -f5-)
+alice_ring=$(as cftest-alice keyctl id @u 2>/dev/null)
+denied() { as cftest-bob "$@" 2>&1 | grep -q "Permission denied"; }
+ok "$([ -n "$alice_desc" ] && denied keyctl describe "$alice_key" && echo 0 || echo 1)" \
+	"bob gets Permission denied on keyctl describe of alice's key"
+ok "$(denied keyctl link "$alice_key" @s && echo 0 || echo 1)" \
+	"bob gets Permission denied on keyctl link of alice's key into his session keyring"
+ok "$([ -n "$alice_ring" ] && denied keyctl search "$alice_ring" user "$alice_desc" && echo 0 || echo 1)" \
+	"bob gets Permission denied searching alice's user keyring for her key"
+found=$(as cftest-bob sh -c 'keyctl link @u @s >/dev/null; keyctl search @u user "$1"' _ "$alice_desc" 2>/dev/null)
+ok "$([ -n "$alice_desc" ] && [ -z "$found" ] && echo 0 || echo 1)" \
+	"bob's own search by the description of alice's key finds nothing"
 
 # --- root acts only on what root wrote ------------------------------------
 # alice forges the notes a failed create leaves (lib/orphans.h) where her
@@ -916,6 +990,26 @@ answer=$(ask cftest-bob "renew 604800")
 contains "$answer" "gives tokens of at most 6s" && [ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 0 ] &&
 	ok 0 "a renewal asking for 7 days is refused under a 6 s policy, and nothing is minted" ||
 	ok 1 "a renewal asking for 7 days is refused under a 6 s policy, and nothing is minted"
+# Malformed requests, each from a user of its own (the broker's cooldown
+# is per uid): each is answered an error, and the broker goes on serving.
+ask_raw() {  # ask_raw USER PYTHON-BYTES: send them, close our side, the answer
+	setpriv --reuid="$1" --regid="$(id -g "$1")" --clear-groups $py -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(eval(sys.argv[2])); s.shutdown(socket.SHUT_WR)
+print(s.recv(1024).decode().strip() or "closed")' "$dir/run/broker.sock" "$2"
+}
+problems=()
+for req in "daemon|b'\n'" "bin|b'renew x\n'" "sys|b'renew -1\n'" "sync|b'renew 99999999999\n'" \
+	"games|b'renew 5'" "man|b'x' * 200 + b'\n'"; do
+	answer=$(ask_raw "${req%%|*}" "${req#*|}" 2>&1)
+	contains "$answer" 'error the request is "renew [MIN_TTL_SECONDS]"' >/dev/null ||
+		problems+=("${req#*|} was answered: $answer")
+done
+answer=$(ask lp)
+contains "$answer" "none no policy for lp" >/dev/null || problems+=("a valid request afterwards: $answer")
+tap_row "malformed requests (empty, renew x, renew -1, renew 99999999999, no newline, 200 bytes) are answered an error, and the broker serves the next" \
+	"${problems[@]}"
 # --- the broker's rows of the fault matrix (tests/pam/faults.md) ----------
 # The API fails while a session's due login token is renewed through the
 # broker: the broker answers an error, the session's cftoken serves the
