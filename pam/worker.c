@@ -781,8 +781,7 @@ int main(int argc, char **argv)
 	if (!status)
 		status = read_admin_parent(&j);
 	if (!status && !strcmp(j.a.stage, "close"))
-		minted_record_read(run_dir(&j), j.pw->pw_uid,
-				   j.recorded_id);
+		minted_record_read(run_dir(&j), j.pw->pw_uid, j.recorded_id);
 	if (!status && !(report = cft_secret_alloc(4096)))
 		status = usage("out of memory");
 	if (!status) {
@@ -791,9 +790,8 @@ int main(int argc, char **argv)
 		cft_error err;
 		cft_error_clear(&err);
 		int64_t now = cft_now_ms();
-		if (job_lock_acquire(run_dir(&j),
-				     j.pw->pw_uid, now + (j.deadline - now) / 2, &job_lock,
-				     &err) != CFT_OK)
+		if (job_lock_acquire(run_dir(&j), j.pw->pw_uid, now + (j.deadline - now) / 2,
+				     &job_lock, &err) != CFT_OK)
 			status = fail(&err, "waiting for the user's other login");
 	}
 	bool minting = !status && strcmp(j.a.stage, "close") != 0;
