@@ -744,7 +744,7 @@ ok "$(contains "$out" 'the token is cached in the kernel keyring only' >/dev/nul
 	! contains "$out" "token 1: none" >/dev/null && echo 0 || echo 1)" \
 	"alice's failing Secret Service: her login gets a token, and the D-Bus error is logged"
 forge_status=$([ "$forged_seen" = 1 ] && ! grep -q -e '^notice: ' -e 'SYSLOG(5).*forged' <<<"$out" &&
-	grep -F 'SYSLOG(3): cftoken: warning: the token is cached in the kernel keyring only: ' <<<"$out" |
+	grep -F 'SYSLOG(3): ' <<<"$out" | grep -F 'cftoken: warning: the token is cached in the kernel keyring only: ' |
 	grep -qF 'the keyring is full\nnotice: token 0123 of cftest-bob revoked: forged' && echo 0 || echo 1)
 ok "$forge_status" "... as exactly one escaped LOG_ERR line: no forged notice of bob's token revoked"
 [ "$forge_status" = 0 ] || grep -e 'forged' -e 'keyring only' <<<"$out" | sed 's/^/#   /'
