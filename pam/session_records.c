@@ -38,8 +38,9 @@ static cft_code own_dir(const char *path, mode_t mode, cft_error *err)
 	return CFT_OK;
 }
 
-cft_code root_record_path(const char *run_dir, const char *kind, uid_t uid, char *out,
-			  size_t size, cft_error *err)
+/* RUN_DIR/KIND/UID, RUN_DIR (0755) and RUN_DIR/KIND (mode) made root's. */
+static cft_code kind_path(const char *run_dir, const char *kind, mode_t mode, uid_t uid,
+			  char *out, size_t size, cft_error *err)
 {
 	char dir[4096];
 	int n = snprintf(dir, sizeof(dir), "%s/%s", run_dir, kind);
@@ -47,7 +48,7 @@ cft_code root_record_path(const char *run_dir, const char *kind, uid_t uid, char
 		return cft_fail(err, CFT_E_INVALID_ARG, "run_dir is too long");
 	cft_code rc = own_dir(run_dir, 0755, err);
 	if (!rc)
-		rc = own_dir(dir, 0700, err);
+		rc = own_dir(dir, mode, err);
 	if (rc)
 		return rc;
 	n = snprintf(out, size, "%s/%u", dir, (unsigned)uid);
@@ -56,24 +57,21 @@ cft_code root_record_path(const char *run_dir, const char *kind, uid_t uid, char
 	return CFT_OK;
 }
 
+cft_code root_record_path(const char *run_dir, const char *kind, uid_t uid, char *out,
+			  size_t size, cft_error *err)
+{
+	return kind_path(run_dir, kind, 0700, uid, out, size, err);
+}
+
 cft_code user_runtime_dir(const char *run_dir, uid_t uid, gid_t gid, char *out, size_t size,
 			  cft_error *err)
 {
-	char users[4096];
 	struct stat st;
-	int n = snprintf(users, sizeof(users), "%s/users", run_dir);
-	if (n < 0 || (size_t)n >= sizeof(users))
-		return cft_fail(err, CFT_E_INVALID_ARG, "run_dir is too long");
 	/* RUN_DIR/users is root's and only root's to write: nobody can take a
 	 * user's name in it first, as anyone could in /tmp. */
-	cft_code rc = own_dir(run_dir, 0755, err);
-	if (!rc)
-		rc = own_dir(users, 0755, err);
+	cft_code rc = kind_path(run_dir, "users", 0755, uid, out, size, err);
 	if (rc)
 		return rc;
-	n = snprintf(out, size, "%s/%u", users, (unsigned)uid);
-	if (n < 0 || (size_t)n >= size)
-		return cft_fail(err, CFT_E_INVALID_ARG, "run_dir is too long");
 	if (mkdir(out, 0700) != 0 && errno != EEXIST)
 		return cft_fail(err, CFT_E_INTERNAL, "creating %.300s: %s", out, strerror(errno));
 	int fd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -195,15 +193,11 @@ void minted_record_read(const char *run_dir, uid_t uid, char id[33])
 cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
 			    char previous[33], cft_error *err)
 {
-	char minted[4096], path[4200], tmp[4300];
+	char path[4200], tmp[4300];
 	previous[0] = '\0';
-	snprintf(minted, sizeof(minted), "%s/minted", run_dir);
-	cft_code rc = own_dir(run_dir, 0755, err);
-	if (!rc)
-		rc = own_dir(minted, 0700, err);
+	cft_code rc = root_record_path(run_dir, "minted", uid, path, sizeof(path), err);
 	if (rc)
 		return rc;
-	snprintf(path, sizeof(path), "%s/%u", minted, (unsigned)uid);
 	read_id(path, previous);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
