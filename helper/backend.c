@@ -1,4 +1,4 @@
-/* cftoken-backend: every command the front end (front.c) does not answer
+/* cftoken-backend: every command the front end (warm.c) does not answer
  * warm.  Parses the command line once, then hands over to one command
  * function.  Nothing here talks HTTP itself: that is lib/. */
 #include <getopt.h>
@@ -12,8 +12,8 @@
 
 #include "cftoken-config.h"
 #include "cli.h"
-#include "config.h"
-#include "timeutil.h"
+#include "config/config.h"
+#include "core/timeutil.h"
 
 static const struct command {
 	const char *name;

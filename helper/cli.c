@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "parent.h"
-#include "token_input.h"
-#include "uncached.h"
+#include "cache/parent.h"
+#include "config/config.h"
+#include "mint/token_input.h"
+#include "mint/uncached.h"
 
 int cli_exit_code(cft_code code)
 {

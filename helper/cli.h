@@ -5,11 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api.h"
-#include "config.h"
-#include "l1_record.h"
-#include "parent.h"
-#include "secret_service.h"
+#include "api/api.h"
+#include "cache/parent.h"
+#include "cache/secret_service.h"
+#include "config/config.h"
+#include "core/l1_record.h"
 
 #define CLI_MAX_LIST 32
 
@@ -128,7 +128,7 @@ cft_code cli_profile(const cli *c, const cft_profile **out, cft_error *err);
 /* The value of the profile's declared token (cftoken apply), from the
  * caches or, when they lost it, rolled; stored under route_fp.
  * CFT_E_NOT_FOUND when the profile has no declared token; another error
- * when the state cannot be read or trusted (lib/declared.h). */
+ * when the state cannot be read or trusted (lib/mint/declared.h). */
 cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *account,
 			    cft_l2 *l2, const char *route_fp, long min_ttl,
 			    cft_l1_record *out, cft_error *err);

@@ -1,7 +1,7 @@
 /* apply and destroy: a profile's token as a declared resource.
  *
  * apply makes the API hold exactly one token matching the profile: it
- * creates it when the state (lib/declared.h) names none, compares name,
+ * creates it when the state (lib/mint/declared.h) names none, compares name,
  * policies, condition, not_before and expires_on when it does, and updates
  * in place (PUT, the value kept) when they differ.  Times count from the
  * token's own issue time, so applying twice asks for the same thing.  The
@@ -13,15 +13,15 @@
 #include <time.h>
 
 #include "cli.h"
-#include "declared.h"
-#include "l1.h"
-#include "obtain.h"
-#include "orphans.h"
-#include "owner.h"
-#include "profile_spec.h"
-#include "secret_service.h"
-#include "timeutil.h"
-#include "token_diff.h"
+#include "cache/l1.h"
+#include "cache/secret_service.h"
+#include "config/owner.h"
+#include "config/profile_spec.h"
+#include "core/timeutil.h"
+#include "mint/declared.h"
+#include "mint/obtain.h"
+#include "mint/orphans.h"
+#include "mint/token_diff.h"
 
 typedef struct apply_ctx {
 	const cli *c;
@@ -249,7 +249,7 @@ int cmd_apply(const cli *c)
 		return EXIT_USAGE;
 	}
 	cft_code rc = open_apply(c, &a, &err);
-	/* A state that cannot be trusted (lib/declared.h) is an error, not
+	/* A state that cannot be trusted (lib/mint/declared.h) is an error, not
 	 * an empty one: nothing is created. */
 	if (!rc)
 		rc = cft_declared_get(a.account, a.p->name, a.api, id, &err);

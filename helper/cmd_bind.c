@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "declared.h"
-#include "l1.h"
+#include "cache/l1.h"
+#include "mint/declared.h"
 
 #define DEFAULT_BINDING "CLOUDFLARE_API_TOKEN"
 

@@ -1,13 +1,13 @@
 /* cftoken create: one token from permission names, zones, a TTL and an IP
- * condition (lib/tokenspec.c shapes the policies). */
+ * condition (lib/config/tokenspec.c shapes the policies). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "timeutil.h"
-#include "tokenspec.h"
+#include "config/tokenspec.h"
+#include "core/timeutil.h"
 
 int cmd_create(const cli *c)
 {

@@ -8,15 +8,16 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
-#include "keyring.h"
-#include "lock.h"
-#include "obtain.h"
-#include "parent.h"
-#include "policy.h"
-#include "profile_spec.h"
-#include "timeutil.h"
-#include "tokenspec.h"
+#include "cache/keyring.h"
+#include "cache/parent.h"
+#include "config/config.h"
+#include "config/policy.h"
+#include "config/profile.h"
+#include "config/profile_spec.h"
+#include "config/tokenspec.h"
+#include "core/lock.h"
+#include "core/timeutil.h"
+#include "mint/obtain.h"
 
 typedef struct doctor {
 	int failed;

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "l1.h"
-#include "parent.h"
-#include "timeutil.h"
-#include "token_input.h"
+#include "cache/l1.h"
+#include "cache/parent.h"
+#include "core/timeutil.h"
+#include "mint/token_input.h"
 
 int cmd_login(const cli *c)
 {

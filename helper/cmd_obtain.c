@@ -1,6 +1,6 @@
 /* get, store, erase (the git credential helper), exec and env: hand over
  * the profile's token, minting one when the cache has none that is fresh.
- * The front end (front.c) answered the warm cases before we were run. */
+ * The front end (warm.c) answered the warm cases before we were run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,22 +8,23 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
-#include "gitcred.h"
-#include "handover.h"
-#include "broker_client.h"
-#include "l1.h"
-#include "login_policy.h"
-#include "obtain.h"
-#include "orphans.h"
-#include "owner.h"
-#include "parent.h"
-#include "profile_spec.h"
-#include "secret_service.h"
-#include "timeutil.h"
-#include "token_diff.h"
-#include "token_input.h"
-#include "uncached.h"
+#include "cache/l1.h"
+#include "cache/parent.h"
+#include "cache/secret_service.h"
+#include "config/config.h"
+#include "config/login_policy.h"
+#include "config/owner.h"
+#include "config/profile.h"
+#include "config/profile_spec.h"
+#include "core/gitcred.h"
+#include "core/handover.h"
+#include "core/timeutil.h"
+#include "mint/broker_client.h"
+#include "mint/obtain.h"
+#include "mint/orphans.h"
+#include "mint/token_diff.h"
+#include "mint/token_input.h"
+#include "mint/uncached.h"
 
 /* The admin's policy for this user ([user]/[group] in the system
  * configuration), when the request means it: the token the login session

@@ -8,8 +8,8 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "l1.h"
-#include "timeutil.h"
+#include "cache/l1.h"
+#include "core/timeutil.h"
 
 /* Connects with the user's token and finds the owner: the start of every
  * command here.  Prints the error itself. */

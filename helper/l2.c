@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "l2_read.h"
 #include "warm_args.h"
+#include "cache/l2_read.h"
 
 /* Short: past it, the backend (which also tries the Secret Service) has
  * the rest of the request's time. */

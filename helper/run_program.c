@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "handover.h"
+#include "core/handover.h"
 
 static volatile sig_atomic_t child_pid;
 

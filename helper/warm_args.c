@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cftoken-config.h"
-#include "timeutil.h"
+#include "core/timeutil.h"
 
 static const char *option_value(char **argv, int *i, const char *name)
 {

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "handover.h"
-#include "l1.h"
+#include "cache/l1.h"
+#include "core/handover.h"
 
 typedef struct warm_args {
 	const char *command;

@@ -152,7 +152,7 @@ static void reply(int fd, const char *fmt, ...)
  * it sees the answer and then the end: on Linux, closing a Unix stream
  * socket with unread data leaves the answer readable but turns the end
  * after it into ECONNRESET.  A caller that sends after we closed gets
- * EPIPE and can still read the answer (lib/broker_client.c does). */
+ * EPIPE and can still read the answer (lib/mint/broker_client.c does). */
 static void refuse(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void refuse(int fd, const char *fmt, ...)
 {

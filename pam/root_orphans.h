@@ -1,5 +1,5 @@
 /* Root's notes of creates the admin's parent token may have made without
- * anyone learning the new token (lib/orphans.h), RUN_DIR/orphans/UID.
+ * anyone learning the new token (lib/mint/orphans.h), RUN_DIR/orphans/UID.
  *
  * A note is an order to delete every token of that name issued since its
  * time, given with the admin's parent token, which can delete any token on
@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "api.h"
-#include "orphans.h"
+#include "api/api.h"
+#include "mint/orphans.h"
 
 typedef struct root_orphans {
 	char path[4200];

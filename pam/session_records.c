@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lock.h"
-#include "safe_file.h"
+#include "core/lock.h"
+#include "core/safe_file.h"
 
 int session_name_valid(const char *name)
 {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "core/error.h"
 
 /* Letters the module uses for a session's name: digits and '-'. */
 int session_name_valid(const char *name);

@@ -2,7 +2,7 @@
  *
  *   cftoken-pam-worker open|close|renew ... -- USER   (helper_args.h)
  *
- * cftoken-pam-helper (front.c) answers a warm login itself and hands
+ * cftoken-pam-helper (helper.c) answers a warm login itself and hands
  * everything else to this program with the same arguments; the broker's
  * renewals come the same way.  Started as root with a clean environment.
  * As root it reads what only root may read (the system configuration and
@@ -38,23 +38,24 @@
 #include <unistd.h>
 
 #include "cftoken-config.h"
-#include "api.h"
-#include "config.h"
-#include "keyring.h"
-#include "l1.h"
-#include "lock.h"
-#include "login_policy.h"
-#include "obtain.h"
-#include "owner.h"
-#include "parent.h"
-#include "secret_service.h"
 #include "helper_args.h"
 #include "log_record.h"
 #include "root_orphans.h"
 #include "session_records.h"
-#include "timeutil.h"
-#include "token_input.h"
-#include "tokenspec.h"
+#include "api/api.h"
+#include "cache/keyring.h"
+#include "cache/l1.h"
+#include "cache/parent.h"
+#include "cache/secret_service.h"
+#include "config/config.h"
+#include "config/login_policy.h"
+#include "config/owner.h"
+#include "config/profile.h"
+#include "config/tokenspec.h"
+#include "core/lock.h"
+#include "core/timeutil.h"
+#include "mint/obtain.h"
+#include "mint/token_input.h"
 
 typedef struct job {
 	args a;

@@ -2,7 +2,7 @@
 #
 # Installed as "cftoken" in bash-completion's completionsdir, with a
 # "git-credential-cftoken" link next to it.  Profile names come from the
-# [profile NAME] headers of the files cftoken reads (lib/config.c); this
+# [profile NAME] headers of the files cftoken reads (lib/config/config.c); this
 # file never runs cftoken, so completing cannot mint a token or reach the
 # network.  meson puts in the system file's path.
 

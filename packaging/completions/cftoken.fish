@@ -1,7 +1,7 @@
 # fish completion for cftoken(1) and git-credential-cftoken.  Installed as
 # cftoken.fish with a git-credential-cftoken.fish link to it; loading it
 # again replaces what it defined.  Profile names come from the
-# [profile NAME] headers of the files cftoken reads (lib/config.c); this
+# [profile NAME] headers of the files cftoken reads (lib/config/config.c); this
 # file never runs cftoken, so completing cannot mint a token or reach the
 # network.  meson puts in the system file's path.
 

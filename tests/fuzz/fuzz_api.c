@@ -1,11 +1,11 @@
-/* libFuzzer target: the API answer parsers.  lib/envelope.c (the envelope,
- * errors and their classification) and the result readers of lib/api.c
+/* libFuzzer target: the API answer parsers.  lib/api/envelope.c (the envelope,
+ * errors and their classification) and the result readers of lib/api/api.c
  * (token objects, lists paged by result_info, permission groups, verify,
- * roll, accounts, zones), with lib/error.c's formatting of what they fail
- * with and lib/policy.c resolving names against a fuzzed group list.
+ * roll, accounts, zones), with lib/core/error.c's formatting of what they fail
+ * with and lib/config/policy.c resolving names against a fuzzed group list.
  *
  * The transport is replaced: this file defines cft_http_new / _call /
- * _free / _response_clear (lib/http.c is not linked), and each call
+ * _free / _response_clear (lib/api/http.c is not linked), and each call
  * answers the next HTTP answer of the input.  Input:
  *
  *   OP ANSWER [ '\0' ANSWER ]...
@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "envelope.h"
-#include "error.h"
-#include "http.h"
-#include "policy.h"
-#include "secret.h"
+#include "api/api.h"
+#include "api/envelope.h"
+#include "api/http.h"
+#include "config/policy.h"
+#include "core/error.h"
+#include "core/secret.h"
 
 /* ---- the transport: answers from the input -------------------------- */
 
@@ -94,7 +94,7 @@ static int next_answer(cft_http_response *rs)
 		n--;
 	}
 	snprintf(rs->content_type, sizeof(rs->content_type), "%s", ct);
-	/* Like lib/http.c: the body NUL-terminated, exactly as long as sent. */
+	/* Like lib/api/http.c: the body NUL-terminated, exactly as long as sent. */
 	rs->body = malloc(n + 1);
 	if (!rs->body)
 		return -1;
@@ -112,7 +112,7 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path, const 
 {
 	(void)h;
 	(void)bearer;
-	/* What the client sends is built by lib/api.c: it must be a string. */
+	/* What the client sends is built by lib/api/api.c: it must be a string. */
 	if (!method || !path || path[0] != '/' || (body && strlen(body) > (1u << 20)))
 		abort();
 	if (next_answer(rs) != 0)

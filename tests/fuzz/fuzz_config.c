@@ -1,10 +1,10 @@
-/* libFuzzer target: the configuration reader (lib/config.c) with every
+/* libFuzzer target: the configuration reader (lib/config/config.c) with every
  * value parser it calls (durations, CIDR lists, account ids, zones,
  * presets, permission lists, owner, booleans), and what is made of a
  * configuration that loads: each section's permissions, owner and token
- * spec against a fixed permission-group list (lib/owner.c, lib/obtain.c,
- * lib/tokenspec.c, lib/policy.c resource keys and names, the request body
- * of lib/api.c), and the [user]/[group] precedence of lib/login_policy.c.
+ * spec against a fixed permission-group list (lib/config/owner.c, lib/mint/obtain.c,
+ * lib/config/tokenspec.c, lib/config/policy.c resource keys and names, the request body
+ * of lib/api/api.c), and the [user]/[group] precedence of lib/config/login_policy.c.
  *
  * The input is the system file, and after a NUL byte (which no
  * configuration may hold) the user file.  Each is written to a memfd and
@@ -16,14 +16,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "config.h"
-#include "login_policy.h"
-#include "obtain.h"
-#include "owner.h"
-#include "policy.h"
-#include "profile_spec.h"
-#include "tokenspec.h"
+#include "api/api.h"
+#include "config/config.h"
+#include "config/login_policy.h"
+#include "config/owner.h"
+#include "config/policy.h"
+#include "config/profile.h"
+#include "config/profile_spec.h"
+#include "config/tokenspec.h"
+#include "mint/obtain.h"
 
 #define ACCOUNT "0123456789abcdef0123456789abcdef"
 #define ZONE_ID "023e105f4ecef8ad9ca31a8372d0c353"

@@ -1,4 +1,4 @@
-/* libFuzzer target: the git credential-protocol reader (lib/gitcred.c).
+/* libFuzzer target: the git credential-protocol reader (lib/core/gitcred.c).
  * The input is what git writes on the helper's standard input.  It is
  * parsed as a buffer; and one input in eight (by length, so that every
  * input replays the same way) is also read through cft_gitcred_read_input
@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "gitcred.h"
+#include "core/gitcred.h"
 
 static void check_field(const char *s)
 {

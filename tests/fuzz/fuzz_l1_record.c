@@ -1,4 +1,4 @@
-/* libFuzzer target: the L1 cache record (lib/l1_record.c).  The input is
+/* libFuzzer target: the L1 cache record (lib/core/l1_record.c).  The input is
  * what a kernel-keyring key holds.  A record that parses must format back
  * into one that parses to the same values, and the format is strict: what
  * parses is exactly what cft_l1_record_format writes, but for white space
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "l1_record.h"
+#include "core/l1_record.h"
 
 /* Line i of a text of '\n'-ended lines, without its '\n'. */
 static int line(const char *s, size_t len, int i, const char **start, size_t *n)

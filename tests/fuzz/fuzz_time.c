@@ -1,4 +1,4 @@
-/* libFuzzer target: the time parsers (lib/timeutil.c): RFC 3339 as the API
+/* libFuzzer target: the time parsers (lib/core/timeutil.c): RFC 3339 as the API
  * writes it, Retry-After as delta-seconds or an HTTP date, and durations
  * as people write them in the configuration ("8h", "1d12h").  Each parser
  * gets the whole input as one string. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "timeutil.h"
+#include "core/timeutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

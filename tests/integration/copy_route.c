@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "l1.h"
+#include "cache/l1.h"
 
 static const char *attr(const char *v)
 {

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "api.h"
+#include "api/api.h"
 
 /* The client options that point at the emulator. */
 cft_client_options emu_client_options(void);

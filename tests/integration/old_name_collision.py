@@ -4,7 +4,7 @@
   old_name_collision.py A_PREFIX A_SUFFIX B_PREFIX
 
 Prints two lines, A = A_PREFIX + XXX + A_SUFFIX and B = B_PREFIX + YYYY, whose
-old names are equal.  The old name (lib/fingerprint.c before issue 19) was the
+old names are equal.  The old name (lib/core/fingerprint.c before issue 19) was the
 first 8 hex digits of a 64-bit FNV-1a over the URL's length (8 bytes, little
 endian) and its bytes.  Both URLs vary, so this is a birthday search: about
 2^17 candidates of A in a table, then some 2^15 of B; a second on one core.

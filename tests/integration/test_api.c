@@ -7,9 +7,9 @@
 #include <time.h>
 
 #include "emu.h"
-#include "policy.h"
 #include "tap.h"
-#include "timeutil.h"
+#include "config/policy.h"
+#include "core/timeutil.h"
 
 static cft_client *client_with(const char *token_name, long timeout_ms)
 {
@@ -446,7 +446,7 @@ static void test_faults(void)
 	      " \"status\": 503}");
 	emu_clear_log();
 	/* A 502/503 may come from a proxy after the API acted: no 5xx on
-	 * create is retried here; lib/obtain.c sweeps, then creates again. */
+	 * create is retried here; lib/mint/obtain.c sweeps, then creates again. */
 	tap_is_int(cft_token_create(c, acct, &s.spec, &info, &value, &err), CFT_E_SERVER,
 		   "a 503 on create is reported");
 	tap_is_int(emu_count("POST", "/tokens"), 1, "and not retried either");

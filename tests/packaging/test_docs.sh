@@ -7,11 +7,11 @@
 # warning, and man -l renders each page.  Content, read from the sources so
 # that a new key, command, option or preset without its documentation
 # fails here:
-#   cftoken.conf(5)  every section and every key lib/config.c accepts (in
+#   cftoken.conf(5)  every section and every key lib/config/config.c accepts (in
 #                    its section), the values of cache and owner, the
 #                    built-in defaults, every key in LOGIN POLICIES (what
-#                    lib/login_policy.c merges, and what it leaves out),
-#                    every preset of lib/presets.c with its permissions, the
+#                    lib/config/login_policy.c merges, and what it leaves out),
+#                    every preset of lib/config/presets.c with its permissions, the
 #                    environment the configuration yields to, and examples
 #                    the real parser accepts;
 #   cftoken(1)       every command `cftoken --help` lists, every long option
@@ -221,14 +221,14 @@ conf = Page("helper/cftoken.conf.5")
 man1 = Page("helper/cftoken.1")
 man8 = Page("pam/pam_cftoken.8")
 
-# ---- cftoken.conf(5) against lib/config.c ----
-config_c = read("lib/config.c")
+# ---- cftoken.conf(5) against lib/config/config.c ----
+config_c = read("lib/config/config.c")
 defaults_fn = c_function(config_c, "defaults_key")
 section_fn = c_function(config_c, "section_key")
 defaults_keys = re.findall(r'!strcmp\(k, "([a-z_]+)"\)', defaults_fn)
 section_keys = re.findall(r'!strcmp\(k, "([a-z_]+)"\)', section_fn)
 check(len(defaults_keys) >= 10 and len(section_keys) >= 10,
-      "the keys are found in lib/config.c (%d in defaults_key, %d in section_key)"
+      "the keys are found in lib/config/config.c (%d in defaults_key, %d in section_key)"
       % (len(defaults_keys), len(section_keys)))
 
 kinds = re.findall(r'\{ "([a-z]+) ", CFT_SECTION_[A-Z]+ \}', config_c)
@@ -298,12 +298,12 @@ def c_int(expr):
 
 
 defaults = {
-    "ttl": duration(c_int(define("lib/config.h", "CFT_DEFAULT_TTL_S"))),
-    "renew_margin": duration(c_int(define("lib/config.h", "CFT_DEFAULT_RENEW_MARGIN_S"))),
-    "run_dir": (define("lib/config.h", "CFT_DEFAULT_RUN_DIR") or "").strip('"'),
-    "api_url": (define("lib/api.h", "CFT_DEFAULT_API_URL") or "").strip('"'),
-    "timeout": "%d seconds" % (c_int(define("lib/api.h", "CFT_DEFAULT_TIMEOUT_MS")) // 1000),
-    "name": (define("lib/tokenspec.c", "DEFAULT_NAME_TEMPLATE") or "").strip('"'),
+    "ttl": duration(c_int(define("lib/config/config.h", "CFT_DEFAULT_TTL_S"))),
+    "renew_margin": duration(c_int(define("lib/config/config.h", "CFT_DEFAULT_RENEW_MARGIN_S"))),
+    "run_dir": (define("lib/config/config.h", "CFT_DEFAULT_RUN_DIR") or "").strip('"'),
+    "api_url": (define("lib/api/api.h", "CFT_DEFAULT_API_URL") or "").strip('"'),
+    "timeout": "%d seconds" % (c_int(define("lib/api/api.h", "CFT_DEFAULT_TIMEOUT_MS")) // 1000),
+    "name": (define("lib/config/tokenspec.c", "DEFAULT_NAME_TEMPLATE") or "").strip('"'),
 }
 wrong = ["%s (%s)" % (k, v) for k, v in defaults.items()
          if not v or not re.search(r"Default:\s+" + re.escape(v), words(defaults_doc.get(k, "")))]
@@ -317,13 +317,13 @@ m = re.search(r"[^.]*\bkey given twice\b[^.]*\bsection given twice\b[^.]*\.",
 with open(os.path.join(tmp, "repeat-claim"), "w") as f:
     f.write(m.group(0) if m else "")
 check(m, "cftoken.conf(5) SYNTAX says what a key or a section given twice does")
-list_max = define("lib/config.c", "LIST_MAX")
+list_max = define("lib/config/config.c", "LIST_MAX")
 check(list_max and "at most %s items" % list_max in words(conf.text("SYNTAX")),
       "cftoken.conf(5) gives the list limit (%s items)" % list_max)
 
 # [user]/[group]: what login_policy.c merges, key by key, and what it leaves
 # out, all said under LOGIN POLICIES.
-login_c = read("lib/login_policy.c")
+login_c = read("lib/config/login_policy.c")
 merge_fn = c_function(login_c, "merge")
 fields = set(re.findall(r"PICK(?:_LIST)?\((\w+)", merge_fn)) | set(re.findall(r"perms->(\w+)", merge_fn))
 field_key = {}
@@ -352,12 +352,12 @@ else:
     check(True, "cftoken.conf(5) LOGIN POLICIES gives the order [user] > first [group] > [defaults]")
 
 # Presets, each with every permission it grants.
-presets_c = read("lib/presets.c")
+presets_c = read("lib/config/presets.c")
 arrays = {name: re.findall(r'"([^"]+)"', body)
           for name, body in re.findall(r"static const char \*const (\w+)\[\] = \{(.*?)\};", presets_c, re.S)}
 table = re.findall(r'\{ "([a-z0-9-]+)", "[^"]*", (\w+) \}', presets_c)
 preset_doc = {tag.strip(): body for tag, body in conf.tag_entries("PRESETS")}
-check(len(table) >= 4, "the presets are found in lib/presets.c (%s)" % ", ".join(n for n, _ in table))
+check(len(table) >= 4, "the presets are found in lib/config/presets.c (%s)" % ", ".join(n for n, _ in table))
 for name, array in table:
     perms = arrays.get(array, [])
     body = words(preset_doc.get(name, ""))
@@ -368,7 +368,7 @@ for name, array in table:
 
 # The files, and the environment the configuration yields to.
 env_names = set()
-for path in ("helper/backend.c", "helper/cli.c", "lib/fingerprint.c"):
+for path in ("helper/backend.c", "helper/cli.c", "lib/core/fingerprint.c"):
     env_names |= set(re.findall(r'getenv\("([A-Z_]+)"\)', read(path)))
 env_names -= {"HOME"}
 files_text = words(conf.text("FILES AND PRECEDENCE"))
@@ -451,9 +451,9 @@ miss = missing(sorted(read_by_code), env_tags)
 check(not miss, "cftoken(1) ENVIRONMENT has every variable helper/ and lib/ read (%s)"
       % ", ".join(sorted(read_by_code)), "missing: " + ", ".join(miss))
 
-# Exit codes: helper/cli.h's, and exec's from lib/handover.c.
+# Exit codes: helper/cli.h's, and exec's from lib/core/handover.c.
 codes = re.findall(r"EXIT_[A-Z_]+ = (\d+),", read("helper/cli.h"))
-codes += sorted(set(re.findall(r"\b(12[67])\b", c_function(read("lib/handover.c"), "cft_handover_exec"))))
+codes += sorted(set(re.findall(r"\b(12[67])\b", c_function(read("lib/core/handover.c"), "cft_handover_exec"))))
 exit_tags = set()
 for tag, _ in man1.tag_entries("EXIT STATUS"):
     exit_tags |= set(re.findall(r"\d+", tag))

@@ -668,7 +668,7 @@ ok "$(as cftest-bob sh -c 'grep -c "cftoken:$(id -u cftest-alice):" /proc/keys' 
 ok "$(as cftest-bob cat "$dir/parent" >/dev/null 2>&1 && echo 1 || echo 0)" "bob cannot read the parent token file"
 
 # --- root acts only on what root wrote ------------------------------------
-# alice forges the notes a failed create leaves (lib/orphans.h) where her
+# alice forges the notes a failed create leaves (lib/mint/orphans.h) where her
 # part of a login could look, naming bob's login token and the parent
 # token, then logs in with an empty cache.  The admin's parent deletes
 # nothing a user named.

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "tap.h"
+#include "config/config.h"
 
 static char dir[] = "/tmp/cftoken-test-config-XXXXXX";
 

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
 #include "tap.h"
+#include "api/envelope.h"
 
 static cft_code parse(long status, const char *ctype, const char *body, cft_op op,
 		      cft_error *err, json_t **root)

@@ -1,8 +1,8 @@
 /* Every error code has a phrase, and formatting never overflows. */
 #include <string.h>
 
-#include "error.h"
 #include "tap.h"
+#include "core/error.h"
 
 int main(void)
 {

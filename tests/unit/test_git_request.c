@@ -2,8 +2,8 @@
  * not HTTPS, and a path a server would resolve elsewhere. */
 #include <string.h>
 
-#include "gitcred.h"
 #include "tap.h"
+#include "core/gitcred.h"
 
 static const char *refusal(const char *protocol, const char *path)
 {

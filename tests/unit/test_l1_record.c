@@ -3,11 +3,11 @@
  * parent token's record: bound to its API URL and CA file. */
 #include <string.h>
 
-#include "fingerprint.h"
-#include "l1_record.h"
-#include "parent.h"
-#include "sha256.h"
 #include "tap.h"
+#include "cache/parent.h"
+#include "core/fingerprint.h"
+#include "core/l1_record.h"
+#include "core/sha256.h"
 
 static cft_l1_record sample(bool adopted)
 {

@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "login_policy.h"
 #include "tap.h"
+#include "config/config.h"
+#include "config/login_policy.h"
 
 static char dir[] = "/tmp/cftoken-test-policy-XXXXXX";
 

@@ -1,13 +1,13 @@
 /* Who owns a profile's token: the services that do not take account-owned
- * tokens yet (lib/data/user-token-only.tsv), each permission name in that
+ * tokens yet (lib/config/data/user-token-only.tsv), each permission name in that
  * file checked against the names Cloudflare uses.
  *   test_owner PERMISSION-GROUPS.json OPENAPI.json */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "owner.h"
 #include "tap.h"
+#include "config/owner.h"
 
 /* Every "name" in the permission group list, and every x-api-token-group
  * in the schema. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "token_diff.h"
+#include "mint/token_diff.h"
 
 #define ACCT "com.cloudflare.api.account.0123456789abcdef0123456789abcdef"
 #define OTHER_ACCT "com.cloudflare.api.account.ffffffffffffffffffffffffffffffff"

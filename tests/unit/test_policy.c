@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "policy.h"
-#include "profile_spec.h"
 #include "tap.h"
+#include "config/config.h"
+#include "config/policy.h"
+#include "config/profile_spec.h"
 
 /* The real permission groups (tests/emulator/data/permission-groups.json),
  * loaded the way the API answers them. */

@@ -1,4 +1,4 @@
-/* lib/safe_file.h: a bounded read refuses what is not a small regular
+/* lib/core/safe_file.h: a bounded read refuses what is not a small regular
  * file without blocking or reading it; a private directory is ours, real
  * and writable by nobody else. */
 #include <fcntl.h>
@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "safe_file.h"
 #include "tap.h"
+#include "core/safe_file.h"
 
 static char dir[] = "/tmp/cftoken-safe-file.XXXXXX";
 

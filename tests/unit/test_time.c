@@ -1,6 +1,6 @@
 /* RFC 3339, Retry-After (seconds and HTTP date) and durations. */
 #include "tap.h"
-#include "timeutil.h"
+#include "core/timeutil.h"
 
 int main(void)
 {

@@ -1,6 +1,6 @@
 /* Token names: what cftoken renders, and the form cftoken recognises
  * before it deletes a token by an id or a name a cache, a state file or a
- * note gave it (lib/orphans.h cft_token_delete_if_ours). */
+ * note gave it (lib/mint/orphans.h cft_token_delete_if_ours). */
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "tokenspec.h"
+#include "config/tokenspec.h"
 
 /* f with $U the user and $H the host. */
 static void expand(const char *f, const char *user, const char *host, char *out, size_t size)

@@ -2,8 +2,8 @@
  * the shape store asks of a password before the API sees it. */
 #include <string.h>
 
-#include "secret.h"
 #include "tap.h"
+#include "core/secret.h"
 
 static int shaped(const char *s)
 {

@@ -1,0 +1,20 @@
+/* What a profile asks for, with [defaults] and the built-in defaults
+ * filled in: the accessors every layer above config reads a profile
+ * through. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/error.h"
+
+/* Permission names of a profile: each preset's, then its own.  An error
+ * when it names none. */
+cft_code cft_profile_permissions(const cft_profile *p, const char **names, size_t max,
+				 size_t *n, cft_error *err);
+
+/* The profile's effective TTL and renew margin, [defaults] and built-in
+ * defaults filled in. */
+int64_t cft_profile_ttl(const cft_config *cfg, const cft_profile *p);
+int64_t cft_profile_renew_margin(const cft_config *cfg, const cft_profile *p);

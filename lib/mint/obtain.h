@@ -1,0 +1,90 @@
+/* Obtain-or-create (DESIGN.md, "The path of one request"): a cached token
+ * whose renewal is not due is returned with no network call; otherwise,
+ * under the profile's lock, look again (another process may have minted),
+ * mint with the parent token, cache, and delete the token it replaced so
+ * the account's 500-token cap never fills with cftoken's leftovers. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "cache/secret_service.h"
+#include "config/config.h"
+#include "core/l1_record.h"
+#include "core/secret.h"
+#include "mint/orphans.h"
+
+typedef struct cft_obtain {
+	const cft_config *cfg;
+	const cft_profile *profile;   /* the section describing the token */
+	const char *account_id;       /* resolved: 32 hex */
+	const char *api_url;          /* the effective API base */
+	const char *ca_file;
+	long timeout_ms;              /* per API call */
+	/* The parent token, asked for only when a mint (or a deletion) needs
+	 * it: a cached token is served without it. */
+	cft_code (*parent)(void *ctx, const cft_secret **out, cft_error *err);
+	void *parent_ctx;
+	const char *route_fp;         /* the request's fingerprint, or NULL */
+	long min_ttl;                 /* the token must last this long */
+	const char *refused_id;       /* a token the API refused: never serve it */
+	cft_l2 *l2;                   /* the Secret Service, or NULL: L1 alone */
+	bool no_cache;                /* cache = none: mint, cache nothing */
+	/* With no_cache, for the user's own commands: the token goes into
+	 * the user's ledger of uncached tokens (lib/mint/uncached.h), and the
+	 * ledger's expired ones are deleted first.  Never with the admin's
+	 * parent token: the ledger is the user's to edit. */
+	bool track_uncached;
+	int64_t max_ttl;              /* > 0: a minted token lives at most this long */
+	/* Report the token a mint replaced (in old_id) but leave it: the
+	 * caller deletes it.  pam_cftoken's worker sets this: the cache that
+	 * names the old token is the user's to edit, and the admin's parent
+	 * token must never delete a token the user merely named. */
+	bool keep_replaced;
+	/* A failed renewal fails, even while the due token is valid: the
+	 * renewal broker's own requests, whose asker then decides (and tells
+	 * its person) whether the due token serves. */
+	bool no_due_fallback;
+	/* An admin's policy (pam_cftoken's worker with parent_token_file):
+	 * the profile's ttl is a ceiling that min_ttl never stretches (the
+	 * worker refuses such a request first, with the reason), ... */
+	bool ttl_is_ceiling;
+	/* ... the token is created under exactly this name, which root chose
+	 * and noted before the create, or NULL: the profile's template ... */
+	const char *token_name;
+	/* ... and a create that may have left a token behind is told to root
+	 * through this call instead of a note in the user's runtime
+	 * directory; the user's notes are never read (lib/mint/orphans.h: the
+	 * admin's parent acts only on what root recorded).  NULL: the user's
+	 * own notes. */
+	void (*note_orphan)(void *ctx, const cft_orphan_note *note);
+	void *note_orphan_ctx;
+} cft_obtain;
+
+/* Deletes a token minted with no_cache once its user is done with it
+ * (exec's program has exited), and strikes it off the ledger.  A token
+ * the API no longer knows counts as deleted. */
+cft_code cft_obtain_delete_uncached(const cft_obtain *o, const char *id, cft_error *err);
+
+/* Where the token came from, for --verbose. */
+typedef enum cft_obtain_source {
+	CFT_FROM_KERNEL_KEYRING,
+	CFT_FROM_SECRET_SERVICE,
+	CFT_MINTED,
+} cft_obtain_source;
+
+/* *source: which level answered, or that a new token was created (and
+ * *replaced_id, when not empty, the token that mint replaced: deleted on
+ * the API, or, with keep_replaced, left for the caller to delete).  Empty
+ * whenever nothing was minted or the deletion failed (a warning says so). */
+cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
+			  char replaced_id[33], cft_error *err);
+
+/* Whether a failed renewal may leave the due token in use (the failure
+ * is of the moment: the API down or slow, rate limiting, a busy lock, no
+ * broker) rather than fail the command. */
+bool cft_renewal_may_wait(cft_code rc);
+
+/* After such a failure (why): the profile's cached token if it has not
+ * expired (and lasts min_ttl, and is not refused_id), with a warning on
+ * stderr naming why and until when; CFT_E_NOT_FOUND otherwise. */
+cft_code cft_obtain_due_token(const cft_obtain *o, const cft_error *why, cft_l1_record *out);

@@ -1,0 +1,44 @@
+/* Tokens minted with cache = none.  No cache holds them, so nothing would
+ * ever delete them, and the account's 500-token cap counts a token,
+ * expired or not, until it is deleted.  So each one is written into a
+ * ledger beside the profile's lock (ACCOUNT-PROFILE.uncached in the lock
+ * directory, lib/core/lock.h): one line "EXPIRES OWNER ID" per token, never a
+ * value.  exec deletes its token when its program exits and strikes it
+ * off; get, env and token mint tokens of CFT_UNCACHED_TTL_S at most, and
+ * every later uncached mint of the profile first deletes those whose
+ * expiry has passed. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/error.h"
+
+/* The longest life of an uncached token that is printed or answered
+ * (get, env, token): nothing tells cftoken when its user is done. */
+#define CFT_UNCACHED_TTL_S (15 * 60)
+
+typedef struct cft_uncached {
+	time_t expires;
+	bool user_owned;
+	char id[33];
+} cft_uncached;
+
+/* At most this many are taken for deletion at once: each call adds one,
+ * so a few more keep the ledger short without a long pause. */
+#define CFT_UNCACHED_TAKE_MAX 16
+
+/* Adds a token to the ledger. */
+cft_code cft_uncached_note(const char *account, const char *profile, const cft_uncached *t,
+			   cft_error *err);
+
+/* Takes off the ledger up to max tokens whose expiry is at or before now,
+ * into out (*n of them), for the caller to delete; a token that could not
+ * be deleted goes back with cft_uncached_note. */
+cft_code cft_uncached_take_due(const char *account, const char *profile, time_t now,
+			       cft_uncached *out, size_t max, size_t *n, cft_error *err);
+
+/* Strikes a token off the ledger (deleted by its own caller). */
+cft_code cft_uncached_forget(const char *account, const char *profile, const char *id,
+			     cft_error *err);
