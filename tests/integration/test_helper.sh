@@ -81,6 +81,10 @@ get_request=$'protocol=https\nhost=api.cloudflare.com\n\n'
 needed=$(readelf -d "$front" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
 	grep -vE '^lib(asan|ubsan)\.' | sort | tr '\n' ' ')
 ok $([ "$needed" = "libc.so.6 libkeyutils.so.1 " ]; echo $?) "cftoken links only libc and libkeyutils ($needed)"
+needed=$(readelf -d "$build/helper/cftoken-l2" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
+	grep -vE '^lib(asan|ubsan)\.' | sort | tr '\n' ' ')
+ok $([ "$needed" = "libc.so.6 libdbus-1.so.3 libkeyutils.so.1 " ]; echo $?) \
+	"cftoken-l2 adds libdbus alone: no libcurl, jansson, GLib or libsecret ($needed)"
 
 # Not logged in yet.
 out=$(printf '%s' "$get_request" | cftoken get 2>&1); rc=$?

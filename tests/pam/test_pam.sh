@@ -164,6 +164,14 @@ needed=$(readelf -d "$module" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | grep -v -
 	sort | tr '\n' ' ')
 ok "$([ "$needed" = "libc.so.6 libpam.so.0 " ] && echo 0 || echo 1)" \
 	"pam_cftoken.so links libpam and libc only ($needed)"
+# What the module runs for a warm login, and root's renewal service.
+linked() { readelf -d "$1" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | grep -v -e '^libasan' -e '^libubsan' |
+	sort | tr '\n' ' '; }
+needed=$(linked "$helper")
+ok "$([ "$needed" = "libc.so.6 libkeyutils.so.1 " ] && echo 0 || echo 1)" \
+	"cftoken-pam-helper links libc and libkeyutils only ($needed)"
+needed=$(linked "$build/pam/cftoken-broker")
+ok "$([ "$needed" = "libc.so.6 " ] && echo 0 || echo 1)" "cftoken-broker links libc only ($needed)"
 exported=$(LD_PRELOAD="$asan_runtime" ASAN_OPTIONS=detect_leaks=0 $py - "$module" <<'PY'
 import ctypes, sys
 m = ctypes.CDLL(sys.argv[1])  # dlopen, as libpam does
