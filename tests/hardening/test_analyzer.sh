@@ -106,10 +106,12 @@ with open(os.path.join(work, "files"), "w") as f:
 # analysed): a file the build leaves out is listed.
 with open(os.path.join(work, "uncompiled"), "w") as f:
     for d in ("lib", "helper", "pam"):
-        for name in sorted(os.listdir(os.path.join(src, d))):
-            rel = os.path.join(d, name)
-            if name.endswith(".c") and rel not in seen:
-                f.write(rel + "\n")
+        # lib/ keeps its sources in the folders of its layers.
+        for where, _, names in sorted(os.walk(os.path.join(src, d))):
+            for name in sorted(names):
+                rel = os.path.relpath(os.path.join(where, name), src)
+                if name.endswith(".c") and rel not in seen:
+                    f.write(rel + "\n")
 PY
 
 jobs=${ANALYZER_JOBS:-$(nproc 2>/dev/null || echo 2)}

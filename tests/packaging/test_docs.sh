@@ -440,10 +440,18 @@ check(mentioned and not miss,
 fixed = ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_API_BASE_URL",
          "CFTOKEN_CA_FILE", "CFTOKEN_CONFIG", "CFTOKEN_CACHE", "CFTOKEN_EXPIRES_ON"]
 read_by_code = set()
-for d in ("helper", "lib"):
-    for f in sorted(os.listdir(os.path.join(src, d))):
-        if f.endswith(".c"):
-            read_by_code |= set(re.findall(r'getenv\("([A-Z_]+)"\)', read(os.path.join(d, f))))
+sources_read = {"helper": 0, "lib": 0}
+for d in sources_read:
+    # lib/ keeps its sources in the folders of its layers.
+    for where, _, names in sorted(os.walk(os.path.join(src, d))):
+        for f in sorted(names):
+            if f.endswith(".c"):
+                sources_read[d] += 1
+                read_by_code |= set(re.findall(r'getenv\("([A-Z_]+)"\)',
+                                               read(os.path.relpath(os.path.join(where, f), src))))
+check(sources_read["helper"] >= 5 and sources_read["lib"] >= 30,
+      "the variables are gathered from helper/ (%d files) and lib/ (%d files)"
+      % (sources_read["helper"], sources_read["lib"]))
 env_tags = " ".join(tag for tag, _ in man1.tag_entries("ENVIRONMENT"))
 miss = missing(fixed, env_tags)
 check(not miss, "cftoken(1) ENVIRONMENT has " + ", ".join(fixed), "missing: " + ", ".join(miss))
