@@ -245,22 +245,6 @@ int cmd_revoke(const cli *c)
 	return worst;
 }
 
-int cli_print_value(const cli *c, const cft_secret *value)
-{
-	if (isatty(STDOUT_FILENO) && !c->force) {
-		fprintf(stderr, "cftoken: not printing the token value to a terminal; "
-			"pipe it into the program that needs it, or give --force\n");
-		return EXIT_USAGE;
-	}
-	size_t len = cft_secret_len(value);
-	if (fwrite(cft_secret_str(value), 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
-	    fflush(stdout) != 0) {
-		perror("cftoken: writing the token");
-		return EXIT_API;
-	}
-	return EXIT_OK;
-}
-
 /* A rolled token's new value replaces the old one wherever it is cached,
  * with the same expiry: no cache serves a value cftoken replaced. */
 typedef struct roll_ctx {
