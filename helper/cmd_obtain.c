@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "declared_ops.h"
 #include "cache/l1.h"
 #include "cache/parent.h"
 #include "cache/secret_service.h"

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "declared_ops.h"
 #include "cache/l1.h"
 #include "core/timeutil.h"
 
