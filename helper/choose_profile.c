@@ -7,7 +7,6 @@
 #include "cli.h"
 #include "config/config.h"
 #include "config/login_policy.h"
-#include "config/profile.h"
 
 /* The admin's policy for this user ([user]/[group] in the system
  * configuration), when the request means it: the token the login session

@@ -46,6 +46,12 @@ void cli_print_error(const char *what, const cft_error *err)
 	fprintf(stderr, "cftoken: %s: %s\n", what, msg);
 }
 
+int cli_fail(const char *what, cft_code rc, const cft_error *err)
+{
+	cli_print_error(what, err);
+	return cli_exit_code(rc);
+}
+
 /* The account `cftoken login` recorded with the parent token, when
  * cli_client used that token (for cli_owner). */
 static char login_account[CFT_ID_LEN + 1];

@@ -66,6 +66,8 @@ enum {
 
 int cli_exit_code(cft_code code);
 void cli_print_error(const char *what, const cft_error *err);
+/* Says what failed and why; the exit code for it. */
+int cli_fail(const char *what, cft_code rc, const cft_error *err);
 
 /* A client for the token the user gives (--token-file, a pipe or a
  * prompt), or, when parent_ok, the parent token (parent_token_file, or

@@ -1,6 +1,7 @@
-/* get, store, erase (the git credential helper), exec and env: hand over
- * the profile's token, minting one when the cache has none that is fresh.
- * The front end (warm.c) answered the warm cases before we were run. */
+/* get, store, erase and capability: the git credential helper.  get hands
+ * over the token of the profile git's host belongs to (obtain_token.c),
+ * store adopts a token git hands back, erase drops a refused one.  The
+ * front end (warm.c) answered the warm cases before we were run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,24 +9,19 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "declared_ops.h"
+#include "obtain_token.h"
 #include "cache/l1.h"
 #include "cache/parent.h"
 #include "cache/secret_service.h"
 #include "config/config.h"
-#include "config/login_policy.h"
 #include "config/owner.h"
 #include "config/profile.h"
 #include "config/profile_spec.h"
 #include "core/gitcred.h"
 #include "core/handover.h"
-#include "core/timeutil.h"
-#include "mint/broker_client.h"
 #include "mint/obtain.h"
 #include "mint/orphans.h"
 #include "mint/token_diff.h"
-#include "mint/token_input.h"
-#include "mint/uncached.h"
 
 /* Whether a hosts = entry names git's host and path.  "host" is that host,
  * any path; "host/path" is that path and what lies below it, whole
@@ -99,233 +95,6 @@ static cft_code profile_for_git(const cli *c, const char *op, const cft_gitcred 
 	return cli_profile(c, out, err);
 }
 
-/* The parent token: --token-file, parent_token_file, or `cftoken login`'s.
- * For the login policy parent_token_file is the admin's, root's alone:
- * the user's own parent, or else the broker, renews that token. */
-static cft_code load_parent(const cli *c, bool login, cft_parent *parent, cft_error *err)
-{
-	memset(parent, 0, sizeof(*parent));
-	if (c->token_file)
-		return cft_read_token(c->token_file, "parent token: ", &parent->token, err);
-	return cli_parent(c, !login, parent, err);
-}
-
-/* The request's fingerprint, as the front end computes it. */
-static void request_fp(const cli *c, const cft_gitcred *g, char fp[CFT_FP_HEX])
-{
-	cft_request rq = {
-		.profile = c->profile,
-		.account = c->raw_account,
-		.api_url = c->raw_api_url,
-		.git_protocol = g ? g->protocol : NULL,
-		.git_host = g ? g->host : NULL,
-		.git_path = g ? g->path : NULL,
-	};
-	cft_request_fingerprint(&rq, fp);
-}
-
-/* The parent token, loaded once, when obtain first needs it. */
-typedef struct lazy_parent {
-	const cli *c;
-	bool login;                  /* the request is for the login policy */
-	cft_parent parent;
-	bool loaded;
-} lazy_parent;
-
-static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
-{
-	lazy_parent *lp = ctx;
-	if (!lp->loaded) {
-		cft_code rc = load_parent(lp->c, lp->login, &lp->parent, err);
-		if (rc)
-			return rc;
-		lp->loaded = true;
-	}
-	*out = lp->parent.token;
-	return CFT_OK;
-}
-
-/* The account: the profile's, the command line's or environment's or
- * [defaults]', the one `cftoken login` recorded, or the only one the
- * parent token can see. */
-static cft_code find_account(const cli *c, const cft_profile *p, lazy_parent *lp,
-			     char account[CFT_ID_LEN + 1], cft_error *err)
-{
-	const cft_secret *parent;
-	const char *known = p->account_id ? p->account_id : c->account_id;
-	if (known) {
-		snprintf(account, CFT_ID_LEN + 1, "%s", known);
-		return CFT_OK;
-	}
-	cft_code rc = get_parent(lp, &parent, err);
-	if (rc)
-		return rc;
-	if (lp->parent.account[0]) {
-		snprintf(account, CFT_ID_LEN + 1, "%s", lp->parent.account);
-		return CFT_OK;
-	}
-	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
-				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
-	cft_client *client = NULL;
-	cft_owner owner;
-	rc = cft_client_new(&o, parent, &client, err);
-	if (!rc)
-		rc = cli_owner(c, client, &owner, account, err);
-	cft_client_free(client);
-	return rc;
-}
-
-/* The login token is due and the user holds no parent token of their
- * own: root's broker renews it in our keyrings, and we read it back. */
-static cft_code renew_by_broker(const cli *c, const cft_obtain *o, cft_l1_record *out,
-				cft_error *err)
-{
-	char socket_path[4200], id[33];
-	snprintf(socket_path, sizeof(socket_path), "%s/%s",
-		 c->cfg->run_dir ? c->cfg->run_dir : CFT_DEFAULT_RUN_DIR, CFT_BROKER_SOCKET_NAME);
-	cft_error_clear(err);
-	cft_code rc = cft_broker_renew(socket_path, o->min_ttl, o->timeout_ms, id, err);
-	if (rc == CFT_E_RENEWAL ||
-	    (rc == CFT_E_NOT_FOUND && strstr(err->detail, "no renewal broker"))) {
-		char why[600];
-		snprintf(why, sizeof(why), "%s", err->detail);
-		cft_error_clear(err);
-		return cft_fail(err, CFT_E_RENEWAL, "it is due, and %s", why);
-	}
-	if (rc)
-		return rc;
-	rc = cft_l1_lookup_token(o->account_id, CFT_LOGIN_PROFILE, o->api_url, out, err);
-	if (!rc && strcmp(out->id, id) != 0) {
-		cft_l1_record_clear(out);
-		rc = cft_fail(err, CFT_E_INTERNAL, "the broker renewed token %s, but the kernel "
-				  "keyring does not hold it", id);
-	}
-	if (!rc && o->route_fp)
-		cft_l1_store(o->route_fp, out, o->api_url, NULL);
-	return rc;
-}
-
-/* exec's token under cache = none: its program's parent deletes it when
- * the program exits, with what that takes kept from the mint. */
-typedef struct uncached_run {
-	bool minted;                 /* this request minted it, uncached */
-	lazy_parent lp;              /* the parent token, still loaded */
-	cft_obtain o;
-	char account[CFT_ID_LEN + 1];
-} uncached_run;
-
-/* cache = none outside exec: nothing tells cftoken when the token's user
- * is done, so it is short-lived, and the user is told. */
-static void tell_uncached(const cft_l1_record *r)
-{
-	char until[CFT_RFC3339_SIZE];
-	cft_time_format_rfc3339(r->expires, until);
-	fprintf(stderr, "cftoken: cache none: token %s is not kept; it expires at %s (at most %d "
-		"minutes after it was made) and a later uncached request deletes it\n", r->id,
-		until, CFT_UNCACHED_TTL_S / 60);
-}
-
-/* run: exec's request (NULL for get, env and token). */
-static cft_code obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
-		       cft_l1_record *out, uncached_run *run, cft_error *err)
-{
-	lazy_parent lp = { .c = c, .login = p->kind != CFT_SECTION_PROFILE };
-	char account[CFT_ID_LEN + 1] = "";
-	char fp[CFT_FP_HEX];
-	cft_l2 *l2 = NULL;
-	cft_code rc = find_account(c, p, &lp, account, err);
-	request_fp(c, g, fp);
-	if (!rc)
-		rc = cli_open_l2(c, &l2, err);
-	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
-	if (!rc && c->verbose)
-		cli_explain_cache(c, l2 != NULL);
-	cft_obtain o = {
-		.cfg = c->cfg,
-		.profile = p,
-		.account_id = account,
-		.api_url = cli_api_url(c),
-		.ca_file = c->ca_file,
-		.timeout_ms = c->timeout_ms,
-		.parent = get_parent,
-		.parent_ctx = &lp,
-		.route_fp = no_cache ? NULL : fp,
-		.min_ttl = c->min_ttl,
-		.l2 = l2,
-		.no_cache = no_cache,
-		.track_uncached = no_cache,
-		.max_ttl = no_cache && !run ? CFT_UNCACHED_TTL_S : 0,
-	};
-	cft_obtain_source source = CFT_MINTED;
-	char replaced[33] = "";
-	/* A declared token (cftoken apply) is served, or rolled, never
-	 * replaced by a mint: apply owns its life. */
-	bool declared = false;
-	if (!rc && !lp.login) {
-		cft_code drc = cli_declared_token(c, p, account, l2, o.route_fp, c->min_ttl, out, err);
-		if (drc != CFT_E_NOT_FOUND) {
-			declared = true;
-			rc = drc;
-		}
-	}
-	bool minted = false;
-	if (!rc && !declared) {
-		rc = cft_obtain_token(&o, out, &source, replaced, err);
-		minted = !rc && source == CFT_MINTED;
-	}
-	bool by_broker = false;
-	if (rc == CFT_E_NO_PARENT && lp.login && !c->token_file) {
-		rc = renew_by_broker(c, &o, out, err);
-		by_broker = rc == CFT_OK;
-		/* The broker could not help (absent, busy, the API down): the
-		 * due token still works until it expires.  "none" (no policy
-		 * for this user any more) ends it. */
-		if (rc && rc != CFT_E_NOT_FOUND && cft_obtain_due_token(&o, err, out) == CFT_OK)
-			rc = CFT_OK;
-	}
-	if (!rc && declared && c->verbose)
-		fprintf(stderr, "cftoken: profile %s: declared token %s\n", p->name, out->id);
-	else if (!rc && by_broker && c->verbose)
-		fprintf(stderr, "cftoken: login token %s renewed by the broker\n", out->id);
-	else if (!rc && c->verbose) {
-		static const char *const from[] = {
-			[CFT_FROM_KERNEL_KEYRING] = "the kernel keyring (L1)",
-			[CFT_FROM_SECRET_SERVICE] = "the Secret Service (L2), refilling L1",
-			[CFT_MINTED] = "a new token minted with the parent token",
-		};
-		fprintf(stderr, "cftoken: profile %s, account %s: token %s from %s\n", p->name,
-			account, out->id, from[source]);
-		if (replaced[0])
-			fprintf(stderr, "cftoken: it replaces token %s, deleted on the API\n", replaced);
-	}
-	if (minted && no_cache && !run)
-		tell_uncached(out);
-	cft_l2_close(l2);
-	if (minted && no_cache && run) {
-		/* The parent stays loaded until the program exits. */
-		run->minted = true;
-		run->lp = lp;
-		snprintf(run->account, sizeof(run->account), "%s", account);
-		run->o = o;
-		run->o.account_id = run->account;
-		run->o.parent_ctx = &run->lp;
-		run->o.l2 = NULL;
-		run->o.route_fp = NULL;
-		if (c->verbose)
-			fprintf(stderr, "cftoken: cache none: token %s is deleted when %s exits\n",
-				out->id, c->args[0]);
-	} else {
-		cft_parent_clear(&lp.parent);
-	}
-	return rc;
-}
-
-static int fail(const char *what, cft_code rc, const cft_error *err)
-{
-	cli_print_error(what, err);
-	return cli_exit_code(rc);
-}
-
 static cft_code read_git(cft_gitcred *g, cft_error *err)
 {
 	_cleanup_secret_ cft_secret *raw = NULL;
@@ -364,10 +133,10 @@ int cmd_get(const cli *c)
 		return EXIT_OK;
 	}
 	if (!rc)
-		rc = obtain(c, p, &g, &r, NULL, &err);
+		rc = cli_obtain(c, p, &g, &r, NULL, &err);
 	cft_gitcred_clear(&g);
 	if (rc)
-		return fail("get", rc, &err);
+		return cli_fail("get", rc, &err);
 	int status = cft_handover_git(stdout, &r) ? EXIT_API : EXIT_OK;
 	cft_l1_record_clear(&r);
 	return status;
@@ -430,7 +199,7 @@ static cft_code check_adoptable(const cli *c, const cft_profile *p, const cft_se
 	if (!cft_token_is_cloudflare_shaped(cft_secret_str(token), cft_secret_len(token)))
 		return cft_fail(err, CFT_E_TOKEN_FORMAT, "not adopting the password git hands back "
 				"for profile %s; it was not sent to the API", p->name);
-	cft_code rc = get_parent(lp, &parent, err);
+	cft_code rc = cli_get_parent(lp, &parent, err);
 	if (rc == CFT_E_NO_PARENT)
 		return cft_fail(err, rc, "not adopting the token for profile %s: store reads what a "
 				"token may do with the parent token first", p->name);
@@ -461,7 +230,7 @@ int cmd_store(const cli *c)
 	lazy_parent lp = { .c = c, .login = p && p->kind != CFT_SECTION_PROFILE };
 	if (rc || !p || !g.password || cli_cache_mode(c) == CACHE_NONE)
 		goto done;
-	rc = find_account(c, p, &lp, account, &err);
+	rc = cli_find_account(c, p, &lp, account, &err);
 	if (!rc && cft_l1_lookup_token(account, p->name, cli_api_url(c), &cached, NULL) == CFT_OK &&
 	    cft_secret_equal(cached.token, g.password))
 		goto done;  /* ours, cached already */
@@ -486,7 +255,7 @@ int cmd_store(const cli *c)
 	r.expires = expires;
 	r.renew_at = expires - margin > now ? expires - margin : now;
 	r.adopted = true;
-	request_fp(c, &g, fp);
+	cli_request_fp(c, &g, fp);
 	rc = cft_l1_store(fp, &r, cli_api_url(c), &err);
 	cft_l2 *l2 = NULL;
 	if (!rc && cli_open_l2(c, &l2, &err) == CFT_OK && l2)
@@ -499,7 +268,7 @@ done:
 	cft_l1_record_clear(&r);
 	cft_parent_clear(&lp.parent);
 	cft_gitcred_clear(&g);
-	return rc ? fail("store", rc, &err) : EXIT_OK;
+	return rc ? cli_fail("store", rc, &err) : EXIT_OK;
 }
 
 /* As `git credential capability` answers: the protocol version, then one
@@ -521,14 +290,14 @@ int cmd_erase(const cli *c)
 	cft_code rc = read_git_request(c, "erase", &g, &p, &err);
 	if (rc || !p) {
 		cft_gitcred_clear(&g);
-		return rc ? fail("erase", rc, &err) : EXIT_OK;
+		return rc ? cli_fail("erase", rc, &err) : EXIT_OK;
 	}
 	/* git erases the credential a server refused: drop it if it is the
 	 * one we cached for this profile, so the next get mints afresh. */
 	cft_parent parent;
 	char account_buf[CFT_ID_LEN + 1] = "";
 	const char *acct = p->account_id ? p->account_id : c->account_id;
-	if (!acct && load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, NULL) == CFT_OK) {
+	if (!acct && cli_load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, NULL) == CFT_OK) {
 		snprintf(account_buf, sizeof(account_buf), "%s", parent.account);
 		cft_parent_clear(&parent);
 		acct = account_buf[0] ? account_buf : NULL;
@@ -548,7 +317,7 @@ int cmd_erase(const cli *c)
 			rc = cft_l2_drop_token(l2, acct, p->name, cli_api_url(c), &err);
 		/* Revoke only what cftoken minted, never an adopted token. */
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
-		    load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {
+		    cli_load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {
 			cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
 						 .proxy = c->cfg->proxy,
 						 .timeout_ms = c->timeout_ms };
@@ -567,103 +336,5 @@ int cmd_erase(const cli *c)
 	cft_l2_close(l2);
 	cft_l1_record_clear(&r);
 	cft_gitcred_clear(&g);
-	return rc ? fail("erase", rc, &err) : EXIT_OK;
-}
-
-/* exec, env and token: the named (or default) profile's token. */
-static cft_code obtain_for_profile(const cli *c, cft_l1_record *r, uncached_run *run,
-				   cft_error *err)
-{
-	const cft_profile *p = NULL;
-	cft_error_clear(err);
-	cft_code rc = cli_profile(c, &p, err);
-	if (!rc)
-		rc = obtain(c, p, NULL, r, run, err);
-	return rc;
-}
-
-/* exec under cache = none: the program runs as our child, and its token
- * is deleted when it exits.  Our exit status is the program's. */
-static int exec_uncached(const cli *c, cft_l1_record *r, uncached_run *run)
-{
-	char id[33];
-	snprintf(id, sizeof(id), "%s", r->id);
-	int status = cli_run_program(c->args, r);
-	cft_error err;
-	cft_error_clear(&err);
-	if (cft_obtain_delete_uncached(&run->o, id, &err) != CFT_OK) {
-		char msg[1024];
-		cft_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "cftoken: warning: token %s was not deleted (%s); the next "
-			"uncached request of profile %s deletes it once it has expired\n", id, msg,
-			run->o.profile->name);
-	} else if (c->verbose) {
-		fprintf(stderr, "cftoken: token %s deleted\n", id);
-	}
-	cft_parent_clear(&run->lp.parent);
-	cli_exit_like(status);
-}
-
-int cmd_exec(const cli *c)
-{
-	cft_l1_record r = { 0 };
-	cft_error err;
-	if (c->n_args == 0) {
-		fprintf(stderr, "cftoken: exec: name the program to run: cftoken exec -- PROGRAM\n");
-		return EXIT_USAGE;
-	}
-	uncached_run run = { 0 };
-	cft_code rc = obtain_for_profile(c, &r, &run, &err);
-	if (rc)
-		return fail("exec", rc, &err);
-	if (run.minted)
-		return exec_uncached(c, &r, &run);
-	return cft_handover_exec(c->args, &r);
-}
-
-int cmd_token(const cli *c)
-{
-	cft_l1_record r = { 0 };
-	cft_error err;
-	if (c->n_args) {
-		fprintf(stderr, "cftoken: token: unexpected argument \"%.64s\"\n", c->args[0]);
-		return EXIT_USAGE;
-	}
-	if (isatty(STDOUT_FILENO) && !c->force) {
-		fprintf(stderr, "cftoken: token: not printing a token to a terminal; pipe it into "
-			"the program that needs it, or give --force\n");
-		return EXIT_USAGE;
-	}
-	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
-	if (rc)
-		return fail("token", rc, &err);
-	int status = cli_print_value(c, r.token);
-	cft_l1_record_clear(&r);
-	return status;
-}
-
-int cmd_env(const cli *c)
-{
-	cft_l1_record r = { 0 };
-	cft_env_format format = CFT_ENV_SH;
-	cft_error err;
-	if (c->format && cft_env_format_parse(c->format, &format) != 0) {
-		fprintf(stderr, "cftoken: env: --format %.20s: use sh, fish or json\n", c->format);
-		return EXIT_USAGE;
-	}
-	if (c->n_args) {
-		fprintf(stderr, "cftoken: env: unexpected argument \"%.64s\"\n", c->args[0]);
-		return EXIT_USAGE;
-	}
-	if (isatty(STDOUT_FILENO) && !c->force) {
-		fprintf(stderr, "cftoken: env: not printing a token to a terminal; use "
-			"eval \"$(cftoken env)\", or give --force\n");
-		return EXIT_USAGE;
-	}
-	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
-	if (rc)
-		return fail("env", rc, &err);
-	int status = cft_handover_env(stdout, format, &r) ? EXIT_API : EXIT_OK;
-	cft_l1_record_clear(&r);
-	return status;
+	return rc ? cli_fail("erase", rc, &err) : EXIT_OK;
 }

@@ -1,6 +1,6 @@
 /* The declared token of a profile (cftoken apply), shared by apply and
  * destroy (cmd_apply.c), bind (cmd_bind.c), roll (cmd_tokens.c) and the
- * commands that hand a token over (cmd_credential.c):
+ * commands that hand a token over (obtain_token.c):
  * declared_ops.c and worker_bindings.c. */
 #pragma once
 
