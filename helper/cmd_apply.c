@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "declared_ops.h"
 #include "cache/l1.h"
@@ -42,16 +44,22 @@ static void report(const apply_ctx *a, const char *action, const char *id, int d
 	char fields[128];
 	cft_token_diff_names(diff, fields, sizeof(fields));
 	if (a->c->json) {
-		printf("{\"profile\": \"%s\", \"id\": \"%s\", \"action\": \"%s\", \"fields\": [",
-		       a->p->name, id, action);
-		for (int i = 0, first = 1; i < 5; i++)
+		json_t *names = json_array();
+		for (int i = 0; i < 5; i++)
 			if (diff & (1 << i)) {
 				char one[32];
 				cft_token_diff_names(1 << i, one, sizeof(one));
-				printf("%s\"%s\"", first ? "" : ", ", one);
-				first = 0;
+				json_array_append_new(names, json_string(one));
 			}
-		printf("]%s%s%s}\n", note ? ", \"note\": \"" : "", note ? note : "", note ? "\"" : "");
+		json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "profile", a->p->name, "id", id,
+				      "action", action, "fields", names);
+		if (note)
+			json_object_set_new(o, "note", json_string(note));
+		/* On one line, ", " and ": " between: jansson's format when
+		 * neither indented nor compact. */
+		json_dumpf(o, stdout, 0);
+		putchar('\n');
+		json_decref(o);
 		return;
 	}
 	printf("%s %s%s%s%s%s%s\n", a->p->name, action, diff ? " (" : "", diff ? fields : "",
