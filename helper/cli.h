@@ -124,9 +124,12 @@ cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err);
 cft_code cli_parent(const cli *c, bool use_file, cft_parent *out, cft_error *err);
 
 /* The profile --profile names, or the default one (the default profile,
- * else the only profile, else the admin's login policy for this user). */
+ * else the only profile, else the admin's login policy for this user):
+ * choose_profile.c. */
 cft_code cli_profile(const cli *c, const cft_profile **out, cft_error *err);
 
+/* The commands, one cmd_*.c file a group: backend.c's table alone calls
+ * them, and they call no other (tests/unit/test_helper_calls.py). */
 int cmd_apply(const cli *c);
 int cmd_bind(const cli *c);
 int cmd_unbind(const cli *c);

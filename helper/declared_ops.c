@@ -31,7 +31,7 @@ static cft_code declared_account(const cli *c, const cft_profile *p, char out[CF
  * is renewed by apply (or rolled), never minted afresh: renew_at is its
  * expiry. */
 void cli_apply_cache_value(const apply_ctx *a, const char *route_fp, const char *id,
-			cft_secret *value, time_t expires)
+			   cft_secret *value, time_t expires)
 {
 	cft_l1_record r = { .token = value, .expires = expires, .renew_at = expires };
 	snprintf(r.id, sizeof(r.id), "%s", id);
