@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cache/parent.h"
 #include "config/config.h"
@@ -43,6 +44,12 @@ void cli_print_error(const char *what, const cft_error *err)
 	char msg[1536];
 	cft_error_format(err, msg, sizeof(msg));
 	fprintf(stderr, "cftoken: %s: %s\n", what, msg);
+}
+
+int cli_fail(const char *what, cft_code rc, const cft_error *err)
+{
+	cli_print_error(what, err);
+	return cli_exit_code(rc);
 }
 
 /* The account `cftoken login` recorded with the parent token, when
@@ -286,4 +293,20 @@ void cli_explain_cache(const cli *c, bool l2_open)
 				: "no Secret Service answers: the kernel keyring alone");
 		break;
 	}
+}
+
+int cli_print_value(const cli *c, const cft_secret *value)
+{
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: not printing the token value to a terminal; "
+			"pipe it into the program that needs it, or give --force\n");
+		return EXIT_USAGE;
+	}
+	size_t len = cft_secret_len(value);
+	if (fwrite(cft_secret_str(value), 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
+	    fflush(stdout) != 0) {
+		perror("cftoken: writing the token");
+		return EXIT_API;
+	}
+	return EXIT_OK;
 }

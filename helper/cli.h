@@ -66,6 +66,8 @@ enum {
 
 int cli_exit_code(cft_code code);
 void cli_print_error(const char *what, const cft_error *err);
+/* Says what failed and why; the exit code for it. */
+int cli_fail(const char *what, cft_code rc, const cft_error *err);
 
 /* A client for the token the user gives (--token-file, a pipe or a
  * prompt), or, when parent_ok, the parent token (parent_token_file, or
@@ -122,28 +124,12 @@ cft_code cli_parent_load(const cli *c, cft_parent *out, cft_error *err);
 cft_code cli_parent(const cli *c, bool use_file, cft_parent *out, cft_error *err);
 
 /* The profile --profile names, or the default one (the default profile,
- * else the only profile, else the admin's login policy for this user). */
+ * else the only profile, else the admin's login policy for this user):
+ * choose_profile.c. */
 cft_code cli_profile(const cli *c, const cft_profile **out, cft_error *err);
 
-/* The value of the profile's declared token (cftoken apply), from the
- * caches or, when they lost it, rolled; stored under route_fp.
- * CFT_E_NOT_FOUND when the profile has no declared token; another error
- * when the state cannot be read or trusted (lib/mint/declared.h). */
-cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *account,
-			    cft_l2 *l2, const char *route_fp, long min_ttl,
-			    cft_l1_record *out, cft_error *err);
-
-/* Puts the declared token's value into each binding the profile has
- * (only_pending: only those a failed update left behind).  Returns how
- * many failed (marked pending, reported). */
-int cli_sync_bindings(const cli *c, cft_client *client, const char *account,
-		      const char *profile, const cft_secret *value, bool only_pending);
-/* Deletes every binding's secret and forgets it.  Returns failures. */
-int cli_unbind_all(const cli *c, cft_client *client, const char *account, const char *profile);
-/* roll --profile P: a new value for the declared token, into the caches
- * and every binding. */
-int cli_roll_declared(const cli *c);
-
+/* The commands, one cmd_*.c file a group: backend.c's table alone calls
+ * them, and they call no other (tests/unit/test_helper_calls.py). */
 int cmd_apply(const cli *c);
 int cmd_bind(const cli *c);
 int cmd_unbind(const cli *c);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "declared_ops.h"
 #include "cache/l1.h"
 #include "core/timeutil.h"
 
@@ -243,22 +244,6 @@ int cmd_revoke(const cli *c)
 	}
 	cft_l2_close(l2);
 	return worst;
-}
-
-int cli_print_value(const cli *c, const cft_secret *value)
-{
-	if (isatty(STDOUT_FILENO) && !c->force) {
-		fprintf(stderr, "cftoken: not printing the token value to a terminal; "
-			"pipe it into the program that needs it, or give --force\n");
-		return EXIT_USAGE;
-	}
-	size_t len = cft_secret_len(value);
-	if (fwrite(cft_secret_str(value), 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
-	    fflush(stdout) != 0) {
-		perror("cftoken: writing the token");
-		return EXIT_API;
-	}
-	return EXIT_OK;
 }
 
 /* A rolled token's new value replaces the old one wherever it is cached,

@@ -1,0 +1,108 @@
+/* exec, env and token: hand over the profile's token (obtain_token.c),
+ * minting one when the cache has none that is fresh.  The front end
+ * (warm.c) answered the warm cases before we were run. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "obtain_token.h"
+#include "core/handover.h"
+#include "mint/obtain.h"
+
+/* exec, env and token: the named (or default) profile's token. */
+static cft_code obtain_for_profile(const cli *c, cft_l1_record *r, uncached_run *run,
+				   cft_error *err)
+{
+	const cft_profile *p = NULL;
+	cft_error_clear(err);
+	cft_code rc = cli_profile(c, &p, err);
+	if (!rc)
+		rc = cli_obtain(c, p, NULL, r, run, err);
+	return rc;
+}
+
+/* exec under cache = none: the program runs as our child, and its token
+ * is deleted when it exits.  Our exit status is the program's. */
+static int exec_uncached(const cli *c, cft_l1_record *r, uncached_run *run)
+{
+	char id[33];
+	snprintf(id, sizeof(id), "%s", r->id);
+	int status = cli_run_program(c->args, r);
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_obtain_delete_uncached(&run->o, id, &err) != CFT_OK) {
+		char msg[1024];
+		cft_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "cftoken: warning: token %s was not deleted (%s); the next "
+			"uncached request of profile %s deletes it once it has expired\n", id, msg,
+			run->o.profile->name);
+	} else if (c->verbose) {
+		fprintf(stderr, "cftoken: token %s deleted\n", id);
+	}
+	cft_parent_clear(&run->lp.parent);
+	cli_exit_like(status);
+}
+
+int cmd_exec(const cli *c)
+{
+	cft_l1_record r = { 0 };
+	cft_error err;
+	if (c->n_args == 0) {
+		fprintf(stderr, "cftoken: exec: name the program to run: cftoken exec -- PROGRAM\n");
+		return EXIT_USAGE;
+	}
+	uncached_run run = { 0 };
+	cft_code rc = obtain_for_profile(c, &r, &run, &err);
+	if (rc)
+		return cli_fail("exec", rc, &err);
+	if (run.minted)
+		return exec_uncached(c, &r, &run);
+	return cft_handover_exec(c->args, &r);
+}
+
+int cmd_token(const cli *c)
+{
+	cft_l1_record r = { 0 };
+	cft_error err;
+	if (c->n_args) {
+		fprintf(stderr, "cftoken: token: unexpected argument \"%.64s\"\n", c->args[0]);
+		return EXIT_USAGE;
+	}
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: token: not printing a token to a terminal; pipe it into "
+			"the program that needs it, or give --force\n");
+		return EXIT_USAGE;
+	}
+	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
+	if (rc)
+		return cli_fail("token", rc, &err);
+	int status = cli_print_value(c, r.token);
+	cft_l1_record_clear(&r);
+	return status;
+}
+
+int cmd_env(const cli *c)
+{
+	cft_l1_record r = { 0 };
+	cft_env_format format = CFT_ENV_SH;
+	cft_error err;
+	if (c->format && cft_env_format_parse(c->format, &format) != 0) {
+		fprintf(stderr, "cftoken: env: --format %.20s: use sh, fish or json\n", c->format);
+		return EXIT_USAGE;
+	}
+	if (c->n_args) {
+		fprintf(stderr, "cftoken: env: unexpected argument \"%.64s\"\n", c->args[0]);
+		return EXIT_USAGE;
+	}
+	if (isatty(STDOUT_FILENO) && !c->force) {
+		fprintf(stderr, "cftoken: env: not printing a token to a terminal; use "
+			"eval \"$(cftoken env)\", or give --force\n");
+		return EXIT_USAGE;
+	}
+	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
+	if (rc)
+		return cli_fail("env", rc, &err);
+	int status = cft_handover_env(stdout, format, &r) ? EXIT_API : EXIT_OK;
+	cft_l1_record_clear(&r);
+	return status;
+}

@@ -1,0 +1,221 @@
+/* The profile's token for get (cmd_credential.c), exec, env and token
+ * (cmd_exec.c): from the caches, the declared token, a mint with the parent
+ * token, or, for the login token, root's broker. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "declared_ops.h"
+#include "obtain_token.h"
+#include "cache/l1.h"
+#include "cache/parent.h"
+#include "config/login_policy.h"
+#include "core/timeutil.h"
+#include "mint/broker_client.h"
+#include "mint/obtain.h"
+#include "mint/token_input.h"
+#include "mint/uncached.h"
+
+/* The parent token: --token-file, parent_token_file, or `cftoken login`'s.
+ * For the login policy parent_token_file is the admin's, root's alone:
+ * the user's own parent, or else the broker, renews that token. */
+cft_code cli_load_parent(const cli *c, bool login, cft_parent *parent, cft_error *err)
+{
+	memset(parent, 0, sizeof(*parent));
+	if (c->token_file)
+		return cft_read_token(c->token_file, "parent token: ", &parent->token, err);
+	return cli_parent(c, !login, parent, err);
+}
+
+/* The request's fingerprint, as the front end computes it. */
+void cli_request_fp(const cli *c, const cft_gitcred *g, char fp[CFT_FP_HEX])
+{
+	cft_request rq = {
+		.profile = c->profile,
+		.account = c->raw_account,
+		.api_url = c->raw_api_url,
+		.git_protocol = g ? g->protocol : NULL,
+		.git_host = g ? g->host : NULL,
+		.git_path = g ? g->path : NULL,
+	};
+	cft_request_fingerprint(&rq, fp);
+}
+
+cft_code cli_get_parent(void *ctx, const cft_secret **out, cft_error *err)
+{
+	lazy_parent *lp = ctx;
+	if (!lp->loaded) {
+		cft_code rc = cli_load_parent(lp->c, lp->login, &lp->parent, err);
+		if (rc)
+			return rc;
+		lp->loaded = true;
+	}
+	*out = lp->parent.token;
+	return CFT_OK;
+}
+
+/* The account: the profile's, the command line's or environment's or
+ * [defaults]', the one `cftoken login` recorded, or the only one the
+ * parent token can see. */
+cft_code cli_find_account(const cli *c, const cft_profile *p, lazy_parent *lp,
+			  char account[CFT_ID_LEN + 1], cft_error *err)
+{
+	const cft_secret *parent;
+	const char *known = p->account_id ? p->account_id : c->account_id;
+	if (known) {
+		snprintf(account, CFT_ID_LEN + 1, "%s", known);
+		return CFT_OK;
+	}
+	cft_code rc = cli_get_parent(lp, &parent, err);
+	if (rc)
+		return rc;
+	if (lp->parent.account[0]) {
+		snprintf(account, CFT_ID_LEN + 1, "%s", lp->parent.account);
+		return CFT_OK;
+	}
+	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,
+				 .proxy = c->cfg->proxy, .timeout_ms = c->timeout_ms };
+	cft_client *client = NULL;
+	cft_owner owner;
+	rc = cft_client_new(&o, parent, &client, err);
+	if (!rc)
+		rc = cli_owner(c, client, &owner, account, err);
+	cft_client_free(client);
+	return rc;
+}
+
+/* The login token is due and the user holds no parent token of their
+ * own: root's broker renews it in our keyrings, and we read it back. */
+static cft_code renew_by_broker(const cli *c, const cft_obtain *o, cft_l1_record *out,
+				cft_error *err)
+{
+	char socket_path[4200], id[33];
+	snprintf(socket_path, sizeof(socket_path), "%s/%s",
+		 c->cfg->run_dir ? c->cfg->run_dir : CFT_DEFAULT_RUN_DIR, CFT_BROKER_SOCKET_NAME);
+	cft_error_clear(err);
+	cft_code rc = cft_broker_renew(socket_path, o->min_ttl, o->timeout_ms, id, err);
+	if (rc == CFT_E_RENEWAL ||
+	    (rc == CFT_E_NOT_FOUND && strstr(err->detail, "no renewal broker"))) {
+		char why[600];
+		snprintf(why, sizeof(why), "%s", err->detail);
+		cft_error_clear(err);
+		return cft_fail(err, CFT_E_RENEWAL, "it is due, and %s", why);
+	}
+	if (rc)
+		return rc;
+	rc = cft_l1_lookup_token(o->account_id, CFT_LOGIN_PROFILE, o->api_url, out, err);
+	if (!rc && strcmp(out->id, id) != 0) {
+		cft_l1_record_clear(out);
+		rc = cft_fail(err, CFT_E_INTERNAL, "the broker renewed token %s, but the kernel "
+				  "keyring does not hold it", id);
+	}
+	if (!rc && o->route_fp)
+		cft_l1_store(o->route_fp, out, o->api_url, NULL);
+	return rc;
+}
+
+/* cache = none outside exec: nothing tells cftoken when the token's user
+ * is done, so it is short-lived, and the user is told. */
+static void tell_uncached(const cft_l1_record *r)
+{
+	char until[CFT_RFC3339_SIZE];
+	cft_time_format_rfc3339(r->expires, until);
+	fprintf(stderr, "cftoken: cache none: token %s is not kept; it expires at %s (at most %d "
+		"minutes after it was made) and a later uncached request deletes it\n", r->id,
+		until, CFT_UNCACHED_TTL_S / 60);
+}
+
+/* run: exec's request (NULL for get, env and token). */
+cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
+		    cft_l1_record *out, uncached_run *run, cft_error *err)
+{
+	lazy_parent lp = { .c = c, .login = p->kind != CFT_SECTION_PROFILE };
+	char account[CFT_ID_LEN + 1] = "";
+	char fp[CFT_FP_HEX];
+	cft_l2 *l2 = NULL;
+	cft_code rc = cli_find_account(c, p, &lp, account, err);
+	cli_request_fp(c, g, fp);
+	if (!rc)
+		rc = cli_open_l2(c, &l2, err);
+	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
+	if (!rc && c->verbose)
+		cli_explain_cache(c, l2 != NULL);
+	cft_obtain o = {
+		.cfg = c->cfg,
+		.profile = p,
+		.account_id = account,
+		.api_url = cli_api_url(c),
+		.ca_file = c->ca_file,
+		.timeout_ms = c->timeout_ms,
+		.parent = cli_get_parent,
+		.parent_ctx = &lp,
+		.route_fp = no_cache ? NULL : fp,
+		.min_ttl = c->min_ttl,
+		.l2 = l2,
+		.no_cache = no_cache,
+		.track_uncached = no_cache,
+		.max_ttl = no_cache && !run ? CFT_UNCACHED_TTL_S : 0,
+	};
+	cft_obtain_source source = CFT_MINTED;
+	char replaced[33] = "";
+	/* A declared token (cftoken apply) is served, or rolled, never
+	 * replaced by a mint: apply owns its life. */
+	bool declared = false;
+	if (!rc && !lp.login) {
+		cft_code drc = cli_declared_token(c, p, account, l2, o.route_fp, c->min_ttl, out, err);
+		if (drc != CFT_E_NOT_FOUND) {
+			declared = true;
+			rc = drc;
+		}
+	}
+	bool minted = false;
+	if (!rc && !declared) {
+		rc = cft_obtain_token(&o, out, &source, replaced, err);
+		minted = !rc && source == CFT_MINTED;
+	}
+	bool by_broker = false;
+	if (rc == CFT_E_NO_PARENT && lp.login && !c->token_file) {
+		rc = renew_by_broker(c, &o, out, err);
+		by_broker = rc == CFT_OK;
+		/* The broker could not help (absent, busy, the API down): the
+		 * due token still works until it expires.  "none" (no policy
+		 * for this user any more) ends it. */
+		if (rc && rc != CFT_E_NOT_FOUND && cft_obtain_due_token(&o, err, out) == CFT_OK)
+			rc = CFT_OK;
+	}
+	if (!rc && declared && c->verbose)
+		fprintf(stderr, "cftoken: profile %s: declared token %s\n", p->name, out->id);
+	else if (!rc && by_broker && c->verbose)
+		fprintf(stderr, "cftoken: login token %s renewed by the broker\n", out->id);
+	else if (!rc && c->verbose) {
+		static const char *const from[] = {
+			[CFT_FROM_KERNEL_KEYRING] = "the kernel keyring (L1)",
+			[CFT_FROM_SECRET_SERVICE] = "the Secret Service (L2), refilling L1",
+			[CFT_MINTED] = "a new token minted with the parent token",
+		};
+		fprintf(stderr, "cftoken: profile %s, account %s: token %s from %s\n", p->name,
+			account, out->id, from[source]);
+		if (replaced[0])
+			fprintf(stderr, "cftoken: it replaces token %s, deleted on the API\n", replaced);
+	}
+	if (minted && no_cache && !run)
+		tell_uncached(out);
+	cft_l2_close(l2);
+	if (minted && no_cache && run) {
+		/* The parent stays loaded until the program exits. */
+		run->minted = true;
+		run->lp = lp;
+		snprintf(run->account, sizeof(run->account), "%s", account);
+		run->o = o;
+		run->o.account_id = run->account;
+		run->o.parent_ctx = &run->lp;
+		run->o.l2 = NULL;
+		run->o.route_fp = NULL;
+		if (c->verbose)
+			fprintf(stderr, "cftoken: cache none: token %s is deleted when %s exits\n",
+				out->id, c->args[0]);
+	} else {
+		cft_parent_clear(&lp.parent);
+	}
+	return rc;
+}

@@ -1,0 +1,51 @@
+/* The profile's token, as the commands that hand one over obtain it:
+ * get (cmd_credential.c), exec, env and token (cmd_exec.c); store and
+ * erase use its parent token and account. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "core/gitcred.h"
+#include "mint/obtain.h"
+
+/* The parent token, loaded once, when obtain first needs it. */
+typedef struct lazy_parent {
+	const cli *c;
+	bool login;                  /* the request is for the login policy */
+	cft_parent parent;
+	bool loaded;
+} lazy_parent;
+
+/* For cft_obtain's parent callback: ctx is a lazy_parent. */
+cft_code cli_get_parent(void *ctx, const cft_secret **out, cft_error *err);
+
+/* exec's token under cache = none: its program's parent deletes it when
+ * the program exits, with what that takes kept from the mint. */
+typedef struct uncached_run {
+	bool minted;                 /* this request minted it, uncached */
+	lazy_parent lp;              /* the parent token, still loaded */
+	cft_obtain o;
+	char account[CFT_ID_LEN + 1];
+} uncached_run;
+
+/* The profile's token into out: the declared one (cftoken apply) when the
+ * profile has one, else the cached or a newly minted one, else, for the
+ * login token when no parent token is at hand, the broker's renewal.  g:
+ * git's request (NULL for exec, env and token); run: exec's, which keeps
+ * what deleting an uncached token takes (NULL for the others). */
+cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
+		    cft_l1_record *out, uncached_run *run, cft_error *err);
+
+/* The parent token: --token-file, parent_token_file (not for the login
+ * policy: login), or `cftoken login`'s. */
+cft_code cli_load_parent(const cli *c, bool login, cft_parent *parent, cft_error *err);
+
+/* The account the profile's token lives in, asking the parent token (lp
+ * loads it) when nothing names one. */
+cft_code cli_find_account(const cli *c, const cft_profile *p, lazy_parent *lp,
+			  char account[CFT_ID_LEN + 1], cft_error *err);
+
+/* The request's fingerprint, as the front end computes it (g: git's
+ * request, or NULL). */
+void cli_request_fp(const cli *c, const cft_gitcred *g, char fp[CFT_FP_HEX]);
