@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "cache/l1.h"
+#include "cache/cache.h"
 #include "cache/secret_service.h"
 #include "config/owner.h"
 #include "config/profile_spec.h"
@@ -65,19 +65,17 @@ static void cache_value(const apply_ctx *a, const char *route_fp, const char *id
 	snprintf(r.profile, sizeof(r.profile), "%s", a->p->name);
 	cft_error err;
 	cft_error_clear(&err);
-	if (cft_l1_store(route_fp, &r, a->api, &err) != CFT_OK)
+	if (cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, route_fp, &r, a->api, &err) != CFT_OK)
 		fprintf(stderr, "cftoken: warning: the token is not in the kernel keyring: %s\n",
 			err.detail);
-	if (a->l2 && cft_l2_store_token(a->l2, &r, a->api, &err) != CFT_OK)
+	if (cft_cache_store(cft_l2_cache(a->l2), CFT_CACHE_L2, NULL, &r, a->api, &err) != CFT_OK)
 		fprintf(stderr, "cftoken: warning: the token is not in the Secret Service: %s\n",
 			err.detail);
 }
 
 static void drop_value(const apply_ctx *a, const char *id)
 {
-	cft_l1_drop_id(id);
-	if (a->l2)
-		cft_l2_drop_id(a->l2, id, NULL);
+	cft_cache_drop_id(cft_l2_cache(a->l2), id);
 }
 
 static void report(const apply_ctx *a, const char *action, const char *id, int diff,
@@ -140,7 +138,8 @@ static cft_code create(apply_ctx *a, const char *note, cft_error *err)
 	/* A token minted on demand for this profile before it was declared
 	 * is replaced, as a renewal would replace it. */
 	cft_l1_record old = { 0 };
-	if (cft_l1_lookup_token(a->account, a->p->name, a->api, &old, NULL) == CFT_OK &&
+	if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, a->account, a->p->name, a->api, &old,
+			     NULL) == CFT_OK &&
 	    !old.adopted && strcmp(old.id, info.id) != 0) {
 		cft_error ignored;
 		if (cft_token_delete(a->client, a->owner, old.id, &ignored) == CFT_OK)
@@ -360,11 +359,11 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 		return drc;
 	time_t now = time(NULL);
 	cft_l1_record r = { 0 };
-	bool found = cft_l1_lookup_token(account, p->name, api, &r, NULL) == CFT_OK ||
-		     (l2 && cft_l2_lookup_token(l2, account, p->name, api, &r, NULL) == CFT_OK);
+	bool found = cft_cache_lookup(cft_l2_cache(l2), CFT_CACHE_BOTH, account, p->name, api, &r,
+				      NULL) == CFT_OK;
 	if (found && !strcmp(r.id, id) && r.expires - now >= (min_ttl > 0 ? min_ttl : 1)) {
 		if (route_fp)
-			cft_l1_store(route_fp, &r, api, NULL);
+			cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, route_fp, &r, api, NULL);
 		*out = r;
 		return CFT_OK;
 	}
@@ -397,7 +396,8 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 			id);
 		cache_value(&a, route_fp, id, value, have.expires_on);
 		cli_sync_bindings(c, a.client, account, p->name, value, false);
-		rc = cft_l1_lookup_token(account, p->name, api, out, err);
+		rc = cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, account, p->name, api, out,
+				      err);
 	}
 	cft_token_clear(&have);
 	a.client = cft_client_free(a.client);

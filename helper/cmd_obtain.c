@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cache/cache.h"
 #include "cache/l1.h"
 #include "cache/parent.h"
 #include "cache/secret_service.h"
@@ -243,14 +244,15 @@ static cft_code renew_by_broker(const cli *c, const cft_obtain *o, cft_l1_record
 	}
 	if (rc)
 		return rc;
-	rc = cft_l1_lookup_token(o->account_id, CFT_LOGIN_PROFILE, o->api_url, out, err);
+	rc = cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->account_id, CFT_LOGIN_PROFILE,
+			      o->api_url, out, err);
 	if (!rc && strcmp(out->id, id) != 0) {
 		cft_l1_record_clear(out);
 		rc = cft_fail(err, CFT_E_INTERNAL, "the broker renewed token %s, but the kernel "
 				  "keyring does not hold it", id);
 	}
 	if (!rc && o->route_fp)
-		cft_l1_store(o->route_fp, out, o->api_url, NULL);
+		cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, out, o->api_url, NULL);
 	return rc;
 }
 
@@ -511,7 +513,9 @@ int cmd_store(const cli *c)
 	if (rc || !p || !g.password || cli_cache_mode(c) == CACHE_NONE)
 		goto done;
 	rc = find_account(c, p, &lp, account, &err);
-	if (!rc && cft_l1_lookup_token(account, p->name, cli_api_url(c), &cached, NULL) == CFT_OK &&
+	if (!rc &&
+	    cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, account, p->name, cli_api_url(c),
+			     &cached, NULL) == CFT_OK &&
 	    cft_secret_equal(cached.token, g.password))
 		goto done;  /* ours, cached already */
 	if (!rc)
@@ -536,10 +540,10 @@ int cmd_store(const cli *c)
 	r.renew_at = expires - margin > now ? expires - margin : now;
 	r.adopted = true;
 	request_fp(c, &g, fp);
-	rc = cft_l1_store(fp, &r, cli_api_url(c), &err);
+	rc = cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, fp, &r, cli_api_url(c), &err);
 	cft_l2 *l2 = NULL;
-	if (!rc && cli_open_l2(c, &l2, &err) == CFT_OK && l2)
-		cft_l2_store_token(l2, &r, cli_api_url(c), NULL);
+	if (!rc && cli_open_l2(c, &l2, &err) == CFT_OK)
+		cft_cache_store(cft_l2_cache(l2), CFT_CACHE_L2, NULL, &r, cli_api_url(c), NULL);
 	cft_l2_close(l2);
 	if (!rc && c->verbose)
 		fprintf(stderr, "cftoken: adopted token %s for profile %s\n", r.id, p->name);
@@ -586,15 +590,12 @@ int cmd_erase(const cli *c)
 	if (acct)
 		rc = cli_open_l2(c, &l2, &err);
 	bool found = acct && !rc &&
-		     (cft_l1_lookup_token(acct, p->name, cli_api_url(c), &r, NULL) == CFT_OK ||
-		      (l2 && cft_l2_lookup_token(l2, acct, p->name, cli_api_url(c), &r, NULL) ==
-				     CFT_OK));
+		     cft_cache_lookup(cft_l2_cache(l2), CFT_CACHE_BOTH, acct, p->name,
+				      cli_api_url(c), &r, NULL) == CFT_OK;
 	if (found) {
 		bool same = !g.password || cft_secret_equal(g.password, r.token);
 		if (same)
-			rc = cft_l1_drop(acct, p->name, cli_api_url(c), &err);
-		if (same && !rc && l2)
-			rc = cft_l2_drop_token(l2, acct, p->name, cli_api_url(c), &err);
+			rc = cft_cache_drop(cft_l2_cache(l2), acct, p->name, cli_api_url(c), &err);
 		/* Revoke only what cftoken minted, never an adopted token. */
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
 		    load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {
