@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cache/cache.h"
 #include "declared_ops.h"
 #include "cache/l1.h"
 #include "cache/secret_service.h"
@@ -33,9 +34,7 @@ static const char *name_template(const apply_ctx *a)
 
 static void drop_value(const apply_ctx *a, const char *id)
 {
-	cft_l1_drop_id(id);
-	if (a->l2)
-		cft_l2_drop_id(a->l2, id, NULL);
+	cft_cache_drop_id(cft_l2_cache(a->l2), id);
 }
 
 static void report(const apply_ctx *a, const char *action, const char *id, int diff,
@@ -104,7 +103,8 @@ static cft_code create(apply_ctx *a, const char *note, cft_error *err)
 	/* A token minted on demand for this profile before it was declared
 	 * is replaced, as a renewal would replace it. */
 	cft_l1_record old = { 0 };
-	if (cft_l1_lookup_token(a->account, a->p->name, a->api, &old, NULL) == CFT_OK &&
+	if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, a->account, a->p->name, a->api, &old,
+			     NULL) == CFT_OK &&
 	    !old.adopted && strcmp(old.id, info.id) != 0) {
 		cft_error ignored;
 		if (cft_token_delete(a->client, a->owner, old.id, &ignored) == CFT_OK)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cache/cache.h"
 #include "obtain_token.h"
 #include "cache/l1.h"
 #include "cache/parent.h"
@@ -231,7 +232,9 @@ int cmd_store(const cli *c)
 	if (rc || !p || !g.password || cli_cache_mode(c) == CACHE_NONE)
 		goto done;
 	rc = cli_find_account(c, p, &lp, account, &err);
-	if (!rc && cft_l1_lookup_token(account, p->name, cli_api_url(c), &cached, NULL) == CFT_OK &&
+	if (!rc &&
+	    cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, account, p->name, cli_api_url(c),
+			     &cached, NULL) == CFT_OK &&
 	    cft_secret_equal(cached.token, g.password))
 		goto done;  /* ours, cached already */
 	if (!rc)
@@ -256,10 +259,10 @@ int cmd_store(const cli *c)
 	r.renew_at = expires - margin > now ? expires - margin : now;
 	r.adopted = true;
 	cli_request_fp(c, &g, fp);
-	rc = cft_l1_store(fp, &r, cli_api_url(c), &err);
+	rc = cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, fp, &r, cli_api_url(c), &err);
 	cft_l2 *l2 = NULL;
-	if (!rc && cli_open_l2(c, &l2, &err) == CFT_OK && l2)
-		cft_l2_store_token(l2, &r, cli_api_url(c), NULL);
+	if (!rc && cli_open_l2(c, &l2, &err) == CFT_OK)
+		cft_cache_store(cft_l2_cache(l2), CFT_CACHE_L2, NULL, &r, cli_api_url(c), NULL);
 	cft_l2_close(l2);
 	if (!rc && c->verbose)
 		fprintf(stderr, "cftoken: adopted token %s for profile %s\n", r.id, p->name);
@@ -306,15 +309,12 @@ int cmd_erase(const cli *c)
 	if (acct)
 		rc = cli_open_l2(c, &l2, &err);
 	bool found = acct && !rc &&
-		     (cft_l1_lookup_token(acct, p->name, cli_api_url(c), &r, NULL) == CFT_OK ||
-		      (l2 && cft_l2_lookup_token(l2, acct, p->name, cli_api_url(c), &r, NULL) ==
-				     CFT_OK));
+		     cft_cache_lookup(cft_l2_cache(l2), CFT_CACHE_BOTH, acct, p->name,
+				      cli_api_url(c), &r, NULL) == CFT_OK;
 	if (found) {
 		bool same = !g.password || cft_secret_equal(g.password, r.token);
 		if (same)
-			rc = cft_l1_drop(acct, p->name, cli_api_url(c), &err);
-		if (same && !rc && l2)
-			rc = cft_l2_drop_token(l2, acct, p->name, cli_api_url(c), &err);
+			rc = cft_cache_drop(cft_l2_cache(l2), acct, p->name, cli_api_url(c), &err);
 		/* Revoke only what cftoken minted, never an adopted token. */
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
 		    cli_load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {

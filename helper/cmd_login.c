@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cache/l1.h"
+#include "cache/cache.h"
 #include "cache/parent.h"
 #include "core/timeutil.h"
 #include "mint/token_input.h"
@@ -85,12 +85,12 @@ int cmd_logout(const cli *c)
 	}
 	/* The tokens minted with it leave both caches too (they expire on
 	 * their own at Cloudflare). */
-	int dropped = cft_l1_drop_api(cli_api_url(c));
 	cft_l2 *l2 = NULL;
-	if (cli_cache_mode(c) != CACHE_NONE && cli_open_l2(c, &l2, &err) == CFT_OK && l2) {
-		cft_l2_drop_api(l2, cli_api_url(c), NULL);
+	if (cli_cache_mode(c) != CACHE_NONE)
+		cli_open_l2(c, &l2, &err);
+	int dropped = cft_cache_drop_api(cft_l2_cache(l2), cli_api_url(c));
+	if (l2)
 		cft_l2_drop_parent(l2, cli_api_url(c), NULL);
-	}
 	cft_l2_close(l2);
 	printf(had ? "logged out: the parent token for %s is forgotten" :
 		     "not logged in for %s: nothing to forget", cli_api_url(c));

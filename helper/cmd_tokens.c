@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cache/cache.h"
 #include "declared_ops.h"
 #include "cache/l1.h"
 #include "core/timeutil.h"
@@ -227,11 +228,8 @@ int cmd_revoke(const cli *c)
 		cft_error_clear(&err);
 		cft_code rc = cft_token_delete(client, owner, c->args[i], &err);
 		/* Gone on the API (now, or before): no cache may serve it. */
-		if (rc == CFT_OK || rc == CFT_E_NOT_FOUND) {
-			cft_l1_drop_id(c->args[i]);
-			if (l2)
-				cft_l2_drop_id(l2, c->args[i], NULL);
-		}
+		if (rc == CFT_OK || rc == CFT_E_NOT_FOUND)
+			cft_cache_drop_id(cft_l2_cache(l2), c->args[i]);
 		if (rc) {
 			char what[64];
 			snprintf(what, sizeof(what), "revoke %s", c->args[i]);
@@ -259,8 +257,7 @@ static void replace_cached(const char *desc, cft_l1_record *r, void *data)
 	cft_secret *old = r->token;
 	r->token = (cft_secret *)rc->value;
 	cft_l1_store_desc(NULL, desc, r, NULL);
-	if (rc->l2)
-		cft_l2_store_token(rc->l2, r, r->api, NULL);
+	cft_cache_store(cft_l2_cache(rc->l2), CFT_CACHE_L2, NULL, r, r->api, NULL);
 	r->token = old;
 }
 
@@ -298,8 +295,8 @@ int cmd_roll(const cli *c)
 	if (cli_cache_mode(c) != CACHE_NONE)
 		cli_open_l2(c, &ctx.l2, &l2err);
 	int cached = cft_l1_each_id(c->args[0], replace_cached, &ctx);
-	if (!cached && ctx.l2)
-		cft_l2_drop_id(ctx.l2, c->args[0], NULL);  /* no record to renew it from */
+	if (!cached)  /* no record to renew it from */
+		cft_cache_drop_id(cft_l2_cache(ctx.l2), c->args[0]);
 	cft_l2_close(ctx.l2);
 	fprintf(stderr, "rolled %s: the old value no longer works%s\n", c->args[0],
 		cached ? "; the cached copy holds the new one" : "");

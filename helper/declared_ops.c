@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cache/cache.h"
 #include "declared_ops.h"
 #include "cache/l1.h"
 #include "cache/secret_service.h"
@@ -39,10 +40,10 @@ void cli_apply_cache_value(const apply_ctx *a, const char *route_fp, const char 
 	snprintf(r.profile, sizeof(r.profile), "%s", a->p->name);
 	cft_error err;
 	cft_error_clear(&err);
-	if (cft_l1_store(route_fp, &r, a->api, &err) != CFT_OK)
+	if (cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, route_fp, &r, a->api, &err) != CFT_OK)
 		fprintf(stderr, "cftoken: warning: the token is not in the kernel keyring: %s\n",
 			err.detail);
-	if (a->l2 && cft_l2_store_token(a->l2, &r, a->api, &err) != CFT_OK)
+	if (cft_cache_store(cft_l2_cache(a->l2), CFT_CACHE_L2, NULL, &r, a->api, &err) != CFT_OK)
 		fprintf(stderr, "cftoken: warning: the token is not in the Secret Service: %s\n",
 			err.detail);
 }
@@ -89,11 +90,11 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 		return drc;
 	time_t now = time(NULL);
 	cft_l1_record r = { 0 };
-	bool found = cft_l1_lookup_token(account, p->name, api, &r, NULL) == CFT_OK ||
-		     (l2 && cft_l2_lookup_token(l2, account, p->name, api, &r, NULL) == CFT_OK);
+	bool found = cft_cache_lookup(cft_l2_cache(l2), CFT_CACHE_BOTH, account, p->name, api, &r,
+				      NULL) == CFT_OK;
 	if (found && !strcmp(r.id, id) && r.expires - now >= (min_ttl > 0 ? min_ttl : 1)) {
 		if (route_fp)
-			cft_l1_store(route_fp, &r, api, NULL);
+			cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, route_fp, &r, api, NULL);
 		*out = r;
 		return CFT_OK;
 	}
@@ -126,7 +127,8 @@ cft_code cli_declared_token(const cli *c, const cft_profile *p, const char *acco
 			id);
 		cli_apply_cache_value(&a, route_fp, id, value, have.expires_on);
 		cli_sync_bindings(c, a.client, account, p->name, value, false);
-		rc = cft_l1_lookup_token(account, p->name, api, out, err);
+		rc = cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, account, p->name, api, out,
+				      err);
 	}
 	cft_token_clear(&have);
 	a.client = cft_client_free(a.client);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cache/cache.h"
 #include "declared_ops.h"
 #include "obtain_token.h"
 #include "cache/l1.h"
@@ -103,14 +104,15 @@ static cft_code renew_by_broker(const cli *c, const cft_obtain *o, cft_l1_record
 	}
 	if (rc)
 		return rc;
-	rc = cft_l1_lookup_token(o->account_id, CFT_LOGIN_PROFILE, o->api_url, out, err);
+	rc = cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->account_id, CFT_LOGIN_PROFILE,
+			      o->api_url, out, err);
 	if (!rc && strcmp(out->id, id) != 0) {
 		cft_l1_record_clear(out);
 		rc = cft_fail(err, CFT_E_INTERNAL, "the broker renewed token %s, but the kernel "
 				  "keyring does not hold it", id);
 	}
 	if (!rc && o->route_fp)
-		cft_l1_store(o->route_fp, out, o->api_url, NULL);
+		cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, out, o->api_url, NULL);
 	return rc;
 }
 

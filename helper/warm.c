@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "warm_args.h"
+#include "cache/cache.h"
 #include "cache/keyring.h"
 #include "core/gitcred.h"
 
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
 	}
 	cft_request_fingerprint(&w.rq, fp);
 	cft_gitcred_clear(&cred);
-	if (cft_l1_lookup(fp, cft_request_api_url(&w.rq), &r, route_to, &err) != CFT_OK ||
+	if (cft_cache_lookup_route(fp, cft_request_api_url(&w.rq), &r, route_to, &err) != CFT_OK ||
 	    !cft_l1_fresh(&r, time(NULL), w.min_ttl)) {
 		bool stale = r.token != NULL;
 		cft_l1_record_clear(&r);

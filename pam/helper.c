@@ -28,6 +28,7 @@
 #include "cftoken-config.h"
 #include "helper_args.h"
 #include "log_record.h"
+#include "cache/cache.h"
 #include "cache/keyring.h"
 #include "cache/l1.h"
 #include "core/timeutil.h"
@@ -65,7 +66,8 @@ static int look(const struct passwd *pw, const char *fp, int exported, int fd)
 		return 1;
 	if (geteuid() != pw->pw_uid)
 		return 1;
-	if (cft_keyring_new_session(NULL) != CFT_OK || cft_l1_lookup(fp, NULL, &r, route_to, NULL) != CFT_OK)
+	if (cft_keyring_new_session(NULL) != CFT_OK ||
+	    cft_cache_lookup_route(fp, NULL, &r, route_to, NULL) != CFT_OK)
 		return 1;
 	int status = 1;
 	if (cft_l1_fresh(&r, time(NULL), 0)) {

@@ -43,6 +43,7 @@
 #include "root_orphans.h"
 #include "session_records.h"
 #include "api/api.h"
+#include "cache/cache.h"
 #include "cache/keyring.h"
 #include "cache/l1.h"
 #include "cache/parent.h"
@@ -364,10 +365,10 @@ static int open_session(job *j, int report_fd)
 	 * when it expires. */
 	char outdated[33] = "", route_to[CFT_KEY_DESC_MAX];
 	cft_l1_record probe = { 0 };
-	if (cft_l1_lookup(j->login_route, j->api_url, &probe, route_to, NULL) != CFT_OK) {
+	if (cft_cache_lookup_route(j->login_route, j->api_url, &probe, route_to, NULL) != CFT_OK) {
 		cft_l1_record_clear(&probe);
-		if (cft_l1_lookup_token(j->account, CFT_LOGIN_PROFILE, j->api_url, &probe, NULL) ==
-		    CFT_OK) {
+		if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, j->account, CFT_LOGIN_PROFILE,
+				     j->api_url, &probe, NULL) == CFT_OK) {
 			snprintf(outdated, sizeof(outdated), "%s", probe.id);
 			say("notice: ", "token %s of %s was minted under an earlier policy: replacing it",
 			    outdated, j->a.user);
@@ -407,9 +408,10 @@ static int open_session(job *j, int report_fd)
 	if (rc)
 		return fail(&err, "token");
 	if (!o.no_cache && !user_has_profiles(j))
-		cft_l1_store(fp_default, &r, j->api_url, NULL);
+		cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, fp_default, &r, j->api_url, NULL);
 	if (!o.no_cache)
-		cft_l1_store(j->login_route, &r, j->api_url, NULL);
+		cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, j->login_route, &r, j->api_url,
+				NULL);
 	static const char *const from[] = {
 		[CFT_FROM_KERNEL_KEYRING] = "from the kernel keyring",
 		[CFT_FROM_SECRET_SERVICE] = "from the Secret Service",
@@ -444,11 +446,8 @@ static int revoke_token(job *j, const char *id, int in_user_part, const char *wh
 	cft_client_free(client);
 	if (rc && rc != CFT_E_NOT_FOUND)
 		return fail(&err, "revoking a token");
-	if (in_user_part) {
-		cft_l1_drop_id(id);
-		if (j->l2)
-			cft_l2_drop_id(j->l2, id, NULL);
-	}
+	if (in_user_part)
+		cft_cache_drop_id(cft_l2_cache(j->l2), id);
 	say("notice: ", "token %s of %s revoked: %s", id, j->a.user, why);
 	return EXIT_DONE;
 }

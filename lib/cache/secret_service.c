@@ -354,3 +354,16 @@ cft_code cft_l2_drop_parent(cft_l2 *l2, const char *api_url, cft_error *err)
 	cft_api_hash(api_url, api);
 	return clear(l2, &parent_schema, one_attribute("api", api), err);
 }
+
+static const cft_cache_l2_ops secret_service_ops = {
+	.lookup = cft_l2_lookup_token,
+	.store = cft_l2_store_token,
+	.drop = cft_l2_drop_token,
+	.drop_id = cft_l2_drop_id,
+	.drop_api = cft_l2_drop_api,
+};
+
+cft_cache cft_l2_cache(cft_l2 *l2)
+{
+	return (cft_cache){ .ops = l2 ? &secret_service_ops : NULL, .l2 = l2 };
+}

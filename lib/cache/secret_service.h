@@ -10,17 +10,20 @@
  * $XDG_RUNTIME_DIR/bus and is never autolaunched. */
 #pragma once
 
+#include "cache/cache.h"
 #include "cache/parent.h"
 #include "core/error.h"
 #include "core/l1_record.h"
 #include "core/secret.h"
 
-typedef struct cft_l2 cft_l2;
-
 /* CFT_E_L2_UNAVAILABLE when there is no session bus or no Secret Service
  * answers within timeout_ms; err says which. */
 cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err);
 cft_l2 *cft_l2_close(cft_l2 *l2);
+
+/* The levels in force with l2 open (cache.h): L1, then this Secret
+ * Service; with l2 NULL, L1 alone. */
+cft_cache cft_l2_cache(cft_l2 *l2);
 
 /* CFT_OK, CFT_E_NOT_FOUND, or CFT_E_L2_LOCKED.  Items are found by the
  * API's hash (cft_api_hash); one whose record holds another URL is not

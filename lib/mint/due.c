@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache/l1.h"
+#include "cache/cache.h"
 #include "mint/obtain.h"
 
 bool cft_renewal_may_wait(cft_code rc)
@@ -33,7 +33,8 @@ cft_code cft_obtain_due_token(const cft_obtain *o, const cft_error *why, cft_l1_
 	cft_l1_record r = { 0 };
 	if (o->no_due_fallback)
 		return CFT_E_NOT_FOUND;
-	if (cft_l1_lookup_token(o->account_id, o->profile->name, o->api_url, &r, NULL) != CFT_OK)
+	if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->account_id, o->profile->name,
+			     o->api_url, &r, NULL) != CFT_OK)
 		return CFT_E_NOT_FOUND;
 	time_t now = time(NULL);
 	long left = (long)(r.expires - now);

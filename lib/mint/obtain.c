@@ -5,7 +5,9 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "cache/cache.h"
 #include "cache/l1.h"
+#include "cache/secret_service.h"
 #include "config/owner.h"
 #include "config/profile.h"
 #include "config/profile_spec.h"
@@ -309,8 +311,8 @@ static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[
 			   cft_error *err)
 {
 	cft_l1_record found = { 0 };
-	cft_code rc = cft_l2_lookup_token(o->l2, o->account_id, o->profile->name, o->api_url,
-					  &found, err);
+	cft_code rc = cft_cache_lookup(cft_l2_cache(o->l2), CFT_CACHE_L2, o->account_id,
+				       o->profile->name, o->api_url, &found, err);
 	if (rc == CFT_E_L2_LOCKED)
 		return rc;
 	if (rc != CFT_OK)
@@ -322,7 +324,7 @@ static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[
 		cft_l1_record_clear(&found);
 		return CFT_E_NOT_FOUND;
 	}
-	cft_l1_store(o->route_fp, &found, o->api_url, NULL);
+	cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, &found, o->api_url, NULL);
 	*out = found;
 	return CFT_OK;
 }
@@ -358,11 +360,12 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	if (rc)
 		return serve_due(o, rc, err, out, source) ? CFT_OK : rc;
 	/* Look again under the lock: another process may have minted. */
-	if (cft_l1_lookup_token(o->account_id, o->profile->name, o->api_url, &cached, NULL) ==
-	    CFT_OK) {
+	if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->account_id, o->profile->name,
+			     o->api_url, &cached, NULL) == CFT_OK) {
 		if (usable(o, &cached, time(NULL))) {
 			if (o->route_fp)
-				cft_l1_store(o->route_fp, &cached, o->api_url, NULL);
+				cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp,
+						&cached, o->api_url, NULL);
 			*out = cached;
 			*source = CFT_FROM_KERNEL_KEYRING;
 			cft_lock_release(lock);
@@ -396,7 +399,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 		return CFT_OK;
 	}
 	cft_l1_store_last_id(out, o->api_url, NULL);
-	rc = cft_l1_store(o->route_fp, out, o->api_url, err);
+	rc = cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, out, o->api_url, err);
 	if (rc) {
 		/* A token we cannot cache would be minted again on every call
 		 * and fill the account: take it back. */
@@ -414,7 +417,8 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 		 * not this request. */
 		cft_error l2err;
 		cft_error_clear(&l2err);
-		if (cft_l2_store_token(o->l2, out, o->api_url, &l2err) != CFT_OK)
+		if (cft_cache_store(cft_l2_cache(o->l2), CFT_CACHE_L2, NULL, out, o->api_url,
+				    &l2err) != CFT_OK)
 			fprintf(stderr, "cftoken: warning: the token is cached in the kernel keyring "
 				"only: %s\n", l2err.detail);
 	}
