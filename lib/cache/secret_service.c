@@ -334,7 +334,8 @@ cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *
 	cft_api_hash(api_url, api);
 	snprintf(label, sizeof(label), "Cloudflare parent API token (cftoken login, %.120s)",
 		 at_api.api);
-	return store_secret(l2, &parent_schema, one_attribute(CFT_L2_ATTR_API, api), label, payload, err);
+	return store_secret(l2, &parent_schema, one_attribute(CFT_L2_ATTR_API, api), label,
+			    payload, err);
 }
 
 cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
@@ -344,8 +345,8 @@ cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
 	for_api f = { .api_url = api_url, .out = out };
 	cft_api_hash(api_url, api);
 	memset(out, 0, sizeof(*out));
-	return search_secret(l2, &parent_schema, one_attribute(CFT_L2_ATTR_API, api), accept_parent, &f,
-			     err);
+	return search_secret(l2, &parent_schema, one_attribute(CFT_L2_ATTR_API, api),
+			     accept_parent, &f, err);
 }
 
 cft_code cft_l2_drop_parent(cft_l2 *l2, const char *api_url, cft_error *err)
