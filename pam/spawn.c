@@ -42,7 +42,13 @@ static void child(const int fds[3], const char *path, char *const argv[], char *
 	for (int i = 0; i < 3; i++)
 		if (dup2(high[i], targets[i]) < 0)
 			_exit(127);
-	/* The host's other descriptors (sshd's sockets, say) stay behind. */
+	/* The host's other descriptors (sshd's sockets, say) stay behind.
+	 * Not pam_modutil_sanitize_helper_fds, which pam_unix and pam_exec
+	 * use: it closes everything above stderr, LOG_RECORD_FD too (Debian
+	 * 12's libpam 1.5.2, and later ones); it reports through pam_syslog,
+	 * which is not async-signal-safe, in the child of a threaded host;
+	 * and the broker, which runs the helper through this file too, does
+	 * not link libpam. */
 	if (close_range(LOG_RECORD_FD + 1, ~0U, 0) != 0) {
 		/* A kernel before 5.9: one by one (sysconf may say a million). */
 		long max = sysconf(_SC_OPEN_MAX);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/l2_schema.h"
 #include "cache/session_bus.h"
 #include "core/secret.h"
 #include "core/timeutil.h"
@@ -82,10 +83,10 @@ static cft_code search(DBusConnection *c, const char *account, const char *profi
 	dbus_message_iter_init_append(m, &it);
 	dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "{ss}", &dict);
 	/* libsecret matches on the schema name too. */
-	dict_entry(&dict, "xdg:schema", CFT_L2_SCHEMA);
-	dict_entry(&dict, "account", account);
-	dict_entry(&dict, "profile", profile);
-	dict_entry(&dict, "api", api);
+	dict_entry(&dict, CFT_L2_ATTR_XDG_SCHEMA, CFT_L2_SCHEMA);
+	dict_entry(&dict, CFT_L2_ATTR_ACCOUNT, account);
+	dict_entry(&dict, CFT_L2_ATTR_PROFILE, profile);
+	dict_entry(&dict, CFT_L2_ATTR_API, api);
 	dbus_message_iter_close_container(&it, &dict);
 	DBusMessage *r = call(c, m, deadline, err);
 	if (!r)

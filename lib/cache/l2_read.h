@@ -2,13 +2,11 @@
  * session bus with libdbus (no GLib, no libsecret), in a "plain" session.
  * Three calls: OpenSession, SearchItems, GetSecrets.  It finds exactly the
  * items secret_service.c (libsecret) writes: same schema name, same
- * attributes.  Locked items are reported, never unlocked or prompted for. */
+ * attributes (l2_schema.h).  Locked items are reported, never unlocked or prompted for. */
 #pragma once
 
 #include "core/error.h"
 #include "core/l1_record.h"
-
-#define CFT_L2_SCHEMA "org.cftoken.Token"
 
 /* CFT_OK; CFT_E_NOT_FOUND; CFT_E_L2_LOCKED; CFT_E_L2_UNAVAILABLE (no bus,
  * no service, or no answer within timeout_ms). */

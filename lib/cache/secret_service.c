@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cache/l2_read.h"
+#include "cache/l2_schema.h"
 #include "cache/parent.h"
 #include "cache/session_bus.h"
 #include "core/fingerprint.h"
@@ -23,11 +23,11 @@ struct cft_l2 {
 static const SecretSchema token_schema = {
 	CFT_L2_SCHEMA, SECRET_SCHEMA_NONE,
 	{
-		{ "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
-		{ "profile", SECRET_SCHEMA_ATTRIBUTE_STRING },
-		{ "api", SECRET_SCHEMA_ATTRIBUTE_STRING },
-		{ "token_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
-		{ "expires", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ CFT_L2_ATTR_ACCOUNT, SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ CFT_L2_ATTR_PROFILE, SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ CFT_L2_ATTR_API, SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ CFT_L2_ATTR_TOKEN_ID, SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ CFT_L2_ATTR_EXPIRES, SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ NULL, 0 },
 	},
 	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -37,7 +37,7 @@ static const SecretSchema token_schema = {
 static const SecretSchema parent_schema = {
 	CFT_L2_PARENT_SCHEMA, SECRET_SCHEMA_NONE,
 	{
-		{ "api", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ CFT_L2_ATTR_API, SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ NULL, 0 },
 	},
 	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -138,9 +138,9 @@ static GHashTable *attributes(const char *account, const char *profile, const ch
 	char api[CFT_API_HASH_SIZE];
 	cft_api_hash(api_url, api);
 	GHashTable *a = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-	g_hash_table_insert(a, (gpointer) "account", g_strdup(account));
-	g_hash_table_insert(a, (gpointer) "profile", g_strdup(profile));
-	g_hash_table_insert(a, (gpointer) "api", g_strdup(api));
+	g_hash_table_insert(a, (gpointer)CFT_L2_ATTR_ACCOUNT, g_strdup(account));
+	g_hash_table_insert(a, (gpointer)CFT_L2_ATTR_PROFILE, g_strdup(profile));
+	g_hash_table_insert(a, (gpointer)CFT_L2_ATTR_API, g_strdup(api));
 	return a;
 }
 
@@ -257,8 +257,8 @@ cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_
 	cft_time_format_rfc3339(r->expires, expires);
 	snprintf(label, sizeof(label), "Cloudflare API token (cftoken profile %s)", r->profile);
 	GHashTable *attrs = attributes(r->account, r->profile, api_url);
-	g_hash_table_insert(attrs, (gpointer) "token_id", g_strdup(r->id));
-	g_hash_table_insert(attrs, (gpointer) "expires", g_strdup(expires));
+	g_hash_table_insert(attrs, (gpointer)CFT_L2_ATTR_TOKEN_ID, g_strdup(r->id));
+	g_hash_table_insert(attrs, (gpointer)CFT_L2_ATTR_EXPIRES, g_strdup(expires));
 	return store_secret(l2, &token_schema, attrs, label, payload, err);
 }
 
@@ -298,14 +298,14 @@ static GHashTable *one_attribute(const char *name, const char *value)
 
 cft_code cft_l2_drop_id(cft_l2 *l2, const char *token_id, cft_error *err)
 {
-	return clear(l2, &token_schema, one_attribute("token_id", token_id), err);
+	return clear(l2, &token_schema, one_attribute(CFT_L2_ATTR_TOKEN_ID, token_id), err);
 }
 
 cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err)
 {
 	char api[CFT_API_HASH_SIZE];
 	cft_api_hash(api_url, api);
-	return clear(l2, &token_schema, one_attribute("api", api), err);
+	return clear(l2, &token_schema, one_attribute(CFT_L2_ATTR_API, api), err);
 }
 
 static bool accept_parent(const char *data, size_t len, void *ctx)
@@ -334,7 +334,8 @@ cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *
 	cft_api_hash(api_url, api);
 	snprintf(label, sizeof(label), "Cloudflare parent API token (cftoken login, %.120s)",
 		 at_api.api);
-	return store_secret(l2, &parent_schema, one_attribute("api", api), label, payload, err);
+	return store_secret(l2, &parent_schema, one_attribute(CFT_L2_ATTR_API, api), label,
+			    payload, err);
 }
 
 cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
@@ -344,15 +345,15 @@ cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,
 	for_api f = { .api_url = api_url, .out = out };
 	cft_api_hash(api_url, api);
 	memset(out, 0, sizeof(*out));
-	return search_secret(l2, &parent_schema, one_attribute("api", api), accept_parent, &f,
-			     err);
+	return search_secret(l2, &parent_schema, one_attribute(CFT_L2_ATTR_API, api),
+			     accept_parent, &f, err);
 }
 
 cft_code cft_l2_drop_parent(cft_l2 *l2, const char *api_url, cft_error *err)
 {
 	char api[CFT_API_HASH_SIZE];
 	cft_api_hash(api_url, api);
-	return clear(l2, &parent_schema, one_attribute("api", api), err);
+	return clear(l2, &parent_schema, one_attribute(CFT_L2_ATTR_API, api), err);
 }
 
 static const cft_cache_l2_ops secret_service_ops = {

@@ -41,7 +41,6 @@ cft_code cft_l2_drop_api(cft_l2 *l2, const char *api_url, cft_error *err);
 
 /* The durable copy of `cftoken login`'s parent token (one per API; a
  * record of another URL is CFT_E_NOT_FOUND). */
-#define CFT_L2_PARENT_SCHEMA "org.cftoken.Parent"
 cft_code cft_l2_store_parent(cft_l2 *l2, const char *api_url, const cft_parent *p,
 			     cft_error *err);
 cft_code cft_l2_lookup_parent(cft_l2 *l2, const char *api_url, cft_parent *out,

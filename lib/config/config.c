@@ -2,7 +2,6 @@
 #include "config/config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -13,7 +12,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "config/config_repeats.h"
+#include "config/config_lines.h"
 #include "config/presets.h"
 #include "core/analyzer.h"
 #include "core/fingerprint.h"
@@ -27,43 +26,11 @@
 /* Where a value came from, for messages. */
 typedef struct origin {
 	const char *path;
-	const char *text;
+	const cft_config_lines *lines;  /* where each key and section is */
 	const char *group;
 	const char *key;
 	bool may_lift;               /* may set the ceiling's keys */
 } origin;
-
-/* The line of `key` inside `[group]`: GKeyFile reports lines only for
- * syntax errors, and a person needs one for a bad value too. */
-static int line_of(const origin *o)
-{
-	int line = 1, in_group = 0;
-	size_t klen = o->key ? strlen(o->key) : 0;
-	for (const char *p = o->text; *p; line++) {
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *s = p;
-		while (s < p + len && isspace((unsigned char)*s))
-			s++;
-		if (*s == '[') {
-			const char *close = memchr(s, ']', len - (size_t)(s - p));
-			in_group = close && (size_t)(close - s - 1) == strlen(o->group) &&
-				   strncmp(s + 1, o->group, strlen(o->group)) == 0;
-			if (in_group && !o->key)
-				return line;
-		} else if (in_group && o->key && strncmp(s, o->key, klen) == 0) {
-			const char *t = s + klen;
-			while (*t == ' ' || *t == '\t')
-				t++;
-			if (*t == '=')
-				return line;
-		}
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
 
 static cft_code bad(const origin *o, cft_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -74,25 +41,16 @@ static cft_code bad(const origin *o, cft_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	int line = line_of(o);
+	int line = cft_config_lines_find(o->lines, o->group, o->key);
 	if (o->key)
 		return cft_fail(err, CFT_E_INVALID_ARG, "%s:%d: [%s] %s: %s", o->path, line,
 				o->group, o->key, what);
 	return cft_fail(err, CFT_E_INVALID_ARG, "%s:%d: [%s]: %s", o->path, line, o->group, what);
 }
 
-/* The value without an inline comment and surrounding white space. */
-static char *clean_value(const char *raw)
-{
-	char *v = g_strdup(raw);
-	for (char *p = v; *p; p++)
-		if (*p == '#' && p > v && (p[-1] == ' ' || p[-1] == '\t')) {
-			*p = '\0';
-			break;
-		}
-	return g_strstrip(v);
-}
-
+/* parse_list stores strdup's copies at v[k], and GCC reports the leak it
+ * imagines there in free_list (analyzer.h). */
+CFT_ANALYZER_ARRAY_STORES_BEGIN
 static void free_list(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -135,6 +93,7 @@ static cft_code parse_list(const origin *o, const char *value, char ***out, size
 	*n = k;
 	return CFT_OK;
 }
+CFT_ANALYZER_ARRAY_STORES_END
 
 static bool valid_cidr(const char *s)
 {
@@ -415,7 +374,8 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, boo
 		g_key_file_free(kf);
 		return rc;
 	}
-	rc = cft_config_check_repeats(path, text, err);
+	cft_config_lines *lines = NULL;
+	rc = cft_config_lines_scan(path, text, &lines, err);
 	if (rc) {
 		g_key_file_free(kf);
 		return rc;
@@ -425,7 +385,7 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, boo
 	/* The [defaults] keys this file sets, for parent_token_file's binding. */
 	bool names_parent = false, names_api = false, names_ca = false;
 	for (gsize g = 0; !rc && g < n_groups; g++) {
-		origin o = { .path = path, .text = text, .group = groups[g], .may_lift = may_lift };
+		origin o = { .path = path, .lines = lines, .group = groups[g], .may_lift = may_lift };
 		cft_section_kind kind = CFT_SECTION_PROFILE;
 		const char *name = NULL;
 		bool is_defaults = strcmp(groups[g], "defaults") == 0;
@@ -444,7 +404,7 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, boo
 		for (gsize k = 0; !rc && k < n_keys; k++) {
 			o.key = keys[k];
 			gchar *raw = g_key_file_get_value(kf, groups[g], keys[k], NULL);
-			char *value = clean_value(raw ? raw : "");
+			char *value = cft_config_value_uncommented(raw ? raw : "");
 			if (!*value)
 				rc = bad(&o, err, "empty value");
 			else if (is_defaults)
@@ -462,6 +422,7 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, boo
 		g_strfreev(keys);
 	}
 	g_strfreev(groups);
+	cft_config_lines_free(lines);
 	g_key_file_free(kf);
 	if (!rc && names_parent)
 		rc = bind_parent_file(c, path, names_api, names_ca, err);

@@ -53,7 +53,7 @@ fi
 grep -E '^Ok: +[0-9]+' "$work/rpmbuild.log" | sed 's/^/#   %check: /'
 rpms=$(find "$work/RPMS" -name '*.rpm' 2>/dev/null | sort)
 names=$(for r in $rpms; do rpm -qp --qf '%{NAME}\n' "$r" 2>/dev/null; done | sort | tr '\n' ' ')
-ok "$([ "$names" = "cftoken cftoken-libs pam_cftoken " ] && echo 0 || echo 1)" "the RPMs: $names"
+ok "$([ "$names" = "cftoken pam_cftoken " ] && echo 0 || echo 1)" "the RPMs: $names"
 conf=$(for r in $rpms; do rpm -qp --configfiles "$r" 2>/dev/null; done)
 ok "$([ "$conf" = /etc/cftoken/cftoken.conf ] && echo 0 || echo 1)" \
 	"/etc/cftoken/cftoken.conf is the one config file (noreplace)"
