@@ -279,8 +279,9 @@ contains "$policy" "com.cloudflare.api.account.zone.aaaa0000bbbb1111cccc2222dddd
 # list, with the parent from login: cftoken's tokens, the cached one marked.
 out=$(cftoken list 2>&1); rc=$?
 ok $rc "list uses the login's parent token"
-cached_line=$(grep -F " here " <<<"$out" | head -1)
-contains "$cached_line" "cftoken deploy" ; ok $? "and marks the cached deploy token as here"
+# (other profiles' cached tokens are marked too, in the API's order)
+cached_lines=$(grep -F " here " <<<"$out")
+contains "$cached_lines" "cftoken deploy" ; ok $? "and marks the cached deploy token as here"
 contains "$out" "of at most 500" ; ok $? "and counts the account's tokens against the cap"
 
 # A cached token revoked behind cftoken's back: the tool that gets 401
