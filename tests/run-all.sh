@@ -54,12 +54,12 @@ if build build-ci-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	# The fault matrix too (its error paths are where memory bugs hide),
 	# but only the rows tests/faults/sanitizer-rows names: every row once
 	# under the sanitizers took 9 of CI's 50 minutes, and most rows repeat
-	# the C paths of another.  Not the tests of a program that is not ours
-	# (suite node: wrangler through cftoken exec, whose C paths the other
-	# integration tests take).
+	# the C paths of another.  Not suite default-only: tests that run no C
+	# of ours that other tests do not (the emulator's, the layers check,
+	# wrangler through cftoken exec).
 	CFTEST_FAULTS_ROWS=sanitizer \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
-		run sanitizers build-ci-asan --no-suite node
+		run sanitizers build-ci-asan --no-suite default-only
 else
 	echo "sanitizer build failed"; status=1
 fi
@@ -74,13 +74,14 @@ fi
 
 if [ -d build-ci ]; then
 	vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite"
-	run valgrind-unit build-ci --suite unit --wrapper "$vg"
+	# (not suite default-only, as above: under --wrapper, valgrind would
+	# check CPython running the layers check)
+	run valgrind-unit build-ci --suite unit --no-suite default-only --wrapper "$vg"
 	# Follow the front end's exec into cftoken-backend, not into system
-	# programs (sh, git) that the tests run through it.  (Not suite node:
-	# see the sanitizers above.)
+	# programs (sh, git) that the tests run through it.
 	CFTEST_WRAP="$vg --trace-children=yes --trace-children-skip=/usr/*,/bin/*" \
 		CFTEST_BURST=6 run valgrind-integration build-ci --suite integration --suite pam \
-		--no-suite node --timeout-multiplier 3
+		--no-suite default-only --timeout-multiplier 3
 fi
 
 # Last: nothing the suite printed holds a token value an emulator held.
