@@ -8,6 +8,9 @@
 #   test_faults.sh BUILD_DIR            (run under with-emulator.sh)
 #   CFTEST_FAULTS_ONLY=REGEX: only the rows matching (no probes), to work
 #   on a few rows by hand; CFTEST_FAULTS_ONLY=probes: the probes alone.
+#   CFTEST_FAULTS_ROWS=sanitizer: the rows sanitizer-rows names, the first
+#   row of any fault it does not name, and the probes (tests/run-all.sh's
+#   sanitizer pass; the default pass runs every row).
 # After the rows, probes: what another process of the same user can see of
 # cftoken mid-mint and during exec, and 64 cold gets under a 429.
 # As root it runs the commands as the user cftest-faults, whose kernel
@@ -366,11 +369,33 @@ invariants() {
 out=$(cftoken login --token-file "$dir/parent.token" 2>&1) || { echo "Bail out! login: $out"; exit 99; }
 for p in a b r; do sha_of $p >/dev/null; done
 
+# sanitizer_row FAULT COMMAND: status 0 when the sanitizer pass runs the row
+# (sanitizer-rows says why those rows)
+sanitizer_list=$(grep -v '^#' "$here/sanitizer-rows" | awk 'NF == 2')
+sanitizer_faults_run=" " sanitizer_named=
+sanitizer_row() {
+	if grep -qx -- "$1 $2" <<<"$sanitizer_list"; then
+		sanitizer_faults_run+="$1 "
+		sanitizer_named+="$1 $2"$'\n'
+		return 0
+	fi
+	# a fault the list does not name: its first row
+	awk '{print $1}' <<<"$sanitizer_list" | grep -qx -- "$1" && return 1
+	[[ $sanitizer_faults_run == *" $1 "* ]] && return 1
+	sanitizer_faults_run+="$1 "
+	return 0
+}
+case ${CFTEST_FAULTS_ROWS:-all} in
+all | sanitizer) ;;
+*) echo "Bail out! CFTEST_FAULTS_ROWS is all or sanitizer, not $CFTEST_FAULTS_ROWS"; exit 99 ;;
+esac
+
 rows=0 passed_rows=0
 while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	f=$(xargs <<<"$f"); c=$(xargs <<<"$c"); want_exit=$(xargs <<<"$want_exit")
 	want_msg=$(sed 's/^ *//; s/ *$//' <<<"$want_msg"); want_after=$(xargs <<<"$want_after")
 	case $f in fault | ---* | "") continue ;; esac  # the header, the rule, the blank line after
+	[ "${CFTEST_FAULTS_ROWS:-all}" = sanitizer ] && ! sanitizer_row "$f" "$c" && continue
 	rows=$((rows + 1))
 	name="$f × $c: exit $want_exit${want_msg:+, \"$want_msg\"}, $want_after"
 	[ "$want_msg" = - ] && name="$f × $c: exit $want_exit, $want_after"
@@ -445,6 +470,12 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 done < <(sed -n '/^| fault | command |/,/^$/p' "$matrix" |
 	grep -E "${CFTEST_FAULTS_ONLY:-.}")  # the table of rows (CFTEST_FAULTS_ONLY: those matching)
 echo "# $passed_rows of $rows matrix rows passed"
+if [ "${CFTEST_FAULTS_ROWS:-all}" = sanitizer ] && [ -z "${CFTEST_FAULTS_ONLY:-}" ]; then
+	# (a row renamed in the matrix must not drop out of the list unseen)
+	unknown=$(grep -vxF -e "$sanitizer_named" <<<"$sanitizer_list" | tr '\n' ',')
+	ok "$([ -z "$unknown" ] && echo 0 || echo 1)" \
+		"every row sanitizer-rows names is a row of the matrix${unknown:+ (not: $unknown)}"
+fi
 
 # ---- probes: what another process of the same user sees while cftoken
 # mints (held mid-mint by a black hole), and during exec.  Every

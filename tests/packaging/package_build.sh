@@ -18,3 +18,16 @@ require_package_build() {
 		fi
 	done
 }
+
+# source_sum SOURCE_DIR: a checksum of what packaging/make-tarball.sh packs
+# (names and contents), the tree a package build starts from.  test_rpm.sh
+# compares its own .deb-free tree with the one test_install.sh built its
+# packages from, and reuses them when the two are the same.
+source_sum() {
+	local tarball sum
+	tarball=$(mktemp /tmp/cftoken-sum.XXXXXX) || return 1
+	"$1/packaging/make-tarball.sh" "$tarball" cftoken || { rm -f "$tarball"; return 1; }
+	sum=$({ tar -tzf "$tarball"; tar -xzOf "$tarball"; } | sha256sum | cut -d' ' -f1)
+	rm -f "$tarball"
+	echo "$sum"
+}

@@ -53,7 +53,11 @@ cleanup
 
 # --- the packages -----------------------------------------------------------
 debs=$work/debs
+# (the tree they come from, for test_rpm.sh: see source_sum)
+tree_sum=$(source_sum "$src")
+rm -f "$debs/source.sum"
 if "$src/packaging/build-deb.sh" "$debs" >"$work/build-deb.log" 2>&1; then
+	[ -n "$tree_sum" ] && echo "$tree_sum" >"$debs/source.sum"
 	ok 0 "dpkg-buildpackage -us -uc -b builds the packages, lintian reports no error"
 else
 	ok 1 "dpkg-buildpackage -us -uc -b builds the packages, lintian reports no error"
