@@ -20,7 +20,7 @@ cd "$top"
 build=build-fuzz
 if [ ! -d "$build" ]; then
 	log=$(mktemp)
-	CC=clang meson setup "$build" -Dfuzzing=true -Db_lundef=false >"$log" 2>&1 ||
+	CC=clang meson setup "$build" -Dfuzzing=true >"$log" 2>&1 ||
 		{ cat "$log"; rm -f "$log"; exit 1; }
 	rm -f "$log"
 fi
