@@ -167,7 +167,7 @@ static attempt_kind classify_curl(CURLcode rc, bool too_large, const char *errbu
 	const char *why = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
 
 	cft_error_clear(err);
-	if (too_large) {
+	if (too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		cft_fail(err, CFT_E_TOO_LARGE, "answer exceeds the size cap");
 		return ATTEMPT_FATAL;
 	}
@@ -300,6 +300,11 @@ static attempt_kind attempt_once(cft_http *h, const char *method, const char *ur
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, &hl->nodes[0]);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	/* An answer whose Content-Length passes the cap is refused before a
+	 * byte of it is read (not after megabytes, which a slow machine may
+	 * not read within the deadline); on_body catches one that does not
+	 * say its length. */
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response);
 	/* "" is no proxy, whatever the environment says; a configured one is
 	 * used for every host (NO_PROXY does not bypass it either). */
 	curl_easy_setopt(c, CURLOPT_PROXY, h->proxy ? h->proxy : "");
