@@ -51,19 +51,16 @@ echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 	"$CFTEST_SEED" >"$work/parent"
 chmod 600 "$work/parent"
 
+# One token shape for both: the user's profile and the PAM policy.
+config() {  # config DEFAULTS_LINES SECTION: the file on stdout
+	printf '[defaults]\napi_url = %s\nca_file = %s\naccount = %s\n%s\n[%s]\npreset = workers-deploy\nttl = 8h\n' \
+		"$CFTEST_API_URL" "$CFTEST_CA" "$account" "$1" "$2"
+}
+
 # cftoken get: a profile of this run's own.
 export XDG_RUNTIME_DIR=$work/run CFTOKEN_CONFIG=$work/config
-mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
-profile = $profile
-[profile $profile]
-preset = workers-deploy
-ttl = 8h
-CONF
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+config "profile = $profile" "profile $profile" >"$CFTOKEN_CONFIG"
 "$front" login <"$work/parent" >/dev/null
 printf 'protocol=https\nhost=api.cloudflare.com\n\n' >"$work/cftoken.req"
 "$front" get <"$work/cftoken.req" >/dev/null    # the first mint (login's checks done)
@@ -81,17 +78,8 @@ chmod 600 "$work/auth.header"
 # PAM: bench/pam.sh's cold service.
 wrapper=$(pkg-config --libs pam_wrapper)
 permit=$(find /usr/lib /lib -name pam_permit.so -path '*security*' | head -1)
-cat >"$work/cftoken.conf" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
-parent_token_file = $work/parent
-run_dir = $work/pam-run
-[user $me]
-preset = workers-deploy
-ttl = 8h
-CONF
+config "parent_token_file = $work/parent
+run_dir = $work/pam-run" "user $me" >"$work/cftoken.conf"
 chmod 644 "$work/cftoken.conf"
 printf 'session optional %s helper=%s config=%s revoke_on_close\nsession required %s\n' \
 	"$build/pam/pam_cftoken.so" "$build/pam/cftoken-pam-helper" "$work/cftoken.conf" \
@@ -118,6 +106,7 @@ if "$BENCH_PAM" == "no":
     del spec["pam_open_cold"]
 json.dump(spec, open(sys.argv[1], "w"), indent=1)
 PY
+# shellcheck disable=SC2086  # CFTEST_EMUCTL is a command line: split on purpose
 /usr/bin/python3 "$top/bench/cold.py" "$work/spec.json" "$rounds" $CFTEST_EMUCTL >"$work/result.json"
 
 /usr/bin/python3 - "$work/result.json" "$rounds" <<'PY'
