@@ -1073,7 +1073,7 @@ def test_keep_alive(c):
     # An idle kept-alive connection keeps nobody else waiting.
     began = time.monotonic()
     status, *_ = c.request("GET", verify, headers=auth, timeout=5)
-    T.ok(status == 200 and time.monotonic() - began < 3 and conn.sock is sock,
+    T.ok(status == 200 and time.monotonic() - began < 4.5 and conn.sock is sock,
          "an idle kept-alive connection does not hold up another client")
 
     # Faults that break the connection still break it on a kept-alive one.
@@ -1259,7 +1259,7 @@ def main():
         began = time.monotonic()
         rc = emu.stop()
         T.ok(rc == 0 and not os.path.exists(emu.ready), "SIGTERM: clean exit, ready file removed", rc)
-        T.ok(time.monotonic() - began < 3, "an idle kept-alive connection does not delay the exit",
+        T.ok(time.monotonic() - began < 4.5, "an idle kept-alive connection does not delay the exit",
              time.monotonic() - began)
         idle.close()
         out = emu.proc.stdout.read()
