@@ -1491,6 +1491,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def setup(self):
+        super().setup()
+        # The log names the connection of every call, so a test counts TLS
+        # handshakes as distinct numbers (1, 2, ... in accept order) and
+        # sees whether a handshake resumed an earlier TLS session.
+        self.connection_number = self.server.number_connection()
+        self.tls_resumed = bool(getattr(self.connection, "session_reused", False))
+
     def handle(self):
         try:
             super().handle()
@@ -1498,9 +1506,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True  # the client went away; nothing to answer
 
     def send_raw(self, status, body, headers=None, content_length=None):
+        """One answer with one Content-Length (the body's unless told), so a
+        kept-alive connection stays in step; a fault rule's own
+        Content-Length is ignored, its "Connection: close" is kept."""
         self.send_response(status)
-        headers = dict(headers or {})
-        headers.setdefault("Content-Type", "application/json")
+        headers = {k: v for k, v in (headers or {}).items() if k.lower() != "content-length"}
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
         for name, value in headers.items():
             self.send_header(name, str(value))
         self.send_header("Content-Length", str(len(body) if content_length is None
@@ -1594,7 +1606,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "status": None, "token_id": None, "owner": None,
                  "request_body": log_body(state, url.path, body), "schema_errors": [],
                  "fault": None, "operation": None, "error_codes": [],
-                 "time": fmt_time(utcnow())}
+                 "time": fmt_time(utcnow()), "connection": self.connection_number,
+                 "tls_resumed": self.tls_resumed}
         envelope = None
         rule = state.take_fault(self.command, url.path)
         if rule:
@@ -1716,7 +1729,14 @@ class Server(http.server.ThreadingHTTPServer):
         self.state = state
         self.openapi = openapi
         self.stopping = threading.Event()
+        self.connections = 0
+        self.connections_lock = threading.Lock()
         super().__init__(address, Handler)
+
+    def number_connection(self):
+        with self.connections_lock:
+            self.connections += 1
+            return self.connections
 
     def finish_request(self, request, client_address):
         request.settimeout(HANDSHAKE_TIMEOUT)

@@ -518,6 +518,23 @@ def test_quota(c):
     status, env, _ = c.api("POST", base, PARENT, create_body())
     T.ok(status == 200, "deleting a token frees quota", env)
     c.api("DELETE", base + "/" + env["result"]["id"], PARENT, {})
+
+    # As on Cloudflare, an expired token counts against the cap until it is
+    # deleted (tests of issue 17 set the cap low, e.g. 10).
+    status, env, _ = c.api("POST", base, PARENT, create_body(name="lives out its minutes"))
+    old = env["result"]["id"] if status == 200 else None
+    c.emu("PATCH", "tokens/%s" % old, {"expires_in": -60})
+    status, env, _ = c.api("POST", base, PARENT, create_body())
+    listed = c.api("GET", base, PARENT)[1]["result"]
+    T.ok(old and status == 400 and codes(env) == [1005]
+         and old not in [t["id"] for t in listed],
+         "account quota: an expired token (not listed) still counts until deleted", env)
+    c.api("DELETE", base + "/" + old, PARENT, {})
+    status, env, _ = c.api("POST", base, PARENT, create_body())
+    T.ok(status == 200, "deleting the expired token frees its place", env)
+    c.api("DELETE", base + "/" + env["result"]["id"], PARENT, {})
+    c.emu("POST", "config", {"quota_account": 10})
+    T.ok(c.emu("GET", "config")[1]["quota_account"] == 10, "the account cap can be set low")
     c.emu("POST", "config", {"quota_account": 500})
 
     T.ok(c.emu("GET", "config")[1]["quota_user"] == 50, "the seed's quota.user is the user quota")
@@ -1000,6 +1017,120 @@ def test_connection_behaviour(c):
     T.ok(c.emu("GET", "health") == (200, {"ok": True}), "the server survives bad requests")
 
 
+def log_since(c, seq):
+    return [e for e in c.emu("GET", "log")[1] if e["seq"] > seq]
+
+
+def last_seq(c):
+    log = c.emu("GET", "log")[1]
+    return log[-1]["seq"] if log else 0
+
+
+def test_keep_alive(c):
+    """HTTP/1.1 as the real API speaks it: connections stay open between
+    calls, every answer says its length, faults still behave, and the log
+    names each call's connection so tests can count TLS handshakes."""
+    verify = "/client/v4/accounts/%s/tokens/verify" % ACCOUNT
+    auth = {"Authorization": "Bearer " + PARENT}
+    start = last_seq(c)
+    conn = c.connection()
+    answers = [c.request("GET", verify, headers=auth, conn=conn) for _ in range(2)]
+    sock = conn.sock
+    c.request("GET", verify, headers=auth)  # a connection of its own
+    log = log_since(c, start)
+    T.ok([a[0] for a in answers] == [200, 200] and sock is not None
+         and answers[0][1].version == 11 and answers[0][1].getheader("Connection") != "close",
+         "HTTP/1.1 keep-alive: two API calls on one connection", [a[0] for a in answers])
+    T.ok(len(log) == 3 and all(isinstance(e["connection"], int) for e in log)
+         and log[0]["connection"] == log[1]["connection"] < log[2]["connection"],
+         "the log numbers each call's connection: one for the kept-alive pair, a new one after",
+         [e.get("connection") for e in log])
+    T.ok(all(e["tls_resumed"] is False for e in log), "the log says a full handshake was made",
+         [e.get("tls_resumed") for e in log])
+
+    # Every answer says its length (keep-alive depends on it): API answers,
+    # errors, control answers, and faults that answer.
+    cases = [("GET", verify, auth, None), ("GET", verify, {}, None),
+             ("GET", "/client/v4/nowhere", auth, None), ("GET", "/elsewhere", {}, None),
+             ("GET", "/__emu/health", {}, None), ("GET", "/__emu/nothing", {}, None),
+             ("GET", verify, auth, {"kind": "status", "status": 503,
+                                    "headers": {"Content-Length": "1"}}),
+             ("GET", verify, auth, {"kind": "status", "status": 502, "body": ""}),
+             ("GET", verify, auth, {"kind": "malformed"}),
+             ("GET", verify, auth, {"kind": "wrong_content_type", "status": 403}),
+             ("GET", verify, auth, {"kind": "delay", "delay_ms": 50})]
+    wrong = []
+    for method, path, headers, fault in cases:
+        if fault:
+            fault.update({"path": "/tokens/verify$", "times": 1})
+            c.emu("POST", "faults", fault)
+        status, response, _, raw = c.request(method, path, headers=headers, conn=conn)
+        if response.getheader("Content-Length") != str(len(raw)) or conn.sock is not sock:
+            wrong.append((path, fault, status, response.getheader("Content-Length"), len(raw)))
+    T.ok(not wrong, "every answer carries its Content-Length, and the connection stays open "
+         "(answers, errors, control, status/malformed/wrong_content_type/delay faults)", wrong)
+
+    # An idle kept-alive connection keeps nobody else waiting.
+    began = time.monotonic()
+    status, *_ = c.request("GET", verify, headers=auth, timeout=5)
+    T.ok(status == 200 and time.monotonic() - began < 4.5 and conn.sock is sock,
+         "an idle kept-alive connection does not hold up another client")
+
+    # Faults that break the connection still break it on a kept-alive one.
+    c.emu("POST", "faults", {"path": "/tokens/verify$", "kind": "truncated", "times": 1})
+    try:
+        c.request("GET", verify, headers=auth, conn=conn)
+        T.ok(False, "truncated on a kept-alive connection: the client sees the short body")
+    except http.client.IncompleteRead:
+        T.ok(True, "truncated on a kept-alive connection: the client sees the short body")
+    sock.settimeout(5)
+    try:
+        closed = sock.recv(1) == b""
+    except (OSError, ssl.SSLError):
+        closed = True
+    T.ok(closed, "truncated: then the server closes the connection")
+    conn.close()
+
+    conn = c.connection()
+    c.request("GET", verify, headers=auth, conn=conn)
+    c.emu("POST", "faults", {"path": "/tokens/verify$", "kind": "reset", "times": 1})
+    try:
+        c.request("GET", verify, headers=auth, conn=conn)
+        T.ok(False, "reset on a kept-alive connection")
+    except (ConnectionResetError, ssl.SSLError, http.client.RemoteDisconnected) as e:
+        T.ok(True, "reset on a kept-alive connection", repr(e))
+    conn.close()
+
+    conn = c.connection(timeout=0.7)
+    c.request("GET", verify, headers=auth, conn=conn)
+    c.emu("POST", "faults", {"path": "/tokens/verify$", "kind": "blackhole", "times": 1})
+    try:
+        c.request("GET", verify, headers=auth, conn=conn)
+        T.ok(False, "blackhole on a kept-alive connection: no answer")
+    except (socket.timeout, TimeoutError):
+        T.ok(True, "blackhole on a kept-alive connection: no answer")
+    conn.close()
+    c.emu("DELETE", "faults")
+
+    # A client that offers an earlier TLS session: the log says it resumed.
+    def raw_call(session=None):
+        with socket.create_connection(("127.0.0.1", c.port), timeout=5) as s:
+            with c.context.wrap_socket(s, server_hostname="127.0.0.1", session=session) as tls:
+                tls.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                             "Connection: close\r\n\r\n" % (verify, PARENT)).encode())
+                while tls.recv(65536):
+                    pass
+                return tls.session, tls.session_reused
+    start = last_seq(c)
+    session, _ = raw_call()
+    _, reused = raw_call(session)
+    log = log_since(c, start)
+    T.ok(len(log) == 2 and [e["tls_resumed"] for e in log] == [False, reused]
+         and log[0]["connection"] != log[1]["connection"],
+         "the log says whether a connection resumed a TLS session (the client saw %s)" % reused,
+         [(e["connection"], e["tls_resumed"]) for e in log])
+
+
 def test_concurrency(c):
     def create(i):
         return c.api("POST", "/accounts/%s/tokens" % ACCOUNT, PARENT, create_body(name="par %d" % i))
@@ -1037,7 +1168,7 @@ def test_log(c, deliberate):
     T.ok(not any(v in text for v in ALL_VALUES) and "cfat_" not in text and "cfut_" not in text,
          "no token value anywhere in the log")
     keys = {"seq", "method", "path", "query", "status", "token_id", "owner", "request_body",
-            "schema_errors", "fault"}
+            "schema_errors", "fault", "connection", "tls_resumed"}
     T.ok(log and all(keys <= set(e) for e in log), "log entries carry all documented fields")
     T.ok(all("?" not in e["path"] for e in log) and any(e["query"] for e in log),
          "log paths are without query; the query is a dict")
@@ -1118,12 +1249,19 @@ def main():
         test_schema_never_blocks(c, deliberate)
         test_faults(c)
         test_connection_behaviour(c)
+        test_keep_alive(c)
         test_concurrency(c)
         test_emuctl(emu)
         test_log(c, deliberate)
         test_tls_certs(workdir, certs)
+        idle = c.connection()
+        c.request("GET", "/__emu/health", conn=idle)  # kept alive, then idle
+        began = time.monotonic()
         rc = emu.stop()
         T.ok(rc == 0 and not os.path.exists(emu.ready), "SIGTERM: clean exit, ready file removed", rc)
+        T.ok(time.monotonic() - began < 4.5, "an idle kept-alive connection does not delay the exit",
+             time.monotonic() - began)
+        idle.close()
         out = emu.proc.stdout.read()
         errors = emu.stderr_text()
         T.ok(not out and not errors, "nothing on stdout or stderr", (out, errors))
