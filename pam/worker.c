@@ -20,8 +20,9 @@
  * open, revoke the login token and drop it from the caches.
  *
  * What syslog should hear goes as log records to --log-fd (log_record.h),
- * each escaped whole; stderr is left to what libraries print, which the
- * module logs escaped as an error and never reads a level from.
+ * each escaped whole; stderr is left to what libraries print (libcftoken's
+ * warnings through library_says), which the module logs escaped as an
+ * error and never reads a level from.
  * Exit: 0 done, 10 no policy for this user, 1 failure. */
 #include <errno.h>
 #include <grp.h>
@@ -53,6 +54,7 @@
 #include "config/profile.h"
 #include "config/tokenspec.h"
 #include "core/lock.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "mint/obtain.h"
 #include "mint/token_input.h"
@@ -104,6 +106,19 @@ static void say(const char *level, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	log_record_say(log_fd, prio, text);
+}
+
+/* What the library says beside its errors (core/log.h): a debug line is
+ * a record of ours; a warning or a notice goes to stderr worded as
+ * cftoken words it ("cftoken: warning: ..."), where the module has
+ * always logged it, escaped, as an error. */
+static void library_says(void *ctx, cft_log_level level, const char *text)
+{
+	if (level == CFT_LOG_DEBUG)
+		say("debug: ", "%s", text);
+	else
+		fprintf(stderr, "cftoken: %s%s\n", level == CFT_LOG_WARNING ? "warning: " : "",
+			text);
 }
 
 static int fail(const cft_error *err, const char *what)
@@ -763,6 +778,7 @@ int main(int argc, char **argv)
 	/* This process and its child write to it; nothing they might exec. */
 	if (log_fd >= 0)
 		fcntl(log_fd, F_SETFD, FD_CLOEXEC);
+	cft_set_log_handler(library_says, NULL);
 	j.deadline = cft_now_ms() + j.a.timeout_ms;
 	cft_error init_err;
 	if (cft_init(&init_err) != CFT_OK)
