@@ -56,7 +56,7 @@ static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
 			      cft_secret **token, cft_error *err)
 {
 	if (c->token_file || !parent_ok)
-		return cft_read_token(c->token_file, prompt, token, err);
+		return cft_read_token(c->token_file, stderr, prompt, token, err);
 	cft_parent parent;
 	cft_code rc = cli_parent(c, true, &parent, err);
 	if (rc == CFT_OK) {
@@ -69,7 +69,7 @@ static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
 	if (rc != CFT_E_NO_PARENT)
 		return rc;
 	cft_error_clear(err);
-	return cft_read_token(NULL, prompt, token, err);
+	return cft_read_token(NULL, stderr, prompt, token, err);
 }
 
 cft_code cli_client(const cli *c, const char *prompt, bool parent_ok, cft_client **out,
@@ -256,7 +256,8 @@ cft_code cli_parent(const cli *c, bool use_file, cft_parent *out, cft_error *err
 		return cli_parent_load(c, out, err);
 	cft_code rc = parent_file_bound(c, err);
 	if (!rc)
-		rc = cft_read_token(c->cfg->parent_token_file, "parent token: ", &out->token, err);
+		rc = cft_read_token(c->cfg->parent_token_file, stderr, "parent token: ", &out->token,
+				    err);
 	if (!rc)
 		cft_api_url_normal(cli_api_url(c), out->api);
 	return rc;

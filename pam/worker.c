@@ -198,7 +198,7 @@ static int read_admin_parent(job *j)
 		return EXIT_DONE;
 	cft_code rc = cft_check_trusted_file(file, "parent token file", &err);
 	if (!rc)
-		rc = cft_read_token(file, "", &j->parent.token, &err);
+		rc = cft_read_token(file, NULL, NULL, &j->parent.token, &err);
 	return rc ? fail(&err, "parent_token_file") : EXIT_DONE;
 }
 
