@@ -2,6 +2,7 @@
  * warm.  Parses the command line once, then hands over to one command
  * function.  Nothing here talks HTTP itself: that is lib/. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "cftoken-config.h"
 #include "cli.h"
+#include "api/api.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -365,6 +367,8 @@ int main(int argc, char **argv)
 	struct rlimit no_core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* API answers carry token values: wiped when jansson frees them. */
+	json_set_alloc_funcs(malloc, cft_json_wiping_free);
 	cft_set_log_handler(print_log, NULL);
 
 	const struct command *cmd = parse_args(argc, argv, &c);

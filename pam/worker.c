@@ -26,6 +26,7 @@
  * Exit: 0 done, 10 no policy for this user, 1 failure. */
 #include <errno.h>
 #include <grp.h>
+#include <jansson.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -769,6 +770,8 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
+	/* API answers carry token values: wiped when jansson frees them. */
+	json_set_alloc_funcs(malloc, cft_json_wiping_free);
 
 	char why[128];
 	if (helper_args_parse(argc, argv, &j.a, why, sizeof(why)) != 0)
