@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cache/parent.h"
+#include "cache/session_bus.h"
 #include "config/config.h"
 #include "mint/token_input.h"
 #include "mint/uncached.h"
@@ -147,6 +148,13 @@ cache_mode cli_cache_mode(const cli *c)
 	return CACHE_AUTO;
 }
 
+void cli_export_session_bus(void)
+{
+	char bus[CFT_SESSION_BUS_ADDRESS_MAX];
+	if (cft_session_bus_address(bus, sizeof(bus)))
+		setenv("DBUS_SESSION_BUS_ADDRESS", bus, 1);
+}
+
 /* The Secret Service when the mode wants it: required for secret-service,
  * tried for auto (the kernel keyring alone otherwise). */
 cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
@@ -157,6 +165,7 @@ cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
 		return CFT_OK;
 	cft_error l2err;
 	cft_error_clear(&l2err);
+	cli_export_session_bus();
 	cft_code rc = cft_l2_open(L2_TIMEOUT_MS, l2, &l2err);
 	if (rc && mode == CACHE_SECRET_SERVICE) {
 		*err = l2err;

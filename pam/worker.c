@@ -49,6 +49,7 @@
 #include "cache/l1.h"
 #include "cache/parent.h"
 #include "cache/secret_service.h"
+#include "cache/session_bus.h"
 #include "config/config.h"
 #include "config/login_policy.h"
 #include "config/owner.h"
@@ -271,6 +272,11 @@ static int enter_user_keyrings(job *j)
 	const char *cache = j->cfg.cache ? j->cfg.cache : "auto";
 	if (!strcmp(cache, "auto") || !strcmp(cache, "secret-service")) {
 		long budget = left_ms(j) / 4;
+		/* The library sets no environment: the user's bus, where only
+		 * $XDG_RUNTIME_DIR/bus names it, is exported here. */
+		char bus[CFT_SESSION_BUS_ADDRESS_MAX];
+		if (cft_session_bus_address(bus, sizeof(bus)))
+			setenv("DBUS_SESSION_BUS_ADDRESS", bus, 1);
 		cft_code rc = cft_l2_open(budget < 1500 ? budget : 1500, &j->l2, &err);
 		if (rc)
 			say("debug: ", "no Secret Service, the kernel keyring alone: %s", err.detail);
