@@ -2,6 +2,7 @@
  * warm.  Parses the command line once, then hands over to one command
  * function.  Nothing here talks HTTP itself: that is lib/. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 
 #include "cftoken-config.h"
 #include "cli.h"
+#include "api/api.h"
 #include "config/config.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 
 static const struct command {
@@ -345,6 +348,16 @@ static void use_login_runtime_dir(const cft_config *cfg)
 		setenv("XDG_RUNTIME_DIR", dir, 1);
 }
 
+/* What the library says beside its errors (core/log.h), on stderr as
+ * cftoken words it: "cftoken: ", then "warning: " for a warning.  It has
+ * no debug lines a user of this program needs. */
+static void print_log(void *ctx, cft_log_level level, const char *text)
+{
+	if (level != CFT_LOG_DEBUG)
+		fprintf(stderr, "cftoken: %s%s\n", level == CFT_LOG_WARNING ? "warning: " : "",
+			text);
+}
+
 int main(int argc, char **argv)
 {
 	cli c = { 0 };
@@ -354,6 +367,9 @@ int main(int argc, char **argv)
 	struct rlimit no_core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* API answers carry token values: wiped when jansson frees them. */
+	json_set_alloc_funcs(malloc, cft_json_wiping_free);
+	cft_set_log_handler(print_log, NULL);
 
 	const struct command *cmd = parse_args(argc, argv, &c);
 	if (!cmd)

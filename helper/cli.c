@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cache/parent.h"
+#include "cache/session_bus.h"
 #include "config/config.h"
 #include "mint/token_input.h"
 #include "mint/uncached.h"
@@ -63,7 +64,7 @@ static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
 			      cft_secret **token, cft_error *err)
 {
 	if (c->token_file || !parent_ok)
-		return cft_read_token(c->token_file, prompt, token, err);
+		return cft_read_token(c->token_file, stderr, prompt, token, err);
 	cft_parent parent;
 	cft_code rc = cli_parent(c, true, &parent, err);
 	if (rc == CFT_OK) {
@@ -76,7 +77,7 @@ static cft_code command_token(const cli *c, const char *prompt, bool parent_ok,
 	if (rc != CFT_E_NO_PARENT)
 		return rc;
 	cft_error_clear(err);
-	return cft_read_token(NULL, prompt, token, err);
+	return cft_read_token(NULL, stderr, prompt, token, err);
 }
 
 cft_code cli_client(const cli *c, const char *prompt, bool parent_ok, cft_client **out,
@@ -154,6 +155,13 @@ cache_mode cli_cache_mode(const cli *c)
 	return CACHE_AUTO;
 }
 
+void cli_export_session_bus(void)
+{
+	char bus[CFT_SESSION_BUS_ADDRESS_MAX];
+	if (cft_session_bus_address(bus, sizeof(bus)))
+		setenv("DBUS_SESSION_BUS_ADDRESS", bus, 1);
+}
+
 /* The Secret Service when the mode wants it: required for secret-service,
  * tried for auto (the kernel keyring alone otherwise). */
 cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
@@ -164,6 +172,7 @@ cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
 		return CFT_OK;
 	cft_error l2err;
 	cft_error_clear(&l2err);
+	cli_export_session_bus();
 	cft_code rc = cft_l2_open(L2_TIMEOUT_MS, l2, &l2err);
 	if (rc && mode == CACHE_SECRET_SERVICE) {
 		*err = l2err;
@@ -263,7 +272,8 @@ cft_code cli_parent(const cli *c, bool use_file, cft_parent *out, cft_error *err
 		return cli_parent_load(c, out, err);
 	cft_code rc = parent_file_bound(c, err);
 	if (!rc)
-		rc = cft_read_token(c->cfg->parent_token_file, "parent token: ", &out->token, err);
+		rc = cft_read_token(c->cfg->parent_token_file, stderr, "parent token: ", &out->token,
+				    err);
 	if (!rc)
 		cft_api_url_normal(cli_api_url(c), out->api);
 	return rc;

@@ -92,6 +92,9 @@ cache_mode cli_cache_mode(const cli *c);
 /* The Secret Service when the mode wants it: required for secret-service
  * (an error without it), tried for auto (*l2 NULL without it). */
 cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err);
+/* Before L2 opens: DBUS_SESSION_BUS_ADDRESS set to the session bus, where
+ * only $XDG_RUNTIME_DIR/bus names it (cache/session_bus.h). */
+void cli_export_session_bus(void);
 
 /* Runs argv as our child with the token in its environment (wiping r
  * here), passing on the signals sent to us alone; its wait status. */

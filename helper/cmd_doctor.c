@@ -102,6 +102,7 @@ static void check_secret_service(doctor *d, const cli *c)
 	cft_l2 *l2 = NULL;
 	cft_error err;
 	cft_error_clear(&err);
+	cli_export_session_bus();
 	cft_l2_open(1500, &l2, &err);
 	if (l2)
 		report(d, true, "secret service", "answers; tokens are kept there too (cache = %s)", name);

@@ -57,7 +57,9 @@ int cmd_exec(const cli *c)
 		return cli_fail("exec", rc, &err);
 	if (run.minted)
 		return exec_uncached(c, &r, &run);
-	return cft_handover_exec(c->args, &r);
+	int status = cft_handover_exec(c->args, &r, &err);
+	fprintf(stderr, "cftoken: exec: %s\n", err.detail);
+	return status;
 }
 
 int cmd_token(const cli *c)

@@ -24,7 +24,7 @@ int cmd_login(const cli *c)
 		return EXIT_USAGE;
 	}
 	cft_error_clear(&err);
-	cft_code rc = cft_read_token(c->token_file,
+	cft_code rc = cft_read_token(c->token_file, stderr,
 				     "Cloudflare API token that may create tokens: ", &parent.token,
 				     &err);
 	cft_client_options o = { .api_url = c->api_url, .ca_file = c->ca_file,

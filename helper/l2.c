@@ -6,6 +6,7 @@
  * same standard input), and decides and explains.
  *   cftoken-l2 TOKEN-KEY FINGERPRINT ARGV... */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 
 #include "warm_args.h"
 #include "cache/l2_read.h"
+#include "cache/session_bus.h"
 
 /* Short: past it, the backend (which also tries the Secret Service) has
  * the rest of the request's time. */
@@ -40,6 +42,11 @@ int main(int argc, char **argv)
 	 * one that hash is of (cft_l1_store_desc checks) and the one the
 	 * request names, if it names one. */
 	const char *api_url = cft_request_api_url(&w.rq);
+	/* The library sets no environment: the bus is exported here, as
+	 * cftoken-backend does, for libdbus to find it. */
+	char bus[CFT_SESSION_BUS_ADDRESS_MAX];
+	if (cft_session_bus_address(bus, sizeof(bus)))
+		setenv("DBUS_SESSION_BUS_ADDRESS", bus, 1);
 	bool hit = cft_l2_read(account, profile, api, L2_TIMEOUT_MS, &r, NULL) == CFT_OK &&
 		   cft_l1_fresh(&r, time(NULL), w.min_ttl) &&
 		   strcmp(r.account, account) == 0 && strcmp(r.profile, profile) == 0 &&

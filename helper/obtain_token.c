@@ -24,7 +24,8 @@ cft_code cli_load_parent(const cli *c, bool login, cft_parent *parent, cft_error
 {
 	memset(parent, 0, sizeof(*parent));
 	if (c->token_file)
-		return cft_read_token(c->token_file, "parent token: ", &parent->token, err);
+		return cft_read_token(c->token_file, stderr, "parent token: ", &parent->token,
+				      err);
 	return cli_parent(c, !login, parent, err);
 }
 

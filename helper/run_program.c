@@ -64,9 +64,12 @@ int cli_run_program(char **argv, cft_l1_record *r)
 		 * neither GLib nor libsecret started one, and libcurl's
 		 * resolver threads end with their handles), so a failed exec
 		 * may still print why. */
+		cft_error err;
 		set_dispositions(SIG_DFL, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		_exit(cft_handover_execvp(argv));
+		int exec_status = cft_handover_execvp(argv, &err);
+		fprintf(stderr, "cftoken: exec: %s\n", err.detail);
+		_exit(exec_status);
 	}
 	int e = errno;
 	/* The program holds the token now, not us. */

@@ -81,8 +81,11 @@ int warm_answer(const warm_args *w, char **argv, cft_l1_record *r)
 		status = cft_handover_git(stdout, r) ? 1 : 0;
 	else if (!strcmp(w->command, "env"))
 		status = cft_handover_env(stdout, w->format, r) ? 1 : 0;
-	else
-		status = cft_handover_exec(argv + w->exec_index, r);
+	else {
+		cft_error err;
+		status = cft_handover_exec(argv + w->exec_index, r, &err);
+		fprintf(stderr, "cftoken: exec: %s\n", err.detail);
+	}
 	cft_l1_record_clear(r);
 	return status;
 }

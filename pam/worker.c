@@ -20,11 +20,13 @@
  * open, revoke the login token and drop it from the caches.
  *
  * What syslog should hear goes as log records to --log-fd (log_record.h),
- * each escaped whole; stderr is left to what libraries print, which the
- * module logs escaped as an error and never reads a level from.
+ * each escaped whole; stderr is left to what libraries print (libcftoken's
+ * warnings through library_says), which the module logs escaped as an
+ * error and never reads a level from.
  * Exit: 0 done, 10 no policy for this user, 1 failure. */
 #include <errno.h>
 #include <grp.h>
+#include <jansson.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,12 +50,14 @@
 #include "cache/l1.h"
 #include "cache/parent.h"
 #include "cache/secret_service.h"
+#include "cache/session_bus.h"
 #include "config/config.h"
 #include "config/login_policy.h"
 #include "config/owner.h"
 #include "config/profile.h"
 #include "config/tokenspec.h"
 #include "core/lock.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "mint/obtain.h"
 #include "mint/token_input.h"
@@ -105,6 +109,19 @@ static void say(const char *level, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	log_record_say(log_fd, prio, text);
+}
+
+/* What the library says beside its errors (core/log.h): a debug line is
+ * a record of ours; a warning or a notice goes to stderr worded as
+ * cftoken words it ("cftoken: warning: ..."), where the module has
+ * always logged it, escaped, as an error. */
+static void library_says(void *ctx, cft_log_level level, const char *text)
+{
+	if (level == CFT_LOG_DEBUG)
+		say("debug: ", "%s", text);
+	else
+		fprintf(stderr, "cftoken: %s%s\n", level == CFT_LOG_WARNING ? "warning: " : "",
+			text);
 }
 
 static int fail(const cft_error *err, const char *what)
@@ -184,7 +201,7 @@ static int read_admin_parent(job *j)
 		return EXIT_DONE;
 	cft_code rc = cft_check_trusted_file(file, "parent token file", &err);
 	if (!rc)
-		rc = cft_read_token(file, "", &j->parent.token, &err);
+		rc = cft_read_token(file, NULL, NULL, &j->parent.token, &err);
 	return rc ? fail(&err, "parent_token_file") : EXIT_DONE;
 }
 
@@ -256,6 +273,11 @@ static int enter_user_keyrings(job *j)
 	const char *cache = j->cfg.cache ? j->cfg.cache : "auto";
 	if (!strcmp(cache, "auto") || !strcmp(cache, "secret-service")) {
 		long budget = left_ms(j) / 4;
+		/* The library sets no environment: the user's bus, where only
+		 * $XDG_RUNTIME_DIR/bus names it, is exported here. */
+		char bus[CFT_SESSION_BUS_ADDRESS_MAX];
+		if (cft_session_bus_address(bus, sizeof(bus)))
+			setenv("DBUS_SESSION_BUS_ADDRESS", bus, 1);
 		cft_code rc = cft_l2_open(budget < 1500 ? budget : 1500, &j->l2, &err);
 		if (rc)
 			say("debug: ", "no Secret Service, the kernel keyring alone: %s", err.detail);
@@ -753,6 +775,8 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_CORE, &no_core);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
+	/* API answers carry token values: wiped when jansson frees them. */
+	json_set_alloc_funcs(malloc, cft_json_wiping_free);
 
 	char why[128];
 	if (helper_args_parse(argc, argv, &j.a, why, sizeof(why)) != 0)
@@ -762,6 +786,7 @@ int main(int argc, char **argv)
 	/* This process and its child write to it; nothing they might exec. */
 	if (log_fd >= 0)
 		fcntl(log_fd, F_SETFD, FD_CLOEXEC);
+	cft_set_log_handler(library_says, NULL);
 	j.deadline = cft_now_ms() + j.a.timeout_ms;
 	cft_error init_err;
 	if (cft_init(&init_err) != CFT_OK)

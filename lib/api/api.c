@@ -22,7 +22,7 @@ struct cft_client {
 
 /* jansson keeps parsed strings (token values among them) in blocks it frees
  * itself: wipe each block before it goes back to malloc. */
-static void wiping_free(void *p)
+void cft_json_wiping_free(void *p)
 {
 	if (!p)
 		return;
@@ -37,7 +37,6 @@ cft_code cft_init(cft_error *err)
 		return CFT_OK;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return cft_fail(err, CFT_E_INTERNAL, "curl_global_init failed");
-	json_set_alloc_funcs(malloc, wiping_free);
 	done = 1;
 	return CFT_OK;
 }

@@ -14,11 +14,17 @@
 #define CFT_DEFAULT_TIMEOUT_MS 8000
 #define CFT_ID_LEN 32                 /* account, token and group ids: 32 hex */
 
-/* Once per process, before any thread: curl_global_init, and jansson's
- * allocator set to one that wipes freed blocks (answers carry token values).
- * libcftoken is meant for cftoken's own processes, not to be loaded into a
- * foreign host: the PAM module runs it in a child it execs. */
+/* Once per process, before any thread: curl_global_init.  libcftoken is
+ * meant for cftoken's own processes, not to be loaded into a foreign host:
+ * the PAM module runs it in a child it execs. */
 cft_code cft_init(cft_error *err);
+
+/* jansson's free for a program that handles token values: API answers
+ * carry them, and jansson frees the blocks it parsed them into itself.
+ * Wipes each block before free().  jansson's allocator is one setting for
+ * the whole process, so the program sets it, first thing in main:
+ *   json_set_alloc_funcs(malloc, cft_json_wiping_free); */
+void cft_json_wiping_free(void *p);
 
 typedef struct cft_client cft_client;
 

@@ -165,7 +165,7 @@ cft_code cft_l2_read(const char *account, const char *profile, const char *api_h
 	DBusError e;
 
 	memset(out, 0, sizeof(*out));
-	if (!cft_session_bus_find())
+	if (!cft_session_bus_set())
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "no session bus");
 	dbus_error_init(&e);
 	/* Private: this process's own connection, closed when done. */

@@ -84,7 +84,7 @@ static bool wait_for(cft_l2 *l2, GAsyncResult **res, int64_t deadline)
 
 cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err)
 {
-	if (!cft_session_bus_find())
+	if (!cft_session_bus_set())
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE,
 				"no session bus (DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus)");
 	cft_l2 *l2 = g_new0(cft_l2, 1);

@@ -6,8 +6,8 @@
  * or a daemon that does not answer cannot hang a login or a git call.  A
  * lookup has three outcomes: found, absent, locked; a locked collection is
  * reported, never taken for "absent" (nothing is re-minted or erased
- * because of it).  The bus comes from DBUS_SESSION_BUS_ADDRESS or
- * $XDG_RUNTIME_DIR/bus and is never autolaunched. */
+ * because of it).  The bus is the one DBUS_SESSION_BUS_ADDRESS names,
+ * which the program exports (cache/session_bus.h); never autolaunched. */
 #pragma once
 
 #include "cache/cache.h"

@@ -4,19 +4,27 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-int cft_session_bus_find(void)
+bool cft_session_bus_set(void)
 {
 	const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
-	if (addr && *addr)
-		return 1;
+	return addr && *addr;
+}
+
+bool cft_session_bus_address(char *buf, size_t size)
+{
+	const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
+	if (addr && *addr) {
+		int n = snprintf(buf, size, "%s", addr);
+		return n >= 0 && (size_t)n < size;
+	}
 	const char *runtime = getenv("XDG_RUNTIME_DIR");
 	if (!runtime || !*runtime)
-		return 0;
-	char path[512], value[600];
+		return false;
+	char path[512];
 	struct stat st;
 	int n = snprintf(path, sizeof(path), "%s/bus", runtime);
 	if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
-		return 0;
-	snprintf(value, sizeof(value), "unix:path=%s", path);
-	return setenv("DBUS_SESSION_BUS_ADDRESS", value, 1) == 0;
+		return false;
+	n = snprintf(buf, size, "unix:path=%s", path);
+	return n >= 0 && (size_t)n < size;
 }

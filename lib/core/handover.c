@@ -76,22 +76,22 @@ void cft_handover_unsetenv(void)
 	unsetenv("CLOUDFLARE_API_TOKEN");
 }
 
-int cft_handover_exec(char **argv, cft_l1_record *r)
+int cft_handover_exec(char **argv, cft_l1_record *r, cft_error *err)
 {
 	if (cft_handover_setenv(r) != 0) {
-		fprintf(stderr, "cftoken: exec: %s\n", strerror(errno));
+		cft_fail(err, CFT_E_INTERNAL, "%s", strerror(errno));
 		return 126;
 	}
 	cft_l1_record_clear(r);
-	int status = cft_handover_execvp(argv);
+	int status = cft_handover_execvp(argv, err);
 	cft_handover_unsetenv();
 	return status;
 }
 
-int cft_handover_execvp(char **argv)
+int cft_handover_execvp(char **argv, cft_error *err)
 {
 	execvp(argv[0], argv);
 	int e = errno;
-	fprintf(stderr, "cftoken: exec: cannot run %s: %s\n", argv[0], strerror(e));
+	cft_fail(err, CFT_E_INVALID_ARG, "cannot run %s: %s", argv[0], strerror(e));
 	return e == ENOENT ? 127 : 126;
 }

@@ -31,7 +31,8 @@ void cft_handover_unsetenv(void);
 
 /* Sets CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and CFTOKEN_EXPIRES_ON,
  * wipes r, and execvp()s argv.  Returns only on failure, with the exit
- * status a shell would give (126 or 127) after printing why. */
-int cft_handover_exec(char **argv, cft_l1_record *r);
+ * status a shell would give (126 or 127); err->detail says why ("cannot
+ * run PROGRAM: REASON"), for the program to print. */
+int cft_handover_exec(char **argv, cft_l1_record *r, cft_error *err);
 /* Its last step: execvp(argv) with the environment as it is. */
-int cft_handover_execvp(char **argv);
+int cft_handover_execvp(char **argv, cft_error *err);

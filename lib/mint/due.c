@@ -2,11 +2,11 @@
  * its renewal fails for a reason of the moment (the API down, slow, rate
  * limiting, the broker unable to help), serving it beats failing the
  * command that asked, and a person hears why and until when. */
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cache/cache.h"
+#include "core/log.h"
 #include "mint/obtain.h"
 
 bool cft_renewal_may_wait(cft_code rc)
@@ -45,9 +45,9 @@ cft_code cft_obtain_due_token(const cft_obtain *o, const cft_error *why, cft_l1_
 	}
 	char msg[1024];
 	cft_error_format(why, msg, sizeof(msg));
-	fprintf(stderr, "cftoken: warning: profile %s: token %s is due for renewal, which failed "
-		"(%s); it stays in use until it expires in %ld min %ld s\n", o->profile->name, r.id,
-		msg, left / 60, left % 60);
+	cft_log(CFT_LOG_WARNING, "profile %s: token %s is due for renewal, which failed (%s); it "
+		"stays in use until it expires in %ld min %ld s", o->profile->name, r.id, msg,
+		left / 60, left % 60);
 	*out = r;
 	return CFT_OK;
 }

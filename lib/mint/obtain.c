@@ -13,6 +13,7 @@
 #include "config/profile_spec.h"
 #include "config/tokenspec.h"
 #include "core/lock.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "mint/orphans.h"
 #include "mint/uncached.h"
@@ -27,7 +28,7 @@ static cft_code sweep_note(const cft_obtain *o, cft_client *client, const cft_or
 	cft_code rc = cft_orphans_sweep(client, owner, note->name, note->since, NULL, &deleted,
 					err);
 	if (deleted)
-		fprintf(stderr, "cftoken: deleted %u token%s %s\n", deleted, deleted == 1 ? "" : "s",
+		cft_log(CFT_LOG_NOTICE, "deleted %u token%s %s", deleted, deleted == 1 ? "" : "s",
 			which);
 	return rc;
 }
@@ -50,8 +51,8 @@ static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client,
 	    CFT_OK) {
 		char msg[1024];
 		cft_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "cftoken: warning: a token named \"%s\" may be left on the API: "
-			"%s\n", note->name, msg);
+		cft_log(CFT_LOG_WARNING, "a token named \"%s\" may be left on the API: %s",
+			note->name, msg);
 	}
 	return false;
 }
@@ -91,7 +92,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 		snprintf(ps.name, sizeof(ps.name), "%s", o->token_name);  /* built.spec points here */
 	cft_owner owner = cft_profile_spec_owner(&ps, o->account_id);
 	if (ps.user_owned)
-		fprintf(stderr, "cftoken: profile %s gets a user-owned token: %s\n", p->name,
+		cft_log(CFT_LOG_NOTICE, "profile %s gets a user-owned token: %s", p->name,
 			ps.owner_why);
 	cft_orphan_note note = { .since = time(NULL), .user_owned = ps.user_owned };
 	snprintf(note.name, sizeof(note.name), "%s", ps.built.spec.name);
@@ -161,8 +162,7 @@ static bool delete_on_api(const cft_obtain *o, const char *id, bool from_cache)
 	if (rc && rc != CFT_E_NOT_FOUND) {
 		char msg[1024];
 		cft_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "cftoken: warning: token %s was not deleted on the API: %s\n", id,
-			msg);
+		cft_log(CFT_LOG_WARNING, "token %s was not deleted on the API: %s", id, msg);
 		return false;
 	}
 	return true;
@@ -419,8 +419,8 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 		cft_error_clear(&l2err);
 		if (cft_cache_store(cft_l2_cache(o->l2), CFT_CACHE_L2, NULL, out, o->api_url,
 				    &l2err) != CFT_OK)
-			fprintf(stderr, "cftoken: warning: the token is cached in the kernel keyring "
-				"only: %s\n", l2err.detail);
+			cft_log(CFT_LOG_WARNING, "the token is cached in the kernel keyring only: %s",
+				l2err.detail);
 	}
 	cft_lock_release(lock);
 	/* old_id stays set only when what the caller is told holds: it was

@@ -85,6 +85,6 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 bool cft_renewal_may_wait(cft_code rc);
 
 /* After such a failure (why): the profile's cached token if it has not
- * expired (and lasts min_ttl, and is not refused_id), with a warning on
- * stderr naming why and until when; CFT_E_NOT_FOUND otherwise. */
+ * expired (and lasts min_ttl, and is not refused_id), with a warning
+ * (cft_log) naming why and until when; CFT_E_NOT_FOUND otherwise. */
 cft_code cft_obtain_due_token(const cft_obtain *o, const cft_error *why, cft_l1_record *out);

@@ -49,7 +49,8 @@ static cft_code read_fd(int fd, const char *what, cft_secret **out, cft_error *e
 	return rc;
 }
 
-static cft_code read_tty(const char *prompt, cft_secret **out, cft_error *err)
+static cft_code read_tty(FILE *prompt_to, const char *prompt, cft_secret **out,
+			 cft_error *err)
 {
 	struct termios old, quiet;
 	int fd = STDIN_FILENO;
@@ -59,8 +60,10 @@ static cft_code read_tty(const char *prompt, cft_secret **out, cft_error *err)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	fputs(prompt, stderr);
-	fflush(stderr);
+	if (prompt_to && prompt) {
+		fputs(prompt, prompt_to);
+		fflush(prompt_to);
+	}
 	if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
 		return cft_fail(err, CFT_E_INVALID_ARG, "cannot switch off echo: %s",
 				strerror(errno));
@@ -69,12 +72,12 @@ static cft_code read_tty(const char *prompt, cft_secret **out, cft_error *err)
 	return rc;
 }
 
-cft_code cft_read_token(const char *path, const char *prompt, cft_secret **out,
-			cft_error *err)
+cft_code cft_read_token(const char *path, FILE *prompt_to, const char *prompt,
+			cft_secret **out, cft_error *err)
 {
 	if (!path || strcmp(path, "-") == 0) {
 		if (isatty(STDIN_FILENO))
-			return read_tty(prompt, out, err);
+			return read_tty(prompt_to, prompt, out, err);
 		return read_fd(STDIN_FILENO, "standard input", out, err);
 	}
 	char what[340];

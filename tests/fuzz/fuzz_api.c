@@ -15,6 +15,7 @@
  * p application/problem+json, h text/html, n none.  A missing or
  * non-numeric status is 200.  When the answers run out, the transport
  * fails as a closed connection would. */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +348,12 @@ static void op_worker_secret(cft_client *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static int allocator_set;
+	if (!allocator_set) {
+		/* As cftoken's programs set it: the wiping free runs under ASan. */
+		json_set_alloc_funcs(malloc, cft_json_wiping_free);
+		allocator_set = 1;
+	}
 	if (size < 1)
 		return 0;
 	answers = data + 1;

@@ -1,6 +1,7 @@
 /* libcftoken against the HTTPS emulator: the whole token life cycle, names,
  * pages, quotas, parent tokens that may not act, and every fault the
  * emulator can inject, each with the client's exact answer. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -538,6 +539,7 @@ static void test_transport_errors(void)
 int main(void)
 {
 	cft_error err;
+	json_set_alloc_funcs(malloc, cft_json_wiping_free);
 	if (cft_init(&err) != CFT_OK) {
 		printf("Bail out! init\n");
 		return 1;
