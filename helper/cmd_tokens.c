@@ -2,6 +2,7 @@
  * accounts, permissions. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "cache/cache.h"
 #include "declared_ops.h"
 #include "cache/l1.h"
+#include "core/fingerprint.h"
 #include "core/timeutil.h"
 
 /* Connects with the user's token and finds the owner: the start of every
@@ -110,18 +112,30 @@ static json_t *token_json(const cft_token *t)
 	return o;
 }
 
-/* The ids of the tokens this user's kernel keyring holds. */
+/* The ids of the tokens this user's kernel keyring holds for this API
+ * (another API's, a test emulator's say, are not in its list), however
+ * many there are. */
 typedef struct cached_ids {
-	char ids[64][33];
-	size_t n;
+	const char *api_url;
+	char (*ids)[CFT_ID_LEN + 1];
+	size_t n, cap;
 } cached_ids;
 
 static void note_cached(const char *desc, cft_l1_record *r, void *data)
 {
 	cached_ids *c = data;
 	(void)desc;
-	if (c->n < sizeof(c->ids) / sizeof(c->ids[0]))
-		snprintf(c->ids[c->n++], 33, "%s", r->id);
+	if (!cft_api_url_is(r->api, c->api_url))
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		void *ids = realloc(c->ids, cap * sizeof(*c->ids));
+		if (!ids)
+			return;  /* the mark is a hint: fewer marks, not a failure */
+		c->ids = ids;
+		c->cap = cap;
+	}
+	snprintf(c->ids[c->n++], sizeof(c->ids[0]), "%s", r->id);
 }
 
 static bool is_cached(const cached_ids *c, const char *id)
@@ -145,7 +159,7 @@ int cmd_list(const cli *c)
 	char account[CFT_ID_LEN + 1] = "";
 	cft_owner owner;
 	cft_token_list list;
-	cached_ids cached = { .n = 0 };
+	cached_ids cached = { .api_url = cli_api_url(c) };
 	cft_error err;
 
 	int ex = open_session(c, "list", &client, &owner, account);
@@ -194,6 +208,7 @@ int cmd_list(const cli *c)
 	fprintf(stderr, "%zu token%s %s(%zu cached here); the %s holds %zu of at most %d\n", shown,
 		shown == 1 ? "" : "s", c->all ? "" : "minted by cftoken ", here,
 		owner.account_id ? "account" : "user", list.n, owner.account_id ? 500 : 50);
+	free(cached.ids);
 	cft_token_list_clear(&list);
 	return EXIT_OK;
 }
