@@ -206,30 +206,29 @@ void cft_token_list_clear(cft_token_list *l)
 	l->n = 0;
 }
 
+/* Accounts and permission groups are both lists of an id and a name we own:
+ * one body for both types. */
+#define ID_NAME_LIST_CLEAR(l)                                   \
+	do {                                                    \
+		if (!(l))                                       \
+			break;                                  \
+		for (size_t i = 0; i < (l)->n; i++) {           \
+			free((l)->items[i].id);                 \
+			free((l)->items[i].name);               \
+		}                                               \
+		free((l)->items);                               \
+		(l)->items = NULL;                              \
+		(l)->n = 0;                                     \
+	} while (0)
+
 void cft_account_list_clear(cft_account_list *l)
 {
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].id);
-		free(l->items[i].name);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	ID_NAME_LIST_CLEAR(l);
 }
 
 void cft_perm_group_list_clear(cft_perm_group_list *l)
 {
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].id);
-		free(l->items[i].name);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	ID_NAME_LIST_CLEAR(l);
 }
 
 /* A value of the API's token as a secret; the JSON string is wiped by the
