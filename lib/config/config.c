@@ -22,7 +22,6 @@
 #include "core/trusted_file.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
-#define LIST_MAX 64
 
 /* Where a value came from, for messages. */
 typedef struct origin {
@@ -106,8 +105,8 @@ static cft_code parse_list(const origin *o, const char *value, char ***out, size
 {
 	g_auto(GStrv) parts = g_strsplit(value, ",", -1);
 	size_t count = g_strv_length(parts);
-	if (count > LIST_MAX)
-		return bad(o, err, "more than %d items", LIST_MAX);
+	if (count > CFT_CONFIG_LIST_MAX)
+		return bad(o, err, "more than %d items", CFT_CONFIG_LIST_MAX);
 	char **v = calloc(count ? count : 1, sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; v && i < count; i++) {
