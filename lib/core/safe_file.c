@@ -142,13 +142,15 @@ cft_code cft_file_read(int dir_fd, const char *path, const char *what, size_t ma
 	/* The size fstat gave, checked against max: a file that grows while
 	 * it is read is refused, not read past it. */
 	size_t size = fstat(fd, &st) == 0 ? (size_t)st.st_size : 0;
-	_cleanup_free_ char *buf = malloc(size + 1);
+	char *buf = malloc(size + 1);
 	if (!buf)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	rc = cft_file_read_fd(fd, what, buf, size, len, err);
-	if (rc)
+	if (rc) {
+		free(buf);
 		return rc;
+	}
 	buf[*len] = '\0';
-	*out = TAKE_PTR(buf);
+	*out = buf;
 	return CFT_OK;
 }
