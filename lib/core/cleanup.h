@@ -2,7 +2,7 @@
  * and GLib's g_autoptr: a variable declared with one of these is released
  * when it goes out of scope, on every return path, so an early return
  * cannot leak it.  What a function hands to its caller it gives away with
- * TAKE_PTR / TAKE_FD, which leave nothing behind for the cleanup.
+ * TAKE_PTR, which leaves nothing behind for the cleanup.
  *
  * Types with their own release declare their cleanup beside it:
  * _cleanup_secret_ (core/secret.h: wipes, then frees), _cleanup_lock_
@@ -16,20 +16,13 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-/* Returns *&p and leaves NULL (TAKE_FD: -1) in its place: the caller owns
- * the value now, the cleanup of p does nothing. */
+/* Returns p and leaves NULL in its place: the caller owns the value now,
+ * the cleanup of p does nothing. */
 #define TAKE_PTR(p)                                                    \
 	__extension__({                                                \
 		__typeof__(p) *cft_take_p_ = &(p);                     \
 		__typeof__(p) cft_take_v_ = *cft_take_p_;              \
 		*cft_take_p_ = NULL;                                   \
-		cft_take_v_;                                           \
-	})
-#define TAKE_FD(fd)                                                    \
-	__extension__({                                                \
-		int *cft_take_p_ = &(fd);                              \
-		int cft_take_v_ = *cft_take_p_;                        \
-		*cft_take_p_ = -1;                                     \
 		cft_take_v_;                                           \
 	})
 
