@@ -35,12 +35,12 @@ static cft_code ledger_open(const char *account, const char *profile, ledger *l,
 	return cft_lock_file(lock_path, cft_now_ms() + LOCK_WAIT_MS, NULL, &l->lock, err);
 }
 
+/* For _cleanup_: the lock goes on every return (ledger_open sets it to
+ * -1 before it can fail). */
 static void ledger_closep(ledger *l)
 {
 	cft_lock_release(l->lock);
 }
-/* Released on every return; ledger_open sets lock to -1 before it can fail. */
-#define _cleanup_ledger_ _cleanup_(ledger_closep)
 
 static int format_line(const cft_uncached *t, char *buf, size_t size)
 {
@@ -117,7 +117,7 @@ static cft_code rewrite(const ledger *l, keep_fn keep, void *ctx, cft_error *err
 cft_code cft_uncached_note(const char *account, const char *profile, const cft_uncached *t,
 			   cft_error *err)
 {
-	_cleanup_ledger_ ledger l = { .lock = -1 };
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	char line[128];
 	int len = format_line(t, line, sizeof(line));
 	cft_code rc = ledger_open(account, profile, &l, err);
@@ -152,7 +152,7 @@ static bool keep_unless_due(const cft_uncached *t, void *ctx)
 cft_code cft_uncached_take_due(const char *account, const char *profile, time_t now,
 			       cft_uncached *out, size_t max, size_t *n, cft_error *err)
 {
-	_cleanup_ledger_ ledger l = { .lock = -1 };
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	take_ctx c = { .now = now, .out = out, .max = max };
 	*n = 0;
 	cft_code rc = ledger_open(account, profile, &l, err);
@@ -172,7 +172,7 @@ static bool keep_other(const cft_uncached *t, void *ctx)
 cft_code cft_uncached_forget(const char *account, const char *profile, const char *id,
 			     cft_error *err)
 {
-	_cleanup_ledger_ ledger l = { .lock = -1 };
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	cft_code rc = ledger_open(account, profile, &l, err);
 	if (rc)
 		return rc;
