@@ -174,13 +174,13 @@ static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owne
 		const cft_profile *p = &c->cfg->sections[i];
 		if (p->kind != CFT_SECTION_PROFILE)
 			continue;
-		const char *names[CFT_SPEC_MAX_GROUPS];
+		const char *names[CFT_PROFILE_MAX_NAMES];
 		size_t n = 0;
 		char what[80];
 		snprintf(what, sizeof(what), "profile %s", p->name);
 		cft_built_spec built;
 		cft_error_clear(&err);
-		cft_code rc = cft_profile_permissions(p, names, CFT_SPEC_MAX_GROUPS, &n, &err);
+		cft_code rc = cft_profile_permissions(p, names, CFT_PROFILE_MAX_NAMES, &n, &err);
 		/* Zones by name must resolve with the parent token too. */
 		char zone_ids[CFT_SPEC_MAX_ZONES][CFT_ID_LEN + 1];
 		const char *zones[CFT_SPEC_MAX_ZONES];

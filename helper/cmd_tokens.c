@@ -69,13 +69,12 @@ int cmd_verify(const cli *c)
 			cft_time_format_rfc3339(v.not_before, nb);
 		if (v.expires_on)
 			cft_time_format_rfc3339(v.expires_on, eo);
-		json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "id", v.id, "status",
-				      v.status, "account_id", owner.account_id,
-				      "not_before", nb[0] ? nb : NULL,
-				      "expires_on", eo[0] ? eo : NULL);
+		json_auto_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "id", v.id, "status",
+					   v.status, "account_id", owner.account_id,
+					   "not_before", nb[0] ? nb : NULL,
+					   "expires_on", eo[0] ? eo : NULL);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
-		json_decref(o);
 		return EXIT_OK;
 	}
 	printf("token %s is %s", v.id, v.status);
@@ -173,7 +172,7 @@ int cmd_list(const cli *c)
 	}
 	cft_l1_each_id(NULL, note_cached, &cached);
 	size_t shown = 0, here = 0;
-	json_t *a = c->json ? json_array() : NULL;
+	json_auto_t *a = c->json ? json_array() : NULL;
 	if (!c->json)
 		printf("%-32s  %-7s  %-8s  %-20s  %-20s  %-6s  %s\n", "ID", "OWNER", "STATUS",
 		       "EXPIRES", "LAST USED", "CACHED", "NAME");
@@ -203,7 +202,6 @@ int cmd_list(const cli *c)
 	if (a) {
 		json_dumpf(a, stdout, JSON_INDENT(2));
 		putchar('\n');
-		json_decref(a);
 	}
 	fprintf(stderr, "%zu token%s %s(%zu cached here); the %s holds %zu of at most %d\n", shown,
 		shown == 1 ? "" : "s", c->all ? "" : "minted by cftoken ", here,

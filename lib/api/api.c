@@ -205,30 +205,29 @@ void cft_token_list_clear(cft_token_list *l)
 	l->n = 0;
 }
 
+/* Accounts and permission groups are both lists of an id and a name we own:
+ * one body for both types. */
+#define ID_NAME_LIST_CLEAR(l)                                   \
+	do {                                                    \
+		if (!(l))                                       \
+			break;                                  \
+		for (size_t i = 0; i < (l)->n; i++) {           \
+			free((l)->items[i].id);                 \
+			free((l)->items[i].name);               \
+		}                                               \
+		free((l)->items);                               \
+		(l)->items = NULL;                              \
+		(l)->n = 0;                                     \
+	} while (0)
+
 void cft_account_list_clear(cft_account_list *l)
 {
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].id);
-		free(l->items[i].name);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	ID_NAME_LIST_CLEAR(l);
 }
 
 void cft_perm_group_list_clear(cft_perm_group_list *l)
 {
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].id);
-		free(l->items[i].name);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
+	ID_NAME_LIST_CLEAR(l);
 }
 
 /* A value of the API's token as a secret; the JSON string is wiped by the
@@ -250,7 +249,7 @@ cft_code cft_token_verify(cft_client *c, cft_owner owner, cft_verify_result *out
 			  cft_error *err)
 {
 	char path[128];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = tokens_path(owner, "/verify", path, sizeof(path), err);
 	if (!rc)
 		rc = call(c, "GET", path, NULL, CFT_OP_OTHER, &root, err);
@@ -259,16 +258,13 @@ cft_code cft_token_verify(cft_client *c, cft_owner owner, cft_verify_result *out
 	json_t *res = json_object_get(root, "result");
 	const char *id = json_string_value(json_object_get(res, "id"));
 	const char *status = json_string_value(json_object_get(res, "status"));
-	if (!id || !status) {
-		json_decref(root);
+	if (!id || !status)
 		return cft_fail(err, CFT_E_MALFORMED, "verify answer without id or status");
-	}
 	memset(out, 0, sizeof(*out));
 	snprintf(out->id, sizeof(out->id), "%s", id);
 	snprintf(out->status, sizeof(out->status), "%s", status);
 	out->not_before = get_time(res, "not_before");
 	out->expires_on = get_time(res, "expires_on");
-	json_decref(root);
 	if (strcmp(out->status, "expired") == 0)
 		return cft_fail(err, CFT_E_TOKEN_EXPIRED, "token %s", out->id);
 	return CFT_OK;
@@ -278,27 +274,23 @@ cft_code cft_token_verify(cft_client *c, cft_owner owner, cft_verify_result *out
  * holding zones, two levels), never over input. */
 static json_t *resources_json(const cft_resource *r, size_t n) /* NOLINT(misc-no-recursion) */
 {
-	json_t *map = json_object();
+	json_auto_t *map = json_object();
 	for (size_t i = 0; map && i < n; i++) {
 		json_t *v = r[i].n_children ? resources_json(r[i].children, r[i].n_children)
 					    : json_string("*");
-		if (!v || json_object_set_new(map, r[i].key, v) != 0) {
-			json_decref(map);
+		if (!v || json_object_set_new(map, r[i].key, v) != 0)
 			return NULL;
-		}
 	}
-	return map;
+	return TAKE_PTR(map);
 }
 
 static json_t *strings_json(const char *const *v, size_t n)
 {
-	json_t *a = json_array();
+	json_auto_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) != 0) {
-			json_decref(a);
+		if (json_array_append_new(a, json_string(v[i])) != 0)
 			return NULL;
-		}
-	return a;
+	return TAKE_PTR(a);
 }
 
 cft_code cft_token_spec_json(const cft_token_spec *spec, char **out, cft_error *err)
@@ -309,17 +301,15 @@ cft_code cft_token_spec_json(const cft_token_spec *spec, char **out, cft_error *
 		return cft_fail(err, CFT_E_INVALID_ARG, "a token needs a name");
 	if (spec->n_policies == 0)
 		return cft_fail(err, CFT_E_INVALID_ARG, "a token needs at least one policy");
-	json_t *body = json_object();
+	json_auto_t *body = json_object();
 	json_t *policies = json_array();
 	json_object_set_new(body, "name", json_string(spec->name));
 	json_object_set_new(body, "policies", policies);
 	for (size_t i = 0; i < spec->n_policies; i++) {
 		const cft_policy_spec *p = &spec->policies[i];
-		if (p->n_groups == 0 || p->n_resources == 0) {
-			json_decref(body);
+		if (p->n_groups == 0 || p->n_resources == 0)
 			return cft_fail(err, CFT_E_INVALID_ARG,
 					"policy %zu needs permission groups and resources", i + 1);
-		}
 		json_t *groups = json_array();
 		for (size_t g = 0; g < p->n_groups; g++)
 			json_array_append_new(groups, json_pack("{s:s}", "id", p->group_ids[g]));
@@ -348,7 +338,6 @@ cft_code cft_token_spec_json(const cft_token_spec *spec, char **out, cft_error *
 	if (spec->status)
 		json_object_set_new(body, "status", json_string(spec->status));
 	*out = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
 	if (!*out)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	return CFT_OK;
@@ -359,7 +348,7 @@ cft_code cft_token_create(cft_client *c, cft_owner owner, const cft_token_spec *
 {
 	char path[128];
 	char *body = NULL;
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = tokens_path(owner, "", path, sizeof(path), err);
 	if (!rc)
 		rc = cft_token_spec_json(spec, &body, err);
@@ -376,7 +365,6 @@ cft_code cft_token_create(cft_client *c, cft_owner owner, const cft_token_spec *
 		if (rc)
 			cft_token_clear(&t);
 	}
-	json_decref(root);
 	if (rc)
 		return rc;
 	if (info)
@@ -395,7 +383,7 @@ static cft_code list_pages(cft_client *c, const char *base_path, const char *que
 	char path[256];
 	size_t seen = 0;
 	for (int page = 1; page <= MAX_PAGES; page++) {
-		json_t *root = NULL;
+		json_auto_t *root = NULL;
 		snprintf(path, sizeof(path), "%s?page=%d&per_page=%d%s", base_path, page, PER_PAGE,
 			 query);
 		cft_code rc = call(c, "GET", path, NULL,
@@ -405,18 +393,14 @@ static cft_code list_pages(cft_client *c, const char *base_path, const char *que
 		if (rc)
 			return rc;
 		json_t *result = json_object_get(root, "result");
-		if (!json_is_array(result)) {
-			json_decref(root);
+		if (!json_is_array(result))
 			return cft_fail(err, CFT_E_MALFORMED, "a list answer without a list");
-		}
 		size_t i, got = json_array_size(result);
 		json_t *item;
 		json_array_foreach(result, i, item) {
 			rc = each(item, list, err);
-			if (rc) {
-				json_decref(root);
+			if (rc)
 				return rc;
-			}
 		}
 		json_t *info = json_object_get(root, "result_info");
 		json_t *total = json_object_get(info, "total_count");
@@ -426,7 +410,6 @@ static cft_code list_pages(cft_client *c, const char *base_path, const char *que
 		 * answer converted to size_t is undefined behaviour. */
 		double page_size = json_is_number(per_page) ? json_number_value(per_page) : PER_PAGE;
 		bool all_seen = json_is_number(total) && (double)seen >= json_number_value(total);
-		json_decref(root);
 		/* The schema's result_info has no total_pages: stop on a short
 		 * page, or once total_count items have been seen. */
 		if (got == 0 || (double)got < page_size || all_seen)
@@ -466,7 +449,7 @@ cft_code cft_token_get(cft_client *c, cft_owner owner, const char *token_id,
 		       cft_token *out, cft_error *err)
 {
 	char path[160], suffix[40];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = check_token_id(token_id, err);
 	if (rc)
 		return rc;
@@ -477,7 +460,6 @@ cft_code cft_token_get(cft_client *c, cft_owner owner, const char *token_id,
 	if (rc)
 		return rc;
 	rc = parse_token(json_object_get(root, "result"), out, err);
-	json_decref(root);
 	return rc;
 }
 
@@ -486,7 +468,7 @@ cft_code cft_token_update(cft_client *c, cft_owner owner, const char *token_id,
 {
 	char path[160], suffix[40];
 	char *body = NULL;
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = check_token_id(token_id, err);
 	if (rc)
 		return rc;
@@ -501,7 +483,6 @@ cft_code cft_token_update(cft_client *c, cft_owner owner, const char *token_id,
 		return rc;
 	cft_token t;
 	rc = parse_token(json_object_get(root, "result"), &t, err);
-	json_decref(root);
 	if (!rc && out)
 		*out = t;
 	else if (!rc)
@@ -513,7 +494,7 @@ cft_code cft_token_delete(cft_client *c, cft_owner owner, const char *token_id,
 			  cft_error *err)
 {
 	char path[160], suffix[40];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = check_token_id(token_id, err);
 	if (rc)
 		return rc;
@@ -522,17 +503,14 @@ cft_code cft_token_delete(cft_client *c, cft_owner owner, const char *token_id,
 	if (!rc)
 		/* The official schema requires a JSON body on DELETE. */
 		rc = call(c, "DELETE", path, "{}", CFT_OP_OTHER, &root, err);
-	if (rc)
-		return rc;
-	json_decref(root);
-	return CFT_OK;
+	return rc;
 }
 
 cft_code cft_token_roll(cft_client *c, cft_owner owner, const char *token_id,
 			cft_secret **value, cft_error *err)
 {
 	char path[160], suffix[48];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = check_token_id(token_id, err);
 	if (rc)
 		return rc;
@@ -543,7 +521,6 @@ cft_code cft_token_roll(cft_client *c, cft_owner owner, const char *token_id,
 	if (rc)
 		return rc;
 	rc = take_value(json_object_get(root, "result"), value, err);
-	json_decref(root);
 	return rc;
 }
 
@@ -569,7 +546,7 @@ cft_code cft_permission_groups(cft_client *c, cft_owner owner, cft_perm_group_li
 			       cft_error *err)
 {
 	char path[160];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	memset(out, 0, sizeof(*out));
 	cft_code rc = tokens_path(owner, "/permission_groups", path, sizeof(path), err);
 	if (!rc)
@@ -578,15 +555,11 @@ cft_code cft_permission_groups(cft_client *c, cft_owner owner, cft_perm_group_li
 		return rc;
 	json_t *result = json_object_get(root, "result");
 	size_t n = json_array_size(result), i;
-	if (!json_is_array(result)) {
-		json_decref(root);
+	if (!json_is_array(result))
 		return cft_fail(err, CFT_E_MALFORMED, "permission groups answer without a list");
-	}
 	out->items = calloc(n ? n : 1, sizeof(*out->items));
-	if (!out->items) {
-		json_decref(root);
+	if (!out->items)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
-	}
 	json_t *g;
 	json_array_foreach(result, i, g) {
 		const char *id = json_string_value(json_object_get(g, "id"));
@@ -604,12 +577,10 @@ cft_code cft_permission_groups(cft_client *c, cft_owner owner, cft_perm_group_li
 			pg->scopes |= scope_bit(json_string_value(sc));
 		out->n++;
 		if (!pg->id || !pg->name) {
-			json_decref(root);
 			cft_perm_group_list_clear(out);
 			return cft_fail(err, CFT_E_NOMEM, NULL);
 		}
 	}
-	json_decref(root);
 	return CFT_OK;
 }
 
@@ -663,7 +634,7 @@ cft_code cft_zone_id(cft_client *c, const char *account_id, const char *name_or_
 		     char out[CFT_ID_LEN + 1], cft_error *err)
 {
 	char path[400], name[254];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 
 	if (strcmp(name_or_id, "*") == 0 || cft_is_id(name_or_id)) {
 		snprintf(out, CFT_ID_LEN + 1, "%s", name_or_id);
@@ -699,7 +670,6 @@ cft_code cft_zone_id(cft_client *c, const char *account_id, const char *name_or_
 			break;
 		}
 	}
-	json_decref(root);
 	return rc;
 }
 
@@ -751,7 +721,7 @@ cft_code cft_worker_secret_put(cft_client *c, const char *account_id, const char
 			       const char *name, const cft_secret *text, cft_error *err)
 {
 	char path[256];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = secrets_path(account_id, script, NULL, path, sizeof(path), err);
 	if (!rc && !cft_binding_name_valid(name))
 		rc = cft_fail(err, CFT_E_INVALID_ARG,
@@ -768,7 +738,6 @@ cft_code cft_worker_secret_put(cft_client *c, const char *account_id, const char
 			 cft_secret_str(text));
 	cft_secret_set_len(body, (size_t)n);
 	rc = call(c, "PUT", path, cft_secret_str(body), CFT_OP_OTHER, &root, err);
-	json_decref(root);
 	return rc;
 }
 
@@ -776,10 +745,9 @@ cft_code cft_worker_secret_delete(cft_client *c, const char *account_id, const c
 				  const char *name, cft_error *err)
 {
 	char path[256];
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	cft_code rc = secrets_path(account_id, script, name, path, sizeof(path), err);
 	if (!rc)
 		rc = call(c, "DELETE", path, NULL, CFT_OP_OTHER, &root, err);
-	json_decref(root);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "core/cleanup.h"
 #include "core/error.h"
 #include "core/secret.h"
 
@@ -46,7 +47,7 @@ static inline void cft_client_freep(cft_client **c)
 	if (c && *c)
 		*c = cft_client_free(*c);
 }
-#define _cleanup_client_ __attribute__((cleanup(cft_client_freep)))
+#define _cleanup_client_ _cleanup_(cft_client_freep)
 
 /* Which tokens a call is about: account-owned ones of account_id, or, with
  * account_id NULL, the user-owned tokens of the token's user. */

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/cleanup.h"
+
 /* Cloudflare's codes that say the same thing whatever the status. */
 enum {
 	CF_INVALID_TOKEN = 1000,
@@ -110,7 +112,7 @@ cft_code cft_envelope_parse(const cft_http_response *rs, cft_op op, json_t **roo
 	err->http_status = rs->status;
 	err->retry_after_s = rs->retry_after_s;
 
-	json_t *root = NULL;
+	json_auto_t *root = NULL;
 	if (rs->len > 0 && rs->body)
 		root = json_loadb(rs->body, rs->len, 0, &jerr);
 	if (!json_is_object(root)) {
@@ -129,30 +131,24 @@ cft_code cft_envelope_parse(const cft_http_response *rs, cft_op op, json_t **roo
 				 jerr.line, jerr.column, jerr.text);
 		else
 			cft_fail(err, code, "the answer is not a JSON object");
-		json_decref(root);
 		return code;
 	}
 
 	json_t *success = json_object_get(root, "success");
 	collect_errors(json_object_get(root, "errors"), err);
 	if (json_is_true(success) && rs->status >= 200 && rs->status < 300) {
-		if (!json_object_get(root, "result")) {
-			json_decref(root);
+		if (!json_object_get(root, "result"))
 			return cft_fail(err, CFT_E_MALFORMED, "the answer has no result");
-		}
 		err->http_status = 0;
-		*root_out = root;
+		*root_out = TAKE_PTR(root);
 		return CFT_OK;
 	}
-	if (!json_is_boolean(success) && rs->status < 400) {
-		json_decref(root);
+	if (!json_is_boolean(success) && rs->status < 400)
 		return cft_fail(err, CFT_E_MALFORMED, "the answer has no success field");
-	}
 	for (size_t i = 0; i < err->n_cf_codes; i++)
 		codes[n_codes++] = err->cf_codes[i];
 	cft_code code = cft_envelope_classify(rs->status, codes, n_codes,
 					      err->cf_message, op);
-	json_decref(root);
 	err->code = code;
 	return code;
 }

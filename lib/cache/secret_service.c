@@ -93,19 +93,16 @@ cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err)
 	l2->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
 	g_main_context_push_thread_default(l2->ctx);
 
-	GAsyncResult *res = NULL;
-	GError *gerr = NULL;
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(GError) gerr = NULL;
 	secret_service_open(SECRET_TYPE_SERVICE, NULL, SECRET_SERVICE_OPEN_SESSION, l2->cancel,
 			    on_done, &res);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
 	if (done)
 		l2->service = secret_service_open_finish(res, &gerr);
-	if (res)
-		g_object_unref(res);
 	if (!l2->service) {
 		cft_fail(err, CFT_E_L2_UNAVAILABLE, "%s",
 			 done && gerr ? gerr->message : "the Secret Service did not answer in time");
-		g_clear_error(&gerr);
 		cft_l2_close(l2);
 		return CFT_E_L2_UNAVAILABLE;
 	}
@@ -152,25 +149,18 @@ typedef bool (*accept_fn)(const char *data, size_t len, void *ctx);
 static cft_code search_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
 			      accept_fn accept, void *ctx, cft_error *err)
 {
-	GAsyncResult *res = NULL;
-	GError *gerr = NULL;
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(GError) gerr = NULL;
 	/* No SECRET_SEARCH_UNLOCK: a locked item is reported, not prompted for. */
 	secret_service_search(l2->service, schema, attrs,
 			      SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, l2->cancel, on_done,
 			      &res);
 	g_hash_table_unref(attrs);
-	if (!wait_for(l2, &res, cft_now_ms() + l2->timeout_ms)) {
-		if (res)
-			g_object_unref(res);
+	if (!wait_for(l2, &res, cft_now_ms() + l2->timeout_ms))
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "the Secret Service did not answer in time");
-	}
-	GList *items = secret_service_search_finish(l2->service, res, &gerr);
-	g_object_unref(res);
-	if (gerr) {
-		cft_fail(err, CFT_E_L2_UNAVAILABLE, "%s", gerr->message);
-		g_error_free(gerr);
-		return CFT_E_L2_UNAVAILABLE;
-	}
+	g_autolist(SecretItem) items = secret_service_search_finish(l2->service, res, &gerr);
+	if (gerr)
+		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "%s", gerr->message);
 	cft_code rc = cft_fail(err, CFT_E_NOT_FOUND, "nothing in the Secret Service");
 	for (GList *l = items; l && rc != CFT_OK; l = l->next) {
 		SecretItem *item = l->data;
@@ -178,15 +168,12 @@ static cft_code search_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable
 			rc = cft_fail(err, CFT_E_L2_LOCKED, "the collection holding the item");
 			continue;
 		}
-		SecretValue *v = secret_item_get_secret(item);
+		g_autoptr(SecretValue) v = secret_item_get_secret(item);
 		gsize len = 0;
 		const gchar *data = v ? secret_value_get(v, &len) : NULL;
 		if (data && accept(data, len, ctx))
 			rc = CFT_OK;
-		if (v)
-			secret_value_unref(v);
 	}
-	g_list_free_full(items, g_object_unref);
 	return rc;
 }
 
@@ -222,8 +209,8 @@ static cft_code store_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable 
 {
 	SecretValue *value = secret_value_new(cft_secret_str(payload),
 					      (gssize)cft_secret_len(payload), "text/plain");
-	GAsyncResult *res = NULL;
-	GError *gerr = NULL;
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(GError) gerr = NULL;
 	/* The same attributes replace the previous item. */
 	secret_service_store(l2->service, schema, attrs, SECRET_COLLECTION_DEFAULT, label, value,
 			     l2->cancel, on_done, &res);
@@ -231,14 +218,9 @@ static cft_code store_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable 
 	g_hash_table_unref(attrs);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
 	gboolean ok = done && secret_service_store_finish(l2->service, res, &gerr);
-	if (res)
-		g_object_unref(res);
-	if (!ok) {
-		cft_fail(err, CFT_E_L2_UNAVAILABLE, "storing in the Secret Service: %s",
-			 gerr ? gerr->message : "no answer in time (a locked collection?)");
-		g_clear_error(&gerr);
-		return CFT_E_L2_UNAVAILABLE;
-	}
+	if (!ok)
+		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "storing in the Secret Service: %s",
+				gerr ? gerr->message : "no answer in time (a locked collection?)");
 	return CFT_OK;
 }
 
@@ -265,21 +247,16 @@ cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_
 static cft_code clear(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
 		      cft_error *err)
 {
-	GAsyncResult *res = NULL;
-	GError *gerr = NULL;
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(GError) gerr = NULL;
 	secret_service_clear(l2->service, schema, attrs, l2->cancel, on_done, &res);
 	g_hash_table_unref(attrs);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
 	if (done)
 		secret_service_clear_finish(l2->service, res, &gerr);
-	if (res)
-		g_object_unref(res);
-	if (!done || gerr) {
-		cft_fail(err, CFT_E_L2_UNAVAILABLE, "removing from the Secret Service: %s",
-			 gerr ? gerr->message : "no answer in time");
-		g_clear_error(&gerr);
-		return CFT_E_L2_UNAVAILABLE;
-	}
+	if (!done || gerr)
+		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "removing from the Secret Service: %s",
+				gerr ? gerr->message : "no answer in time");
 	return CFT_OK;
 }
 

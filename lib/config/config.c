@@ -21,7 +21,6 @@
 #include "core/trusted_file.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
-#define LIST_MAX 64
 
 /* Where a value came from, for messages. */
 typedef struct origin {
@@ -62,30 +61,25 @@ static void free_list(char **v, size_t n)
 static cft_code parse_list(const origin *o, const char *value, char ***out, size_t *n,
 			   cft_error *err)
 {
-	gchar **parts = g_strsplit(value, ",", -1);
+	g_auto(GStrv) parts = g_strsplit(value, ",", -1);
 	size_t count = g_strv_length(parts);
-	if (count > LIST_MAX) {
-		g_strfreev(parts);
-		return bad(o, err, "more than %d items", LIST_MAX);
-	}
+	if (count > CFT_CONFIG_LIST_MAX)
+		return bad(o, err, "more than %d items", CFT_CONFIG_LIST_MAX);
 	char **v = calloc(count ? count : 1, sizeof(char *));
 	size_t k = 0;
 	for (size_t i = 0; v && i < count; i++) {
 		char *item = g_strstrip(parts[i]);
 		if (!*item) {
 			free_list(v, k);
-			g_strfreev(parts);
 			return bad(o, err, "an empty item in the list");
 		}
 		v[k] = strdup(item);
 		if (!v[k]) {
 			free_list(v, k);
-			g_strfreev(parts);
 			return cft_fail(err, CFT_E_NOMEM, NULL);
 		}
 		k++;
 	}
-	g_strfreev(parts);
 	if (!v)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	free_list(*out, *n);
@@ -363,25 +357,18 @@ static cft_code bind_parent_file(cft_config *c, const char *path, bool names_api
 static cft_code load_text(cft_config *c, const char *path, const char *text, bool may_lift,
 			  cft_error *err)
 {
-	GKeyFile *kf = g_key_file_new();
-	GError *gerr = NULL;
-	cft_code rc = CFT_OK;
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) gerr = NULL;
 
-	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &gerr)) {
+	if (!g_key_file_load_from_data(kf, text, (gsize)-1, G_KEY_FILE_NONE, &gerr))
 		/* GKeyFile's message carries the line. */
-		rc = cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, gerr->message);
-		g_error_free(gerr);
-		g_key_file_free(kf);
-		return rc;
-	}
+		return cft_fail(err, CFT_E_INVALID_ARG, "%s: %s", path, gerr->message);
 	cft_config_lines *lines = NULL;
-	rc = cft_config_lines_scan(path, text, &lines, err);
-	if (rc) {
-		g_key_file_free(kf);
+	cft_code rc = cft_config_lines_scan(path, text, &lines, err);
+	if (rc)
 		return rc;
-	}
 	gsize n_groups = 0;
-	gchar **groups = g_key_file_get_groups(kf, &n_groups);
+	g_auto(GStrv) groups = g_key_file_get_groups(kf, &n_groups);
 	/* The [defaults] keys this file sets, for parent_token_file's binding. */
 	bool names_parent = false, names_api = false, names_ca = false;
 	for (gsize g = 0; !rc && g < n_groups; g++) {
@@ -400,11 +387,11 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, boo
 			break;
 		}
 		gsize n_keys = 0;
-		gchar **keys = g_key_file_get_keys(kf, groups[g], &n_keys, NULL);
+		g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[g], &n_keys, NULL);
 		for (gsize k = 0; !rc && k < n_keys; k++) {
 			o.key = keys[k];
-			gchar *raw = g_key_file_get_value(kf, groups[g], keys[k], NULL);
-			char *value = cft_config_value_uncommented(raw ? raw : "");
+			g_autofree gchar *raw = g_key_file_get_value(kf, groups[g], keys[k], NULL);
+			g_autofree char *value = cft_config_value_uncommented(raw ? raw : "");
 			if (!*value)
 				rc = bad(&o, err, "empty value");
 			else if (is_defaults)
@@ -416,14 +403,9 @@ static cft_code load_text(cft_config *c, const char *path, const char *text, boo
 				names_api |= !strcmp(keys[k], "api_url");
 				names_ca |= !strcmp(keys[k], "ca_file");
 			}
-			g_free(value);
-			g_free(raw);
 		}
-		g_strfreev(keys);
 	}
-	g_strfreev(groups);
 	cft_config_lines_free(lines);
-	g_key_file_free(kf);
 	if (!rc && names_parent)
 		rc = bind_parent_file(c, path, names_api, names_ca, err);
 	return rc;

@@ -23,6 +23,10 @@ typedef enum cft_section_kind {
 	CFT_SECTION_GROUP,
 } cft_section_kind;
 
+/* The most items of one list a file may give (presets, permissions, zones,
+ * request_ip_in, request_ip_not_in, hosts): cftoken.conf(5) says so. */
+#define CFT_CONFIG_LIST_MAX 64
+
 /* A profile, or a [user]/[group] policy: what one token is made of.  Fields
  * left unset (NULL / 0 / n == 0) fall back to [defaults]. */
 typedef struct cft_profile {

@@ -33,9 +33,9 @@ const char *cft_user_token_service(const char *permission)
 cft_code cft_profile_owner(const cft_profile *p, bool *user_owned, char *why, size_t size,
 			   cft_error *err)
 {
-	const char *names[128];
+	const char *names[CFT_PROFILE_MAX_NAMES];
 	size_t n = 0;
-	cft_code rc = cft_profile_permissions(p, names, 128, &n, err);
+	cft_code rc = cft_profile_permissions(p, names, CFT_PROFILE_MAX_NAMES, &n, err);
 	if (rc)
 		return rc;
 	*user_owned = p->owner && !strcmp(p->owner, "user");

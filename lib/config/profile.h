@@ -9,6 +9,10 @@
 #include "config/config.h"
 #include "core/error.h"
 
+/* The most permission names of a profile (its presets' and its own) that
+ * are gathered: every list of them is this long. */
+#define CFT_PROFILE_MAX_NAMES 128
+
 /* Permission names of a profile: each preset's, then its own.  An error
  * when it names none. */
 cft_code cft_profile_permissions(const cft_profile *p, const char **names, size_t max,

@@ -9,9 +9,8 @@
 
 #include "api/api.h"
 #include "config/config.h"
+#include "config/profile.h"
 #include "config/tokenspec.h"
-
-#define CFT_PROFILE_MAX_NAMES 128
 
 typedef struct cft_profile_spec {
 	const char *names[CFT_PROFILE_MAX_NAMES];

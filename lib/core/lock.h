@@ -8,12 +8,18 @@
 
 #include <stdint.h>
 
+#include "core/cleanup.h"
 #include "core/error.h"
 
 /* Waits until deadline_ms (CLOCK_MONOTONIC ms).  *fd is the held lock. */
 cft_code cft_lock_acquire(const char *account, const char *profile, int64_t deadline_ms,
 			  int *fd, cft_error *err);
 void cft_lock_release(int fd);
+static inline void cft_lock_releasep(int *fd)
+{
+	cft_lock_release(*fd);
+}
+#define _cleanup_lock_ _cleanup_(cft_lock_releasep)
 
 /* The path of a file beside the profile's lock ("ACCOUNT-PROFILE" + suffix
  * in the same checked directory), for what must outlive one process. */

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cleanup.h"
+
 /* O_PATH: fstat and the *at calls need no read permission, so a foreign
  * directory is refused for being foreign, not for a permission error. */
 static int open_dir(const char *path)
@@ -130,7 +132,7 @@ cft_code cft_file_read_fd(int fd, const char *what, char *buf, size_t max, size_
 cft_code cft_file_read(int dir_fd, const char *path, const char *what, size_t max, int flags,
 		       char **out, size_t *len, cft_error *err)
 {
-	int fd;
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 	*out = NULL;
 	*len = 0;
@@ -141,12 +143,9 @@ cft_code cft_file_read(int dir_fd, const char *path, const char *what, size_t ma
 	 * it is read is refused, not read past it. */
 	size_t size = fstat(fd, &st) == 0 ? (size_t)st.st_size : 0;
 	char *buf = malloc(size + 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
-	}
 	rc = cft_file_read_fd(fd, what, buf, size, len, err);
-	close(fd);
 	if (rc) {
 		free(buf);
 		return rc;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/cleanup.h"
 #include "core/error.h"
 
 typedef struct cft_secret cft_secret;
@@ -38,7 +39,7 @@ static inline void cft_secret_freep(cft_secret **s)
 	if (s && *s)
 		*s = cft_secret_free(*s);
 }
-#define _cleanup_secret_ __attribute__((cleanup(cft_secret_freep)))
+#define _cleanup_secret_ _cleanup_(cft_secret_freep)
 
 /* Wipe memory the compiler may not optimise away. */
 void cft_wipe(void *p, size_t n);

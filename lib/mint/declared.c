@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/cleanup.h"
 #include "core/fingerprint.h"
 #include "core/safe_file.h"
 
@@ -183,27 +184,20 @@ static cft_code write_state(int dir, const char *all, const char *key, const cha
  * (if any) is added. */
 static cft_code replace_line(const char *key, const char *line, cft_error *err)
 {
-	int dir;
+	_cleanup_close_ int dir = -1;
 	char *all = NULL;
 	cft_code rc = state_dir(CFT_DIR_CREATE, &dir, err);
 	if (rc)
 		return rc;
 	/* One writer at a time: read, change and rename under a lock. */
-	int lock = openat(dir, STATE_NAME ".lock",
-			  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-		rc = cft_fail(err, CFT_E_INTERNAL, "locking the state file: %s", strerror(errno));
-		if (lock >= 0)
-			close(lock);
-		close(dir);
-		return rc;
-	}
+	_cleanup_close_ int lock = openat(dir, STATE_NAME ".lock",
+					  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) != 0)
+		return cft_fail(err, CFT_E_INTERNAL, "locking the state file: %s", strerror(errno));
 	rc = read_all(dir, &all, err);
 	if (!rc)
 		rc = write_state(dir, all, key, line, err);
 	free(all);
-	close(lock);
-	close(dir);
 	return rc;
 }
 

@@ -345,6 +345,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 {
 	cft_l1_record cached = { 0 };
 	int lock = -1;
+	bool mint_failed = false;
 
 	old_id[0] = '\0';
 	*source = CFT_MINTED;
@@ -368,8 +369,7 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 						&cached, o->api_url, NULL);
 			*out = cached;
 			*source = CFT_FROM_KERNEL_KEYRING;
-			cft_lock_release(lock);
-			return CFT_OK;
+			goto unlock;
 		}
 		if (!cached.adopted)
 			snprintf(old_id, 33, "%s", cached.id);
@@ -380,9 +380,8 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 		if (rc != CFT_E_NOT_FOUND) {
 			if (rc == CFT_OK)
 				*source = CFT_FROM_SECRET_SERVICE;
-			cft_lock_release(lock);
 			old_id[0] = '\0';  /* no mint: nothing replaced, nothing deleted */
-			return rc;
+			goto unlock;
 		}
 	}
 	/* The token key may have timed out with its token before anyone
@@ -392,11 +391,8 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	sweep_noted_orphans(o);
 	rc = mint(o, out, err);
 	if (rc) {
-		cft_lock_release(lock);
-		if (!serve_due(o, rc, err, out, source))
-			return rc;
-		old_id[0] = '\0';  /* still in use: delete nothing */
-		return CFT_OK;
+		mint_failed = true;
+		goto unlock;
 	}
 	cft_l1_store_last_id(out, o->api_url, NULL);
 	rc = cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, out, o->api_url, err);
@@ -407,10 +403,10 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 		cft_error_format(err, msg, sizeof(msg));
 		delete_on_api(o, out->id, false);
 		cft_l1_record_clear(out);
-		cft_lock_release(lock);
 		cft_error_clear(err);
-		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
-				"so it was deleted again", msg);
+		rc = cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
+			      "so it was deleted again", msg);
+		goto unlock;
 	}
 	if (o->l2) {
 		/* L1 holds it; a Secret Service that fails now costs durability,
@@ -422,7 +418,19 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 			cft_log(CFT_LOG_WARNING, "the token is cached in the kernel keyring only: %s",
 				l2err.detail);
 	}
+unlock:
+	/* The one release of the lock, before a due token is served or the
+	 * replaced token is deleted on the API: neither needs it held. */
 	cft_lock_release(lock);
+	if (mint_failed) {
+		if (!serve_due(o, rc, err, out, source))
+			return rc;
+		old_id[0] = '\0';  /* still in use: delete nothing */
+		return CFT_OK;
+	}
+	/* A token found in a cache replaced nothing. */
+	if (rc || *source != CFT_MINTED)
+		return rc;
 	/* old_id stays set only when what the caller is told holds: it was
 	 * deleted, or (keep_replaced) it is the caller's to delete. */
 	bool replaced = old_id[0] && strcmp(old_id, out->id) != 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/tokenspec.h"
+#include "core/cleanup.h"
 #include "core/fingerprint.h"
 #include "core/lock.h"
 #include "core/safe_file.h"
@@ -156,7 +157,7 @@ cft_code cft_orphans_read(const char *path, const char *api_url,
 				    err);
 	if (rc)
 		return cft_absent_ok(rc, err);
-	FILE *f = fdopen(fd, "r");
+	_cleanup_fclose_ FILE *f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
 		return cft_fail(err, CFT_E_NOMEM, NULL);
@@ -183,7 +184,6 @@ cft_code cft_orphans_read(const char *path, const char *api_url,
 		o->user_owned = kind == 'u';
 		snprintf(o->name, sizeof(o->name), "%s", name);
 	}
-	fclose(f);
 	return CFT_OK;
 }
 

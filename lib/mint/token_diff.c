@@ -34,16 +34,14 @@ static json_t *sorted_strings(json_t *a)
 /* One policy as compared: effect, the set of group ids, resources. */
 static char *policy_key(json_t *p)
 {
-	json_t *groups = json_object_get(p, "permission_groups"), *ids = json_array();
+	json_t *groups = json_object_get(p, "permission_groups");
+	json_auto_t *ids = json_array();
 	for (size_t i = 0; i < json_array_size(groups); i++)
 		json_array_append(ids, json_object_get(json_array_get(groups, i), "id"));
-	json_t *norm = json_pack("{s:O?, s:o, s:O?}", "effect", json_object_get(p, "effect"),
-				 "groups", sorted_strings(ids), "resources",
-				 json_object_get(p, "resources"));
-	json_decref(ids);
-	char *s = norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(norm);
-	return s;
+	json_auto_t *norm = json_pack("{s:O?, s:o, s:O?}", "effect", json_object_get(p, "effect"),
+				      "groups", sorted_strings(ids), "resources",
+				      json_object_get(p, "resources"));
+	return norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 }
 
 /* The policies as a sorted list of their keys, joined: equal strings,
@@ -62,12 +60,11 @@ static char *policies_key(json_t *policies)
 	}
 	char *s = NULL;
 	if (complete) {
-		json_t *all = json_array();
+		json_auto_t *all = json_array();
 		qsort(keys, n, sizeof(*keys), by_string);
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(all, json_string(keys[i]));
 		s = json_dumps(all, JSON_COMPACT);
-		json_decref(all);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(keys[i]);
@@ -81,11 +78,9 @@ static char *condition_key(json_t *condition)
 	json_t *in = json_object_get(ip, "in"), *not_in = json_object_get(ip, "not_in");
 	if (json_array_size(in) == 0 && json_array_size(not_in) == 0)
 		return strdup("none");
-	json_t *norm = json_pack("{s:o, s:o}", "in", sorted_strings(in), "not_in",
-				 sorted_strings(not_in));
-	char *s = norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(norm);
-	return s;
+	json_auto_t *norm = json_pack("{s:o, s:o}", "in", sorted_strings(in), "not_in",
+				      sorted_strings(not_in));
+	return norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 }
 
 static int differ(char *a, char *b)
@@ -108,10 +103,10 @@ int cft_token_diff(const cft_token_spec *want, const cft_token *have, cft_error 
 	char *body = NULL;
 	if (cft_token_spec_json(want, &body, err) != CFT_OK)
 		return -1;
-	json_t *w = json_loads(body, 0, NULL);
+	json_auto_t *w = json_loads(body, 0, NULL);
 	free(body);
-	json_t *hp = have->policies_json ? json_loads(have->policies_json, 0, NULL) : NULL;
-	json_t *hc = have->condition_json ? json_loads(have->condition_json, 0, NULL) : NULL;
+	json_auto_t *hp = have->policies_json ? json_loads(have->policies_json, 0, NULL) : NULL;
+	json_auto_t *hc = have->condition_json ? json_loads(have->condition_json, 0, NULL) : NULL;
 	int diff = 0;
 	if (!have->name || strcmp(have->name, want->name) != 0)
 		diff |= CFT_DIFF_NAME;
@@ -123,9 +118,6 @@ int cft_token_diff(const cft_token_spec *want, const cft_token *have, cft_error 
 		diff |= CFT_DIFF_NOT_BEFORE;
 	if (times_differ(want->expires_on, have->expires_on))
 		diff |= CFT_DIFF_EXPIRES_ON;
-	json_decref(w);
-	json_decref(hp);
-	json_decref(hc);
 	return diff;
 }
 
@@ -161,7 +153,7 @@ void cft_token_diff_print(int diff, const cft_token_spec *want, const cft_token 
 			  FILE *out)
 {
 	char *body = NULL;
-	json_t *w = NULL;
+	json_auto_t *w = NULL;
 	if (cft_token_spec_json(want, &body, NULL) == CFT_OK)
 		w = json_loads(body, 0, NULL);
 	free(body);
@@ -195,7 +187,6 @@ void cft_token_diff_print(int diff, const cft_token_spec *want, const cft_token 
 		print_time(out, want->expires_on);
 		fputc('\n', out);
 	}
-	json_decref(w);
 }
 
 /* A leaf of a resource map: the keys from the top down to a "*". */
@@ -363,14 +354,12 @@ bool cft_policies_within(const cft_token_spec *want, const char *have_policies_j
 	snprintf(why, why_size, "its policies could not be read");
 	if (!have_policies_json || cft_token_spec_json(want, &body, NULL) != CFT_OK)
 		return false;
-	json_t *w = json_loads(body, 0, NULL);
+	json_auto_t *w = json_loads(body, 0, NULL);
 	free(body);
-	json_t *have = json_loads(have_policies_json, 0, NULL);
+	json_auto_t *have = json_loads(have_policies_json, 0, NULL);
 	bool fits = json_is_array(have) && w;
 	json_t *want_policies = json_object_get(w, "policies");
 	for (size_t i = 0; fits && i < json_array_size(have); i++)
 		fits = policy_fits(want_policies, json_array_get(have, i), why, why_size);
-	json_decref(w);
-	json_decref(have);
 	return fits;
 }

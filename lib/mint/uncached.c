@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cleanup.h"
 #include "core/lock.h"
 #include "core/safe_file.h"
 #include "core/timeutil.h"
@@ -32,6 +33,13 @@ static cft_code ledger_open(const char *account, const char *profile, ledger *l,
 		return rc;
 	snprintf(lock_path, sizeof(lock_path), "%s.lock", l->path);
 	return cft_lock_file(lock_path, cft_now_ms() + LOCK_WAIT_MS, NULL, &l->lock, err);
+}
+
+/* For _cleanup_: the lock goes on every return (ledger_open sets it to
+ * -1 before it can fail). */
+static void ledger_closep(ledger *l)
+{
+	cft_lock_release(l->lock);
 }
 
 static int format_line(const cft_uncached *t, char *buf, size_t size)
@@ -109,7 +117,7 @@ static cft_code rewrite(const ledger *l, keep_fn keep, void *ctx, cft_error *err
 cft_code cft_uncached_note(const char *account, const char *profile, const cft_uncached *t,
 			   cft_error *err)
 {
-	ledger l;
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	char line[128];
 	int len = format_line(t, line, sizeof(line));
 	cft_code rc = ledger_open(account, profile, &l, err);
@@ -123,7 +131,6 @@ cft_code cft_uncached_note(const char *account, const char *profile, const cft_u
 			      w < 0 ? strerror(errno) : "short write");
 	if (fd >= 0)
 		close(fd);
-	cft_lock_release(l.lock);
 	return rc;
 }
 
@@ -145,14 +152,13 @@ static bool keep_unless_due(const cft_uncached *t, void *ctx)
 cft_code cft_uncached_take_due(const char *account, const char *profile, time_t now,
 			       cft_uncached *out, size_t max, size_t *n, cft_error *err)
 {
-	ledger l;
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	take_ctx c = { .now = now, .out = out, .max = max };
 	*n = 0;
 	cft_code rc = ledger_open(account, profile, &l, err);
 	if (rc)
 		return rc;
 	rc = rewrite(&l, keep_unless_due, &c, err);
-	cft_lock_release(l.lock);
 	/* Taken only once the ledger no longer holds them. */
 	*n = rc ? 0 : c.n;
 	return rc;
@@ -166,11 +172,10 @@ static bool keep_other(const cft_uncached *t, void *ctx)
 cft_code cft_uncached_forget(const char *account, const char *profile, const char *id,
 			     cft_error *err)
 {
-	ledger l;
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	cft_code rc = ledger_open(account, profile, &l, err);
 	if (rc)
 		return rc;
 	rc = rewrite(&l, keep_other, (void *)id, err);
-	cft_lock_release(l.lock);
 	return rc;
 }

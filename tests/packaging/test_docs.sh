@@ -317,7 +317,7 @@ m = re.search(r"[^.]*\bkey given twice\b[^.]*\bsection given twice\b[^.]*\.",
 with open(os.path.join(tmp, "repeat-claim"), "w") as f:
     f.write(m.group(0) if m else "")
 check(m, "cftoken.conf(5) SYNTAX says what a key or a section given twice does")
-list_max = define("lib/config/config.c", "LIST_MAX")
+list_max = define("lib/config/config.h", "CFT_CONFIG_LIST_MAX")
 check(list_max and "at most %s items" % list_max in words(conf.text("SYNTAX")),
       "cftoken.conf(5) gives the list limit (%s items)" % list_max)
 
