@@ -15,8 +15,8 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "cache/cache.h"
 #include "declared_ops.h"
+#include "cache/cache.h"
 #include "cache/l1.h"
 #include "cache/secret_service.h"
 #include "config/profile_spec.h"

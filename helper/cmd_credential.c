@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cache/cache.h"
 #include "obtain_token.h"
+#include "cache/cache.h"
 #include "cache/l1.h"
 #include "cache/parent.h"
 #include "cache/secret_service.h"

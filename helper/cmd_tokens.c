@@ -9,8 +9,8 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "cache/cache.h"
 #include "declared_ops.h"
+#include "cache/cache.h"
 #include "cache/l1.h"
 #include "core/fingerprint.h"
 #include "core/timeutil.h"

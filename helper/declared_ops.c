@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "cli.h"
-#include "cache/cache.h"
 #include "declared_ops.h"
+#include "cache/cache.h"
 #include "cache/l1.h"
 #include "cache/secret_service.h"
 #include "config/owner.h"

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cache/cache.h"
 #include "declared_ops.h"
 #include "obtain_token.h"
+#include "cache/cache.h"
 #include "cache/l1.h"
 #include "cache/parent.h"
 #include "config/login_policy.h"
