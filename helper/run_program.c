@@ -48,10 +48,10 @@ int cli_run_program(char **argv, cft_l1_record *r)
 		sigaddset(&block, passed[i]);
 	/* Blocked until child_pid is known: a signal passed on before would
 	 * reach nobody, or, as kill(0), our whole group. */
-	/* Set here: the token's secret buffer does not cross fork(). */
-	if (cft_handover_setenv(r) != 0) {
+	/* Built here: the token's secret buffer does not cross fork(). */
+	cft_token_environ env;
+	if (cft_token_environ_build(r, &env) != 0) {
 		fprintf(stderr, "cftoken: exec: %s\n", strerror(errno));
-		cft_handover_unsetenv();
 		cft_l1_record_clear(r);
 		return W_EXITCODE(126, 0);
 	}
@@ -67,13 +67,13 @@ int cli_run_program(char **argv, cft_l1_record *r)
 		cft_error err;
 		set_dispositions(SIG_DFL, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		int exec_status = cft_handover_execvp(argv, &err);
+		int exec_status = cft_handover_execvpe(argv, env.envp, &err);
 		fprintf(stderr, "cftoken: exec: %s\n", err.detail);
 		_exit(exec_status);
 	}
 	int e = errno;
 	/* The program holds the token now, not us. */
-	cft_handover_unsetenv();
+	cft_token_environ_clear(&env);
 	cft_l1_record_clear(r);
 	child_pid = pid;
 	sigprocmask(SIG_SETMASK, &old, NULL);

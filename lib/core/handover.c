@@ -1,6 +1,8 @@
 #include "core/handover.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,42 +57,81 @@ int cft_handover_env(FILE *out, cft_env_format format, const cft_l1_record *r)
 	return finish(out);
 }
 
-int cft_handover_setenv(const cft_l1_record *r)
+/* NAME=VALUE in a new string; NULL when out of memory. */
+static char *assignment(const char *name, const char *value)
 {
+	size_t n = strlen(name) + 1 + strlen(value) + 1;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s=%s", name, value);
+	return s;
+}
+
+static bool is_handed_over(const char *entry)
+{
+	static const char *const names[] = { "CLOUDFLARE_API_TOKEN=", "CLOUDFLARE_ACCOUNT_ID=",
+					     "CFTOKEN_EXPIRES_ON=" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strncmp(entry, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
+int cft_token_environ_build(const cft_l1_record *r, cft_token_environ *out)
+{
+	extern char **environ;
 	char expires[CFT_RFC3339_SIZE];
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
 	cft_time_format_rfc3339(r->expires, expires);
-	/* setenv copies the value into the environment block the new
-	 * program receives: that copy is the hand-over itself. */
-	if (setenv("CLOUDFLARE_API_TOKEN", cft_secret_str(r->token), 1) != 0 ||
-	    setenv("CLOUDFLARE_ACCOUNT_ID", r->account, 1) != 0 ||
-	    setenv("CFTOKEN_EXPIRES_ON", expires, 1) != 0)
+	for (char **e = environ; e && *e; e++)
+		n++;
+	out->envp = calloc(n + 4, sizeof(*out->envp));
+	out->vars[0] = assignment("CLOUDFLARE_API_TOKEN", cft_secret_str(r->token));
+	out->vars[1] = assignment("CLOUDFLARE_ACCOUNT_ID", r->account);
+	out->vars[2] = assignment("CFTOKEN_EXPIRES_ON", expires);
+	if (!out->envp || !out->vars[0] || !out->vars[1] || !out->vars[2]) {
+		cft_token_environ_clear(out);
+		errno = ENOMEM;
 		return -1;
+	}
+	size_t k = 0;
+	for (char **e = environ; e && *e; e++)
+		if (!is_handed_over(*e))
+			out->envp[k++] = *e;
+	for (size_t i = 0; i < 3; i++)
+		out->envp[k++] = out->vars[i];
 	return 0;
 }
 
-void cft_handover_unsetenv(void)
+void cft_token_environ_clear(cft_token_environ *e)
 {
-	char *v = getenv("CLOUDFLARE_API_TOKEN");
-	if (v)
-		explicit_bzero(v, strlen(v));
-	unsetenv("CLOUDFLARE_API_TOKEN");
+	if (e->vars[0])
+		explicit_bzero(e->vars[0], strlen(e->vars[0]));
+	for (size_t i = 0; i < 3; i++)
+		free(e->vars[i]);
+	free(e->envp);
+	memset(e, 0, sizeof(*e));
 }
 
 int cft_handover_exec(char **argv, cft_l1_record *r, cft_error *err)
 {
-	if (cft_handover_setenv(r) != 0) {
+	cft_token_environ env;
+	if (cft_token_environ_build(r, &env) != 0) {
 		cft_fail(err, CFT_E_INTERNAL, "%s", strerror(errno));
+		cft_l1_record_clear(r);
 		return 126;
 	}
 	cft_l1_record_clear(r);
-	int status = cft_handover_execvp(argv, err);
-	cft_handover_unsetenv();
+	int status = cft_handover_execvpe(argv, env.envp, err);
+	cft_token_environ_clear(&env);
 	return status;
 }
 
-int cft_handover_execvp(char **argv, cft_error *err)
+int cft_handover_execvpe(char **argv, char **envp, cft_error *err)
 {
-	execvp(argv[0], argv);
+	execvpe(argv[0], argv, envp);
 	int e = errno;
 	cft_fail(err, CFT_E_INVALID_ARG, "cannot run %s: %s", argv[0], strerror(e));
 	return e == ENOENT ? 127 : 126;

@@ -23,16 +23,25 @@ int cft_handover_git(FILE *out, const cft_l1_record *r);
 
 int cft_handover_env(FILE *out, cft_env_format format, const cft_l1_record *r);
 
-/* Sets CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and CFTOKEN_EXPIRES_ON
- * in our environment, for a program about to be run; -1 (errno) on
- * failure.  cft_handover_unsetenv wipes the token's copy there again. */
-int cft_handover_setenv(const cft_l1_record *r);
-void cft_handover_unsetenv(void);
+/* The environment a program receives its token in: ours, with
+ * CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and CFTOKEN_EXPIRES_ON set
+ * to r's.  Built beside our own environment, which stays as it was: the
+ * library sets no process-wide state, and the token is in no environment
+ * of ours to leak into another child.  vars[0] holds the token: clear
+ * wipes it. */
+typedef struct cft_token_environ {
+	char **envp;
+	char *vars[3];
+} cft_token_environ;
 
-/* Sets CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and CFTOKEN_EXPIRES_ON,
- * wipes r, and execvp()s argv.  Returns only on failure, with the exit
- * status a shell would give (126 or 127); err->detail says why ("cannot
- * run PROGRAM: REASON"), for the program to print. */
+/* 0, or -1 (errno) when out of memory. */
+int cft_token_environ_build(const cft_l1_record *r, cft_token_environ *out);
+void cft_token_environ_clear(cft_token_environ *e);
+
+/* Wipes r and execvpe()s argv with r's token in its environment.  Returns
+ * only on failure, with the exit status a shell would give (126 or 127);
+ * err->detail says why ("cannot run PROGRAM: REASON"), for the program to
+ * print. */
 int cft_handover_exec(char **argv, cft_l1_record *r, cft_error *err);
-/* Its last step: execvp(argv) with the environment as it is. */
-int cft_handover_execvp(char **argv, cft_error *err);
+/* Its last step: execvpe(argv, envp). */
+int cft_handover_execvpe(char **argv, char **envp, cft_error *err);

@@ -461,7 +461,9 @@ check(not miss, "cftoken(1) ENVIRONMENT has every variable helper/ and lib/ read
 
 # Exit codes: helper/cli.h's, and exec's from lib/core/handover.c.
 codes = re.findall(r"EXIT_[A-Z_]+ = (\d+),", read("helper/cli.h"))
-codes += sorted(set(re.findall(r"\b(12[67])\b", c_function(read("lib/core/handover.c"), "cft_handover_exec"))))
+handover_c = read("lib/core/handover.c")
+codes += sorted(set(re.findall(r"\b(12[67])\b", c_function(handover_c, "cft_handover_exec") +
+                               c_function(handover_c, "cft_handover_execvpe"))))
 exit_tags = set()
 for tag, _ in man1.tag_entries("EXIT STATUS"):
     exit_tags |= set(re.findall(r"\d+", tag))
