@@ -148,12 +148,10 @@ as_me() { keyctl session - "$dir/inside.sh" "$front"; }
 # login_keys: the serials of this user's login-token keys in @u for this
 # test's API (own: its hash, known from the first login).  @u outlives a
 # run, and other runs of the same uid leave or make keys of their own.
+# (one keyctl show, not two processes a key: root's @u may hold hundreds)
 login_keys() {
-	for k in $(keyctl rlist @u 2>/dev/null); do
-		case "$(keyctl rdescribe "$k" 2>/dev/null)" in
-		*";cftoken:$(id -u):$account:login:$own") echo "$k" ;;
-		esac
-	done
+	keyctl show @u 2>/dev/null |
+		awk -v d="cftoken:$(id -u):$account:login:$own" '$NF == d { print $1 }'
 }
 drop_login_keys() { for k in $(login_keys); do keyctl unlink "$k" @u >/dev/null; done; }
 value_of() { sed -n "s/^$1=//p" <<<"$out" | head -1; }
