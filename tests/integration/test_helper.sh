@@ -78,11 +78,11 @@ get_request=$'protocol=https\nhost=api.cloudflare.com\n\n'
 
 # The front end carries nothing a warm request does not need.
 # (a sanitizer build adds its runtimes, which are not ours to judge)
-needed=$(readelf -d "$front" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
-	grep -vE '^lib(asan|ubsan)\.' | sort | tr '\n' ' ')
+linked() { readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
+	grep -vE '^lib(asan|ubsan)\.' | sort | tr '\n' ' '; }
+needed=$(linked "$front")
 ok $([ "$needed" = "libc.so.6 libkeyutils.so.1 " ]; echo $?) "cftoken links only libc and libkeyutils ($needed)"
-needed=$(readelf -d "$build/helper/cftoken-l2" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' |
-	grep -vE '^lib(asan|ubsan)\.' | sort | tr '\n' ' ')
+needed=$(linked "$build/helper/cftoken-l2")
 ok $([ "$needed" = "libc.so.6 libdbus-1.so.3 libkeyutils.so.1 " ]; echo $?) \
 	"cftoken-l2 adds libdbus alone: no libcurl, jansson, GLib or libsecret ($needed)"
 

@@ -158,13 +158,12 @@ value_of() { sed -n "s/^$1=//p" <<<"$out" | head -1; }
 
 # --- the module's shape ----------------------------------------------------
 # (a sanitizer build adds its runtimes)
-needed=$(readelf -d "$module" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | grep -v -e '^libasan' -e '^libubsan' |
-	sort | tr '\n' ' ')
+linked() { readelf -d "$1" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | grep -v -e '^libasan' -e '^libubsan' |
+	sort | tr '\n' ' '; }
+needed=$(linked "$module")
 ok "$([ "$needed" = "libc.so.6 libpam.so.0 " ] && echo 0 || echo 1)" \
 	"pam_cftoken.so links libpam and libc only ($needed)"
 # What the module runs for a warm login, and root's renewal service.
-linked() { readelf -d "$1" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | grep -v -e '^libasan' -e '^libubsan' |
-	sort | tr '\n' ' '; }
 needed=$(linked "$helper")
 ok "$([ "$needed" = "libc.so.6 libkeyutils.so.1 " ] && echo 0 || echo 1)" \
 	"cftoken-pam-helper links libc and libkeyutils only ($needed)"
