@@ -241,7 +241,7 @@ static void first_error(spawn_result *r, char *buf, size_t size)
 /* One connection, in a child of its own. */
 static void serve(const broker *b, int fd, uid_t uid)
 {
-	char request[128], min_ttl_arg[48], timeout[48], why[512];
+	char request[128], min_ttl_arg[48], timeout[48], until[48], why[512];
 	long min_ttl;
 	struct passwd *pw = getpwuid(uid);
 	if (!pw) {
@@ -253,17 +253,18 @@ static void serve(const broker *b, int fd, uid_t uid)
 		return;
 	}
 	snprintf(min_ttl_arg, sizeof(min_ttl_arg), "--min-ttl=%ld", min_ttl);
+	long long deadline = spawn_now_ms() + RENEW_TIMEOUT_MS;
 	snprintf(timeout, sizeof(timeout), "--timeout-ms=%d", RENEW_TIMEOUT_MS - 500);
+	snprintf(until, sizeof(until), "--deadline-ms=%lld", deadline - 500);
 	const char *argv[] = { "cftoken-pam-helper", "renew", "--config", b->config, timeout,
-			       min_ttl_arg, LOG_RECORD_FD_ARG, "--", pw->pw_name, NULL };
+			       until, min_ttl_arg, LOG_RECORD_FD_ARG, "--", pw->pw_name, NULL };
 	char *envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	spawn_result *r = calloc(1, sizeof(*r));
 	if (!r) {
 		reply(fd, "error out of memory");
 		return;
 	}
-	if (spawn_with_deadline(b->helper, (char *const *)argv, envp,
-				spawn_now_ms() + RENEW_TIMEOUT_MS, r) != 0) {
+	if (spawn_with_deadline(b->helper, (char *const *)argv, envp, deadline, r) != 0) {
 		log_line("%s", r->err);
 		reply(fd, "error %s", r->err);
 	} else if (r->timed_out) {

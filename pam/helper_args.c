@@ -31,6 +31,8 @@ int helper_args_parse(int argc, char **argv, args *a, char *why, size_t why_size
 			a->config = argv[++i];
 		else if (!strncmp(o, "--timeout-ms=", 13))
 			a->timeout_ms = strtol(o + 13, NULL, 10);
+		else if (!strncmp(o, "--deadline-ms=", 14))
+			a->deadline_ms = strtoll(o + 14, NULL, 10);
 		else if (!strcmp(o, "--debug"))
 			a->debug = 1;
 		else if (!strcmp(o, "--no-export"))

@@ -1,8 +1,15 @@
 /* The command line pam_cftoken.so (and the broker) give
  * cftoken-pam-helper, which hands it on unchanged to cftoken-pam-worker:
  *
- *   open|close|renew [--config PATH] [--timeout-ms=N] [--debug] [--no-export]
- *       [--revoke-on-close] [--session ID] [--min-ttl=S] [--log-fd=N] -- USER
+ *   open|close|renew [--config PATH] [--timeout-ms=N] [--deadline-ms=T] [--debug]
+ *       [--no-export] [--revoke-on-close] [--session ID] [--min-ttl=S] [--log-fd=N] -- USER
+ *
+ * --deadline-ms: the moment (CLOCK_MONOTONIC milliseconds, one clock for
+ * every process of the machine) at which the caller stops waiting.
+ * --timeout-ms alone would start counting only when the worker starts, so
+ * the time the helper and the worker take to start (seconds under valgrind)
+ * would push the worker's deadline past the caller's, and the caller would
+ * stop it before it could say why it has no token.
  *
  * --log-fd: where the log records go (log_record.h); without it, or when
  * N is not open, they are escaped lines on stderr (a run by hand).
@@ -18,6 +25,7 @@ typedef struct args {
 	const char *stage;
 	const char *config;
 	long timeout_ms;
+	long long deadline_ms;          /* 0: none given */
 	int debug;
 	int no_export;
 	int revoke_on_close;

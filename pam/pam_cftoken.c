@@ -210,17 +210,19 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 		       const char *user, const char *session, long long deadline,
 		       spawn_result *r)
 {
-	char timeout[32], bus[1024], runtime[1024];
+	char timeout[32], until[48], bus[1024], runtime[1024];
 	char *envp[4];
 	const char *argv[16];
 	size_t n = 0;
 
 	snprintf(timeout, sizeof(timeout), "--timeout-ms=%lld", deadline - spawn_now_ms());
+	snprintf(until, sizeof(until), "--deadline-ms=%lld", deadline);
 	argv[n++] = "cftoken-pam-helper";
 	argv[n++] = stage;
 	argv[n++] = "--config";
 	argv[n++] = o->config;
 	argv[n++] = timeout;
+	argv[n++] = until;
 	argv[n++] = LOG_RECORD_FD_ARG;
 	if (o->debug)
 		argv[n++] = "--debug";

@@ -787,7 +787,11 @@ int main(int argc, char **argv)
 	if (log_fd >= 0)
 		fcntl(log_fd, F_SETFD, FD_CLOEXEC);
 	cft_set_log_handler(library_says, NULL);
+	/* The caller's own deadline when it gave one: counting timeout_ms
+	 * from here would start late by the time we took to start. */
 	j.deadline = cft_now_ms() + j.a.timeout_ms;
+	if (j.a.deadline_ms > 0 && j.a.deadline_ms < j.deadline)
+		j.deadline = j.a.deadline_ms;
 	cft_error init_err;
 	if (cft_init(&init_err) != CFT_OK)
 		return fail(&init_err, "cftoken-pam-worker");

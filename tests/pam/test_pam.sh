@@ -327,6 +327,17 @@ ok "$(contains "$out" "open 1: PAM_SUCCESS" >/dev/null && contains "$out" "token
 	"black-holed API: the session opens without a token at the deadline, not the black hole's 60 s ($ms ms, timeout 1.5 s)"
 contains "$out" "no Cloudflare API token for $me" && ok 0 "black-holed API: syslog says why" ||
 	ok 1 "black-holed API: syslog says why"
+# The caller's deadline is a moment, not a span counted from when the
+# worker starts: a worker that starts late (valgrind takes seconds) still
+# gives up, and says why, by the moment its caller stops waiting.
+drop_login_keys
+until=$(( $($py -c 'import time; print(int(time.monotonic() * 1000))') + 2000 ))
+start=$SECONDS
+out=$("$helper" open --config "$dir/cftoken.conf" --timeout-ms=60000 --deadline-ms=$until -- \
+	"$me" 2>&1 >/dev/null)
+took=$((SECONDS - start))
+ok "$([ "$took" -lt 30 ] && contains "$out" "did not answer in time" >/dev/null && echo 0 || echo 1)" \
+	"--deadline-ms: the worker gives up by its caller's moment, not 60 s after its own start, and says why (${took} s)"
 service closed required "config=$dir/cftoken.conf timeout=1 fail_closed"
 session closed "$me"
 contains "$out" "open 1: PAM_SESSION_ERR" && ok 0 "fail_closed: the session is refused" ||
