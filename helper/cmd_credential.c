@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "after_handover.h"
 #include "cli.h"
 #include "obtain_token.h"
 #include "cache/cache.h"
@@ -133,13 +134,18 @@ int cmd_get(const cli *c)
 		cft_gitcred_clear(&g);
 		return EXIT_OK;
 	}
+	after_handover after = { 0 };
 	if (!rc)
-		rc = cli_obtain(c, p, &g, &r, NULL, &err);
+		rc = cli_obtain(c, p, &g, false, &r, &after, &err);
 	cft_gitcred_clear(&g);
 	if (rc)
 		return cli_fail("get", rc, &err);
 	int status = cft_handover_git(stdout, &r) ? EXIT_API : EXIT_OK;
 	cft_l1_record_clear(&r);
+	/* git has the answer once stdout is closed: then the work after. */
+	if (fclose(stdout) != 0 && status == EXIT_OK)
+		status = EXIT_API;
+	cli_after_handover(&after);
 	return status;
 }
 

@@ -4,26 +4,37 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "after_handover.h"
 #include "cli.h"
 #include "obtain_token.h"
 #include "core/handover.h"
 #include "mint/obtain.h"
 
 /* exec, env and token: the named (or default) profile's token. */
-static cft_code obtain_for_profile(const cli *c, cft_l1_record *r, uncached_run *run,
-				   cft_error *err)
+static cft_code obtain_for_profile(const cli *c, bool exec, cft_l1_record *r,
+				   after_handover *after, cft_error *err)
 {
 	const cft_profile *p = NULL;
 	cft_error_clear(err);
 	cft_code rc = cli_profile(c, &p, err);
 	if (!rc)
-		rc = cli_obtain(c, p, NULL, r, run, err);
+		rc = cli_obtain(c, p, NULL, exec, r, after, err);
 	return rc;
+}
+
+/* env and token: the answer is written and standard output closed (the
+ * reader has it all) before the work after the hand-over. */
+static int close_then_tidy(int status, after_handover *after)
+{
+	if (fclose(stdout) != 0 && status == EXIT_OK)
+		status = EXIT_API;
+	cli_after_handover(after);
+	return status;
 }
 
 /* exec under cache = none: the program runs as our child, and its token
  * is deleted when it exits.  Our exit status is the program's. */
-static int exec_uncached(const cli *c, cft_l1_record *r, uncached_run *run)
+static int exec_uncached(const cli *c, cft_l1_record *r, after_handover *run)
 {
 	char id[33];
 	snprintf(id, sizeof(id), "%s", r->id);
@@ -39,7 +50,8 @@ static int exec_uncached(const cli *c, cft_l1_record *r, uncached_run *run)
 	} else if (c->verbose) {
 		fprintf(stderr, "cftoken: token %s deleted\n", id);
 	}
-	cft_parent_clear(&run->lp.parent);
+	/* The program has ended: the work after the hand-over, here. */
+	cli_after_handover(run);
 	cli_exit_like(status);
 }
 
@@ -51,12 +63,13 @@ int cmd_exec(const cli *c)
 		fprintf(stderr, "cftoken: exec: name the program to run: cftoken exec -- PROGRAM\n");
 		return EXIT_USAGE;
 	}
-	uncached_run run = { 0 };
-	cft_code rc = obtain_for_profile(c, &r, &run, &err);
+	after_handover after = { 0 };
+	cft_code rc = obtain_for_profile(c, true, &r, &after, &err);
 	if (rc)
 		return cli_fail("exec", rc, &err);
-	if (run.minted)
-		return exec_uncached(c, &r, &run);
+	if (after.uncached)
+		return exec_uncached(c, &r, &after);
+	cli_after_handover_detached(&after);
 	int status = cft_handover_exec(c->args, &r, &err);
 	fprintf(stderr, "cftoken: exec: %s\n", err.detail);
 	return status;
@@ -75,12 +88,13 @@ int cmd_token(const cli *c)
 			"the program that needs it, or give --force\n");
 		return EXIT_USAGE;
 	}
-	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
+	after_handover after = { 0 };
+	cft_code rc = obtain_for_profile(c, false, &r, &after, &err);
 	if (rc)
 		return cli_fail("token", rc, &err);
 	int status = cli_print_value(c, r.token);
 	cft_l1_record_clear(&r);
-	return status;
+	return close_then_tidy(status, &after);
 }
 
 int cmd_env(const cli *c)
@@ -101,10 +115,11 @@ int cmd_env(const cli *c)
 			"eval \"$(cftoken env)\", or give --force\n");
 		return EXIT_USAGE;
 	}
-	cft_code rc = obtain_for_profile(c, &r, NULL, &err);
+	after_handover after = { 0 };
+	cft_code rc = obtain_for_profile(c, false, &r, &after, &err);
 	if (rc)
 		return cli_fail("env", rc, &err);
 	int status = cft_handover_env(stdout, format, &r) ? EXIT_API : EXIT_OK;
 	cft_l1_record_clear(&r);
-	return status;
+	return close_then_tidy(status, &after);
 }

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "declared_ops.h"
+#include "after_handover.h"
 #include "obtain_token.h"
 #include "cache/cache.h"
 #include "cache/l1.h"
@@ -128,44 +129,48 @@ static void tell_uncached(const cft_l1_record *r)
 		until, CFT_UNCACHED_TTL_S / 60);
 }
 
-/* run: exec's request (NULL for get, env and token). */
-cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
-		    cft_l1_record *out, uncached_run *run, cft_error *err)
+cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bool exec,
+		    cft_l1_record *out, after_handover *after, cft_error *err)
 {
-	lazy_parent lp = { .c = c, .login = p->kind != CFT_SECTION_PROFILE };
-	char account[CFT_ID_LEN + 1] = "";
+	lazy_parent *lp = &after->lp;
+	char *account = after->account;
 	char fp[CFT_FP_HEX];
 	cft_l2 *l2 = NULL;
-	cft_code rc = cli_find_account(c, p, &lp, account, err);
+	*lp = (lazy_parent){ .c = c, .login = p->kind != CFT_SECTION_PROFILE };
+	account[0] = '\0';
+	cft_code rc = cli_find_account(c, p, lp, account, err);
 	cli_request_fp(c, g, fp);
 	if (!rc)
 		rc = cli_open_l2(c, &l2, err);
 	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
 	if (!rc && c->verbose)
 		cli_explain_cache(c, l2 != NULL);
-	cft_obtain o = {
+	after->o = (cft_obtain){
 		.cfg = c->cfg,
 		.profile = p,
 		.account_id = account,
 		.api_url = cli_api_url(c),
 		.ca_file = c->ca_file,
 		.timeout_ms = c->timeout_ms,
+		.client = &after->client,
 		.parent = cli_get_parent,
-		.parent_ctx = &lp,
+		.parent_ctx = lp,
 		.route_fp = no_cache ? NULL : fp,
 		.min_ttl = c->min_ttl,
 		.l2 = l2,
 		.no_cache = no_cache,
 		.track_uncached = no_cache,
-		.max_ttl = no_cache && !run ? CFT_UNCACHED_TTL_S : 0,
+		.max_ttl = no_cache && !exec ? CFT_UNCACHED_TTL_S : 0,
 	};
+	cft_obtain *o = &after->o;
 	cft_obtain_source source = CFT_MINTED;
 	char replaced[33] = "";
 	/* A declared token (cftoken apply) is served, or rolled, never
 	 * replaced by a mint: apply owns its life. */
 	bool declared = false;
-	if (!rc && !lp.login) {
-		cft_code drc = cli_declared_token(c, p, account, l2, o.route_fp, c->min_ttl, out, err);
+	if (!rc && !lp->login) {
+		cft_code drc = cli_declared_token(c, p, account, l2, o->route_fp, c->min_ttl, out,
+						  err);
 		if (drc != CFT_E_NOT_FOUND) {
 			declared = true;
 			rc = drc;
@@ -173,17 +178,17 @@ cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 	}
 	bool minted = false;
 	if (!rc && !declared) {
-		rc = cft_obtain_token(&o, out, &source, replaced, err);
+		rc = cft_obtain_token(o, out, &source, replaced, err);
 		minted = !rc && source == CFT_MINTED;
 	}
 	bool by_broker = false;
-	if (rc == CFT_E_NO_PARENT && lp.login && !c->token_file) {
-		rc = renew_by_broker(c, &o, out, err);
+	if (rc == CFT_E_NO_PARENT && lp->login && !c->token_file) {
+		rc = renew_by_broker(c, o, out, err);
 		by_broker = rc == CFT_OK;
 		/* The broker could not help (absent, busy, the API down): the
 		 * due token still works until it expires.  "none" (no policy
 		 * for this user any more) ends it. */
-		if (rc && rc != CFT_E_NOT_FOUND && cft_obtain_due_token(&o, err, out) == CFT_OK)
+		if (rc && rc != CFT_E_NOT_FOUND && cft_obtain_due_token(o, err, out) == CFT_OK)
 			rc = CFT_OK;
 	}
 	if (!rc && declared && c->verbose)
@@ -199,26 +204,20 @@ cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
 		fprintf(stderr, "cftoken: profile %s, account %s: token %s from %s\n", p->name,
 			account, out->id, from[source]);
 		if (replaced[0])
-			fprintf(stderr, "cftoken: it replaces token %s, deleted on the API\n", replaced);
+			fprintf(stderr, "cftoken: it replaces token %s, which stays valid until it "
+				"expires and is deleted after that\n", replaced);
 	}
-	if (minted && no_cache && !run)
+	if (minted && no_cache && !exec)
 		tell_uncached(out);
 	cft_l2_close(l2);
-	if (minted && no_cache && run) {
-		/* The parent stays loaded until the program exits. */
-		run->minted = true;
-		run->lp = lp;
-		snprintf(run->account, sizeof(run->account), "%s", account);
-		run->o = o;
-		run->o.account_id = run->account;
-		run->o.parent_ctx = &run->lp;
-		run->o.l2 = NULL;
-		run->o.route_fp = NULL;
-		if (c->verbose)
-			fprintf(stderr, "cftoken: cache none: token %s is deleted when %s exits\n",
-				out->id, c->args[0]);
-	} else {
-		cft_parent_clear(&lp.parent);
-	}
+	o->l2 = NULL;
+	o->route_fp = NULL;  /* fp dies with this call */
+	after->minted = minted;
+	after->uncached = minted && no_cache && exec;
+	if (after->uncached && c->verbose)
+		fprintf(stderr, "cftoken: cache none: token %s is deleted when %s exits\n", out->id,
+			c->args[0]);
+	if (!minted)
+		cli_after_handover_release(after);
 	return rc;
 }

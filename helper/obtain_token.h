@@ -20,22 +20,29 @@ typedef struct lazy_parent {
 /* For cft_obtain's parent callback: ctx is a lazy_parent. */
 cft_code cli_get_parent(void *ctx, const cft_secret **out, cft_error *err);
 
-/* exec's token under cache = none: its program's parent deletes it when
- * the program exits, with what that takes kept from the mint. */
-typedef struct uncached_run {
-	bool minted;                 /* this request minted it, uncached */
-	lazy_parent lp;              /* the parent token, still loaded */
+/* What a request that minted keeps for after the hand-over
+ * (after_handover.c): the obtain, its parent token still loaded and its
+ * API client, so that the work after (cft_obtain_tidy) and, for exec's
+ * uncached token, the deletion when the program exits, go over the
+ * connection the create opened. */
+typedef struct after_handover {
+	bool minted;                 /* this request minted: there may be work */
+	bool uncached;               /* exec's token under cache = none */
+	lazy_parent lp;
 	cft_obtain o;
 	char account[CFT_ID_LEN + 1];
-} uncached_run;
+	cft_client *client;
+} after_handover;
 
 /* The profile's token into out: the declared one (cftoken apply) when the
  * profile has one, else the cached or a newly minted one, else, for the
  * login token when no parent token is at hand, the broker's renewal.  g:
- * git's request (NULL for exec, env and token); run: exec's, which keeps
- * what deleting an uncached token takes (NULL for the others). */
-cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g,
-		    cft_l1_record *out, uncached_run *run, cft_error *err);
+ * git's request (NULL for exec, env and token); exec: the request is
+ * exec's (its uncached token lives as long as the program).  after gets
+ * what the work after the hand-over takes; the caller runs or releases it
+ * (after_handover.h). */
+cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bool exec,
+		    cft_l1_record *out, after_handover *after, cft_error *err);
 
 /* The parent token: --token-file, parent_token_file (not for the login
  * policy: login), or `cftoken login`'s. */

@@ -90,6 +90,12 @@ cft_client *cft_client_free(cft_client *c)
 	return NULL;
 }
 
+void cft_client_set_deadline(cft_client *c, int64_t deadline_ms)
+{
+	if (c)
+		cft_http_set_deadline(c->http, deadline_ms);
+}
+
 bool cft_is_id(const char *s)
 {
 	if (!s)

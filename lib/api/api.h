@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "core/cleanup.h"
@@ -48,6 +49,11 @@ static inline void cft_client_freep(cft_client **c)
 		*c = cft_client_free(*c);
 }
 #define _cleanup_client_ _cleanup_(cft_client_freep)
+
+/* No call of this client, retries included, runs past deadline_ms
+ * (cft_now_ms()); 0 lifts it.  For a task of several calls that has one
+ * deadline, as a mint retrying its create has. */
+void cft_client_set_deadline(cft_client *c, int64_t deadline_ms);
 
 /* Which tokens a call is about: account-owned ones of account_id, or, with
  * account_id NULL, the user-owned tokens of the token's user. */

@@ -12,8 +12,6 @@
 #include "core/safe_file.h"
 #include "core/timeutil.h"
 
-#define BACKOFF_FIRST_MS 200
-#define BACKOFF_MAX_MS 2000
 #define SYSTEM_CA_PATH "/etc/ssl/certs"
 
 /* A CA bundle is a few hundred KiB. */
@@ -40,6 +38,7 @@ struct cft_http {
 	char *ca_file;
 	char *proxy;                 /* NULL: none */
 	long timeout_ms;
+	int64_t deadline_ms;         /* 0: none beyond timeout_ms */
 	size_t max_response;
 	unsigned jitter_seed;
 	char errbuf[CURL_ERROR_SIZE];
@@ -250,25 +249,10 @@ static cft_secret *make_auth_line(const cft_secret *bearer)
 	return line;
 }
 
-static void sleep_ms(int64_t ms)
+void cft_http_set_deadline(cft_http *h, int64_t deadline_ms)
 {
-	if (ms <= 0)
-		return;
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int64_t backoff_ms(cft_http *h, unsigned attempt)
-{
-	int64_t ms = BACKOFF_FIRST_MS;
-	for (unsigned i = 1; i < attempt && ms < BACKOFF_MAX_MS; i++)
-		ms *= 2;
-	if (ms > BACKOFF_MAX_MS)
-		ms = BACKOFF_MAX_MS;
-	/* +-25 % so that many clients that failed together do not retry together. */
-	int64_t spread = ms / 2;
-	return ms - spread / 2 + (int64_t)(rand_r(&h->jitter_seed) % (spread + 1));
+	if (h)
+		h->deadline_ms = deadline_ms;
 }
 
 static bool is_idempotent(const char *method)
@@ -296,6 +280,11 @@ static attempt_kind attempt_once(cft_http *h, const char *method, const char *ur
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, budget_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, budget_ms);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* One connection for every call of the handle (the reset above keeps
+	 * it): HTTP/2 where the server offers it, else HTTP/1.1 kept alive,
+	 * and the TLS session cached for a connection made again. */
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 1L);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, &hl->nodes[0]);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -375,6 +364,8 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 	snprintf(url, url_len, "%s%s", h->base_url, path);
 
 	int64_t start = cft_now_ms(), deadline = start + h->timeout_ms;
+	if (h->deadline_ms > 0 && h->deadline_ms < deadline)
+		deadline = h->deadline_ms;
 	cft_code result = CFT_OK;
 	unsigned attempt = 0;
 
@@ -401,10 +392,10 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 				break;  /* the caller reads this answer */
 			wait = (rs->status == 429 && rs->retry_after_s >= 0)
 				       ? rs->retry_after_s * 1000
-				       : backoff_ms(h, attempt);
+				       : cft_backoff_ms(attempt, &h->jitter_seed);
 		} else if (kind == ATTEMPT_NOT_SENT ||
 			   (kind == ATTEMPT_LOST && idempotent && last.code != CFT_E_TIMEOUT)) {
-			wait = backoff_ms(h, attempt);
+			wait = cft_backoff_ms(attempt, &h->jitter_seed);
 		} else {
 			result = last.code;
 			break;
@@ -416,7 +407,7 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 				result = last.code;
 			break;
 		}
-		sleep_ms(wait);
+		cft_sleep_ms(wait);
 	}
 	free(url);
 

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "core/secret.h"
@@ -35,6 +36,10 @@ typedef struct cft_http_response {
 
 cft_code cft_http_new(const cft_http_options *opts, cft_http **out, cft_error *err);
 cft_http *cft_http_free(cft_http *h);
+
+/* From now on no call, retries included, runs past deadline_ms
+ * (cft_now_ms()); 0: each call has its own timeout only. */
+void cft_http_set_deadline(cft_http *h, int64_t deadline_ms);
 
 /* method: GET, POST, PUT, DELETE.  path: appended to base_url ("/accounts/..").
  * body: JSON text or NULL.  bearer: the token; never logged.

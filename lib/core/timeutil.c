@@ -1,6 +1,7 @@
 #include "core/timeutil.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,4 +199,27 @@ int64_t cft_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cft_sleep_ms(int64_t ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+#define BACKOFF_FIRST_MS 200
+#define BACKOFF_MAX_MS 2000
+
+int64_t cft_backoff_ms(unsigned attempt, unsigned *seed)
+{
+	int64_t ms = BACKOFF_FIRST_MS;
+	for (unsigned i = 1; i < attempt && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	int64_t spread = ms / 2;
+	return ms - spread / 2 + (int64_t)(rand_r(seed) % (spread + 1));
 }

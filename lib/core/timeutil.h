@@ -24,3 +24,11 @@ int cft_duration_parse(const char *s, int64_t *seconds);
 
 /* Milliseconds of CLOCK_MONOTONIC, for deadlines. */
 int64_t cft_now_ms(void);
+
+/* Sleeps ms milliseconds (none when ms <= 0), through signals. */
+void cft_sleep_ms(int64_t ms);
+
+/* The pause before retry number attempt (1, 2, ...): 200 ms doubling up to
+ * 2 s, each +-25 % at random (seed: the caller's rand_r state), so that
+ * many clients that failed together do not retry together. */
+int64_t cft_backoff_ms(unsigned attempt, unsigned *seed);

@@ -1,8 +1,11 @@
 #include "mint/obtain.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "cache/cache.h"
@@ -17,6 +20,33 @@
 #include "core/timeutil.h"
 #include "mint/orphans.h"
 #include "mint/uncached.h"
+
+/* The client every request of this obtain goes over (o->client, the
+ * process's, or the caller's slot): one TLS handshake serves the sweep,
+ * the create and the deletions.  Made on first need, with the parent. */
+static cft_code connect_api(const cft_obtain *o, cft_client **slot, cft_error *err)
+{
+	if (*slot)
+		return CFT_OK;
+	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
+				     .proxy = o->cfg ? o->cfg->proxy : NULL,
+				     .timeout_ms = o->timeout_ms };
+	const cft_secret *parent = NULL;
+	cft_code rc = o->parent(o->parent_ctx, &parent, err);
+	return rc ? rc : cft_client_new(&copts, parent, slot, err);
+}
+
+/* The slot a public call uses: the process's client when the caller
+ * keeps one, else one of the call's own (freed at its end). */
+static cft_client **slot_of(const cft_obtain *o, cft_client **own)
+{
+	return o->client ? o->client : own;
+}
+
+static const char *name_template(const cft_obtain *o)
+{
+	return o->profile->name_template ? o->profile->name_template : o->cfg->name_template;
+}
 
 /* Deletes what the failed create a note describes may have made, and
  * says so: "deleted N tokens " + which. */
@@ -57,27 +87,152 @@ static bool sweep_after_failed_create(const cft_obtain *o, cft_client *client,
 	return false;
 }
 
-static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
+/* The owner of the profile's tokens, as the ledger records it. */
+static bool user_owned(const cft_obtain *o)
+{
+	cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
+	return owner.account_id == NULL;
+}
+
+/* Whether the tokens the ledger lists are this caller's to delete: the
+ * ledger is the user's to edit, so never with the admin's parent (whose
+ * caller, keep_replaced, deletes by root's own records). */
+static bool ledger_is_ours(const cft_obtain *o)
+{
+	return !o->keep_replaced && !o->note_orphan;
+}
+
+/* One token off the ledger.  The ledger is a file the user's programs can
+ * write, so the API's own word decides: a token of cftoken's form for
+ * this profile is deleted once the API holds it expired (or at once with
+ * early, when the account's cap is reached); one that is not expired yet
+ * is put back with the API's expiry; one that is not ours, or that the
+ * API does not know, is forgotten.  A failure puts it back as it was, for
+ * the next time.  True when it was deleted now. */
+static bool settle_ledger_entry(const cft_obtain *o, cft_client *c, const cft_uncached *due,
+				time_t now, bool early)
+{
+	cft_owner owner = due->user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(o->account_id);
+	cft_uncached later = *due;
+	cft_token t = { 0 };
+	cft_error err;
+	bool deleted = false;
+	cft_error_clear(&err);
+	cft_code rc = c ? cft_token_get(c, owner, due->id, &t, &err) : CFT_E_NO_PARENT;
+	bool put_back = rc && rc != CFT_E_NOT_FOUND;
+	bool ours = !rc && t.name && cft_token_name_matches(name_template(o), o->profile->name,
+							     t.name);
+	if (!rc && !ours)
+		cft_log(CFT_LOG_WARNING, "token %.40s is named \"%.200s\", not as cftoken names the "
+			"tokens of profile %.64s: it was not deleted", due->id, t.name ? t.name : "",
+			o->profile->name);
+	if (ours && t.expires_on > now && !early) {
+		later.expires = t.expires_on;  /* not yet, by the API's clock */
+		put_back = true;
+	} else if (ours && t.expires_on) {
+		rc = cft_token_delete(c, owner, due->id, &err);
+		deleted = !rc;
+		put_back = rc && rc != CFT_E_NOT_FOUND;
+	}
+	cft_token_clear(&t);
+	if (put_back)
+		cft_uncached_note(o->account_id, o->profile->name, &later, NULL);
+	return deleted;
+}
+
+/* Settles up to CFT_UNCACHED_TAKE_MAX ledger entries whose expiry is at
+ * or before until; returns how many tokens were deleted.  deadline_ms: for
+ * all of it (0: the caller's deadline holds). */
+static unsigned settle_ledger(const cft_obtain *o, cft_client **slot, time_t until, bool early,
+			      int64_t deadline_ms)
+{
+	cft_uncached due[CFT_UNCACHED_TAKE_MAX];
+	size_t n = 0;
+	unsigned deleted = 0;
+	cft_error err;
+	cft_error_clear(&err);
+	if (!ledger_is_ours(o) ||
+	    cft_uncached_take_due(o->account_id, o->profile->name, until, due,
+				  CFT_UNCACHED_TAKE_MAX, &n, &err) != CFT_OK || n == 0)
+		return 0;
+	cft_client *c = connect_api(o, slot, &err) == CFT_OK ? *slot : NULL;
+	if (deadline_ms)
+		cft_client_set_deadline(c, deadline_ms);
+	time_t now = time(NULL);
+	for (size_t i = 0; i < n; i++)
+		deleted += settle_ledger_entry(o, c, &due[i], now, early);
+	if (deadline_ms)
+		cft_client_set_deadline(c, 0);
+	return deleted;
+}
+
+/* The account holds as many tokens as Cloudflare allows: the tokens this
+ * profile replaced that still live out their expiry are deleted early,
+ * so that cftoken's own leftovers never cost a mint.  True when room was
+ * made. */
+static bool make_room(const cft_obtain *o, cft_client **slot)
+{
+	unsigned deleted = settle_ledger(o, slot, (time_t)LLONG_MAX, true, 0);
+	if (deleted)
+		cft_log(CFT_LOG_NOTICE, "the account's token cap is reached: deleted %u token%s "
+			"that profile %s replaced before %s expired", deleted,
+			deleted == 1 ? "" : "s", o->profile->name, deleted == 1 ? "it" : "they");
+	return deleted > 0;
+}
+
+/* The create, retried after a 5xx as often as the deadline allows: each
+ * retry only once the sweep shows the failed attempt left nothing behind,
+ * and after a pause with jitter (a blip of two 503s must not cost a login
+ * its token).  At the cap, room is made once. */
+static cft_code create_with_retries(const cft_obtain *o, cft_client **slot, cft_owner owner,
+				    const cft_token_spec *spec, const cft_orphan_note *note,
+				    cft_token *info, cft_secret **value, cft_error *err)
+{
+	long budget = o->timeout_ms > 0 ? o->timeout_ms : CFT_DEFAULT_TIMEOUT_MS;
+	int64_t deadline = cft_now_ms() + budget;
+	unsigned seed = (unsigned)cft_now_ms() ^ (unsigned)getpid();
+	bool made_room = false;
+	cft_code rc;
+	cft_client_set_deadline(*slot, deadline);
+	for (unsigned attempt = 1;; attempt++) {
+		rc = cft_token_create(*slot, owner, spec, info, value, err);
+		if (rc == CFT_E_QUOTA && !made_room) {
+			made_room = true;
+			if (make_room(o, slot)) {
+				cft_error_clear(err);
+				continue;
+			}
+		}
+		if (!rc || !cft_create_may_have_happened(rc))
+			break;
+		if (!sweep_after_failed_create(o, *slot, note) || rc != CFT_E_SERVER)
+			break;
+		int64_t pause = cft_backoff_ms(attempt, &seed);
+		if (cft_now_ms() + pause >= deadline)
+			break;
+		cft_log(CFT_LOG_DEBUG, "the create failed (%s): trying again in %lld ms",
+			err ? err->detail : "a 5xx", (long long)pause);
+		cft_sleep_ms(pause);
+		if (err)
+			cft_error_clear(err);
+	}
+	cft_client_set_deadline(*slot, 0);
+	return rc;
+}
+
+static cft_code mint(const cft_obtain *o, cft_client **slot, cft_l1_record *out, cft_error *err)
 {
 	const cft_profile *p = o->profile;
 	const cft_config *cfg = o->cfg;
 	cft_profile_spec ps;
 	cft_token info = { 0 };
-	_cleanup_client_ cft_client *client = NULL;
-	const cft_secret *parent = NULL;
 	const char *names[1];
 	size_t n_names;
 
 	/* A profile without permissions fails before the parent is asked. */
 	cft_code rc = cft_profile_permissions(p, names, 1, &n_names, err);
 	if (!rc)
-		rc = o->parent(o->parent_ctx, &parent, err);
-	if (rc)
-		return rc;
-	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
-				     .proxy = o->cfg ? o->cfg->proxy : NULL,
-				     .timeout_ms = o->timeout_ms };
-	rc = cft_client_new(&copts, parent, &client, err);
+		rc = connect_api(o, slot, err);
 	time_t now = time(NULL);
 	int64_t ttl = cft_profile_ttl(cfg, p), margin = cft_profile_renew_margin(cfg, p);
 	if (o->max_ttl > 0 && ttl > o->max_ttl)
@@ -85,7 +240,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	if (o->min_ttl > 0 && ttl < o->min_ttl + margin && !o->ttl_is_ceiling)
 		ttl = o->min_ttl + margin;
 	if (!rc)
-		rc = cft_profile_spec_build(client, cfg, p, o->account_id, now, ttl, &ps, err);
+		rc = cft_profile_spec_build(*slot, cfg, p, o->account_id, now, ttl, &ps, err);
 	if (rc)
 		return rc;
 	if (o->token_name)
@@ -96,22 +251,7 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 			ps.owner_why);
 	cft_orphan_note note = { .since = time(NULL), .user_owned = ps.user_owned };
 	snprintf(note.name, sizeof(note.name), "%s", ps.built.spec.name);
-	rc = cft_token_create(client, owner, &ps.built.spec, &info, &out->token, err);
-	if (rc && cft_create_may_have_happened(rc)) {
-		/* Once more after a 5xx, when the sweep shows nothing is left
-		 * behind: the API may have acted, and a blip should not cost
-		 * a login its token. */
-		if (sweep_after_failed_create(o, client, &note) && rc == CFT_E_SERVER) {
-			cft_error again;
-			cft_error_clear(&again);
-			rc = cft_token_create(client, owner, &ps.built.spec, &info, &out->token,
-					      &again);
-			if (rc && cft_create_may_have_happened(rc))
-				sweep_after_failed_create(o, client, &note);
-			if (err)
-				*err = again;
-		}
-	}
+	rc = create_with_retries(o, slot, owner, &ps.built.spec, &note, &info, &out->token, err);
 	time_t wished_expiry = ps.built.spec.expires_on;
 	cft_profile_spec_clear(&ps);
 	if (rc)
@@ -125,40 +265,23 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	return CFT_OK;
 }
 
-/* Deletes a token on the API: the one a renewal replaced, or a new one
- * that could not be cached.  Failing is worth a word, not a failed
- * request. */
-static cft_code parent_client(const cft_obtain *o, cft_client **c, cft_error *err)
-{
-	cft_client_options copts = { .api_url = o->api_url, .ca_file = o->ca_file,
-				     .proxy = o->cfg ? o->cfg->proxy : NULL,
-				     .timeout_ms = o->timeout_ms };
-	const cft_secret *parent = NULL;
-	cft_code rc = o->parent(o->parent_ctx, &parent, err);
-	return rc ? rc : cft_client_new(&copts, parent, c, err);
-}
-
-static const char *name_template(const cft_obtain *o)
-{
-	return o->profile->name_template ? o->profile->name_template : o->cfg->name_template;
-}
-
-/* from_cache: the id came from a cache (the token a renewal replaces),
- * which the user's own code can write: deleted only if it is ours.
+/* Deletes a token on the API at once: a new one that could not be cached
+ * or recorded, or a replaced one the ledger could not take.  from_cache:
+ * the id came from a cache, which the user's own code can write: deleted
+ * only if it is ours.  Failing is worth a word, not a failed request.
  * True when the token is gone from the API (deleted now, or before). */
-static bool delete_on_api(const cft_obtain *o, const char *id, bool from_cache)
+static bool delete_on_api(const cft_obtain *o, cft_client **slot, const char *id,
+			  bool from_cache)
 {
-	cft_client *c = NULL;
 	cft_error err;
 	cft_error_clear(&err);
-	cft_code rc = parent_client(o, &c, &err);
+	cft_code rc = connect_api(o, slot, &err);
 	if (!rc) {
 		cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
-		rc = from_cache ? cft_token_delete_if_ours(c, owner, id, name_template(o),
+		rc = from_cache ? cft_token_delete_if_ours(*slot, owner, id, name_template(o),
 							   o->profile->name, &err)
-				: cft_token_delete(c, owner, id, &err);
+				: cft_token_delete(*slot, owner, id, &err);
 	}
-	cft_client_free(c);
 	if (rc && rc != CFT_E_NOT_FOUND) {
 		char msg[1024];
 		cft_error_format(&err, msg, sizeof(msg));
@@ -168,68 +291,28 @@ static bool delete_on_api(const cft_obtain *o, const char *id, bool from_cache)
 	return true;
 }
 
-/* The owner of the profile's tokens, as the ledger of uncached ones
- * records it. */
-static bool user_owned(const cft_obtain *o)
+/* A token the new one replaces lives out the minutes it has left: a job
+ * that started with it a moment ago finishes with it.  The ledger keeps
+ * it (expires: when the cache said it would, 0 when unknown) until the
+ * work after a later hand-over deletes it.  A ledger that cannot take it
+ * means it is deleted now, as before.  True when the caller may name it
+ * as replaced (kept for its expiry, or gone). */
+static bool let_live_out(const cft_obtain *o, cft_client **slot, const char *id, time_t expires)
 {
-	cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
-	return owner.account_id == NULL;
-}
-
-/* One token the ledger says has expired.  The ledger is a file the
- * user's programs can write, so the API's own word decides: a token it
- * holds as expired is deleted, one it does not is put back with the
- * API's expiry (or, without any, forgotten: not one of ours).  A failure
- * puts it back as it was, for the next time. */
-static void delete_if_expired(const cft_obtain *o, cft_client *c, const cft_uncached *due,
-			      time_t now)
-{
-	cft_owner owner = due->user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(o->account_id);
-	cft_uncached later = *due;
-	cft_token t = { 0 };
-	cft_error err;
-	cft_error_clear(&err);
-	cft_code rc = c ? cft_token_get(c, owner, due->id, &t, &err) : CFT_E_NO_PARENT;
-	bool put_back = rc && rc != CFT_E_NOT_FOUND;
-	if (!rc && t.expires_on > now) {
-		later.expires = t.expires_on;  /* not yet, by the API's clock */
-		put_back = true;
-	} else if (!rc && t.expires_on) {
-		rc = cft_token_delete(c, owner, due->id, &err);
-		put_back = rc && rc != CFT_E_NOT_FOUND;
-	}
-	cft_token_clear(&t);
-	if (put_back)
-		cft_uncached_note(o->account_id, o->profile->name, &later, NULL);
-}
-
-/* Uncached tokens of this profile whose expiry has passed: deleted before
- * the next mint, so that they never fill the account's cap. */
-static void sweep_expired_uncached(const cft_obtain *o)
-{
-	cft_uncached due[CFT_UNCACHED_TAKE_MAX];
-	size_t n = 0;
-	cft_client *c = NULL;
-	cft_error err;
-	cft_error_clear(&err);
-	time_t now = time(NULL);
-	if (cft_uncached_take_due(o->account_id, o->profile->name, now, due,
-				  CFT_UNCACHED_TAKE_MAX, &n, &err) != CFT_OK || n == 0)
-		return;
-	if (parent_client(o, &c, &err) != CFT_OK)
-		c = cft_client_free(c);
-	for (size_t i = 0; i < n; i++)
-		delete_if_expired(o, c, &due[i], now);
-	cft_client_free(c);
+	cft_uncached t = { .expires = expires, .user_owned = user_owned(o) };
+	snprintf(t.id, sizeof(t.id), "%s", id);
+	if (cft_uncached_note(o->account_id, o->profile->name, &t, NULL) == CFT_OK)
+		return true;
+	return delete_on_api(o, slot, id, true);
 }
 
 /* cache = none: the ledger keeps the token's id and expiry instead of a
  * cache keeping the token.  A token the ledger cannot record would never
  * be deleted: it is taken back. */
-static cft_code mint_uncached(const cft_obtain *o, cft_l1_record *out, cft_error *err)
+static cft_code mint_uncached(const cft_obtain *o, cft_client **slot, cft_l1_record *out,
+			      cft_error *err)
 {
-	sweep_expired_uncached(o);
-	cft_code rc = mint(o, out, err);
+	cft_code rc = mint(o, slot, out, err);
 	if (rc)
 		return rc;
 	cft_uncached t = { .expires = out->expires, .user_owned = user_owned(o) };
@@ -238,7 +321,7 @@ static cft_code mint_uncached(const cft_obtain *o, cft_l1_record *out, cft_error
 	if (rc) {
 		char msg[1024];
 		cft_error_format(err, msg, sizeof(msg));
-		delete_on_api(o, out->id, false);
+		delete_on_api(o, slot, out->id, false);
 		cft_l1_record_clear(out);
 		cft_error_clear(err);
 		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be recorded for its "
@@ -249,12 +332,12 @@ static cft_code mint_uncached(const cft_obtain *o, cft_l1_record *out, cft_error
 
 cft_code cft_obtain_delete_uncached(const cft_obtain *o, const char *id, cft_error *err)
 {
-	cft_client *c = NULL;
+	_cleanup_client_ cft_client *own = NULL;
+	cft_client **slot = slot_of(o, &own);
 	cft_owner owner = cft_profile_token_owner(o->profile, o->account_id);
-	cft_code rc = parent_client(o, &c, err);
+	cft_code rc = connect_api(o, slot, err);
 	if (!rc)
-		rc = cft_token_delete(c, owner, id, err);
-	cft_client_free(c);
+		rc = cft_token_delete(*slot, owner, id, err);
 	if (rc == CFT_E_NOT_FOUND) {
 		cft_error_clear(err);
 		rc = CFT_OK;
@@ -266,36 +349,50 @@ cft_code cft_obtain_delete_uncached(const cft_obtain *o, const char *id, cft_err
 	return rc;
 }
 
+bool cft_obtain_tidy_due(const cft_obtain *o)
+{
+	return ledger_is_ours(o) && cft_uncached_any_due(o->account_id, o->profile->name,
+							 time(NULL));
+}
+
+void cft_obtain_tidy(const cft_obtain *o)
+{
+	_cleanup_client_ cft_client *own = NULL;
+	/* As long as a mint may take, the create's retries included. */
+	long budget = o->timeout_ms > 0 ? o->timeout_ms : CFT_DEFAULT_TIMEOUT_MS;
+	unsigned deleted = settle_ledger(o, slot_of(o, &own), time(NULL), false,
+					 cft_now_ms() + 2 * budget);
+	if (deleted)
+		cft_log(CFT_LOG_DEBUG, "deleted %u expired token%s of profile %s", deleted,
+			deleted == 1 ? "" : "s", o->profile->name);
+}
+
 /* What earlier failed creates of this profile may have left: swept before
  * the next mint, under the same lock.  Only the user's own notes for the
  * user's own parent: under an admin's parent, root sweeps its own. */
-static void sweep_noted_orphans(const cft_obtain *o)
+static void sweep_noted_orphans(const cft_obtain *o, cft_client **slot)
 {
 	if (o->note_orphan)
 		return;
 	cft_orphan_note notes[CFT_ORPHAN_NOTES_MAX];
 	size_t n = 0;
-	cft_client *c = NULL;
 	cft_error err;
 	cft_error_clear(&err);
 	cft_code rc = cft_orphans_recall(o->account_id, o->profile->name, o->api_url, notes, &n,
 					 &err);
-	if (rc != CFT_OK || n == 0 || parent_client(o, &c, &err) != CFT_OK) {
-		cft_client_free(c);
+	if (rc != CFT_OK || n == 0 || connect_api(o, slot, &err) != CFT_OK)
 		return;
-	}
 	bool all = true;
 	for (size_t i = 0; i < n && all; i++) {
 		/* A note names what to delete: only names of cftoken's form
 		 * for this profile, whatever else the file says. */
 		if (!cft_token_name_matches(name_template(o), o->profile->name, notes[i].name))
 			continue;
-		all = sweep_note(o, c, &notes[i], "an earlier failed create left behind", &err) ==
-		      CFT_OK;
+		all = sweep_note(o, *slot, &notes[i], "an earlier failed create left behind",
+				 &err) == CFT_OK;
 	}
 	if (all)
 		cft_orphans_forget(o->account_id, o->profile->name);
-	cft_client_free(c);
 }
 
 static bool usable(const cft_obtain *o, const cft_l1_record *r, time_t now)
@@ -304,10 +401,16 @@ static bool usable(const cft_obtain *o, const cft_l1_record *r, time_t now)
 	       !(o->refused_id && strcmp(o->refused_id, r->id) == 0);
 }
 
+/* The token a mint would replace: its id and when it expires. */
+typedef struct replaced_token {
+	char id[33];
+	time_t expires;               /* 0: not known (the last-id key) */
+} replaced_token;
+
 /* L2 when L1 missed: a hit refills L1.  A locked collection is an error of
  * its own, never a miss: minting because a keyring is locked would pile up
  * tokens on every call. */
-static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[33],
+static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, replaced_token *old,
 			   cft_error *err)
 {
 	cft_l1_record found = { 0 };
@@ -319,8 +422,10 @@ static cft_code look_in_l2(const cft_obtain *o, cft_l1_record *out, char old_id[
 		return CFT_E_NOT_FOUND;
 	if (!usable(o, &found, time(NULL))) {
 		/* cftoken deletes only what it minted, never an adopted token. */
-		if (!old_id[0] && !found.adopted)
-			snprintf(old_id, 33, "%s", found.id);
+		if (!old->id[0] && !found.adopted) {
+			snprintf(old->id, sizeof(old->id), "%s", found.id);
+			old->expires = found.expires;
+		}
 		cft_l1_record_clear(&found);
 		return CFT_E_NOT_FOUND;
 	}
@@ -340,10 +445,52 @@ static bool serve_due(const cft_obtain *o, cft_code rc, const cft_error *err, cf
 	return true;
 }
 
+/* Under the profile's lock, after the caches missed: the mint, cached in
+ * every level in force.  *old: the token it replaces, as the caches knew. */
+static cft_code mint_and_cache(const cft_obtain *o, cft_client **slot, cft_l1_record *out,
+			       replaced_token *old, cft_error *err)
+{
+	/* The token key may have timed out with its token before anyone
+	 * renewed it: the last id tells which token this mint replaces. */
+	if (!old->id[0])
+		cft_l1_last_id(o->account_id, o->profile->name, o->api_url, old->id, NULL);
+	sweep_noted_orphans(o, slot);
+	cft_code rc = mint(o, slot, out, err);
+	if (rc)
+		return rc;
+	cft_l1_store_last_id(out, o->api_url, NULL);
+	rc = cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, out, o->api_url, err);
+	if (rc) {
+		/* A token we cannot cache would be minted again on every call
+		 * and fill the account: take it back. */
+		char msg[1024];
+		cft_error_format(err, msg, sizeof(msg));
+		delete_on_api(o, slot, out->id, false);
+		cft_l1_record_clear(out);
+		cft_error_clear(err);
+		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
+				"so it was deleted again", msg);
+	}
+	if (o->l2) {
+		/* L1 holds it; a Secret Service that fails now costs durability,
+		 * not this request. */
+		cft_error l2err;
+		cft_error_clear(&l2err);
+		if (cft_cache_store(cft_l2_cache(o->l2), CFT_CACHE_L2, NULL, out, o->api_url,
+				    &l2err) != CFT_OK)
+			cft_log(CFT_LOG_WARNING, "the token is cached in the kernel keyring only: %s",
+				l2err.detail);
+	}
+	return CFT_OK;
+}
+
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
 			  char old_id[33], cft_error *err)
 {
+	_cleanup_client_ cft_client *own = NULL;
+	cft_client **slot = slot_of(o, &own);
 	cft_l1_record cached = { 0 };
+	replaced_token old = { 0 };
 	int lock = -1;
 	bool mint_failed = false;
 
@@ -354,7 +501,8 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 				"profile name \"%.64s\": use letters, digits, '.', '_' and '-'",
 				o->profile->name);
 	if (o->no_cache)
-		return o->track_uncached ? mint_uncached(o, out, err) : mint(o, out, err);
+		return o->track_uncached ? mint_uncached(o, slot, out, err)
+					 : mint(o, slot, out, err);
 	/* The lock waits at most as long as one mint may take. */
 	int64_t deadline = cft_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 8000) * 2;
 	cft_code rc = cft_lock_acquire(o->account_id, o->profile->name, deadline, &lock, err);
@@ -371,72 +519,38 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 			*source = CFT_FROM_KERNEL_KEYRING;
 			goto unlock;
 		}
-		if (!cached.adopted)
-			snprintf(old_id, 33, "%s", cached.id);
+		if (!cached.adopted) {
+			snprintf(old.id, sizeof(old.id), "%s", cached.id);
+			old.expires = cached.expires;
+		}
 		cft_l1_record_clear(&cached);
 	}
 	if (o->l2) {
-		rc = look_in_l2(o, out, old_id, err);
+		rc = look_in_l2(o, out, &old, err);
 		if (rc != CFT_E_NOT_FOUND) {
 			if (rc == CFT_OK)
 				*source = CFT_FROM_SECRET_SERVICE;
-			old_id[0] = '\0';  /* no mint: nothing replaced, nothing deleted */
-			goto unlock;
+			goto unlock;  /* no mint: nothing replaced */
 		}
 	}
-	/* The token key may have timed out with its token before anyone
-	 * renewed it: the last id tells which token this mint replaces. */
-	if (!old_id[0])
-		cft_l1_last_id(o->account_id, o->profile->name, o->api_url, old_id, NULL);
-	sweep_noted_orphans(o);
-	rc = mint(o, out, err);
-	if (rc) {
-		mint_failed = true;
-		goto unlock;
-	}
-	cft_l1_store_last_id(out, o->api_url, NULL);
-	rc = cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, out, o->api_url, err);
-	if (rc) {
-		/* A token we cannot cache would be minted again on every call
-		 * and fill the account: take it back. */
-		char msg[1024];
-		cft_error_format(err, msg, sizeof(msg));
-		delete_on_api(o, out->id, false);
-		cft_l1_record_clear(out);
-		cft_error_clear(err);
-		rc = cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
-			      "so it was deleted again", msg);
-		goto unlock;
-	}
-	if (o->l2) {
-		/* L1 holds it; a Secret Service that fails now costs durability,
-		 * not this request. */
-		cft_error l2err;
-		cft_error_clear(&l2err);
-		if (cft_cache_store(cft_l2_cache(o->l2), CFT_CACHE_L2, NULL, out, o->api_url,
-				    &l2err) != CFT_OK)
-			cft_log(CFT_LOG_WARNING, "the token is cached in the kernel keyring only: %s",
-				l2err.detail);
-	}
+	rc = mint_and_cache(o, slot, out, &old, err);
+	mint_failed = rc != CFT_OK;
 unlock:
 	/* The one release of the lock, before a due token is served or the
-	 * replaced token is deleted on the API: neither needs it held. */
+	 * replaced token is put in the ledger: neither needs it held. */
 	cft_lock_release(lock);
-	if (mint_failed) {
-		if (!serve_due(o, rc, err, out, source))
-			return rc;
-		old_id[0] = '\0';  /* still in use: delete nothing */
-		return CFT_OK;
-	}
+	if (mint_failed)
+		return serve_due(o, rc, err, out, source) ? CFT_OK : rc;
 	/* A token found in a cache replaced nothing. */
 	if (rc || *source != CFT_MINTED)
 		return rc;
-	/* old_id stays set only when what the caller is told holds: it was
-	 * deleted, or (keep_replaced) it is the caller's to delete. */
-	bool replaced = old_id[0] && strcmp(old_id, out->id) != 0;
+	/* old_id is set only when what the caller is told holds: the token
+	 * lives out its expiry in the ledger (or is gone), or, with
+	 * keep_replaced, it is the caller's to settle. */
+	bool replaced = old.id[0] && strcmp(old.id, out->id) != 0;
 	if (replaced && !o->keep_replaced)
-		replaced = delete_on_api(o, old_id, true);
-	if (!replaced)
-		old_id[0] = '\0';
+		replaced = let_live_out(o, slot, old.id, old.expires);
+	if (replaced)
+		snprintf(old_id, 33, "%s", old.id);
 	return CFT_OK;
 }

@@ -1,12 +1,18 @@
 /* Obtain-or-create (DESIGN.md, "The path of one request"): a cached token
  * whose renewal is not due is returned with no network call; otherwise,
  * under the profile's lock, look again (another process may have minted),
- * mint with the parent token, cache, and delete the token it replaced so
- * the account's 500-token cap never fills with cftoken's leftovers. */
+ * mint with the parent token and cache it.  The create is the one request
+ * before the token is handed over: the token it replaces lives out its
+ * expiry (a job started with it finishes), kept in the profile's ledger
+ * (lib/mint/uncached.h), and cft_obtain_tidy, after the hand-over,
+ * deletes the ledger's expired tokens, so the account's 500-token cap
+ * never fills with cftoken's leftovers; at the cap, a mint deletes them
+ * early. */
 #pragma once
 
 #include <stdbool.h>
 
+#include "api/api.h"
 #include "cache/secret_service.h"
 #include "config/config.h"
 #include "core/l1_record.h"
@@ -19,7 +25,12 @@ typedef struct cft_obtain {
 	const char *account_id;       /* resolved: 32 hex */
 	const char *api_url;          /* the effective API base */
 	const char *ca_file;
-	long timeout_ms;              /* per API call */
+	long timeout_ms;              /* per API call; the create's retries too */
+	/* The process's one API client, made on first need and kept for the
+	 * work after the hand-over (cft_obtain_tidy): one connection, one
+	 * TLS handshake, for every request.  The caller frees *client.  NULL:
+	 * each call makes its own. */
+	cft_client **client;
 	/* The parent token, asked for only when a mint (or a deletion) needs
 	 * it: a cached token is served without it. */
 	cft_code (*parent)(void *ctx, const cft_secret **out, cft_error *err);
@@ -35,10 +46,12 @@ typedef struct cft_obtain {
 	 * parent token: the ledger is the user's to edit. */
 	bool track_uncached;
 	int64_t max_ttl;              /* > 0: a minted token lives at most this long */
-	/* Report the token a mint replaced (in old_id) but leave it: the
-	 * caller deletes it.  pam_cftoken's worker sets this: the cache that
-	 * names the old token is the user's to edit, and the admin's parent
-	 * token must never delete a token the user merely named. */
+	/* Report the token a mint replaced (in old_id) but leave it, and
+	 * leave the user's ledger alone: the caller settles it by its own
+	 * records.  pam_cftoken's worker sets this with the admin's parent:
+	 * the cache that names the old token is the user's to edit, and the
+	 * admin's parent token must never delete a token the user merely
+	 * named. */
 	bool keep_replaced;
 	/* A failed renewal fails, even while the due token is valid: the
 	 * renewal broker's own requests, whose asker then decides (and tells
@@ -73,11 +86,24 @@ typedef enum cft_obtain_source {
 } cft_obtain_source;
 
 /* *source: which level answered, or that a new token was created (and
- * *replaced_id, when not empty, the token that mint replaced: deleted on
- * the API, or, with keep_replaced, left for the caller to delete).  Empty
- * whenever nothing was minted or the deletion failed (a warning says so). */
+ * *replaced_id, when not empty, the token that mint replaced: in the
+ * ledger until it expires (or deleted at once when the ledger could not
+ * take it), or, with keep_replaced, left for the caller).  Empty whenever
+ * nothing was minted, or a deletion failed (a warning says so). */
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,
 			  char replaced_id[33], cft_error *err);
+
+/* The work after the hand-over, for the caller to run once the token has
+ * reached its user (get's answer written and stdout closed, exec's
+ * program started, the PAM module answered): deletes the ledger's tokens
+ * that have expired, by the API's word and only tokens of cftoken's form
+ * for the profile.  Never with keep_replaced or an admin's parent.
+ * Failures only delay it to the next time. */
+void cft_obtain_tidy(const cft_obtain *o);
+
+/* Whether cft_obtain_tidy has anything to do now (a read of the ledger,
+ * no request): a caller that would start a process for it asks first. */
+bool cft_obtain_tidy_due(const cft_obtain *o);
 
 /* Whether a failed renewal may leave the due token in use (the failure
  * is of the moment: the API down or slow, rate limiting, a busy lock, no

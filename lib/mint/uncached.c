@@ -164,6 +164,25 @@ cft_code cft_uncached_take_due(const char *account, const char *profile, time_t 
 	return rc;
 }
 
+bool cft_uncached_any_due(const char *account, const char *profile, time_t now)
+{
+	char path[700], *all = NULL;
+	size_t len = 0;
+	bool due = false;
+	if (cft_lock_path(account, profile, LEDGER_SUFFIX, path, sizeof(path), NULL) != CFT_OK ||
+	    cft_file_read(AT_FDCWD, path, path, LEDGER_MAX, CFT_FILE_NOFOLLOW, &all, &len, NULL) !=
+		    CFT_OK)
+		return false;
+	for (const char *p = all; *p && !due;) {
+		size_t n = strcspn(p, "\n");
+		cft_uncached t;
+		due = parse_line(p, n, &t) && t.expires <= now;
+		p += n + (p[n] == '\n');
+	}
+	free(all);
+	return due;
+}
+
 static bool keep_other(const cft_uncached *t, void *ctx)
 {
 	return strcmp(t->id, ctx) != 0;

@@ -1,11 +1,14 @@
-/* Tokens minted with cache = none.  No cache holds them, so nothing would
- * ever delete them, and the account's 500-token cap counts a token,
- * expired or not, until it is deleted.  So each one is written into a
- * ledger beside the profile's lock (ACCOUNT-PROFILE.uncached in the lock
- * directory, lib/core/lock.h): one line "EXPIRES OWNER ID" per token, never a
- * value.  exec deletes its token when its program exits and strikes it
- * off; get, env and token mint tokens of CFT_UNCACHED_TTL_S at most, and
- * every later uncached mint of the profile first deletes those whose
+/* The profile's ledger of tokens to delete once they expire: the ones no
+ * cache holds, so that nothing else would ever delete them, while the
+ * account's 500-token cap counts a token, expired or not, until it is
+ * deleted.  They are tokens minted with cache = none, and tokens a renewal
+ * replaced, which live out their expiry so that a job started with one
+ * finishes (lib/mint/obtain.h).  The ledger lies beside the profile's lock
+ * (ACCOUNT-PROFILE.uncached in the lock directory, lib/core/lock.h): one
+ * line "EXPIRES OWNER ID" per token, never a value.  exec deletes an
+ * uncached token when its program exits and strikes it off; get, env and
+ * token mint uncached tokens of CFT_UNCACHED_TTL_S at most; the work after
+ * each later hand-over of a new token of the profile deletes those whose
  * expiry has passed. */
 #pragma once
 
@@ -38,6 +41,11 @@ cft_code cft_uncached_note(const char *account, const char *profile, const cft_u
  * be deleted goes back with cft_uncached_note. */
 cft_code cft_uncached_take_due(const char *account, const char *profile, time_t now,
 			       cft_uncached *out, size_t max, size_t *n, cft_error *err);
+
+/* Whether the ledger lists a token whose expiry is at or before now: a
+ * read without the lock, to tell whether there is work after a hand-over
+ * at all (the work itself takes the lock). */
+bool cft_uncached_any_due(const char *account, const char *profile, time_t now);
 
 /* Strikes a token off the ledger (deleted by its own caller). */
 cft_code cft_uncached_forget(const char *account, const char *profile, const char *id,

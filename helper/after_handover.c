@@ -1,0 +1,137 @@
+/* The work after the hand-over: in this process for get, env and token,
+ * in a detached one for exec (after_handover.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "after_handover.h"
+#include "cache/parent.h"
+#include "core/secret.h"
+
+/* How long the detached process waits for the program to start: exec
+ * follows at once, so only a stopped cftoken takes longer. */
+#define STARTED_WAIT_MS 30000
+
+void cli_after_handover_release(after_handover *after)
+{
+	cft_parent_clear(&after->lp.parent);
+	after->lp.loaded = false;
+	after->client = cft_client_free(after->client);
+}
+
+void cli_after_handover(after_handover *after)
+{
+	if (after->minted && cft_obtain_tidy_due(&after->o))
+		cft_obtain_tidy(&after->o);
+	cli_after_handover_release(after);
+}
+
+/* Everything but fd and the standard streams (which go to /dev/null)
+ * closed: the detached process holds nothing its caller waits on, such
+ * as a pipe the program's output goes to. */
+static void keep_only(int fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);
+	if (fd > 3)
+		close_range(3, (unsigned)fd - 1, 0);
+	close_range((unsigned)fd + 1, ~0U, 0);
+}
+
+/* The parent token, as the pipe brings it. */
+static cft_secret *receive_token(int fd)
+{
+	char buf[CFT_TOKEN_MAX_LEN + 1];
+	size_t len = 0;
+	cft_secret *token = NULL;
+	for (ssize_t n; len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0;) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len && cft_token_parse(buf, len, &token, NULL) != CFT_OK)
+		token = NULL;
+	cft_wipe(buf, sizeof(buf));
+	return token;
+}
+
+/* Returns when the other end of fd is closed (the program started, or
+ * cftoken exited), or after STARTED_WAIT_MS. */
+static void wait_for_close(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char byte;
+	while (poll(&p, 1, STARTED_WAIT_MS) < 0 && errno == EINTR)
+		;
+	while (read(fd, &byte, 1) < 0 && errno == EINTR)
+		;
+}
+
+/* The detached process.  The pages of every secret stayed behind at fork
+ * (MADV_DONTFORK), the parent token's and the client's among them: both
+ * are given up here, never touched, and the token comes anew. */
+static void run_detached(after_handover *after, int token_fd, int started_fd)
+    __attribute__((noreturn));
+static void run_detached(after_handover *after, int token_fd, int started_fd)
+{
+	setsid();
+	after->client = NULL;
+	after->lp.parent.token = receive_token(token_fd);
+	after->lp.loaded = after->lp.parent.token != NULL;
+	keep_only(started_fd);
+	wait_for_close(started_fd);
+	if (after->lp.loaded)
+		cft_obtain_tidy(&after->o);
+	_exit(0);
+}
+
+void cli_after_handover_detached(after_handover *after)
+{
+	const cft_secret *parent = NULL;
+	int token_pipe[2], started[2];
+	cft_error err;
+	cft_error_clear(&err);
+	if (!after->minted || !cft_obtain_tidy_due(&after->o) ||
+	    cli_get_parent(&after->lp, &parent, &err) != CFT_OK || !parent ||
+	    pipe2(token_pipe, O_CLOEXEC) != 0) {
+		cli_after_handover_release(after);
+		return;
+	}
+	if (pipe2(started, O_CLOEXEC) != 0) {
+		close(token_pipe[0]);
+		close(token_pipe[1]);
+		cli_after_handover_release(after);
+		return;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* A child that forks the worker and is gone at once: the
+		 * worker is init's to reap, not the program's. */
+		close(token_pipe[1]);
+		close(started[1]);
+		if (fork() == 0)
+			run_detached(after, token_pipe[0], started[0]);
+		_exit(0);
+	}
+	close(token_pipe[0]);
+	close(started[0]);
+	/* A token is at most 80 bytes: the pipe takes it without blocking. */
+	if (pid > 0 && write(token_pipe[1], cft_secret_str(parent), cft_secret_len(parent)) < 0)
+		fprintf(stderr, "cftoken: the work after the hand-over: %s\n", strerror(errno));
+	close(token_pipe[1]);
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	/* started[1] stays open, close-on-exec: exec closes it, which is the
+	 * detached process's signal that the program has started. */
+	cli_after_handover_release(after);
+}
