@@ -167,12 +167,16 @@ static unsigned settle_ledger(const cft_obtain *o, cft_client **slot, time_t unt
 }
 
 /* The account holds as many tokens as Cloudflare allows: the tokens this
- * profile replaced that still live out their expiry are deleted early,
+ * profile replaced that still live out their expiry are all deleted early,
  * so that cftoken's own leftovers never cost a mint.  True when room was
  * made. */
 static bool make_room(const cft_obtain *o, cft_client **slot)
 {
-	unsigned deleted = settle_ledger(o, slot, (time_t)LLONG_MAX, true, 0);
+	/* All of them, a few at a time, while the deadline lets each round
+	 * delete something (a round that deletes nothing ends it). */
+	unsigned deleted = 0;
+	for (unsigned round; (round = settle_ledger(o, slot, (time_t)LLONG_MAX, true, 0)) > 0;)
+		deleted += round;
 	if (deleted)
 		cft_log(CFT_LOG_NOTICE, "the account's token cap is reached: deleted %u token%s "
 			"that profile %s replaced before %s expired", deleted,

@@ -351,18 +351,26 @@ run_command() {
 }
 printf '%s' "$request" >"$dir/request"
 
+# The ids the profiles' ledgers hold ("EXPIRES OWNER ID" lines).
+ledger_ids() { cat "$XDG_RUNTIME_DIR"/cftoken/*.uncached 2>/dev/null | awk '{print $3}'; }
+
 # The state every row leaves behind, faults gone.  Prints what is wrong.
 invariants() {
 	cftoken list >/dev/null 2>"$dir/inv.err" || echo "the parent token no longer works: $(head -c 300 "$dir/inv.err")"
-	local held
+	local held ledgered
 	held=$(for p in a b r; do sha_of $p; done)
+	# (a token a renewal replaced lives out its expiry, in the profile's
+	# ledger, which deletes it later: see the end of the matrix)
+	ledgered=$(ledger_ids)
 	local id s
 	while read -r id s; do
-		grep -qx "$s" <<<"$held" || echo "token $id is live on the API but no cache holds it"
+		grep -qx "$s" <<<"$held" || grep -qx "$id" <<<"$ledgered" ||
+			echo "token $id is live on the API but neither a cache nor a ledger holds it"
 	done < <(live_minted)
 	local stray
 	stray=$(find "$XDG_RUNTIME_DIR" -mindepth 1 ! -name '*.lock' ! -path "$XDG_RUNTIME_DIR/cftoken" \
-		! -path "$XDG_RUNTIME_DIR/keyring*" ! -path "$XDG_RUNTIME_DIR/bus" 2>/dev/null)
+		! -name '*.uncached' ! -path "$XDG_RUNTIME_DIR/keyring*" ! -path "$XDG_RUNTIME_DIR/bus" \
+		2>/dev/null)
 	[ -z "$stray" ] && echo -n || echo "left in the runtime directory: $stray"
 }
 
@@ -565,6 +573,23 @@ SH
 		"64 cold gets under a 429: $new token(s) minted, $answers distinct answer(s), $failed_gets without one"
 	cat "$dir"/burst/*.err >>"$dir/all.err"
 	rm -rf "$dir/burst"
+fi
+# The replaced tokens the rows left to live out their hour are deleted
+# later: at the latest when the account's cap is reached, the next mint of
+# each profile deletes its ledger's tokens early.
+kept=$(ledger_ids | sort -u)
+held=$(emu GET /__emu/tokens | $py -c 'import json,sys
+print(sum(1 for t in json.load(sys.stdin) if not t["deleted"] and t["owner"] == "account"))')
+emu POST /__emu/config "{\"quota_account\": $held}" >/dev/null
+for p in a b r; do cftoken --profile $p --min-ttl 2h token >/dev/null 2>>"$dir/all.err"; done
+emu POST /__emu/config '{"quota_account": 500}' >/dev/null
+left=$(comm -12 <(echo "$kept") <(live_minted | awk '{print $1}' | sort) | grep -c .)
+if [ -n "$kept" ]; then
+	ok "$([ "$left" -eq 0 ] && echo 0 || echo 1)" \
+		"the $(grep -c . <<<"$kept") replaced tokens the rows left live are deleted later (at the cap: $left left)"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP the rows run here left no replaced token to delete later"
 fi
 cftoken logout >/dev/null 2>&1
 echo "$n $failed" >"$dir/tap-state"

@@ -134,7 +134,7 @@ emu POST /__emu/config '{"quota_account": 500}' >/dev/null
 # profile replaces it and has it to delete after the hand-over.
 expire_blink() {
 	local id expires
-	id=$(cftoken --profile blink --min-ttl 0 token | id_of)
+	id=$(cftoken --profile blink token | id_of)
 	expires=$(emu GET /__emu/tokens | $py -c 'import json,sys,datetime
 t=next(t for t in json.load(sys.stdin) if t["id"]==sys.argv[1])
 print(int(datetime.datetime.fromisoformat(t["expires_on"].replace("Z","+00:00")).timestamp()))' "$id" ||
@@ -158,18 +158,24 @@ wait_deleted() {  # a bound on a hang (60 s), not a measure
 first_id=$(expire_blink)
 emu POST /__emu/faults '{"method": "GET", "path": "/tokens/'"$first_id"'$", "times": 1,
 	"kind": "blackhole"}' >/dev/null
-cftoken --profile blink token > >($py -c '
-import sys, time
+# (a FIFO, not a process substitution, whose write end the shell would
+# hold too; and not through the cftoken function: $! is cftoken's own pid)
+rm -f "$dir/token.fifo" "$dir/token.state"
+mkfifo "$dir/token.fifo"
+$py -c '
+import sys
 sys.stdin.buffer.read()
 pid = open(sys.argv[1]).read().strip()
 try:
     state = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()[0]
 except OSError:
     state = "gone"
-open(sys.argv[2], "w").write(state)' "$dir/token.pid" "$dir/token.state") &
+open(sys.argv[2], "w").write(state)' "$dir/token.pid" "$dir/token.state" <"$dir/token.fifo" &
+reader=$!
+${CFTEST_WRAP:-} "$front" --profile blink token >"$dir/token.fifo" &
 echo $! >"$dir/token.pid"
-wait $!
-for i in $(seq 1 600); do [ -s "$dir/token.state" ] && break; sleep 0.1; done
+wait $reader
+wait
 state=$(cat "$dir/token.state" 2>/dev/null)
 ok "$(case $state in R | S | D) echo 0 ;; *) echo 1 ;; esac)" \
 	"token: its reader has the whole answer while the work after the hand-over still runs (state $state)"
