@@ -44,26 +44,6 @@ static void keep_only(int fd)
 	close_range((unsigned)fd + 1, ~0U, 0);
 }
 
-/* The parent token, as the pipe brings it. */
-static cft_secret *receive_token(int fd)
-{
-	char buf[CFT_TOKEN_MAX_LEN + 1];
-	size_t len = 0;
-	cft_secret *token = NULL;
-	for (ssize_t n; len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0;) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len && cft_token_parse(buf, len, &token, NULL) != CFT_OK)
-		token = NULL;
-	cft_wipe(buf, sizeof(buf));
-	return token;
-}
-
 /* Returns when the other end of fd is closed (the program started, or
  * cftoken exited), or after STARTED_WAIT_MS. */
 static void wait_for_close(int fd)
@@ -85,7 +65,8 @@ static void run_detached(after_handover *after, int token_fd, int started_fd)
 {
 	setsid();
 	after->client = NULL;
-	after->lp.parent.token = receive_token(token_fd);
+	if (cft_token_read_fd(token_fd, &after->lp.parent.token, NULL) != CFT_OK)
+		after->lp.parent.token = NULL;
 	after->lp.loaded = after->lp.parent.token != NULL;
 	keep_only(started_fd);
 	wait_for_close(started_fd);

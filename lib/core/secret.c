@@ -1,5 +1,6 @@
 #include "core/secret.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -166,4 +167,22 @@ bool cft_token_is_cloudflare_shaped(const char *s, size_t n)
 		return n >= CFT_TOKEN_PREFIX_LEN + CFT_TOKEN_MIN_LEN;
 	bool github = s[0] == 'g' && s[1] == 'h' && s[2] && strchr("pousr", s[2]) && s[3] == '_';
 	return n == CFT_TOKEN_MIN_LEN && !github;
+}
+
+cft_code cft_token_read_fd(int fd, cft_secret **out, cft_error *err)
+{
+	char buf[CFT_TOKEN_MAX_LEN + 1];
+	size_t len = 0;
+	*out = NULL;
+	for (ssize_t n; len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0;) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	cft_code rc = len ? cft_token_parse(buf, len, out, err) : CFT_OK;
+	cft_wipe(buf, sizeof(buf));
+	return rc;
 }

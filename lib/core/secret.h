@@ -59,6 +59,12 @@ cft_code cft_token_parse(const char *s, size_t n, cft_secret **out, cft_error *e
  * this shape is ever shown to the API. */
 bool cft_token_is_cloudflare_shaped(const char *s, size_t n);
 
+/* A token handed to a forked process through a pipe (a secret's pages do
+ * not cross fork): reads fd to its end (at most a token's length), closes
+ * it, and parses what came (cft_token_parse).  *out is NULL when nothing
+ * came; the buffer is wiped. */
+cft_code cft_token_read_fd(int fd, cft_secret **out, cft_error *err);
+
 #define CFT_TOKEN_MIN_LEN 40
 #define CFT_TOKEN_MAX_LEN 80
 #define CFT_GLOBAL_KEY_LEN 37

@@ -295,6 +295,20 @@ static bool delete_on_api(const cft_obtain *o, cft_client **slot, const char *id
 	return true;
 }
 
+/* A new token that could not be kept (err says why: it could not be
+ * `what`) is deleted again, and the mint fails with both reasons. */
+static cft_code take_back(const cft_obtain *o, cft_client **slot, cft_l1_record *out,
+			  const char *what, cft_error *err)
+{
+	char msg[1024];
+	cft_error_format(err, msg, sizeof(msg));
+	delete_on_api(o, slot, out->id, false);
+	cft_l1_record_clear(out);
+	cft_error_clear(err);
+	return cft_fail(err, CFT_E_INTERNAL, "the new token could not be %s (%.400s), so it was "
+			"deleted again", what, msg);
+}
+
 /* A token the new one replaces lives out the minutes it has left: a job
  * that started with it a moment ago finishes with it.  The ledger keeps
  * it (expires: when the cache said it would, 0 when unknown) until the
@@ -322,16 +336,7 @@ static cft_code mint_uncached(const cft_obtain *o, cft_client **slot, cft_l1_rec
 	cft_uncached t = { .expires = out->expires, .user_owned = user_owned(o) };
 	snprintf(t.id, sizeof(t.id), "%s", out->id);
 	rc = cft_uncached_note(o->account_id, o->profile->name, &t, err);
-	if (rc) {
-		char msg[1024];
-		cft_error_format(err, msg, sizeof(msg));
-		delete_on_api(o, slot, out->id, false);
-		cft_l1_record_clear(out);
-		cft_error_clear(err);
-		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be recorded for its "
-				"deletion (%.400s), so it was deleted again", msg);
-	}
-	return CFT_OK;
+	return rc ? take_back(o, slot, out, "recorded for its deletion", err) : CFT_OK;
 }
 
 cft_code cft_obtain_delete_uncached(const cft_obtain *o, const char *id, cft_error *err)
@@ -464,17 +469,10 @@ static cft_code mint_and_cache(const cft_obtain *o, cft_client **slot, cft_l1_re
 		return rc;
 	cft_l1_store_last_id(out, o->api_url, NULL);
 	rc = cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp, out, o->api_url, err);
-	if (rc) {
-		/* A token we cannot cache would be minted again on every call
-		 * and fill the account: take it back. */
-		char msg[1024];
-		cft_error_format(err, msg, sizeof(msg));
-		delete_on_api(o, slot, out->id, false);
-		cft_l1_record_clear(out);
-		cft_error_clear(err);
-		return cft_fail(err, CFT_E_INTERNAL, "the new token could not be cached (%.400s), "
-				"so it was deleted again", msg);
-	}
+	/* A token we cannot cache would be minted again on every call and
+	 * fill the account. */
+	if (rc)
+		return take_back(o, slot, out, "cached", err);
 	if (o->l2) {
 		/* L1 holds it; a Secret Service that fails now costs durability,
 		 * not this request. */
