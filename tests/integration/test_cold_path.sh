@@ -181,6 +181,19 @@ ok "$(case $state in R | S | D) echo 0 ;; *) echo 1 ;; esac)" \
 	"token: its reader has the whole answer while the work after the hand-over still runs (state $state)"
 emu DELETE /__emu/faults >/dev/null
 
+# One connection for all of it: the create and the work after the
+# hand-over (the expired token's check and delete) share one TLS handshake.
+first_id=$(expire_blink)
+start=$(log_length)
+cftoken --profile blink token >/dev/null
+conns=$(emu GET /__emu/log | $py -c '
+import json, sys
+log = json.load(sys.stdin)[int(sys.argv[1]):]
+print(len(log), len({e["connection"] for e in log}))' "$start")
+ok "$([ "$(token_state "$first_id")" = deleted ] && [ "${conns#* }" = 1 ] && [ "${conns% *}" -ge 3 ] &&
+	echo 0 || echo 1)" \
+	"token: the create, then the expired token's check and delete, on one connection ($conns: requests, connections)"
+
 # exec: the work after runs in a process of its own, started before the
 # program and not its child: the program has none.
 first_id=$(expire_blink)
