@@ -265,6 +265,7 @@ fault_on() {
 		# profile d renews at every call: two calls leave the token
 		# each replaced in its ledger, live
 		for _ in 1 2; do cftoken --profile d exec -- true 2>>"$dir/side.err"; done
+		live_before=$(live_minted | sort)  # (the row's own tokens are the ones after)
 		fill_account ;;
 	runtime-missing) env=(XDG_RUNTIME_DIR=$dir/no-such-dir) ;;
 	runtime-foreign) env=(XDG_RUNTIME_DIR=$dir/rt-foreign) ;;
