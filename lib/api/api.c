@@ -90,6 +90,11 @@ cft_client *cft_client_free(cft_client *c)
 	return NULL;
 }
 
+const char *cft_client_api_url(const cft_client *c)
+{
+	return cft_http_base_url(c->http);
+}
+
 bool cft_is_id(const char *s)
 {
 	if (!s)

@@ -48,6 +48,9 @@ static inline void cft_client_freep(cft_client **c)
 		*c = cft_client_free(*c);
 }
 #define _cleanup_client_ _cleanup_(cft_client_freep)
+/* The API base URL the client calls (what a cache of its answers is
+ * keyed by). */
+const char *cft_client_api_url(const cft_client *c);
 
 /* Which tokens a call is about: account-owned ones of account_id, or, with
  * account_id NULL, the user-owned tokens of the token's user. */

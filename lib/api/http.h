@@ -35,6 +35,8 @@ typedef struct cft_http_response {
 
 cft_code cft_http_new(const cft_http_options *opts, cft_http **out, cft_error *err);
 cft_http *cft_http_free(cft_http *h);
+/* The base URL calls go to, without a trailing '/'. */
+const char *cft_http_base_url(const cft_http *h);
 
 /* method: GET, POST, PUT, DELETE.  path: appended to base_url ("/accounts/..").
  * body: JSON text or NULL.  bearer: the token; never logged.

@@ -85,7 +85,8 @@ static cft_code mint(const cft_obtain *o, cft_l1_record *out, cft_error *err)
 	if (o->min_ttl > 0 && ttl < o->min_ttl + margin && !o->ttl_is_ceiling)
 		ttl = o->min_ttl + margin;
 	if (!rc)
-		rc = cft_profile_spec_build(client, cfg, p, o->account_id, now, ttl, &ps, err);
+		rc = cft_profile_spec_build(client, cfg, p, o->account_id, now, ttl, o->groups,
+					    &ps, err);
 	if (rc)
 		return rc;
 	if (o->token_name)
