@@ -411,7 +411,12 @@ static int open_session(job *j, int report_fd)
 		.account_id = j->account,
 		.api_url = j->api_url,
 		.ca_file = j->cfg.ca_file,
-		.timeout_ms = api_budget_ms(j),
+		/* Half the budget a call: a create that times out is followed
+		 * by the sweep of what it may have made, and both must end in
+		 * time for the part to say why.  (With the permission groups
+		 * kept, the create is the first request, not a fetch that
+		 * failed alone.) */
+		.timeout_ms = api_budget_ms(j) / 2,
 		.parent = get_parent,
 		.parent_ctx = j,
 		.route_fp = fp_login,

@@ -3,7 +3,8 @@
 # keyring (lib/config/group_cache.h): 20 cold mints make one
 # permission_groups request; the key holds only the groups the names
 # need, bounded; a name it lacks refetches once; an unknown name fails as
-# without a cache, after one fetch; a damaged key is a miss; after
+# without a cache, after one fetch; a damaged key is a miss; the user's own
+# key decides the user's own mints; after
 # permission_groups_ttl one more; 0 keeps nothing; doctor and permissions
 # say the cache's age.
 #   test_groups.sh BUILD_DIR        (run under with-emulator.sh)
@@ -146,6 +147,20 @@ lines=$(wc -l <<<"$out")
 ok "$([ $rc -eq 0 ] && [ "$lines" -gt 50 ] && echo 0 || echo 1)" "permissions lists every group ($lines)"
 contains "$(cat "$dir/perm.err")" "permission groups: cached just now (2 groups), refreshed after 1d" ; ok $? \
 	"and says on stderr what the cache holds, refreshed from that list"
+
+# --- the user's own key is what the user's own mints resolve against --------
+# (so a forged one decides, for the user alone: under an admin's policy
+# the keys are root's, tests/pam/test_pam.sh shows)
+zone_read=c8fed203ed3043cba015a93ad1616f1f  # "Zone Read" (emulator data)
+printf 'cftoken-groups 1\napi=%s\nfetched=%s\n%s 2 DNS Write\n' "$CFTEST_API_URL" "$(date +%s)" \
+	"$zone_read" | keyctl pupdate "$(group_key)"
+$CFTEST_EMUCTL DELETE /__emu/log >/dev/null
+cold dns.example.com
+last_groups() { $CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+t=[t for t in json.load(sys.stdin) if "dns" in t["name"]]
+print(" ".join(g["id"] for p in t[-1]["policies"] for g in p["permission_groups"]) if t else "")'; }
+ok "$([ "$(fetches)" -eq 0 ] && [ "$(last_groups)" = "$zone_read" ] && echo 0 || echo 1)" \
+	"a mint of the user's own resolves against the user's key, with no fetch ($(last_groups))"
 
 # --- permission_groups_ttl: one more fetch once the key is gone -------------
 config 3 >"$CFTOKEN_CONFIG"
