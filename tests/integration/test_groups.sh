@@ -16,8 +16,6 @@ build=$1
 front=$build/helper/cftoken
 . "$(dirname "$0")/tap.sh"
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-# requests whose method and path hold $1 ("GET .../permission_groups")
-api_calls() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if sys.argv[1] in (e["method"]+" "+e["path"])))' "$1"; }
 fetches() { api_calls "/permission_groups"; }
 creates() { api_calls "POST /client/v4/accounts/$account/tokens"; }
 
@@ -67,15 +65,9 @@ cold() {
 # The key of this test's API: other tests of this uid share @u, each with
 # its own emulator, so the key is told by the API URL it holds.
 group_key() {
-	local k desc
-	while read -r k desc; do
-		if keyctl pipe "$k" 2>/dev/null | grep -qxF "api=$CFTEST_API_URL"; then
-			echo "$k"
-			return 0
-		fi
-	done < <(keyctl show @u 2>/dev/null |
-		awk -v p="cftoken-groups:$(id -u):$account:" 'index($NF, p) == 1 { print $1, $NF }')
-	return 1
+	local found
+	found=$(key_holding "cftoken-groups:$(id -u):$account:" "api=$CFTEST_API_URL") || return 1
+	echo "${found%% *}"
 }
 group_names() { keyctl pipe "$(group_key)" 2>/dev/null | sed -n 's/^[0-9a-f]\{32\} [0-9]* //p' | sort -u | paste -sd ','; }
 

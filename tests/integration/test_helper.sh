@@ -14,7 +14,6 @@ build=$1
 front=$build/helper/cftoken
 . "$(dirname "$0")/tap.sh"
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-api_calls() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if sys.argv[1] in (e["method"]+" "+e["path"])))' "$1"; }
 
 account=0123456789abcdef0123456789abcdef
 dir=$CFTEST_WORK/helper
