@@ -73,8 +73,8 @@ static cft_code create(apply_ctx *a, const char *note, cft_error *err)
 	cft_token info = { 0 };
 	_cleanup_secret_ cft_secret *value = NULL;
 	time_t now = time(NULL);
-	cft_code rc = cft_profile_spec_build(a->client, a->c->cfg, a->p, a->account, now, 0, &ps,
-					     err);
+	cft_code rc = cft_profile_spec_build(a->client, a->c->cfg, a->p, a->account, now, 0, NULL,
+					     &ps, err);
 	if (rc)
 		return rc;
 	if (a->c->dry_run) {
@@ -126,8 +126,8 @@ static cft_code reconcile(apply_ctx *a, const char *id, cft_token *have, cft_err
 {
 	cft_profile_spec ps;
 	time_t base = have->issued_on ? have->issued_on : time(NULL);
-	cft_code rc = cft_profile_spec_build(a->client, a->c->cfg, a->p, a->account, base, 0, &ps,
-					     err);
+	cft_code rc = cft_profile_spec_build(a->client, a->c->cfg, a->p, a->account, base, 0, NULL,
+					     &ps, err);
 	if (rc)
 		return rc;
 	int diff = cft_token_diff(&ps.built.spec, have, err);

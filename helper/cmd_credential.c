@@ -167,7 +167,8 @@ static cft_code check_token_rights(const cli *c, const cft_profile *p, const cft
 	memset(&ps, 0, sizeof(ps));
 	cft_code rc = cft_client_new(&o, parent, &by_parent, err);
 	if (!rc)
-		rc = cft_profile_spec_build(by_parent, c->cfg, p, account, time(NULL), 0, &ps, err);
+		rc = cft_profile_spec_build(by_parent, c->cfg, p, account, time(NULL), 0, NULL,
+					    &ps, err);
 	if (rc) {
 		cft_profile_spec_clear(&ps);
 		return rc;

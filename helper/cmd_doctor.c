@@ -11,6 +11,7 @@
 #include "cache/keyring.h"
 #include "cache/parent.h"
 #include "config/config.h"
+#include "config/group_cache.h"
 #include "config/policy.h"
 #include "config/profile.h"
 #include "config/profile_spec.h"
@@ -164,7 +165,13 @@ static void check_profiles(doctor *d, const cli *c, cft_client *client, cft_owne
 {
 	cft_perm_group_list groups;
 	cft_error err;
+	char state[160];
 	cft_error_clear(&err);
+	/* What a mint resolves against first (config/group_cache.h); doctor
+	 * itself checks against the full list. */
+	cft_group_cache_describe(cft_client_api_url(client), owner, cft_group_cache_ttl(c->cfg),
+				 time(NULL), state, sizeof(state));
+	report(d, true, "permission groups", "%s", state);
 	if (cft_permission_groups(client, owner, &groups, &err) != CFT_OK) {
 		report_error(d, "permission groups", &err);
 		return;

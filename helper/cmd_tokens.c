@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include "declared_ops.h"
 #include "cache/cache.h"
 #include "cache/l1.h"
+#include "config/group_cache.h"
 #include "core/fingerprint.h"
 #include "core/timeutil.h"
 
@@ -363,6 +365,14 @@ int cmd_permissions(const cli *c)
 		       g->scopes & CFT_SCOPE_R2_BUCKET ? "bucket" : "other",
 		       g->name);
 	}
+	/* The groups mints keep (config/group_cache.h) are refreshed from
+	 * this list, and their age said, beside the list. */
+	const char *api = cft_client_api_url(client);
+	int64_t ttl = cft_group_cache_ttl(c->cfg);
+	char state[160];
+	cft_group_cache_store(api, owner, ttl, &list, NULL, 0, NULL);
+	cft_group_cache_describe(api, owner, ttl, time(NULL), state, sizeof(state));
+	fprintf(stderr, "cftoken: permission groups: %s\n", state);
 	cft_perm_group_list_clear(&list);
 	return EXIT_OK;
 }

@@ -42,6 +42,7 @@
 #include "cftoken-config.h"
 #include "helper_args.h"
 #include "log_record.h"
+#include "root_groups.h"
 #include "root_orphans.h"
 #include "session_records.h"
 #include "api/api.h"
@@ -80,6 +81,10 @@ typedef struct job {
 	root_orphans orphans;
 	cft_orphan_note create;
 	int unswept;
+	/* With the admin's parent: the permission groups root keeps for the
+	 * policy, the only ones the user's part resolves names against
+	 * (root_groups.h). */
+	root_groups groups;
 	char runtime_dir[4300];      /* root's run_dir/users/UID, when the user has none */
 } job;
 
@@ -406,7 +411,12 @@ static int open_session(job *j, int report_fd)
 		.account_id = j->account,
 		.api_url = j->api_url,
 		.ca_file = j->cfg.ca_file,
-		.timeout_ms = api_budget_ms(j),
+		/* Half the budget a call: a create that times out is followed
+		 * by the sweep of what it may have made, and both must end in
+		 * time for the part to say why.  (With the permission groups
+		 * kept, the create is the first request, not a fetch that
+		 * failed alone.) */
+		.timeout_ms = api_budget_ms(j) / 2,
 		.parent = get_parent,
 		.parent_ctx = j,
 		.route_fp = fp_login,
@@ -425,6 +435,9 @@ static int open_session(job *j, int report_fd)
 		.token_name = j->parent.token ? j->create.name : NULL,
 		.note_orphan = j->parent.token ? note_unswept : NULL,
 		.note_orphan_ctx = j,
+		/* ... and the permission groups are root's, never the user's
+		 * cache (root_groups.h). */
+		.groups = j->parent.token ? &j->groups.groups : NULL,
 	};
 	cft_code rc = cft_obtain_token(&o, &r, &source, replaced, &err);
 	if (rc)
@@ -742,6 +755,29 @@ static int note_create(job *j)
 	return rc ? fail(&err, "noting the create") : EXIT_DONE;
 }
 
+/* Root's part after the answer, when its key of the policy's permission
+ * groups lacked a name and the user's part minted (so it fetched them):
+ * root fetches them with the admin's parent and keeps them, so the next
+ * login's create is its only request. */
+static void refresh_groups(job *j, char *report)
+{
+	_cleanup_client_ cft_client *c = NULL;
+	cft_error err;
+	const char *v = field(report, "minted");
+	cft_error_clear(&err);
+	if (!j->groups.refresh || !v || *v != '1' || left_ms(j) < 1500)
+		return;
+	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
+				     .proxy = j->cfg.proxy, .timeout_ms = api_budget_ms(j) };
+	cft_code rc = cft_client_new(&copts, j->parent.token, &c, &err);
+	if (!rc)
+		rc = root_groups_refresh(&j->groups, c, &j->cfg, &j->policy.merged, j->account,
+					 &err);
+	if (rc)
+		say("debug: ", "root keeps no permission groups for the policy of %s: %s",
+		    j->a.user, err.detail);
+}
+
 /* Root's part after the user's: the note of this job's create goes when
  * the user's part said, last, that nothing can be left behind.  Else root
  * sweeps now, if the deadline leaves time, or before the user's next mint. */
@@ -828,8 +864,10 @@ int main(int argc, char **argv)
 		status = within_policy_ttl(&j);
 	if (minting && !status)
 		prepare_runtime_dir(&j);
-	if (minting && !status && j.parent.token)
+	if (minting && !status && j.parent.token) {
 		status = note_create(&j);
+		root_groups_load(&j.groups, &j.cfg, &j.policy.merged, j.account, j.api_url);
+	}
 	if (!status)
 		status = run_user_part(&j, report);
 	if (!status && minting) {
@@ -842,9 +880,12 @@ int main(int argc, char **argv)
 	}
 	if (j.orphans.in_flight)
 		settle_create(&j, cft_secret_buffer(report));
+	if (!status && minting && j.parent.token)
+		refresh_groups(&j, cft_secret_buffer(report));
 out:
 	cft_lock_release(job_lock);
 	cft_parent_clear(&j.parent);
+	root_groups_clear(&j.groups);
 	j.l2 = cft_l2_close(j.l2);
 	cft_config_clear(&j.cfg);
 	return status;

@@ -96,6 +96,11 @@ void cft_client_set_deadline(cft_client *c, int64_t deadline_ms)
 		cft_http_set_deadline(c->http, deadline_ms);
 }
 
+const char *cft_client_api_url(const cft_client *c)
+{
+	return cft_http_base_url(c->http);
+}
+
 bool cft_is_id(const char *s)
 {
 	if (!s)

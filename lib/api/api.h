@@ -49,6 +49,9 @@ static inline void cft_client_freep(cft_client **c)
 		*c = cft_client_free(*c);
 }
 #define _cleanup_client_ _cleanup_(cft_client_freep)
+/* The API base URL the client calls (what a cache of its answers is
+ * keyed by). */
+const char *cft_client_api_url(const cft_client *c);
 
 /* No call of this client, retries included, runs past deadline_ms
  * (cft_now_ms()); 0 lifts it.  For a task of several calls that has one

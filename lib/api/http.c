@@ -88,6 +88,11 @@ cft_code cft_http_new(const cft_http_options *opts, cft_http **out, cft_error *e
 	return CFT_OK;
 }
 
+const char *cft_http_base_url(const cft_http *h)
+{
+	return h->base_url;
+}
+
 cft_http *cft_http_free(cft_http *h)
 {
 	if (!h)

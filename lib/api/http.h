@@ -36,6 +36,8 @@ typedef struct cft_http_response {
 
 cft_code cft_http_new(const cft_http_options *opts, cft_http **out, cft_error *err);
 cft_http *cft_http_free(cft_http *h);
+/* The base URL calls go to, without a trailing '/'. */
+const char *cft_http_base_url(const cft_http *h);
 
 /* From now on no call, retries included, runs past deadline_ms
  * (cft_now_ms()); 0: each call has its own timeout only. */

@@ -172,6 +172,20 @@ static bool valid_proxy(const char *v)
 	return false;
 }
 
+/* 0 turns the cache off; cft_duration_parse takes no zero. */
+static cft_code parse_groups_ttl(cft_config *c, const origin *o, const char *v, cft_error *err)
+{
+	int64_t s = 0;
+	if (strcmp(v, "0") != 0 && cft_duration_parse(v, &s) != 0)
+		return bad(o, err, "\"%.40s\" is not a duration (0 for no cache, 3600, 12h, 1d ...)",
+			   v);
+	if (s > CFT_GROUPS_TTL_MAX_S)
+		return bad(o, err, "at most 30 days: the API's permission groups change");
+	c->groups_ttl_s = s;
+	c->groups_ttl_set = true;
+	return CFT_OK;
+}
+
 static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_error *err)
 {
 	const char *k = o->key;
@@ -226,6 +240,8 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 		return parse_bool(o, v, &c->allow_token_minting, err);
 	if (!strcmp(k, "max_ttl"))
 		return parse_duration(o, v, &c->max_ttl_s, err);
+	if (!strcmp(k, "permission_groups_ttl"))
+		return parse_groups_ttl(c, o, v, err);
 	if (!strcmp(k, "run_dir")) {
 		if (v[0] != '/')
 			return bad(o, err, "an absolute path, please");
@@ -233,7 +249,8 @@ static cft_code defaults_key(cft_config *c, const origin *o, const char *v, cft_
 	}
 	return bad(o, err, "unknown key (known: account, profile, api_url, ca_file, proxy, timeout, "
 		   "ttl, renew_margin, request_ip_in, request_ip_not_in, name, cache, "
-		   "parent_token_file, revoke_on_erase, allow_token_minting, max_ttl, run_dir)");
+		   "parent_token_file, revoke_on_erase, allow_token_minting, max_ttl, "
+		   "permission_groups_ttl, run_dir)");
 }
 
 static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_error *err)

@@ -83,6 +83,10 @@ typedef struct cft_config {
 	 * file may lift it, never a file CFTOKEN_CONFIG names elsewhere. */
 	bool allow_token_minting;
 	int64_t max_ttl_s;
+	/* How long the permission groups mints resolved are kept
+	 * (group_cache.h); 0: not at all.  Unset: a day. */
+	int64_t groups_ttl_s;
+	bool groups_ttl_set;
 
 	cft_profile *sections;
 	size_t n_sections;
@@ -94,6 +98,7 @@ typedef struct cft_config {
 #define CFT_DEFAULT_TTL_S (8 * 3600)
 #define CFT_DEFAULT_RENEW_MARGIN_S (15 * 60)
 #define CFT_DEFAULT_MAX_TTL_S (7 * 86400)
+#define CFT_GROUPS_TTL_MAX_S (30 * 86400)
 #define CFT_SYSTEM_CONFIG CFTOKEN_SYSCONFDIR "/cftoken/cftoken.conf"
 #define CFT_DEFAULT_RUN_DIR "/run/cftoken"
 

@@ -186,6 +186,30 @@ cft_code cft_perm_resolve(const cft_perm_group_list *groups, const char *name,
 			name, scopes, name, name);
 }
 
+bool cft_perm_name_is(const char *group_name, const char *name)
+{
+	char want[NAME_MAX_LEN], norm[NAME_MAX_LEN];
+	unsigned scope;
+	name = cft_perm_unqualified(name, &scope);
+	if (!group_name || strlen(name) >= NAME_MAX_LEN)
+		return false;
+	normalise(name, want);
+	normalise(group_name, norm);
+	return want[0] && strcmp(norm, want) == 0;
+}
+
+bool cft_perm_all_resolve(const cft_perm_group_list *groups, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned scope;
+		const cft_perm_group *g;
+		const char *name = cft_perm_unqualified(names[i], &scope);
+		if (cft_perm_resolve(groups, name, scope, &g, NULL) != CFT_OK)
+			return false;
+	}
+	return true;
+}
+
 static cft_code resource_key(const char *prefix, const char *id, char *buf, cft_error *err)
 {
 	if (id && !cft_is_id(id))

@@ -1,6 +1,7 @@
 /* Permission groups by the names people write, and resource keys. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "api/api.h"
@@ -21,6 +22,14 @@ cft_code cft_perm_resolve(const cft_perm_group_list *groups, const char *name,
  * bit, or both when there is no qualifier.  Any case, blanks before it:
  * "  Zone: logs write" is zone:Logs Write. */
 const char *cft_perm_unqualified(const char *name, unsigned *scope);
+
+/* Whether a group called group_name is what the permission name means
+ * (its qualifier left out, then compared as cft_perm_resolve compares). */
+bool cft_perm_name_is(const char *group_name, const char *name);
+
+/* Whether every name resolves among groups, each at its qualifier's
+ * scope, as cft_spec_build resolves them: found once, not ambiguous. */
+bool cft_perm_all_resolve(const cft_perm_group_list *groups, const char *const *names, size_t n);
 
 /* Resource keys.  `id` must be 32 hex characters; NULL means every
  * account / every zone ("*").  Write into buf, which must hold 80 bytes. */

@@ -4,12 +4,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/group_cache.h"
 #include "config/owner.h"
 #include "config/profile.h"
+#include "core/timeutil.h"
 
 cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 				const cft_profile *p, const char *account_id, time_t base,
-				int64_t ttl, cft_profile_spec *out, cft_error *err)
+				int64_t ttl, const cft_perm_group_list *known,
+				cft_profile_spec *out, cft_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	cft_code rc = cft_profile_owner(p, &out->user_owned, out->owner_why,
@@ -19,8 +22,11 @@ cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 	/* A user-owned token's groups come from /user/tokens/permission_groups. */
 	cft_owner owner = cft_profile_spec_owner(out, account_id);
 	rc = cft_profile_permissions(p, out->names, CFT_PROFILE_MAX_NAMES, &out->n_names, err);
+	/* From the kernel keyring's cache when it resolves every name: then
+	 * the create is the mint's only request. */
 	if (!rc)
-		rc = cft_permission_groups(client, owner, &out->groups, err);
+		rc = cft_group_cache_groups(client, owner, cft_group_cache_ttl(cfg), known,
+					    out->names, out->n_names, &out->groups, err);
 	/* Zones the profile names (example.com) become ids. */
 	out->n_zones = p->n_zones < CFT_SPEC_MAX_ZONES ? p->n_zones : CFT_SPEC_MAX_ZONES;
 	if (!rc)
@@ -85,19 +91,6 @@ static const char *minting_group(const cft_perm_group_list *l, const char *const
 	return NULL;
 }
 
-/* "7d", "36h", "495m": the largest unit that divides it. */
-static void say_duration(int64_t s, char *out, size_t size)
-{
-	static const struct {
-		int64_t len;
-		const char *unit;
-	} units[] = { { 86400, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" } };
-	size_t i = 0;
-	while (s % units[i].len != 0)
-		i++;
-	snprintf(out, size, "%lld%s", (long long)(s / units[i].len), units[i].unit);
-}
-
 cft_code cft_profile_ceiling(const cft_config *cfg, const cft_profile *p,
 			     const cft_perm_group_list *groups, const cft_built_spec *b,
 			     time_t base, cft_error *err)
@@ -116,8 +109,8 @@ cft_code cft_profile_ceiling(const cft_config *cfg, const cft_profile *p,
 	if (!expires || expires - base > max) {
 		char asked[32] = "ever", limit[32];
 		if (expires)
-			say_duration(expires - base, asked, sizeof(asked));
-		say_duration(max, limit, sizeof(limit));
+			cft_duration_format(expires - base, asked, sizeof(asked));
+		cft_duration_format(max, limit, sizeof(limit));
 		return cft_fail(err, CFT_E_INVALID_ARG,
 				"[%s %.64s] asks for a token that lives %s, longer than max_ttl (%s%s): "
 				"refused; raise max_ttl in [defaults] of your own configuration file or "

@@ -33,10 +33,15 @@ static inline cft_owner cft_profile_spec_owner(const cft_profile_spec *s, const 
 
 /* base: when the token's life starts (not_before and expires_on count from
  * it, and {date} in the name is its date); ttl: seconds, 0 for the
- * profile's own. */
+ * profile's own.  The names resolve against `known` or, when NULL, the
+ * permission groups this user's kernel keyring keeps for the client's
+ * API, and the full list when those lack one (cft_group_cache_groups:
+ * a caller minting with a parent that is not the user's passes groups
+ * it trusts, never NULL). */
 cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 				const cft_profile *p, const char *account_id, time_t base,
-				int64_t ttl, cft_profile_spec *out, cft_error *err);
+				int64_t ttl, const cft_perm_group_list *known,
+				cft_profile_spec *out, cft_error *err);
 void cft_profile_spec_clear(cft_profile_spec *s);
 
 /* The ceiling on a token made from the parent for a profile or a login

@@ -194,6 +194,18 @@ int cft_duration_parse(const char *s, int64_t *seconds)
 	return 0;
 }
 
+void cft_duration_format(int64_t seconds, char *out, size_t size)
+{
+	static const struct {
+		int64_t len;
+		const char *unit;
+	} units[] = { { 86400, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" } };
+	size_t i = 0;
+	while (seconds % units[i].len != 0)
+		i++;
+	snprintf(out, size, "%lld%s", (long long)(seconds / units[i].len), units[i].unit);
+}
+
 int64_t cft_now_ms(void)
 {
 	struct timespec ts;

@@ -22,6 +22,10 @@ long cft_parse_retry_after(const char *value, time_t now);
  * Returns 0 and sets *seconds, -1 when unparseable, zero, or over ten years. */
 int cft_duration_parse(const char *s, int64_t *seconds);
 
+/* A positive duration as cft_duration_parse reads it, in the largest unit
+ * that divides it: "7d", "36h", "495m", "90s". */
+void cft_duration_format(int64_t seconds, char *out, size_t size);
+
 /* Milliseconds of CLOCK_MONOTONIC, for deadlines. */
 int64_t cft_now_ms(void);
 

@@ -243,7 +243,8 @@ static cft_code mint(const cft_obtain *o, cft_client **slot, cft_l1_record *out,
 	if (o->min_ttl > 0 && ttl < o->min_ttl + margin && !o->ttl_is_ceiling)
 		ttl = o->min_ttl + margin;
 	if (!rc)
-		rc = cft_profile_spec_build(*slot, cfg, p, o->account_id, now, ttl, &ps, err);
+		rc = cft_profile_spec_build(*slot, cfg, p, o->account_id, now, ttl, o->groups,
+					    &ps, err);
 	if (rc)
 		return rc;
 	if (o->token_name)

@@ -71,6 +71,11 @@ typedef struct cft_obtain {
 	 * own notes. */
 	void (*note_orphan)(void *ctx, const cft_orphan_note *note);
 	void *note_orphan_ctx;
+	/* The permission groups to resolve the profile's names against
+	 * (cft_profile_spec_build), or NULL: the cache in this user's kernel
+	 * keyring.  With the admin's parent, root's own (possibly none: then
+	 * the API's full list), never a key the user could have written. */
+	const cft_perm_group_list *groups;
 } cft_obtain;
 
 /* Deletes a token minted with no_cache once its user is done with it

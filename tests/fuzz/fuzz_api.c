@@ -51,6 +51,12 @@ cft_http *cft_http_free(cft_http *h)
 	return NULL;
 }
 
+const char *cft_http_base_url(const cft_http *h)
+{
+	(void)h;
+	return "https://api.cloudflare.com/client/v4";
+}
+
 void cft_http_response_clear(cft_http_response *rs)
 {
 	if (!rs)

@@ -42,21 +42,35 @@ seed_value() {  # the value of the emulator seed's token named $1
 
 password_of() { sed -n 's/^password=//p'; }
 
+# api_calls 'POST /tokens': how many requests of the emulator's log, since
+# it was last cleared, hold that in their method and path
+api_calls() {
+	$CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if sys.argv[1] in (e["method"]+" "+e["path"])))' "$1"
+}
+
+# key_holding PREFIX LINE: "SERIAL DESCRIPTION" of the first key in @u whose
+# description starts with PREFIX and whose payload has the line LINE.
+key_holding() {
+	local k desc
+	# (one keyctl show for the descriptions: @u may hold hundreds of keys)
+	while read -r k desc; do
+		if keyctl pipe "$k" 2>/dev/null | grep -qxF "$2"; then
+			echo "$k $desc"
+			return 0
+		fi
+	done < <(keyctl show @u 2>/dev/null | awk -v p="$1" 'index($NF, p) == 1 { print $1, $NF }')
+	return 1
+}
+
 # own_api_hash ID: the API hash that ends the kernel-keyring descriptions of
 # this test's cache entries (cftoken:UID:ACCOUNT:PROFILE:HASH), read off the
 # key that holds token ID.  Tests of one uid share its user keyring, each
 # with its own emulator (and so its own hash), and may run at once: a test
 # drops only keys that end in its own hash, never another test's.
 own_api_hash() {
-	local k desc
-	# (one keyctl show for the descriptions: @u may hold hundreds of keys)
-	while read -r k desc; do
-		if keyctl pipe "$k" 2>/dev/null | grep -qx "id=$1"; then
-			echo "${desc##*:}"
-			return 0
-		fi
-	done < <(keyctl show @u 2>/dev/null | awk '$NF ~ /^cftoken:/ { print $1, $NF }')
-	return 1
+	local found
+	found=$(key_holding cftoken: "id=$1") || return 1
+	echo "${found##*:}"
 }
 
 tap_done() {

@@ -14,9 +14,9 @@ build=$1
 front=$build/helper/cftoken
 . "$(dirname "$0")/tap.sh"
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-api_calls() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; l=json.load(sys.stdin); print(sum(1 for e in l if sys.argv[1] in (e["method"]+" "+e["path"])))' "$1"; }
-# The work after exec's hand-over runs in a detached process: wait for its
-# request (at most 60 s, a bound on a hang, not a measure), then count.
+# (api_calls: tap.sh) The work after exec's hand-over runs in a detached
+# process: wait for its request (at most 60 s, a bound on a hang, not a
+# measure), then count.
 calls_after_handover() {
 	local i
 	for i in $(seq 1 600); do

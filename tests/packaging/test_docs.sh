@@ -304,6 +304,8 @@ defaults = {
     "api_url": (define("lib/api/api.h", "CFT_DEFAULT_API_URL") or "").strip('"'),
     "timeout": "%d seconds" % (c_int(define("lib/api/api.h", "CFT_DEFAULT_TIMEOUT_MS")) // 1000),
     "name": (define("lib/config/tokenspec.c", "DEFAULT_NAME_TEMPLATE") or "").strip('"'),
+    "permission_groups_ttl": duration(c_int(define("lib/config/group_cache.h",
+                                                   "CFT_GROUP_CACHE_DEFAULT_TTL_S"))),
 }
 wrong = ["%s (%s)" % (k, v) for k, v in defaults.items()
          if not v or not re.search(r"Default:\s+" + re.escape(v), words(defaults_doc.get(k, "")))]

@@ -683,6 +683,48 @@ ok "$(as cftest-bob sh -c 'grep -c "cftoken:$(id -u cftest-alice):" /proc/keys' 
 	"bob does not even see alice's keys in /proc/keys"
 ok "$(as cftest-bob cat "$dir/parent" >/dev/null 2>&1 && echo 1 || echo 0)" "bob cannot read the parent token file"
 
+# --- the permission groups of an admin's policy are root's ----------------
+# A mint resolves permission names against groups kept in the kernel
+# keyring (lib/config/group_cache.h).  Under the admin's policy the keys
+# are root's: alice forges the key her own mints would read, mapping every
+# name of her policy to "Account API Tokens Write" (the format
+# test_groups.sh shows a user's own mint honours), and her next cold login
+# still gets exactly the policy's groups.
+minting_id=5bc3f8b21c554832afc660159ab75fa4  # "Account API Tokens Write" (emulator data)
+root_groups=$(keyctl show @u 2>/dev/null | awk -v d="cftoken-groups:0:$account:$own" '$NF == d { print $1 }')
+ok "$([ -n "$root_groups" ] && keyctl pipe "$root_groups" | grep -q " Workers Scripts Write$" &&
+	echo 0 || echo 1)" "root keeps the policy's permission groups in its own keyring"
+forged=$({
+	printf 'cftoken-groups 1\napi=%s\nfetched=%s\n' "$CFTEST_API_URL" "$(date +%s)"
+	for name in "Workers Scripts Write" "Workers KV Storage Write" "Account Settings Read" \
+		"Workers Routes Write" "Zone Read"; do
+		printf '%s 1 %s\n' "$minting_id" "$name"
+	done
+})
+as cftest-alice sh -c 'keyctl link @u @s >/dev/null
+	for k in $(keyctl rlist @u); do
+		case "$(keyctl rdescribe "$k")" in *";cftoken:"*) keyctl unlink "$k" @u >/dev/null;; esac
+	done
+	k=$(printf "%s" "$2" | keyctl padd user "$1" @u) && keyctl setperm "$k" 0x3f3f0000' \
+	_ "cftoken-groups:$(id -u cftest-alice):$account:$own" "$forged"
+ok "$(as cftest-alice sh -c 'keyctl link @u @s >/dev/null; keyctl search @u user "$1" >/dev/null' \
+	_ "cftoken-groups:$(id -u cftest-alice):$account:$own" && echo 0 || echo 1)" \
+	"alice forges a permission-group key in her keyring"
+clear_log
+session cft cftest-alice -- setpriv --reuid=cftest-alice --regid=cftest-alice --init-groups \
+	env -u XDG_RUNTIME_DIR HOME=/nonexistent keyctl session - "$dir/inside.sh" "$front"
+pf=$(token_field "$(value_of sha)" policies)
+problems=()
+[ -n "$(value_of sha)" ] && [ "$(value_of sha)" != "$sha_a" ] || problems+=("no new token")
+contains "$pf" "$minting_id" >/dev/null && problems+=("the token holds the forged group: $pf")
+contains "$pf" "Account API Tokens Write" >/dev/null && problems+=("the token may mint tokens: $pf")
+contains "$pf" "Workers Scripts Write" >/dev/null || problems+=("the token lacks the policy's groups: $pf")
+tap_row "a forged key of alice's does not widen her login token under the admin's policy" "${problems[@]}"
+ok "$([ "$(api_calls /permission_groups)" = 0 ] &&
+	[ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 1 ] && echo 0 || echo 1)" \
+	"... root's key resolved the names: no permission_groups request, one create"
+sha_a=$(value_of sha)
+
 # --- root acts only on what root wrote ------------------------------------
 # alice forges the notes a failed create leaves (lib/mint/orphans.h) where her
 # part of a login could look, naming bob's login token and the parent

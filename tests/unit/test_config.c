@@ -188,6 +188,31 @@ int main(void)
 	       "  binds it to the default API and no CA file");
 	cft_config_clear(&cfg);
 
+	/* permission_groups_ttl: a duration, 0 for no cache, unset for a day. */
+	const char *groups_day = write_file("groups.conf", "[defaults]\naccount = "
+					    "0123456789abcdef0123456789abcdef\n");
+	tap_is_int(load(groups_day, NULL, &cfg, &err), CFT_OK, "no permission_groups_ttl");
+	tap_ok(!cfg.groups_ttl_set, "  leaves it unset (group_cache.h: a day)");
+	cft_config_clear(&cfg);
+	const char *groups_off = write_file("groups.conf", "[defaults]\npermission_groups_ttl = 0\n");
+	tap_is_int(load(groups_day, groups_off, &cfg, &err), CFT_OK, "permission_groups_ttl = 0");
+	tap_ok(cfg.groups_ttl_set && cfg.groups_ttl_s == 0, "  is set, to no cache");
+	cft_config_clear(&cfg);
+	const char *groups_12h = write_file("groups.conf", "[defaults]\npermission_groups_ttl = 12h\n");
+	tap_is_int(load(groups_12h, NULL, &cfg, &err), CFT_OK, "permission_groups_ttl = 12h");
+	tap_is_int(cfg.groups_ttl_s, 12 * 3600, "  in seconds");
+	cft_config_clear(&cfg);
+	static const char *const bad_ttls[] = { "soon", "-1", "31d", "" };
+	for (size_t i = 0; i < sizeof(bad_ttls) / sizeof(bad_ttls[0]); i++) {
+		char text[80];
+		snprintf(text, sizeof(text), "[defaults]\npermission_groups_ttl = %s\n", bad_ttls[i]);
+		const char *path = write_file("groups.conf", text);
+		tap_is_int(load(path, NULL, &cfg, &err), CFT_E_INVALID_ARG,
+			   "permission_groups_ttl = \"%s\" is refused", bad_ttls[i]);
+		tap_contains(err.detail, "permission_groups_ttl", "  naming the key: %s", err.detail);
+		cft_config_clear(&cfg);
+	}
+
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	tap_ok(system(cmd) == 0, "clean up");
