@@ -21,10 +21,19 @@ void cli_after_handover_release(after_handover *after)
 	cft_parent_clear(&after->lp.parent);
 	after->lp.loaded = false;
 	after->client = cft_client_free(after->client);
+	after->l2 = cft_l2_close(after->l2);
+	after->keep_in_l2 = false;
 }
 
-void cli_after_handover(after_handover *after)
+void cli_after_handover(const cli *c, after_handover *after, const cft_l1_record *minted)
 {
+	if (after->keep_in_l2 && minted) {
+		cft_error err;
+		cft_error_clear(&err);
+		if (!after->l2)
+			cli_open_l2(c, &after->l2, &err);
+		cft_obtain_keep_in_l2(&after->o, after->l2, minted);
+	}
 	if (after->minted && cft_obtain_tidy_due(&after->o))
 		cft_obtain_tidy(&after->o);
 	cli_after_handover_release(after);

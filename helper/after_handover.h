@@ -8,8 +8,10 @@
 #include "obtain_token.h"
 
 /* get, env and token: once the answer is written and standard output is
- * closed, in this process.  Then releases what after holds. */
-void cli_after_handover(after_handover *after);
+ * closed, in this process: the new token (minted: the record handed over)
+ * into the Secret Service, then the tidy.  Then releases what after
+ * holds. */
+void cli_after_handover(const cli *c, after_handover *after, const cft_l1_record *minted);
 
 /* exec: the work runs in a detached process that waits until this one has
  * started the program (exec'd it, or exited failing to), then runs with the

@@ -14,6 +14,7 @@
 #include "cftoken-config.h"
 #include "cli.h"
 #include "api/api.h"
+#include "cache/l2_read.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -371,6 +372,10 @@ int main(int argc, char **argv)
 	json_set_alloc_funcs(malloc, cft_json_wiping_free);
 	cft_set_log_handler(print_log, NULL);
 
+	/* Taken out at once: nothing this process runs inherits it. */
+	const char *missed = getenv(CFT_L2_MISSED_ENV);
+	c.l2_missed = missed ? strdup(missed) : NULL;
+	unsetenv(CFT_L2_MISSED_ENV);
 	const struct command *cmd = parse_args(argc, argv, &c);
 	if (!cmd)
 		return EXIT_USAGE;
@@ -386,5 +391,6 @@ int main(int argc, char **argv)
 	c.cfg = &cfg;
 	int status = cmd->run(&c);
 	cft_config_clear(&cfg);
+	free(c.l2_missed);
 	return status;
 }

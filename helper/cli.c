@@ -164,11 +164,17 @@ void cli_export_session_bus(void)
 
 /* The Secret Service when the mode wants it: required for secret-service,
  * tried for auto (the kernel keyring alone otherwise). */
+bool cli_wants_l2(const cli *c)
+{
+	cache_mode mode = cli_cache_mode(c);
+	return mode == CACHE_AUTO || mode == CACHE_SECRET_SERVICE;
+}
+
 cft_code cli_open_l2(const cli *c, cft_l2 **l2, cft_error *err)
 {
 	cache_mode mode = cli_cache_mode(c);
 	*l2 = NULL;
-	if (mode != CACHE_AUTO && mode != CACHE_SECRET_SERVICE)
+	if (!cli_wants_l2(c))
 		return CFT_OK;
 	cft_error l2err;
 	cft_error_clear(&l2err);

@@ -42,6 +42,9 @@ typedef struct cli {
 	bool force;
 	bool all;                  /* list: every token of the account */
 	bool verbose;              /* say which cache answered, and why */
+	/* The token key whose Secret Service item cftoken-l2 just found
+	 * missing (CFT_L2_MISSED_ENV), or NULL. */
+	char *l2_missed;
 	bool dry_run;              /* apply, destroy: say, change nothing */
 	const char *worker;        /* bind, unbind: the Worker script */
 	const char *binding;       /* bind, unbind: the secret's name */
@@ -88,6 +91,9 @@ typedef enum cache_mode { CACHE_AUTO, CACHE_SECRET_SERVICE, CACHE_KERNEL, CACHE_
 
 /* CFTOKEN_CACHE, else cache = in [defaults], else auto. */
 cache_mode cli_cache_mode(const cli *c);
+
+/* Whether the cache mode uses the Secret Service (auto, secret-service). */
+bool cli_wants_l2(const cli *c);
 
 /* The Secret Service when the mode wants it: required for secret-service
  * (an error without it), tried for auto (*l2 NULL without it). */

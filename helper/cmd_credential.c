@@ -141,11 +141,11 @@ int cmd_get(const cli *c)
 	if (rc)
 		return cli_fail("get", rc, &err);
 	int status = cft_handover_git(stdout, &r) ? EXIT_API : EXIT_OK;
-	cft_l1_record_clear(&r);
 	/* git has the answer once stdout is closed: then the work after. */
 	if (fclose(stdout) != 0 && status == EXIT_OK)
 		status = EXIT_API;
-	cli_after_handover(&after);
+	cli_after_handover(c, &after, &r);
+	cft_l1_record_clear(&r);
 	return status;
 }
 

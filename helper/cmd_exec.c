@@ -24,11 +24,12 @@ static cft_code obtain_for_profile(const cli *c, bool exec, cft_l1_record *r,
 
 /* env and token: the answer is written and standard output closed (the
  * reader has it all) before the work after the hand-over. */
-static int close_then_tidy(int status, after_handover *after)
+static int close_then_tidy(const cli *c, int status, after_handover *after, cft_l1_record *r)
 {
 	if (fclose(stdout) != 0 && status == EXIT_OK)
 		status = EXIT_API;
-	cli_after_handover(after);
+	cli_after_handover(c, after, r);
+	cft_l1_record_clear(r);
 	return status;
 }
 
@@ -50,8 +51,9 @@ static int exec_uncached(const cli *c, cft_l1_record *r, after_handover *run)
 	} else if (c->verbose) {
 		fprintf(stderr, "cftoken: token %s deleted\n", id);
 	}
-	/* The program has ended: the work after the hand-over, here. */
-	cli_after_handover(run);
+	/* The program has ended: the work after the hand-over, here (no
+	 * token to keep: cache none). */
+	cli_after_handover(c, run, NULL);
 	cli_exit_like(status);
 }
 
@@ -93,8 +95,7 @@ int cmd_token(const cli *c)
 	if (rc)
 		return cli_fail("token", rc, &err);
 	int status = cli_print_value(c, r.token);
-	cft_l1_record_clear(&r);
-	return close_then_tidy(status, &after);
+	return close_then_tidy(c, status, &after, &r);
 }
 
 int cmd_env(const cli *c)
@@ -120,6 +121,5 @@ int cmd_env(const cli *c)
 	if (rc)
 		return cli_fail("env", rc, &err);
 	int status = cft_handover_env(stdout, format, &r) ? EXIT_API : EXIT_OK;
-	cft_l1_record_clear(&r);
-	return close_then_tidy(status, &after);
+	return close_then_tidy(c, status, &after, &r);
 }

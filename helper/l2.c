@@ -47,8 +47,13 @@ int main(int argc, char **argv)
 	char bus[CFT_SESSION_BUS_ADDRESS_MAX];
 	if (cft_session_bus_address(bus, sizeof(bus)))
 		setenv("DBUS_SESSION_BUS_ADDRESS", bus, 1);
-	bool hit = cft_l2_read(account, profile, api, L2_TIMEOUT_MS, &r, NULL) == CFT_OK &&
-		   cft_l1_fresh(&r, time(NULL), w.min_ttl) &&
+	cft_code found = cft_l2_read(account, profile, api, L2_TIMEOUT_MS, &r, NULL);
+	/* The Secret Service answered that it holds no token for the key:
+	 * the backend need not ask it again before it mints (a locked
+	 * collection, or no answer, is not a miss, and says nothing). */
+	if (found == CFT_E_NOT_FOUND)
+		setenv(CFT_L2_MISSED_ENV, desc, 1);
+	bool hit = found == CFT_OK && cft_l1_fresh(&r, time(NULL), w.min_ttl) &&
 		   strcmp(r.account, account) == 0 && strcmp(r.profile, profile) == 0 &&
 		   (!api_url || cft_api_url_is(r.api, api_url));
 	if (!hit || cft_l1_store_desc(fp, desc, &r, NULL) != CFT_OK) {

@@ -129,6 +129,16 @@ static void tell_uncached(const cft_l1_record *r)
 		until, CFT_UNCACHED_TTL_S / 60);
 }
 
+/* Whether c->l2_missed is this request's token key. */
+static bool l2_known_missing(const cli *c, const char *account, const char *profile)
+{
+	char a[33], pr[CFT_PROFILE_NAME_MAX + 1], api[CFT_API_HASH_SIZE], want[CFT_API_HASH_SIZE];
+	if (!c->l2_missed || cft_l1_desc_parse(c->l2_missed, a, pr, api) != 0)
+		return false;
+	cft_api_hash(cli_api_url(c), want);
+	return !strcmp(a, account) && !strcmp(pr, profile) && !strcmp(api, want);
+}
+
 cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bool exec,
 		    cft_l1_record *out, after_handover *after, cft_error *err)
 {
@@ -140,7 +150,11 @@ cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bo
 	account[0] = '\0';
 	cft_code rc = cli_find_account(c, p, lp, account, err);
 	cli_request_fp(c, g, fp);
-	if (!rc)
+	/* cftoken-l2 has just been told the Secret Service holds no token for
+	 * this key: nothing to look up there before the mint (--verbose says
+	 * what answers, so it still asks). */
+	bool l2_missed = !rc && l2_known_missing(c, account, p->name);
+	if (!rc && (!l2_missed || c->verbose))
 		rc = cli_open_l2(c, &l2, err);
 	bool no_cache = cli_cache_mode(c) == CACHE_NONE;
 	if (!rc && c->verbose)
@@ -157,7 +171,8 @@ cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bo
 		.parent_ctx = lp,
 		.route_fp = no_cache ? NULL : fp,
 		.min_ttl = c->min_ttl,
-		.l2 = l2,
+		.l2 = l2_missed ? NULL : l2,
+		.l2_store_by_caller = true,
 		.no_cache = no_cache,
 		.track_uncached = no_cache,
 		.max_ttl = no_cache && !exec ? CFT_UNCACHED_TTL_S : 0,
@@ -209,9 +224,24 @@ cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bo
 	}
 	if (minted && no_cache && !exec)
 		tell_uncached(out);
-	cft_l2_close(l2);
 	o->l2 = NULL;
 	o->route_fp = NULL;  /* fp dies with this call */
+	/* The new token's durable copy: exec's before the program starts
+	 * (the process that outlives it has no token value); the others' after
+	 * the hand-over, on the connection to the Secret Service open now. */
+	after->keep_in_l2 = minted && !no_cache && cli_wants_l2(c);
+	if (after->keep_in_l2 && exec) {
+		cft_error l2err;
+		cft_error_clear(&l2err);
+		if (!l2)
+			cli_open_l2(c, &l2, &l2err);
+		cft_obtain_keep_in_l2(o, l2, out);
+		after->keep_in_l2 = false;
+	}
+	if (after->keep_in_l2)
+		after->l2 = l2;
+	else
+		cft_l2_close(l2);
 	after->minted = minted;
 	after->uncached = minted && no_cache && exec;
 	if (after->uncached && c->verbose)

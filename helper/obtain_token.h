@@ -32,6 +32,8 @@ typedef struct after_handover {
 	cft_obtain o;
 	char account[CFT_ID_LEN + 1];
 	cft_client *client;
+	bool keep_in_l2;             /* the new token still goes to the Secret Service */
+	cft_l2 *l2;                  /* ... over this connection, or NULL: a new one */
 } after_handover;
 
 /* The profile's token into out: the declared one (cftoken apply) when the

@@ -5,6 +5,11 @@
  * attributes (l2_schema.h).  Locked items are reported, never unlocked or prompted for. */
 #pragma once
 
+/* What cftoken-l2 hands cftoken-backend after the Secret Service answered
+ * that it holds no token for a key: the key's description.  Internal to
+ * the two programs; the backend takes it out of its environment first. */
+#define CFT_L2_MISSED_ENV "CFTOKEN_L2_MISSED"
+
 #include "core/error.h"
 #include "core/l1_record.h"
 

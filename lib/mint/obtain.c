@@ -473,17 +473,21 @@ static cft_code mint_and_cache(const cft_obtain *o, cft_client **slot, cft_l1_re
 	 * fill the account. */
 	if (rc)
 		return take_back(o, slot, out, "cached", err);
-	if (o->l2) {
-		/* L1 holds it; a Secret Service that fails now costs durability,
-		 * not this request. */
-		cft_error l2err;
-		cft_error_clear(&l2err);
-		if (cft_cache_store(cft_l2_cache(o->l2), CFT_CACHE_L2, NULL, out, o->api_url,
-				    &l2err) != CFT_OK)
-			cft_log(CFT_LOG_WARNING, "the token is cached in the kernel keyring only: %s",
-				l2err.detail);
-	}
+	if (o->l2 && !o->l2_store_by_caller)
+		cft_obtain_keep_in_l2(o, o->l2, out);
 	return CFT_OK;
+}
+
+void cft_obtain_keep_in_l2(const cft_obtain *o, cft_l2 *l2, const cft_l1_record *r)
+{
+	/* L1 holds it; a Secret Service that fails now costs durability, not
+	 * this request. */
+	cft_error l2err;
+	cft_error_clear(&l2err);
+	if (l2 && cft_cache_store(cft_l2_cache(l2), CFT_CACHE_L2, NULL, r, o->api_url, &l2err) !=
+			  CFT_OK)
+		cft_log(CFT_LOG_WARNING, "the token is cached in the kernel keyring only: %s",
+			l2err.detail);
 }
 
 cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_source *source,

@@ -39,6 +39,10 @@ typedef struct cft_obtain {
 	long min_ttl;                 /* the token must last this long */
 	const char *refused_id;       /* a token the API refused: never serve it */
 	cft_l2 *l2;                   /* the Secret Service, or NULL: L1 alone */
+	/* A new token goes into the Secret Service by the caller, after the
+	 * hand-over (cft_obtain_keep_in_l2), not before: L1 holds it, and
+	 * the write is durability, not the request's. */
+	bool l2_store_by_caller;
 	bool no_cache;                /* cache = none: mint, cache nothing */
 	/* With no_cache, for the user's own commands: the token goes into
 	 * the user's ledger of uncached tokens (lib/mint/uncached.h), and the
@@ -109,6 +113,10 @@ void cft_obtain_tidy(const cft_obtain *o);
 /* Whether cft_obtain_tidy has anything to do now (a read of the ledger,
  * no request): a caller that would start a process for it asks first. */
 bool cft_obtain_tidy_due(const cft_obtain *o);
+
+/* Stores a new token in the Secret Service; a failure costs durability,
+ * not the request, and is told as a warning (cft_log). */
+void cft_obtain_keep_in_l2(const cft_obtain *o, cft_l2 *l2, const cft_l1_record *r);
 
 /* Whether a failed renewal may leave the due token in use (the failure
  * is of the moment: the API down or slow, rate limiting, a busy lock, no
