@@ -81,6 +81,9 @@ static bool parse_number(const char *s, size_t max_digits, long long *out)
 	return true;
 }
 
+/* These two append to r->groups, which owns the strings and frees them
+ * on failure too (analyzer.h). */
+CFT_ANALYZER_ARRAY_STORES_BEGIN
 static bool parse_group(char *line, cft_perm_group *g)
 {
 	long long scopes;
@@ -101,8 +104,6 @@ static bool parse_group(char *line, cft_perm_group *g)
 	return true;
 }
 
-/* Appends to r->groups (analyzer.h). */
-CFT_ANALYZER_ARRAY_STORES_BEGIN
 static cft_code parse(char *text, cft_group_record *r)
 {
 	char *cursor = text, *line;
