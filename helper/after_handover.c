@@ -30,8 +30,9 @@ void cli_after_handover(const cli *c, after_handover *after, const cft_l1_record
 	if (after->keep_in_l2 && minted) {
 		cft_error err;
 		cft_error_clear(&err);
-		if (!after->l2)
-			cli_open_l2(c, &after->l2, &err);
+		if (!after->l2 && cli_open_l2(c, &after->l2, &err) != CFT_OK)
+			fprintf(stderr, "cftoken: warning: the token is cached in the kernel keyring "
+				"only: %s\n", err.detail);
 		cft_obtain_keep_in_l2(&after->o, after->l2, minted);
 	}
 	if (after->minted && cft_obtain_tidy_due(&after->o))
