@@ -828,19 +828,35 @@ static void prepare_runtime_dir(job *j)
 	}
 }
 
+/* What a sweep of root's notes keeps besides the token root recorded last:
+ * the newest this many of those it replaced, which live out their expiry
+ * (a login's tokens share one name a day, and a note sweeps them all). */
+#define SWEEP_KEEP_MAX 64
+
 /* Root's sweep, with the admin's parent, of every create root noted for
- * this user and nobody settled; the token root recorded last is kept. */
+ * this user and nobody settled; the token root recorded last, and those
+ * it replaced that live out their expiry, are kept. */
 static cft_code sweep_root_notes(job *j, cft_error *err)
 {
 	_cleanup_client_ cft_client *c = NULL;
 	minted_record recorded;
+	cft_uncached replaced[SWEEP_KEEP_MAX];
+	const char *keep[SWEEP_KEEP_MAX + 2];
+	size_t n = 0, k = 0;
 	unsigned deleted = 0;
 	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
 				     .proxy = j->cfg.proxy, .timeout_ms = api_budget_ms(j) };
 	minted_record_read(run_dir(j), j->pw->pw_uid, &recorded);
+	if (recorded.id[0])
+		keep[k++] = recorded.id;
+	if (root_ledger(j)[0])
+		cft_uncached_list_at(j->replaced_ledger, replaced, SWEEP_KEEP_MAX, &n);
+	for (size_t i = 0; i < n; i++)
+		keep[k++] = replaced[i].id;
+	keep[k] = NULL;
 	cft_code rc = cft_client_new(&copts, j->parent.token, &c, err);
 	if (!rc)
-		rc = root_orphans_sweep(&j->orphans, c, j->account, recorded.id, &deleted, err);
+		rc = root_orphans_sweep(&j->orphans, c, j->account, keep, &deleted, err);
 	if (deleted)
 		say("notice: ", "deleted %u token%s of %s that an unfinished create left behind",
 		    deleted, deleted == 1 ? "" : "s", j->a.user);

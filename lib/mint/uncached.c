@@ -223,6 +223,26 @@ bool cft_uncached_any_due_at(const char *path, time_t now)
 	return due;
 }
 
+void cft_uncached_list_at(const char *path, cft_uncached *out, size_t max, size_t *n)
+{
+	char *all = NULL;
+	size_t len = 0;
+	size_t total = 0;
+	*n = 0;
+	if (!max || cft_file_read(AT_FDCWD, path, path, LEDGER_MAX, CFT_FILE_NOFOLLOW, &all, &len,
+				  NULL) != CFT_OK)
+		return;
+	for (const char *p = all; *p;) {
+		size_t k = strcspn(p, "\n");
+		cft_uncached t;
+		if (parse_line(p, k, &t))
+			out[total++ % max] = t;
+		p += k + (p[k] == '\n');
+	}
+	free(all);
+	*n = total < max ? total : max;
+}
+
 static bool keep_other(const cft_uncached *t, void *ctx)
 {
 	return strcmp(t->id, ctx) != 0;

@@ -55,6 +55,10 @@ cft_code cft_uncached_note_at(const char *path, const cft_uncached *t, cft_error
 cft_code cft_uncached_take_due_at(const char *path, time_t now, cft_uncached *out, size_t max,
 				  size_t *n, cft_error *err);
 bool cft_uncached_any_due_at(const char *path, time_t now);
+/* The last max tokens it lists (the newest), into out (*n of them, in no
+ * order): a read without the lock, of what the ledger holds at that
+ * moment. */
+void cft_uncached_list_at(const char *path, cft_uncached *out, size_t max, size_t *n);
 
 /* Strikes a token off the ledger (deleted by its own caller). */
 cft_code cft_uncached_forget(const char *account, const char *profile, const char *id,
