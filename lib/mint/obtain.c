@@ -378,13 +378,20 @@ bool cft_obtain_tidy_due(const cft_obtain *o)
 			 : cft_uncached_any_due(o->account_id, o->profile->name, time(NULL));
 }
 
-/* The ledger's tokens due by until (all of them, early), within as long
- * as a mint may take, the create's retries included. */
+/* The ledger's tokens due by until (all of them, early, a few at a time
+ * while each round deletes some), within as long as a mint may take, the
+ * create's retries included. */
 static unsigned settle_within_budget(const cft_obtain *o, time_t until, bool early)
 {
 	_cleanup_client_ cft_client *own = NULL;
 	long budget = o->timeout_ms > 0 ? o->timeout_ms : CFT_DEFAULT_TIMEOUT_MS;
-	return settle_ledger(o, slot_of(o, &own), until, early, cft_now_ms() + 2 * budget);
+	int64_t deadline = cft_now_ms() + 2 * budget;
+	unsigned deleted = 0, round;
+	do {
+		round = settle_ledger(o, slot_of(o, &own), until, early, deadline);
+		deleted += round;
+	} while (early && round > 0 && cft_now_ms() < deadline);
+	return deleted;
 }
 
 void cft_obtain_tidy(const cft_obtain *o)
