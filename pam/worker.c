@@ -681,6 +681,9 @@ static bool make_room(job *j, char *report)
 	if (!v || *v != '1' || !j->parent.token)
 		return false;
 	cft_obtain o = root_ledger_obtain(j);
+	/* Half the time left at most (a settle takes twice timeout_ms at
+	 * most): the user's part runs again in the rest. */
+	o.timeout_ms = left_ms(j) / 4 > 200 ? left_ms(j) / 4 : 200;
 	unsigned deleted = root_ledger(j)[0] ? cft_obtain_settle_early(&o) : 0;
 	if (!deleted) {
 		say("", "token: the account holds as many API tokens as Cloudflare allows, and "
