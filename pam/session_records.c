@@ -176,7 +176,7 @@ cft_code session_record_remove(const char *run_dir, uid_t uid, const char *sessi
 /* "ID EXPIRES", or an older version's "ID": anything else is no record. */
 static void read_record(const char *path, minted_record *r)
 {
-	char buf[64];
+	char buf[64] = { 0 };
 	int fd = -1;
 	memset(r, 0, sizeof(*r));
 	cft_file_open(AT_FDCWD, path, path, 64, CFT_FILE_NOFOLLOW, &fd, NULL);

@@ -964,10 +964,12 @@ static void run_detached(job *j, bool early)
 {
 	/* None of the module's pipes (stdout, stderr, the log records), nor
 	 * the job lock: the module waits for their other ends, the next login
-	 * for the lock. */
+	 * for the lock.  Whatever cannot be let go, the work is left to the
+	 * next login. */
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int fd = 0; fd < 3 && null_fd >= 0; fd++)
-		dup2(null_fd, fd);
+	for (int fd = 0; fd < 3; fd++)
+		if (null_fd < 0 || dup2(null_fd, fd) < 0)
+			_exit(0);
 	close_range(3, ~0U, 0);
 	/* Out of the process group the module kills at its deadline. */
 	setsid();
