@@ -18,7 +18,7 @@ cft_code root_orphans_load(root_orphans *r, const char *run_dir, uid_t uid, cons
 }
 
 cft_code root_orphans_sweep(root_orphans *r, cft_client *c, const char *account,
-			    const char *keep_id, unsigned *deleted, cft_error *err)
+			    const char *const *keep, unsigned *deleted, cft_error *err)
 {
 	size_t kept = 0;
 	cft_code first = CFT_OK;
@@ -27,8 +27,7 @@ cft_code root_orphans_sweep(root_orphans *r, cft_client *c, const char *account,
 		const cft_orphan_note *note = &r->notes[i];
 		cft_owner owner = note->user_owned ? CFT_USER_OWNED : CFT_ACCOUNT_OWNED(account);
 		unsigned n = 0;
-		cft_code rc = cft_orphans_sweep(c, owner, note->name, note->since,
-						keep_id && keep_id[0] ? keep_id : NULL, &n, err);
+		cft_code rc = cft_orphans_sweep(c, owner, note->name, note->since, keep, &n, err);
 		*deleted += n;
 		if (rc) {
 			/* Kept for the next job; the first reason is the one told. */

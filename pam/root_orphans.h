@@ -31,11 +31,12 @@ typedef struct root_orphans {
 cft_code root_orphans_load(root_orphans *r, const char *run_dir, uid_t uid, const char *api_url,
 			   cft_error *err);
 
-/* Sweeps every note loaded (except keep_id, the token root recorded last
- * for the user, which may be that young) and keeps those whose sweep
- * failed; *deleted counts the tokens deleted. */
+/* Sweeps every note loaded (except the tokens keep lists, NULL-terminated:
+ * the one root recorded last for the user, which may be that young, and
+ * the replaced ones that live out their expiry in root's ledger) and keeps
+ * those whose sweep failed; *deleted counts the tokens deleted. */
 cft_code root_orphans_sweep(root_orphans *r, cft_client *c, const char *account,
-			    const char *keep_id, unsigned *deleted, cft_error *err);
+			    const char *const *keep, unsigned *deleted, cft_error *err);
 
 /* Notes the create this job may make, before the user's part starts. */
 cft_code root_orphans_begin(root_orphans *r, const cft_orphan_note *note, cft_error *err);

@@ -173,36 +173,49 @@ cft_code session_record_remove(const char *run_dir, uid_t uid, const char *sessi
 	return CFT_OK;
 }
 
-static void read_id(const char *path, char id[33])
+/* "ID EXPIRES", or an older version's "ID": anything else is no record. */
+static void read_record(const char *path, minted_record *r)
 {
+	char buf[64] = { 0 };
 	int fd = -1;
+	memset(r, 0, sizeof(*r));
 	cft_file_open(AT_FDCWD, path, path, 64, CFT_FILE_NOFOLLOW, &fd, NULL);
-	ssize_t n = fd >= 0 ? read(fd, id, 32) : 0;
-	id[n > 0 ? n : 0] = '\0';
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
 	if (fd >= 0)
 		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	size_t id_len = strcspn(buf, " \n");
+	if (id_len != 32)
+		return;
+	memcpy(r->id, buf, 32);
+	r->id[32] = '\0';
+	if (buf[32] == ' ')
+		r->expires = (time_t)strtoll(buf + 33, NULL, 10);
 }
 
-void minted_record_read(const char *run_dir, uid_t uid, char id[33])
+void minted_record_read(const char *run_dir, uid_t uid, minted_record *r)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/minted/%u", run_dir, (unsigned)uid);
-	read_id(path, id);
+	read_record(path, r);
 }
 
-cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
-			    char previous[33], cft_error *err)
+cft_code minted_record_swap(const char *run_dir, uid_t uid, const minted_record *now,
+			    minted_record *previous, cft_error *err)
 {
-	char path[4200], tmp[4300];
-	previous[0] = '\0';
+	char path[4200], tmp[4300], line[64];
+	memset(previous, 0, sizeof(*previous));
 	cft_code rc = root_record_path(run_dir, "minted", uid, path, sizeof(path), err);
 	if (rc)
 		return rc;
-	read_id(path, previous);
+	read_record(path, previous);
+	int len = now->id[0] ? snprintf(line, sizeof(line), "%s %lld", now->id,
+					(long long)now->expires)
+			     : 0;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, new_id, strlen(new_id)) != (ssize_t)strlen(new_id) ||
-	    fsync(fd) != 0 || rename(tmp, path) != 0)
+	if (fd < 0 || write(fd, line, (size_t)len) != len || fsync(fd) != 0 ||
+	    rename(tmp, path) != 0)
 		rc = cft_fail(err, CFT_E_INTERNAL, "recording the minted token: %s",
 			      strerror(errno));
 	if (fd >= 0)

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "core/error.h"
 
@@ -36,16 +37,22 @@ cft_code session_record_remove(const char *run_dir, uid_t uid, const char *sessi
 			       unsigned *others, cft_error *err);
 
 /* The last token minted for a user's login policy, as root saw it:
- * RUN_DIR/minted/UID.  A user may delete their own keys, and with them
- * cftoken's memory of which token a new one replaces; this record is
- * beyond their reach, so a token they made us forget is still deleted and
- * the account's 500-token cap never fills with their leftovers.
- * Replaces the record with new_id; previous gets the old one ("" if none). */
-cft_code minted_record_swap(const char *run_dir, uid_t uid, const char *new_id,
-			    char previous[33], cft_error *err);
+ * RUN_DIR/minted/UID, "ID EXPIRES".  A user may delete their own keys,
+ * and with them cftoken's memory of which token a new one replaces; this
+ * record is beyond their reach, so a token they made us forget is still
+ * deleted once it has expired, and the account's 500-token cap never
+ * fills with their leftovers. */
+typedef struct minted_record {
+	char id[33];                 /* "" when there is none */
+	time_t expires;              /* 0: not known (a record of an older version) */
+} minted_record;
 
-/* The record alone; id is "" when there is none. */
-void minted_record_read(const char *run_dir, uid_t uid, char id[33]);
+/* Replaces the record with now; previous gets the old one. */
+cft_code minted_record_swap(const char *run_dir, uid_t uid, const minted_record *now,
+			    minted_record *previous, cft_error *err);
+
+/* The record alone. */
+void minted_record_read(const char *run_dir, uid_t uid, minted_record *r);
 
 /* One login job of a user at a time, whichever process runs it: a PAM
  * open or close, or a renewal by the broker (whose /tmp is private, so the

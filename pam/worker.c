@@ -19,6 +19,14 @@
  * close (with --revoke-on-close): when no other session of the user is
  * open, revoke the login token and drop it from the caches.
  *
+ * The token a renewal replaces lives out its expiry (a job started with
+ * it finishes).  With the admin's parent, root keeps it in a ledger of its
+ * own (RUN_DIR/replaced/UID); with the user's own, the user's ledger keeps
+ * it (lib/mint/uncached.h).  After the answer, a detached process deletes
+ * the ledger's expired tokens (tidy_detached); after the last session's
+ * close with --revoke-on-close, all of them.  At the account's cap, root
+ * deletes the tokens of its ledger early and runs the user's part again.
+ *
  * What syslog should hear goes as log records to --log-fd (log_record.h),
  * each escaped whole; stderr is left to what libraries print (libcftoken's
  * warnings through library_says), which the module logs escaped as an
@@ -27,6 +35,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +46,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "cftoken-config.h"
@@ -62,6 +72,7 @@
 #include "core/timeutil.h"
 #include "mint/obtain.h"
 #include "mint/token_input.h"
+#include "mint/uncached.h"
 
 typedef struct job {
 	args a;
@@ -72,9 +83,16 @@ typedef struct job {
 	const char *account;
 	const char *api_url;
 	cft_parent parent;           /* the admin's (file) or the user's own */
+	bool admin_parent;           /* parent_token_file: root's records decide */
 	char login_route[CFT_FP_HEX]; /* pam_cftoken's warm path (cftoken-pam-helper) */
-	char recorded_id[33];        /* root's record of the user's login token */
+	minted_record recorded;      /* root's record of the user's login token */
+	char replaced_ledger[4200];  /* root's ledger of the tokens it replaced, or "" */
 	cft_l2 *l2;
+	/* The user's part: whether its ledger has work for after the answer
+	 * (tidy=), and whether this run is the one after root made room at
+	 * the account's cap. */
+	int tidy;
+	bool cap_retry;
 	/* With the admin's parent: root's notes of creates (root_orphans.h),
 	 * the name root gave this job's token, and, in the user's part,
 	 * whether a create may have left a token the part could not sweep. */
@@ -90,6 +108,8 @@ typedef struct job {
 
 static int debug_on;
 static int log_fd = -1;
+/* The work after the answer: no module hears it any more, syslog does. */
+static bool detached;
 
 static const char *run_dir(const job *j)
 {
@@ -113,6 +133,12 @@ static void say(const char *level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (detached) {
+		char escaped[LOG_TEXT_MAX];
+		log_escape(text, strlen(text), escaped, sizeof(escaped));
+		syslog(prio, "%s", escaped);
+		return;
+	}
 	log_record_say(log_fd, prio, text);
 }
 
@@ -124,6 +150,9 @@ static void library_says(void *ctx, cft_log_level level, const char *text)
 {
 	if (level == CFT_LOG_DEBUG)
 		say("debug: ", "%s", text);
+	else if (detached)
+		say(level == CFT_LOG_WARNING ? "" : "notice: ", "cftoken: %s%s",
+		    level == CFT_LOG_WARNING ? "warning: " : "", text);
 	else
 		fprintf(stderr, "cftoken: %s%s\n", level == CFT_LOG_WARNING ? "warning: " : "",
 			text);
@@ -204,6 +233,7 @@ static int read_admin_parent(job *j)
 	const char *file = j->cfg.parent_token_file;
 	if (!file)
 		return EXIT_DONE;
+	j->admin_parent = true;
 	cft_code rc = cft_check_trusted_file(file, "parent token file", &err);
 	if (!rc)
 		rc = cft_read_token(file, NULL, NULL, &j->parent.token, &err);
@@ -290,6 +320,18 @@ static int enter_user_keyrings(job *j)
 	return EXIT_DONE;
 }
 
+/* The user's part, and the work after the answer on a personal machine:
+ * the user, with their environment and keyrings. */
+static int enter_user(job *j)
+{
+	int status = become_user(j);
+	if (!status) {
+		user_env(j);
+		status = enter_user_keyrings(j);
+	}
+	return status;
+}
+
 static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
 {
 	job *j = ctx;
@@ -314,6 +356,33 @@ static cft_code get_parent(void *ctx, const cft_secret **out, cft_error *err)
 	}
 	*out = j->parent.token;
 	return CFT_OK;
+}
+
+/* What every obtain of this job shares: the login policy's token, under
+ * the parent the job uses. */
+static cft_obtain job_obtain(job *j)
+{
+	return (cft_obtain){
+		.cfg = &j->cfg,
+		.profile = &j->policy.merged,
+		.account_id = j->account,
+		.api_url = j->api_url,
+		.ca_file = j->cfg.ca_file,
+		.timeout_ms = api_budget_ms(j),
+		.parent = get_parent,
+		.parent_ctx = j,
+	};
+}
+
+/* Root's ledger of the login tokens it replaced for this user, settled
+ * with the admin's parent: only tokens named as root names them for this
+ * user (ledger_user), never an id from the user's cache. */
+static cft_obtain root_ledger_obtain(job *j)
+{
+	cft_obtain o = job_obtain(j);
+	o.ledger = j->replaced_ledger;
+	o.ledger_user = j->pw->pw_name;
+	return o;
 }
 
 static int names_profiles(const cft_config *cfg)
@@ -405,43 +474,44 @@ static int open_session(job *j, int report_fd)
 	cft_request login = { .profile = CFT_LOGIN_PROFILE }, plain = { 0 };
 	cft_request_fingerprint(&login, fp_login);
 	cft_request_fingerprint(&plain, fp_default);
-	cft_obtain o = {
-		.cfg = &j->cfg,
-		.profile = &j->policy.merged,
-		.account_id = j->account,
-		.api_url = j->api_url,
-		.ca_file = j->cfg.ca_file,
-		/* Half the budget a call: a create that times out is followed
-		 * by the sweep of what it may have made, and both must end in
-		 * time for the part to say why.  (With the permission groups
-		 * kept, the create is the first request, not a fetch that
-		 * failed alone.) */
-		.timeout_ms = api_budget_ms(j) / 2,
-		.parent = get_parent,
-		.parent_ctx = j,
-		.route_fp = fp_login,
-		.min_ttl = j->a.min_ttl > 0 ? j->a.min_ttl : 0,
-		.refused_id = outdated[0] ? outdated : NULL,
-		.l2 = j->l2,
-		.no_cache = j->cfg.cache && !strcmp(j->cfg.cache, "none"),
-		/* With the admin's parent, root deletes the replaced token,
-		 * by its own record (forget_previous), not by the user's cache;
-		 * the policy's ttl is a ceiling; the token gets the name root
-		 * noted, and what a failed create may have left is root's to
-		 * sweep (root_orphans.h). */
-		.keep_replaced = j->parent.token != NULL,
-		.no_due_fallback = !strcmp(j->a.stage, "renew"),
-		.ttl_is_ceiling = true,
-		.token_name = j->parent.token ? j->create.name : NULL,
-		.note_orphan = j->parent.token ? note_unswept : NULL,
-		.note_orphan_ctx = j,
-		/* ... and the permission groups are root's, never the user's
-		 * cache (root_groups.h). */
-		.groups = j->parent.token ? &j->groups.groups : NULL,
-	};
+	cft_obtain o = job_obtain(j);
+	/* Half the budget a call: a create that times out is followed by the
+	 * sweep of what it may have made, and both must end in time for the
+	 * part to say why.  (With the permission groups kept, the create is
+	 * the first request, not a fetch that failed alone.) */
+	o.timeout_ms = api_budget_ms(j) / 2;
+	o.route_fp = fp_login;
+	o.min_ttl = j->a.min_ttl > 0 ? j->a.min_ttl : 0;
+	o.refused_id = outdated[0] ? outdated : NULL;
+	o.l2 = j->l2;
+	o.no_cache = j->cfg.cache && !strcmp(j->cfg.cache, "none");
+	/* With the admin's parent, root settles the replaced token by its own
+	 * record (forget_previous), not by the user's cache; the policy's ttl
+	 * is a ceiling; the token gets the name root noted, and what a failed
+	 * create may have left is root's to sweep (root_orphans.h). */
+	o.keep_replaced = j->parent.token != NULL;
+	o.no_due_fallback = !strcmp(j->a.stage, "renew");
+	o.ttl_is_ceiling = true;
+	o.token_name = j->parent.token ? j->create.name : NULL;
+	o.note_orphan = j->parent.token ? note_unswept : NULL;
+	o.note_orphan_ctx = j;
+	/* ... and the permission groups are root's, never the user's cache
+	 * (root_groups.h). */
+	o.groups = j->parent.token ? &j->groups.groups : NULL;
 	cft_code rc = cft_obtain_token(&o, &r, &source, replaced, &err);
+	if (rc == CFT_E_QUOTA && o.keep_replaced && !j->cap_retry) {
+		/* The account's cap: root deletes early the tokens it replaced
+		 * for this user (its ledger, not ours) and runs us again. */
+		say("debug: ", "token: %s: root makes room", err.detail);
+		if (write(report_fd, "cap=1\n", 6) != 6)
+			return fail(&err, "token");
+		return EXIT_FAILED;
+	}
 	if (rc)
 		return fail(&err, "token");
+	/* The user's own ledger (a personal machine): its expired tokens go
+	 * after the answer, in a process root starts as the user. */
+	j->tidy = !o.keep_replaced && cft_obtain_tidy_due(&o);
 	if (!o.no_cache && !user_has_profiles(j))
 		cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, fp_default, &r, j->api_url, NULL);
 	if (!o.no_cache)
@@ -489,11 +559,15 @@ static int revoke_token(job *j, const char *id, int in_user_part, const char *wh
 
 /* The last session ended: revoke the login token root recorded for this
  * user (never an id from the user's own cache, which they can edit) and
- * drop it from their caches. */
+ * drop it from their caches.  On a personal machine, the tokens earlier
+ * renewals replaced go too, after the answer (tidy=, as the user). */
 static int close_session(job *j)
 {
-	if (j->recorded_id[0])
-		return revoke_token(j, j->recorded_id, 1, "the last session ended");
+	if (!j->admin_parent)
+		j->tidy = cft_uncached_any_due(j->account, j->policy.merged.name,
+					       (time_t)LLONG_MAX);
+	if (j->recorded.id[0])
+		return revoke_token(j, j->recorded.id, 1, "the last session ended");
 	say("debug: ", "no token recorded for %s: nothing to revoke", j->a.user);
 	return EXIT_DONE;
 }
@@ -525,21 +599,16 @@ static int sessions(job *j, int *last)
  * report on fd.  Its exit status is the helper's. */
 static int user_part(job *j, int fd)
 {
-	int status = become_user(j);
-	if (!status) {
-		user_env(j);
-		status = enter_user_keyrings(j);
-	}
+	int status = enter_user(j);
 	if (!status)
 		status = !strcmp(j->a.stage, "close") ? close_session(j) : open_session(j, fd);
 	/* Last, whatever happened: root settles its note of this job's create
-	 * only on this line (a part killed before it leaves the note). */
-	if (strcmp(j->a.stage, "close") != 0) {
-		char line[16];
-		int n = snprintf(line, sizeof(line), "unswept=%d\n", j->unswept);
-		if (write(fd, line, (size_t)n) != n)
-			status = EXIT_FAILED;
-	}
+	 * only on the unswept= line (a part killed before it leaves the
+	 * note). */
+	char line[32];
+	int n = snprintf(line, sizeof(line), "tidy=%d\nunswept=%d\n", j->tidy, j->unswept);
+	if (write(fd, line, (size_t)n) != n)
+		status = EXIT_FAILED;
 	return status;
 }
 
@@ -552,26 +621,81 @@ static const char *field(char *report, const char *name)
 	return NULL;
 }
 
-/* Root's part after a mint: the token root recorded last for this user
- * is deleted unless the mint already replaced it (see minted_record_swap). */
+/* RUN_DIR/replaced/UID, root's ledger of the login tokens it replaced for
+ * the user ("" when root cannot make its directory). */
+static const char *root_ledger(job *j)
+{
+	if (!j->replaced_ledger[0] &&
+	    root_record_path(run_dir(j), "replaced", j->pw->pw_uid, j->replaced_ledger,
+			     sizeof(j->replaced_ledger), NULL) != CFT_OK)
+		j->replaced_ledger[0] = '\0';
+	return j->replaced_ledger;
+}
+
+/* Root's part after a mint: the new token becomes root's record of the
+ * user's login token.  With the admin's parent, the token recorded before
+ * it, which it replaces, lives out its expiry in root's ledger (the work
+ * after the answer deletes it once it has expired); a ledger that cannot
+ * take it means it is deleted now.  On a personal machine the user's own
+ * parent token, and so the user's part, settles it (the user's ledger). */
 static void forget_previous(job *j, char *report)
 {
-	char id[33], previous[33];
+	minted_record now = { 0 }, previous;
+	char expires[CFT_RFC3339_SIZE];
 	cft_error err;
 	const char *v;
 	cft_error_clear(&err);
 	if (!(v = field(report, "minted")) || *v != '1' || !(v = field(report, "token_id")))
 		return;
-	snprintf(id, sizeof(id), "%.*s", (int)strcspn(v, "\n"), v);
-	const char *dir = run_dir(j);
-	if (minted_record_swap(dir, j->pw->pw_uid, id, previous, &err) != CFT_OK) {
+	snprintf(now.id, sizeof(now.id), "%.*s", (int)strcspn(v, "\n"), v);
+	if ((v = field(report, "CFTOKEN_EXPIRES_ON"))) {
+		snprintf(expires, sizeof(expires), "%.*s", (int)strcspn(v, "\n"), v);
+		if (cft_time_parse_rfc3339(expires, &now.expires) != 0)
+			now.expires = 0;
+	}
+	if (minted_record_swap(run_dir(j), j->pw->pw_uid, &now, &previous, &err) != CFT_OK) {
 		fail(&err, "minted record");
 		return;
 	}
-	/* Root holds only the admin's parent token; on a personal machine
-	 * the user's own is theirs to manage. */
-	if (j->parent.token && previous[0] && cft_is_id(previous) && strcmp(previous, id))
-		(void)revoke_token(j, previous, 0, "a newer one replaces it");
+	if (!j->parent.token || !previous.id[0] || !cft_is_id(previous.id) ||
+	    !strcmp(previous.id, now.id))
+		return;
+	cft_owner owner = cft_profile_token_owner(&j->policy.merged, j->account);
+	cft_uncached t = { .expires = previous.expires, .user_owned = owner.account_id == NULL };
+	snprintf(t.id, sizeof(t.id), "%s", previous.id);
+	if (root_ledger(j)[0] && cft_uncached_note_at(j->replaced_ledger, &t, &err) == CFT_OK)
+		say("debug: ", "token %s of %s is replaced: it lives out its expiry", t.id,
+		    j->a.user);
+	else
+		(void)revoke_token(j, previous.id, 0, "a newer one replaces it");
+}
+
+/* After the user's part failed at the account's cap (cap=1), with the
+ * admin's parent: root deletes early the tokens it replaced for the user,
+ * which live out their expiry in its ledger, so that cftoken's own
+ * leftovers never cost a login its token.  True when there is room now
+ * and the user's part should run again. */
+static bool make_room(job *j, char *report)
+{
+	const char *v = field(report, "cap");
+	if (!v || *v != '1' || !j->parent.token)
+		return false;
+	cft_obtain o = root_ledger_obtain(j);
+	/* Half the time left at most (a settle takes twice timeout_ms at
+	 * most): the user's part runs again in the rest. */
+	o.timeout_ms = left_ms(j) / 4 > 200 ? left_ms(j) / 4 : 200;
+	unsigned deleted = root_ledger(j)[0] ? cft_obtain_settle_early(&o) : 0;
+	if (!deleted) {
+		say("", "token: the account holds as many API tokens as Cloudflare allows, and "
+		    "none of them is a token of %s's that a renewal replaced: delete tokens the "
+		    "account no longer needs", j->a.user);
+		return false;
+	}
+	say("notice: ", "the account's token cap is reached: deleted %u token%s of %s that a "
+	    "renewal replaced before %s expired; trying again", deleted, deleted == 1 ? "" : "s",
+	    j->a.user, deleted == 1 ? "it" : "they");
+	j->cap_retry = true;
+	return true;
 }
 
 /* What the module (or the broker) hears: for open, the token_id and,
@@ -707,19 +831,35 @@ static void prepare_runtime_dir(job *j)
 	}
 }
 
+/* What a sweep of root's notes keeps besides the token root recorded last:
+ * the newest this many of those it replaced, which live out their expiry
+ * (a login's tokens share one name a day, and a note sweeps them all). */
+#define SWEEP_KEEP_MAX 64
+
 /* Root's sweep, with the admin's parent, of every create root noted for
- * this user and nobody settled; the token root recorded last is kept. */
+ * this user and nobody settled; the token root recorded last, and those
+ * it replaced that live out their expiry, are kept. */
 static cft_code sweep_root_notes(job *j, cft_error *err)
 {
 	_cleanup_client_ cft_client *c = NULL;
-	char recorded[33];
+	minted_record recorded;
+	cft_uncached replaced[SWEEP_KEEP_MAX];
+	const char *keep[SWEEP_KEEP_MAX + 2];
+	size_t n = 0, k = 0;
 	unsigned deleted = 0;
 	cft_client_options copts = { .api_url = j->api_url, .ca_file = j->cfg.ca_file,
 				     .proxy = j->cfg.proxy, .timeout_ms = api_budget_ms(j) };
-	minted_record_read(run_dir(j), j->pw->pw_uid, recorded);
+	minted_record_read(run_dir(j), j->pw->pw_uid, &recorded);
+	if (recorded.id[0])
+		keep[k++] = recorded.id;
+	if (root_ledger(j)[0])
+		cft_uncached_list_at(j->replaced_ledger, replaced, SWEEP_KEEP_MAX, &n);
+	for (size_t i = 0; i < n; i++)
+		keep[k++] = replaced[i].id;
+	keep[k] = NULL;
 	cft_code rc = cft_client_new(&copts, j->parent.token, &c, err);
 	if (!rc)
-		rc = root_orphans_sweep(&j->orphans, c, j->account, recorded, &deleted, err);
+		rc = root_orphans_sweep(&j->orphans, c, j->account, keep, &deleted, err);
 	if (deleted)
 		say("notice: ", "deleted %u token%s of %s that an unfinished create left behind",
 		    deleted, deleted == 1 ? "" : "s", j->a.user);
@@ -800,10 +940,85 @@ static void settle_create(job *j, char *report)
 		fail(&err, "a token the create may have left is not swept yet");
 }
 
+/* Whether there is work after the answer: with the admin's parent, in
+ * root's ledger; on a personal machine, as the user's part said (tidy=).
+ * early: the last session's close, when every token listed goes. */
+static bool work_after(job *j, char *report, bool early)
+{
+	const char *v = field(report, "tidy");
+	if (!j->admin_parent)
+		return v && *v == '1';
+	if (!root_ledger(j)[0])
+		return false;
+	cft_obtain o = root_ledger_obtain(j);
+	return early ? cft_uncached_any_due_at(j->replaced_ledger, (time_t)LLONG_MAX)
+		     : cft_obtain_tidy_due(&o);
+}
+
+/* The detached process: the ledger's expired tokens deleted (or, early,
+ * all of them), as root with the admin's parent token read anew, or as
+ * the user with their own.  Its own deadline: the worker's timeout again,
+ * and an alarm past it in case anything hangs. */
+static void run_detached(job *j, bool early) __attribute__((noreturn));
+static void run_detached(job *j, bool early)
+{
+	/* None of the module's pipes (stdout, stderr, the log records), nor
+	 * the job lock: the module waits for their other ends, the next login
+	 * for the lock.  Whatever cannot be let go, the work is left to the
+	 * next login. */
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++)
+		if (null_fd < 0 || dup2(null_fd, fd) < 0)
+			_exit(0);
+	close_range(3, ~0U, 0);
+	/* Out of the process group the module kills at its deadline. */
+	setsid();
+	detached = true;
+	log_fd = -1;
+	openlog("cftoken-pam-worker", LOG_PID, LOG_AUTHPRIV);
+	j->deadline = cft_now_ms() + j->a.timeout_ms;
+	alarm((unsigned)(3 * j->a.timeout_ms / 1000) + 10);
+	/* Secrets are mapped MADV_DONTFORK: the admin's parent token did not
+	 * come along, and is read anew. */
+	j->parent.token = NULL;
+	int status = j->admin_parent ? read_admin_parent(j) : enter_user(j);
+	if (!status) {
+		cft_obtain o = j->admin_parent ? root_ledger_obtain(j) : job_obtain(j);
+		if (!early) {
+			cft_obtain_tidy(&o);
+		} else {
+			unsigned deleted = cft_obtain_settle_early(&o);
+			if (deleted)
+				say("notice: ", "deleted %u token%s of %s that renewals replaced: the "
+				    "last session ended", deleted, deleted == 1 ? "" : "s", j->a.user);
+		}
+	}
+	cft_parent_clear(&j->parent);
+	j->l2 = cft_l2_close(j->l2);
+	_exit(0);
+}
+
+/* The work after the answer (issue 17: one request before the token is
+ * handed over) in a process the module does not wait for: it has left
+ * the module's process group (setsid), holds none of its pipes, and is
+ * nobody's zombie (its parent exits at once, init reaps it). */
+static void tidy_detached(job *j, bool early)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (fork() == 0)
+			run_detached(j, early);
+		_exit(0);
+	}
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	job j = { 0 };
 	int status, last = 0, job_lock = -1;
+	bool after = false;
 	_cleanup_secret_ cft_secret *report = NULL;
 
 	/* This process holds the parent token: no core dumps, no ptrace. */
@@ -846,7 +1061,7 @@ int main(int argc, char **argv)
 	if (!status)
 		status = read_admin_parent(&j);
 	if (!status && !strcmp(j.a.stage, "close"))
-		minted_record_read(run_dir(&j), j.pw->pw_uid, j.recorded_id);
+		minted_record_read(run_dir(&j), j.pw->pw_uid, &j.recorded);
 	if (!status && !(report = cft_secret_alloc(4096)))
 		status = usage("out of memory");
 	if (!status) {
@@ -870,20 +1085,25 @@ int main(int argc, char **argv)
 	}
 	if (!status)
 		status = run_user_part(&j, report);
+	if (status && minting && make_room(&j, cft_secret_buffer(report)))
+		status = run_user_part(&j, report);
 	if (!status && minting) {
 		forget_previous(&j, cft_secret_buffer(report));
 		status = answer(&j, cft_secret_buffer(report));
 	} else if (!status) {
 		/* The last session's token is revoked: nothing left to forget. */
-		char previous[33];
-		minted_record_swap(run_dir(&j), j.pw->pw_uid, "", previous, NULL);
+		minted_record none = { 0 }, previous;
+		minted_record_swap(run_dir(&j), j.pw->pw_uid, &none, &previous, NULL);
 	}
 	if (j.orphans.in_flight)
 		settle_create(&j, cft_secret_buffer(report));
 	if (!status && minting && j.parent.token)
 		refresh_groups(&j, cft_secret_buffer(report));
+	after = !status && work_after(&j, cft_secret_buffer(report), !minting);
 out:
 	cft_lock_release(job_lock);
+	if (after)
+		tidy_detached(&j, !minting);
 	cft_parent_clear(&j.parent);
 	root_groups_clear(&j.groups);
 	j.l2 = cft_l2_close(j.l2);

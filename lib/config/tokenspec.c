@@ -159,10 +159,17 @@ static bool is_date(const char *s)
 
 bool cft_token_name_matches(const char *template, const char *profile, const char *name)
 {
-	const struct passwd *pw = getpwuid(getuid());
+	return cft_token_name_matches_for(template, profile, NULL, name);
+}
+
+bool cft_token_name_matches_for(const char *template, const char *profile, const char *user,
+				const char *name)
+{
+	const struct passwd *pw = user ? NULL : getpwuid(getuid());
 	char pattern[512];
 	/* \x01 stands for {date}: no name cftoken renders holds it. */
-	render_name(template, profile, pw ? pw->pw_name : NULL, "\x01", pattern, sizeof(pattern));
+	render_name(template, profile, user ? user : pw ? pw->pw_name : NULL, "\x01", pattern,
+		    sizeof(pattern));
 	const char *n = name;
 	for (const char *p = pattern; *p; p++) {
 		if (*p == '\x01') {

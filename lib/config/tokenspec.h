@@ -66,3 +66,7 @@ void cft_token_name_for(const char *template, const char *profile, const char *u
  * this profile on this host, on any date: cftoken deletes by an id or a
  * name from a cache, a state file or a note only a token of that form. */
 bool cft_token_name_matches(const char *template, const char *profile, const char *name);
+/* The same for the tokens root names for user (cft_token_name_for); user
+ * NULL: the caller's. */
+bool cft_token_name_matches_for(const char *template, const char *profile, const char *user,
+				const char *name);

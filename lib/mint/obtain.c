@@ -101,6 +101,15 @@ static bool ledger_is_ours(const cft_obtain *o)
 	return !o->keep_replaced && !o->note_orphan;
 }
 
+/* A token back into the ledger it was taken from. */
+static void return_to_ledger(const cft_obtain *o, const cft_uncached *t)
+{
+	if (o->ledger)
+		cft_uncached_note_at(o->ledger, t, NULL);
+	else
+		cft_uncached_note(o->account_id, o->profile->name, t, NULL);
+}
+
 /* One token off the ledger.  The ledger is a file the user's programs can
  * write, so the API's own word decides: a token of cftoken's form for
  * this profile is deleted once the API holds it expired (or at once with
@@ -119,8 +128,8 @@ static bool settle_ledger_entry(const cft_obtain *o, cft_client *c, const cft_un
 	cft_error_clear(&err);
 	cft_code rc = c ? cft_token_get(c, owner, due->id, &t, &err) : CFT_E_NO_PARENT;
 	bool put_back = rc && rc != CFT_E_NOT_FOUND;
-	bool ours = !rc && t.name && cft_token_name_matches(name_template(o), o->profile->name,
-							     t.name);
+	bool ours = !rc && t.name && cft_token_name_matches_for(name_template(o), o->profile->name,
+								 o->ledger_user, t.name);
 	if (!rc && !ours)
 		cft_log(CFT_LOG_WARNING, "token %.40s is named \"%.200s\", not as cftoken names the "
 			"tokens of profile %.64s: it was not deleted", due->id, t.name ? t.name : "",
@@ -135,7 +144,7 @@ static bool settle_ledger_entry(const cft_obtain *o, cft_client *c, const cft_un
 	}
 	cft_token_clear(&t);
 	if (put_back)
-		cft_uncached_note(o->account_id, o->profile->name, &later, NULL);
+		return_to_ledger(o, &later);
 	return deleted;
 }
 
@@ -150,9 +159,12 @@ static unsigned settle_ledger(const cft_obtain *o, cft_client **slot, time_t unt
 	unsigned deleted = 0;
 	cft_error err;
 	cft_error_clear(&err);
-	if (!ledger_is_ours(o) ||
-	    cft_uncached_take_due(o->account_id, o->profile->name, until, due,
-				  CFT_UNCACHED_TAKE_MAX, &n, &err) != CFT_OK || n == 0)
+	cft_code rc = !ledger_is_ours(o) ? CFT_E_INVALID_ARG
+		      : o->ledger ? cft_uncached_take_due_at(o->ledger, until, due,
+							     CFT_UNCACHED_TAKE_MAX, &n, &err)
+				  : cft_uncached_take_due(o->account_id, o->profile->name, until, due,
+							  CFT_UNCACHED_TAKE_MAX, &n, &err);
+	if (rc != CFT_OK || n == 0)
 		return 0;
 	cft_client *c = connect_api(o, slot, &err) == CFT_OK ? *slot : NULL;
 	if (deadline_ms)
@@ -360,20 +372,39 @@ cft_code cft_obtain_delete_uncached(const cft_obtain *o, const char *id, cft_err
 
 bool cft_obtain_tidy_due(const cft_obtain *o)
 {
-	return ledger_is_ours(o) && cft_uncached_any_due(o->account_id, o->profile->name,
-							 time(NULL));
+	if (!ledger_is_ours(o))
+		return false;
+	return o->ledger ? cft_uncached_any_due_at(o->ledger, time(NULL))
+			 : cft_uncached_any_due(o->account_id, o->profile->name, time(NULL));
+}
+
+/* The ledger's tokens due by until (all of them, early, a few at a time
+ * while each round deletes some), within as long as a mint may take, the
+ * create's retries included. */
+static unsigned settle_within_budget(const cft_obtain *o, time_t until, bool early)
+{
+	_cleanup_client_ cft_client *own = NULL;
+	long budget = o->timeout_ms > 0 ? o->timeout_ms : CFT_DEFAULT_TIMEOUT_MS;
+	int64_t deadline = cft_now_ms() + 2 * budget;
+	unsigned deleted = 0, round;
+	do {
+		round = settle_ledger(o, slot_of(o, &own), until, early, deadline);
+		deleted += round;
+	} while (early && round > 0 && cft_now_ms() < deadline);
+	return deleted;
 }
 
 void cft_obtain_tidy(const cft_obtain *o)
 {
-	_cleanup_client_ cft_client *own = NULL;
-	/* As long as a mint may take, the create's retries included. */
-	long budget = o->timeout_ms > 0 ? o->timeout_ms : CFT_DEFAULT_TIMEOUT_MS;
-	unsigned deleted = settle_ledger(o, slot_of(o, &own), time(NULL), false,
-					 cft_now_ms() + 2 * budget);
+	unsigned deleted = settle_within_budget(o, time(NULL), false);
 	if (deleted)
 		cft_log(CFT_LOG_DEBUG, "deleted %u expired token%s of profile %s", deleted,
 			deleted == 1 ? "" : "s", o->profile->name);
+}
+
+unsigned cft_obtain_settle_early(const cft_obtain *o)
+{
+	return settle_within_budget(o, (time_t)LLONG_MAX, true);
 }
 
 /* What earlier failed creates of this profile may have left: swept before

@@ -80,6 +80,15 @@ typedef struct cft_obtain {
 	 * keyring.  With the admin's parent, root's own (possibly none: then
 	 * the API's full list), never a key the user could have written. */
 	const cft_perm_group_list *groups;
+	/* The ledger cft_obtain_tidy and cft_obtain_settle_early settle: NULL,
+	 * the profile's, beside its lock; or a ledger another keeper holds
+	 * (lib/mint/uncached.h's *_at), whose tokens are named for
+	 * ledger_user (NULL: this process's user).  pam_cftoken's worker
+	 * settles root's own ledger of the login tokens it replaced for a
+	 * user this way, with the admin's parent: root's records, never the
+	 * user's. */
+	const char *ledger;
+	const char *ledger_user;
 } cft_obtain;
 
 /* Deletes a token minted with no_cache once its user is done with it
@@ -106,9 +115,17 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
  * reached its user (get's answer written and stdout closed, exec's
  * program started, the PAM module answered): deletes the ledger's tokens
  * that have expired, by the API's word and only tokens of cftoken's form
- * for the profile.  Never with keep_replaced or an admin's parent.
+ * for the profile.  Never with keep_replaced, nor with an admin's parent
+ * but on root's own ledger (ledger).
  * Failures only delay it to the next time. */
 void cft_obtain_tidy(const cft_obtain *o);
+
+/* Deletes at once every token the ledger lists, expired or not (by the
+ * API's word and only tokens of cftoken's form, as cft_obtain_tidy):
+ * when the account's cap is reached and the caller mints again, or when
+ * the user's last session ends (pam_cftoken's revoke_on_close).  Returns
+ * how many were deleted. */
+unsigned cft_obtain_settle_early(const cft_obtain *o);
 
 /* Whether cft_obtain_tidy has anything to do now (a read of the ledger,
  * no request): a caller that would start a process for it asks first. */

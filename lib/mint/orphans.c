@@ -47,8 +47,16 @@ cft_code cft_token_delete_if_ours(cft_client *c, cft_owner owner, const char *id
 	return rc ? rc : cft_token_delete(c, owner, id, err);
 }
 
+static bool kept(const char *const *keep, const char *id)
+{
+	for (; keep && *keep; keep++)
+		if (strcmp(*keep, id) == 0)
+			return true;
+	return false;
+}
+
 cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, time_t since,
-			   const char *keep_id, unsigned *deleted, cft_error *err)
+			   const char *const *keep, unsigned *deleted, cft_error *err)
 {
 	cft_token_list l = { 0 };
 	unsigned n = 0;
@@ -56,7 +64,7 @@ cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, tim
 	for (size_t i = 0; !rc && i < l.n; i++) {
 		const cft_token *t = &l.items[i];
 		if (!t->id || !t->name || strcmp(t->name, name) != 0 ||
-		    t->issued_on < since - SKEW_S || (keep_id && strcmp(t->id, keep_id) == 0))
+		    t->issued_on < since - SKEW_S || kept(keep, t->id))
 			continue;
 		rc = cft_token_delete(c, owner, t->id, err);
 		if (rc == CFT_E_NOT_FOUND)

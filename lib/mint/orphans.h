@@ -31,10 +31,12 @@ cft_code cft_token_delete_if_ours(cft_client *c, cft_owner owner, const char *id
 				  const char *template, const char *profile, cft_error *err);
 
 /* Deletes the owner's tokens named `name` issued at or after since (less
- * a margin for clock skew), except keep_id (may be NULL).  *deleted
- * (may be NULL) counts them. */
+ * a margin for clock skew), except those keep lists (NULL-terminated; may
+ * be NULL): tokens the caller knows, such as the one it recorded last and
+ * the replaced ones that live out their expiry.  *deleted (may be NULL)
+ * counts them. */
 cft_code cft_orphans_sweep(cft_client *c, cft_owner owner, const char *name, time_t since,
-			   const char *keep_id, unsigned *deleted, cft_error *err);
+			   const char *const *keep, unsigned *deleted, cft_error *err);
 
 /* The note of a sweep still to do for account + profile. */
 typedef struct cft_orphan_note {

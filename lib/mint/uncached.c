@@ -24,15 +24,23 @@ typedef struct ledger {
 	int lock;
 } ledger;
 
-static cft_code ledger_open(const char *account, const char *profile, ledger *l, cft_error *err)
+static cft_code ledger_open_at(const char *path, ledger *l, cft_error *err)
 {
 	char lock_path[720];
 	l->lock = -1;
-	cft_code rc = cft_lock_path(account, profile, LEDGER_SUFFIX, l->path, sizeof(l->path), err);
-	if (rc)
-		return rc;
+	int n = snprintf(l->path, sizeof(l->path), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(l->path))
+		return cft_fail(err, CFT_E_INVALID_ARG, "the ledger's path is too long: %.300s", path);
 	snprintf(lock_path, sizeof(lock_path), "%s.lock", l->path);
 	return cft_lock_file(lock_path, cft_now_ms() + LOCK_WAIT_MS, NULL, &l->lock, err);
+}
+
+static cft_code ledger_open(const char *account, const char *profile, ledger *l, cft_error *err)
+{
+	char path[700];
+	l->lock = -1;
+	cft_code rc = cft_lock_path(account, profile, LEDGER_SUFFIX, path, sizeof(path), err);
+	return rc ? rc : ledger_open_at(path, l, err);
 }
 
 /* For _cleanup_: the lock goes on every return (ledger_open sets it to
@@ -114,24 +122,36 @@ static cft_code rewrite(const ledger *l, keep_fn keep, void *ctx, cft_error *err
 	return rc;
 }
 
-cft_code cft_uncached_note(const char *account, const char *profile, const cft_uncached *t,
-			   cft_error *err)
+/* Appends t to the ledger l holds open. */
+static cft_code append(const ledger *l, const cft_uncached *t, cft_error *err)
 {
-	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	char line[128];
 	int len = format_line(t, line, sizeof(line));
-	cft_code rc = ledger_open(account, profile, &l, err);
-	if (rc)
-		return rc;
-	int fd = open(l.path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	cft_code rc = CFT_OK;
+	int fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
 		      0600);
 	ssize_t w = fd >= 0 ? write(fd, line, (size_t)len) : -1;
 	if (w != len)
-		rc = cft_fail(err, CFT_E_INTERNAL, "%s: %s", l.path,
+		rc = cft_fail(err, CFT_E_INTERNAL, "%s: %s", l->path,
 			      w < 0 ? strerror(errno) : "short write");
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+cft_code cft_uncached_note(const char *account, const char *profile, const cft_uncached *t,
+			   cft_error *err)
+{
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
+	cft_code rc = ledger_open(account, profile, &l, err);
+	return rc ? rc : append(&l, t, err);
+}
+
+cft_code cft_uncached_note_at(const char *path, const cft_uncached *t, cft_error *err)
+{
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
+	cft_code rc = ledger_open_at(path, &l, err);
+	return rc ? rc : append(&l, t, err);
 }
 
 typedef struct take_ctx {
@@ -149,29 +169,49 @@ static bool keep_unless_due(const cft_uncached *t, void *ctx)
 	return false;
 }
 
-cft_code cft_uncached_take_due(const char *account, const char *profile, time_t now,
-			       cft_uncached *out, size_t max, size_t *n, cft_error *err)
+/* Takes the due tokens off the ledger l holds open. */
+static cft_code take_due(const ledger *l, time_t now, cft_uncached *out, size_t max, size_t *n,
+			 cft_error *err)
 {
-	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
 	take_ctx c = { .now = now, .out = out, .max = max };
-	*n = 0;
-	cft_code rc = ledger_open(account, profile, &l, err);
-	if (rc)
-		return rc;
-	rc = rewrite(&l, keep_unless_due, &c, err);
+	cft_code rc = rewrite(l, keep_unless_due, &c, err);
 	/* Taken only once the ledger no longer holds them. */
 	*n = rc ? 0 : c.n;
 	return rc;
 }
 
+cft_code cft_uncached_take_due(const char *account, const char *profile, time_t now,
+			       cft_uncached *out, size_t max, size_t *n, cft_error *err)
+{
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
+	*n = 0;
+	cft_code rc = ledger_open(account, profile, &l, err);
+	return rc ? rc : take_due(&l, now, out, max, n, err);
+}
+
+cft_code cft_uncached_take_due_at(const char *path, time_t now, cft_uncached *out, size_t max,
+				  size_t *n, cft_error *err)
+{
+	_cleanup_(ledger_closep) ledger l = { .lock = -1 };
+	*n = 0;
+	cft_code rc = ledger_open_at(path, &l, err);
+	return rc ? rc : take_due(&l, now, out, max, n, err);
+}
+
 bool cft_uncached_any_due(const char *account, const char *profile, time_t now)
 {
-	char path[700], *all = NULL;
+	char path[700];
+	return cft_lock_path(account, profile, LEDGER_SUFFIX, path, sizeof(path), NULL) == CFT_OK &&
+	       cft_uncached_any_due_at(path, now);
+}
+
+bool cft_uncached_any_due_at(const char *path, time_t now)
+{
+	char *all = NULL;
 	size_t len = 0;
 	bool due = false;
-	if (cft_lock_path(account, profile, LEDGER_SUFFIX, path, sizeof(path), NULL) != CFT_OK ||
-	    cft_file_read(AT_FDCWD, path, path, LEDGER_MAX, CFT_FILE_NOFOLLOW, &all, &len, NULL) !=
-		    CFT_OK)
+	if (cft_file_read(AT_FDCWD, path, path, LEDGER_MAX, CFT_FILE_NOFOLLOW, &all, &len, NULL) !=
+	    CFT_OK)
 		return false;
 	for (const char *p = all; *p && !due;) {
 		size_t n = strcspn(p, "\n");
@@ -181,6 +221,26 @@ bool cft_uncached_any_due(const char *account, const char *profile, time_t now)
 	}
 	free(all);
 	return due;
+}
+
+void cft_uncached_list_at(const char *path, cft_uncached *out, size_t max, size_t *n)
+{
+	char *all = NULL;
+	size_t len = 0;
+	size_t total = 0;
+	*n = 0;
+	if (!max || cft_file_read(AT_FDCWD, path, path, LEDGER_MAX, CFT_FILE_NOFOLLOW, &all, &len,
+				  NULL) != CFT_OK)
+		return;
+	for (const char *p = all; *p;) {
+		size_t k = strcspn(p, "\n");
+		cft_uncached t;
+		if (parse_line(p, k, &t))
+			out[total++ % max] = t;
+		p += k + (p[k] == '\n');
+	}
+	free(all);
+	*n = total < max ? total : max;
 }
 
 static bool keep_other(const cft_uncached *t, void *ctx)

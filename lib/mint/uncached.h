@@ -47,6 +47,19 @@ cft_code cft_uncached_take_due(const char *account, const char *profile, time_t 
  * at all (the work itself takes the lock). */
 bool cft_uncached_any_due(const char *account, const char *profile, time_t now);
 
+/* The same three for a ledger another keeper holds at path, beside its
+ * own lock (path + ".lock"): root's ledger of the login tokens it
+ * replaced for a user (pam_cftoken's worker, RUN_DIR/replaced/UID), in a
+ * directory only root can write. */
+cft_code cft_uncached_note_at(const char *path, const cft_uncached *t, cft_error *err);
+cft_code cft_uncached_take_due_at(const char *path, time_t now, cft_uncached *out, size_t max,
+				  size_t *n, cft_error *err);
+bool cft_uncached_any_due_at(const char *path, time_t now);
+/* The last max tokens it lists (the newest), into out (*n of them, in no
+ * order): a read without the lock, of what the ledger holds at that
+ * moment. */
+void cft_uncached_list_at(const char *path, cft_uncached *out, size_t max, size_t *n);
+
 /* Strikes a token off the ledger (deleted by its own caller). */
 cft_code cft_uncached_forget(const char *account, const char *profile, const char *id,
 			     cft_error *err);

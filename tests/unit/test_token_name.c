@@ -44,6 +44,11 @@ int main(void)
 	cft_token_name_for(NULL, "login", "alice", 0, name, sizeof(name));
 	snprintf(want, sizeof(want), "cftoken login alice@%s 1970-01-01", host);
 	tap_is_str(name, want, "a login token named for another user (root names it for alice)");
+	tap_ok(cft_token_name_matches_for(NULL, "login", "alice", name),
+	       "... is one of root's names for alice (its ledger of replaced tokens)");
+	tap_ok(!cft_token_name_matches_for(NULL, "login", "bob", name) &&
+		       (!strcmp(me, "alice") || !cft_token_name_matches(NULL, "login", name)),
+	       "... and not bob's, nor the caller's");
 
 	static const char *const not_ours[] = {
 		"parent",
