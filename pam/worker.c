@@ -721,22 +721,10 @@ static int answer(const job *j, char *report)
  * are mapped MADV_DONTFORK, so a fork never copies one by accident. */
 static int receive_parent(job *j, int fd)
 {
-	char buf[CFT_TOKEN_MAX_LEN + 1];
-	size_t len = 0;
 	j->parent.token = NULL;  /* the parent's mapping is not ours */
-	for (ssize_t n; len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0;) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	int status = EXIT_DONE;
-	if (len && cft_token_parse(buf, len, &j->parent.token, NULL) != CFT_OK)
-		status = usage("the parent token did not reach the user's part");
-	cft_wipe(buf, sizeof(buf));
-	return status;
+	if (cft_token_read_fd(fd, &j->parent.token, NULL) != CFT_OK)
+		return usage("the parent token did not reach the user's part");
+	return EXIT_DONE;
 }
 
 /* Runs the user's part in a child and collects its report in locked
