@@ -14,6 +14,7 @@
 #include "cftoken-config.h"
 #include "cli.h"
 #include "api/api.h"
+#include "cache/keyring.h"
 #include "cache/l2_read.h"
 #include "config/config.h"
 #include "core/log.h"
@@ -373,8 +374,10 @@ int main(int argc, char **argv)
 	cft_set_log_handler(print_log, NULL);
 
 	/* Taken out at once: nothing this process runs inherits it. */
-	const char *missed = getenv(CFT_L2_MISSED_ENV);
-	c.l2_missed = missed ? strdup(missed) : NULL;
+	static char missed[CFT_KEY_DESC_MAX];
+	const char *hint = getenv(CFT_L2_MISSED_ENV);
+	if (hint && snprintf(missed, sizeof(missed), "%s", hint) < (int)sizeof(missed))
+		c.l2_missed = missed;
 	unsetenv(CFT_L2_MISSED_ENV);
 	const struct command *cmd = parse_args(argc, argv, &c);
 	if (!cmd)
@@ -391,6 +394,5 @@ int main(int argc, char **argv)
 	c.cfg = &cfg;
 	int status = cmd->run(&c);
 	cft_config_clear(&cfg);
-	free(c.l2_missed);
 	return status;
 }

@@ -44,7 +44,7 @@ typedef struct cli {
 	bool verbose;              /* say which cache answered, and why */
 	/* The token key whose Secret Service item cftoken-l2 just found
 	 * missing (CFT_L2_MISSED_ENV), or NULL. */
-	char *l2_missed;
+	const char *l2_missed;
 	bool dry_run;              /* apply, destroy: say, change nothing */
 	const char *worker;        /* bind, unbind: the Worker script */
 	const char *binding;       /* bind, unbind: the secret's name */
