@@ -342,13 +342,17 @@ t=next(t for t in json.load(sys.stdin) if t["id"]==sys.argv[1])
 print(int(datetime.datetime.fromisoformat(t["expires_on"].replace("Z","+00:00")).timestamp()))' "$short1_id")
 sleep 6
 before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
+renewed_at=$(date +%s)
 short2=$(cftoken --profile short exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
 after=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
 ok $([ -n "$short2" ] && [ "$short2" != "$short1" ] && [ $((after - before)) -eq 1 ]; echo $?) \
 	"a token within its renew margin is replaced by one new mint"
 printf '%s\n' "$short1" | cftoken verify --token-file - >/dev/null 2>&1; rc=$?
 deleted=$(api_calls "DELETE /client/v4/accounts/$account/tokens/$short1_id")
-ok $([ "$deleted" -eq 0 ] && { [ $rc -eq 0 ] || [ "$(date +%s)" -ge "$short1_expires" ]; }; echo $?) \
+# (a slow run, valgrind's, may renew only after it expired: then the work
+# after that hand-over deletes it at once, as it should)
+ok $({ [ "$renewed_at" -gt "$short1_expires" ] ||
+	{ [ "$deleted" -eq 0 ] && { [ $rc -eq 0 ] || [ "$(date +%s)" -ge "$short1_expires" ]; }; }; }; echo $?) \
 	"the replaced one is not deleted: it lives out its expiry"
 # (past its expiry by the clock of whole seconds, and one more: then the
 # next mint's work after the hand-over deletes it)

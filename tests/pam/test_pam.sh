@@ -310,8 +310,19 @@ held=$(token_by_id "$first_id" deleted)
 ok "$([ -n "$second" ] && [ "$second" != "$first" ] &&
 	[ "$(api_calls "POST /client/v4/accounts/$account/tokens")" = 1 ] && echo 0 || echo 1)" \
 	"expired cache: one create, a new token at the next login"
-ok "$([ -n "$ms" ] && [ "$ms" -lt "$hold_ms" ] && [ "$held" = false ] && echo 0 || echo 1)" \
-	"... the session opens in $ms ms while the API holds the expired token's DELETE back for $hold_ms ms"
+# (under valgrind the detached process is valgrind's, which keeps its own
+# copy of the module's stderr pipe: the open waits for it, and /proc names
+# valgrind, so these three checks are the default pass's)
+skip_wrapped() {  # skip_wrapped DESCRIPTION: a SKIP line under a checker
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP under valgrind, the detached process holds valgrind's pipe"
+}
+if [ -n "${CFTEST_WRAP:-}" ]; then
+	skip_wrapped "... the session opens while the API holds the expired token's DELETE back"
+else
+	ok "$([ -n "$ms" ] && [ "$ms" -lt "$hold_ms" ] && [ "$held" = false ] && echo 0 || echo 1)" \
+		"... the session opens in $ms ms while the API holds the expired token's DELETE back for $hold_ms ms"
+fi
 # the detached process, while its DELETE is held: out of the login's
 # session and process group, with none of the module's pipes
 worker_exe=$(readlink -f "$build/pam/cftoken-pam-worker")
@@ -330,8 +341,12 @@ else
 	ls -l "/proc/$detached/fd" 2>/dev/null | grep -q 'pipe:' && problems+=("it holds a pipe")
 	[ "$(readlink "/proc/$detached/fd/1")" = /dev/null ] || problems+=("its stdout is not /dev/null")
 fi
-tap_row "... the work after the answer runs in a process of its own session (setsid), parent not the login's, holding no pipe" \
-	"${problems[@]}"
+if [ -n "${CFTEST_WRAP:-}" ]; then
+	skip_wrapped "... the work after the answer runs in a process of its own session"
+else
+	tap_row "... the work after the answer runs in a process of its own session (setsid), parent not the login's, holding no pipe" \
+		"${problems[@]}"
+fi
 # (the emulator logs a request once it has answered it)
 deleted_once=1
 if wait_deleted "$first_id"; then
@@ -346,7 +361,11 @@ for _ in $(seq 1 300); do
 	[ -n "$detached" ] && [ ! -e "/proc/$detached" ] && { gone=0; break; }
 	sleep 0.1
 done
-ok "$gone" "... and then the detached process is gone, nobody's zombie ($(ps -o stat= -p "${detached:-0}" 2>/dev/null))"
+if [ -n "${CFTEST_WRAP:-}" ]; then
+	skip_wrapped "... and then the detached process is gone, nobody's zombie"
+else
+	ok "$gone" "... and then the detached process is gone, nobody's zombie ($(ps -o stat= -p "${detached:-0}" 2>/dev/null))"
+fi
 emu DELETE /__emu/faults >/dev/null
 
 # --- revoke_on_close: only when the last session ends ---------------------
