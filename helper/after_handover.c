@@ -9,21 +9,11 @@
 #include <unistd.h>
 
 #include "after_handover.h"
-#include "cache/parent.h"
 #include "core/secret.h"
 
 /* How long the detached process waits for the program to start: exec
  * follows at once, so only a stopped cftoken takes longer. */
 #define STARTED_WAIT_MS 30000
-
-void cli_after_handover_release(after_handover *after)
-{
-	cft_parent_clear(&after->lp.parent);
-	after->lp.loaded = false;
-	after->client = cft_client_free(after->client);
-	after->l2 = cft_l2_close(after->l2);
-	after->keep_in_l2 = false;
-}
 
 void cli_after_handover(const cli *c, after_handover *after, const cft_l1_record *minted)
 {

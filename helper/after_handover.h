@@ -20,6 +20,3 @@ void cli_after_handover(const cli *c, after_handover *after, const cft_l1_record
  * pages are not copied by fork) and opens its own connection.  Nothing to
  * do: no process.  Releases what after holds, in this process. */
 void cli_after_handover_detached(after_handover *after);
-
-/* Releases the parent token and the client after holds, without work. */
-void cli_after_handover_release(after_handover *after);

@@ -6,7 +6,6 @@
 
 #include "cli.h"
 #include "declared_ops.h"
-#include "after_handover.h"
 #include "obtain_token.h"
 #include "cache/cache.h"
 #include "cache/l1.h"
@@ -127,6 +126,15 @@ static void tell_uncached(const cft_l1_record *r)
 	fprintf(stderr, "cftoken: cache none: token %s is not kept; it expires at %s (at most %d "
 		"minutes after it was made) and a later uncached request deletes it\n", r->id,
 		until, CFT_UNCACHED_TTL_S / 60);
+}
+
+void cli_after_handover_release(after_handover *after)
+{
+	cft_parent_clear(&after->lp.parent);
+	after->lp.loaded = false;
+	after->client = cft_client_free(after->client);
+	after->l2 = cft_l2_close(after->l2);
+	after->keep_in_l2 = false;
 }
 
 /* Whether c->l2_missed is this request's token key. */

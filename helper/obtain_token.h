@@ -36,6 +36,10 @@ typedef struct after_handover {
 	cft_l2 *l2;                  /* ... over this connection, or NULL: a new one */
 } after_handover;
 
+/* Releases the parent token, the client and the Secret Service
+ * connection after holds, without work (after_handover.h runs the work). */
+void cli_after_handover_release(after_handover *after);
+
 /* The profile's token into out: the declared one (cftoken apply) when the
  * profile has one, else the cached or a newly minted one, else, for the
  * login token when no parent token is at hand, the broker's renewal.  g:
