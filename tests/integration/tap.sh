@@ -40,6 +40,15 @@ seed_value() {  # the value of the emulator seed's token named $1
 	$py -c 'import json,sys; print(next(t["value"] for t in json.load(open(sys.argv[1]))["tokens"] if t["name"] == sys.argv[2]))' "$CFTEST_SEED" "$1"
 }
 
+# expires_epoch ID: when the emulator's token ID expires, in seconds since
+# the epoch (0 when it has no such token)
+expires_epoch() {
+	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys,datetime
+t=next(t for t in json.load(sys.stdin) if t["id"]==sys.argv[1])
+print(int(datetime.datetime.fromisoformat(t["expires_on"].replace("Z","+00:00")).timestamp()))' "$1" ||
+		echo 0
+}
+
 password_of() { sed -n 's/^password=//p'; }
 
 # api_calls 'POST /tokens': how many requests of the emulator's log, since

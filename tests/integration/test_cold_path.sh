@@ -135,10 +135,7 @@ emu POST /__emu/config '{"quota_account": 500}' >/dev/null
 expire_blink() {
 	local id expires
 	id=$(cftoken --profile blink token | id_of)
-	expires=$(emu GET /__emu/tokens | $py -c 'import json,sys,datetime
-t=next(t for t in json.load(sys.stdin) if t["id"]==sys.argv[1])
-print(int(datetime.datetime.fromisoformat(t["expires_on"].replace("Z","+00:00")).timestamp()))' "$id" ||
-		echo 0)
+	expires=$(expires_epoch "$id")
 	while [ "$(date +%s)" -le $((expires + 1)) ]; do sleep 0.2; done
 	echo "$id"
 }

@@ -337,9 +337,7 @@ tok=$out
 # deletes it, after handing over its own token.
 short1=$(cftoken --profile short exec -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN"')
 short1_id=$(printf '%s\n' "$short1" | cftoken verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
-short1_expires=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys,datetime
-t=next(t for t in json.load(sys.stdin) if t["id"]==sys.argv[1])
-print(int(datetime.datetime.fromisoformat(t["expires_on"].replace("Z","+00:00")).timestamp()))' "$short1_id")
+short1_expires=$(expires_epoch "$short1_id")
 sleep 6
 before=$(api_calls 'POST /client/v4/accounts/'$account'/tokens')
 renewed_at=$(date +%s)
