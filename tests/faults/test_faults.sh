@@ -262,9 +262,15 @@ fault_on() {
 		done
 		fill_account ;;
 	quota-own)
-		# profile d renews at every call: two calls leave the token
-		# each replaced in its ledger, live
-		for _ in 1 2; do cftoken --profile d exec -- true 2>>"$dir/side.err"; done
+		# profile d's token is due a second after its mint (expires_on
+		# has whole seconds): two calls, each a second after the last
+		# mint, leave the tokens they replaced in its ledger, live, and
+		# the row's own call a second later renews again
+		for _ in 1 2; do
+			sleep 1.1
+			cftoken --profile d exec -- true 2>>"$dir/side.err"
+		done
+		sleep 1.1
 		live_before=$(live_minted | sort)  # (the row's own tokens are the ones after)
 		fill_account ;;
 	runtime-missing) env=(XDG_RUNTIME_DIR=$dir/no-such-dir) ;;
