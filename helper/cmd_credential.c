@@ -320,8 +320,13 @@ int cmd_erase(const cli *c)
 				      cli_api_url(c), &r, NULL) == CFT_OK;
 	if (found) {
 		bool same = !g.password || cft_secret_equal(g.password, r.token);
+		/* git asks again at once: its route remembers that neither
+		 * level holds a token, so that get mints without asking L2 */
+		char fp[CFT_FP_HEX];
+		cli_request_fp(c, &g, fp);
 		if (same)
-			rc = cft_cache_drop(cft_l2_cache(l2), acct, p->name, cli_api_url(c), &err);
+			rc = cft_cache_drop_on_route(cft_l2_cache(l2), fp, acct, p->name,
+						     cli_api_url(c), r.expires, &err);
 		/* Revoke only what cftoken minted, never an adopted token. */
 		if (same && !rc && c->cfg->revoke_on_erase && !r.adopted &&
 		    cli_load_parent(c, p->kind != CFT_SECTION_PROFILE, &parent, &err) == CFT_OK) {

@@ -6,7 +6,8 @@
  * parsing (the request's fingerprint names the route), no libcurl, no GLib.
  * It understands only the options that decide a hit (warm_args.c).  When
  * the route is known but its token key is gone (after a reboot, say),
- * cftoken-l2 looks in the Secret Service; anything else, every other miss
+ * cftoken-l2 looks in the Secret Service, unless the route remembers that
+ * its token was dropped from both caches (git's erase); anything else, every other miss
  * and every other command is cftoken-backend's, run with the same
  * arguments and, for get, the same standard input. */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "warm_args.h"
 #include "cache/cache.h"
 #include "cache/keyring.h"
+#include "cache/l2_read.h"
 #include "core/gitcred.h"
 
 /* For get: the backend reads the request we already consumed. */
@@ -46,6 +48,17 @@ static void to_backend(char **argv, cft_secret *input)
 {
 	replay_stdin(input);
 	warm_exec_sibling("cftoken-backend", argv);
+}
+
+/* The route's token was dropped from every cache level (git's erase of a
+ * refused token): the backend mints without asking the Secret Service,
+ * told so as cftoken-l2 tells it after a miss. */
+static void to_backend_l2_empty(char **argv, cft_secret *input, const char *route_to)
+	__attribute__((noreturn));
+static void to_backend_l2_empty(char **argv, cft_secret *input, const char *route_to)
+{
+	setenv(CFT_L2_MISSED_ENV, route_to, 1);
+	to_backend(argv, input);
 }
 
 /* cftoken-l2 TOKEN-KEY FINGERPRINT ARGV... */
@@ -105,10 +118,14 @@ int main(int argc, char **argv)
 	}
 	cft_request_fingerprint(&w.rq, fp);
 	cft_gitcred_clear(&cred);
-	if (cft_cache_lookup_route(fp, cft_request_api_url(&w.rq), &r, route_to, &err) != CFT_OK ||
+	bool dropped = false;
+	if (cft_cache_lookup_route(fp, cft_request_api_url(&w.rq), &r, route_to, &dropped,
+				   &err) != CFT_OK ||
 	    !cft_l1_fresh(&r, time(NULL), w.min_ttl)) {
 		bool stale = r.token != NULL;
 		cft_l1_record_clear(&r);
+		if (dropped)
+			to_backend_l2_empty(argv, input, route_to);
 		/* A known route whose token key is gone: the Secret Service may
 		 * still hold the token.  A stale token needs the backend. */
 		if (route_to[0] && !stale && !(cache && !strcmp(cache, "kernel")))

@@ -67,7 +67,7 @@ static int look(const struct passwd *pw, const char *fp, int exported, int fd)
 	if (geteuid() != pw->pw_uid)
 		return 1;
 	if (cft_keyring_new_session(NULL) != CFT_OK ||
-	    cft_cache_lookup_route(fp, NULL, &r, route_to, NULL) != CFT_OK)
+	    cft_cache_lookup_route(fp, NULL, &r, route_to, NULL, NULL) != CFT_OK)
 		return 1;
 	int status = 1;
 	if (cft_l1_fresh(&r, time(NULL), 0)) {

@@ -461,7 +461,7 @@ static int open_session(job *j, int report_fd)
 	 * when it expires. */
 	char outdated[33] = "", route_to[CFT_KEY_DESC_MAX];
 	cft_l1_record probe = { 0 };
-	if (cft_cache_lookup_route(j->login_route, j->api_url, &probe, route_to, NULL) != CFT_OK) {
+	if (cft_cache_lookup_route(j->login_route, j->api_url, &probe, route_to, NULL, NULL) != CFT_OK) {
 		cft_l1_record_clear(&probe);
 		if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, j->account, CFT_LOGIN_PROFILE,
 				     j->api_url, &probe, NULL) == CFT_OK) {

@@ -29,9 +29,9 @@ cft_code cft_cache_lookup(cft_cache c, cft_cache_level levels, const char *accou
 }
 
 cft_code cft_cache_lookup_route(const char *fp_hex, const char *api_url, cft_l1_record *out,
-				char *route_to, cft_error *err)
+				char *route_to, bool *dropped, cft_error *err)
 {
-	return cft_l1_lookup(fp_hex, api_url, out, route_to, err);
+	return cft_l1_lookup(fp_hex, api_url, out, route_to, dropped, err);
 }
 
 cft_code cft_cache_store(cft_cache c, cft_cache_level levels, const char *fp_hex,
@@ -51,6 +51,18 @@ cft_code cft_cache_drop(cft_cache c, const char *account, const char *profile,
 	cft_code rc = cft_l1_drop(account, profile, api_url, err);
 	if (!rc && has_l2(c, CFT_CACHE_L2))
 		rc = c.ops->drop(c.l2, account, profile, api_url, err);
+	return rc;
+}
+
+cft_code cft_cache_drop_on_route(cft_cache c, const char *fp_hex, const char *account,
+				 const char *profile, const char *api_url, time_t expires,
+				 cft_error *err)
+{
+	cft_code rc = cft_cache_drop(c, account, profile, api_url, err);
+	/* (The note only saves the next request a look into L2: without
+	 * it, that look finds nothing, as before.) */
+	if (!rc)
+		cft_l1_note_dropped(fp_hex, account, profile, api_url, expires, NULL);
 	return rc;
 }
 

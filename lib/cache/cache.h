@@ -55,9 +55,10 @@ cft_code cft_cache_lookup(cft_cache c, cft_cache_level levels, const char *accou
 			  cft_error *err);
 
 /* The warm path's look-up: the token a request's route (fingerprint)
- * points at, in L1; see cft_l1_lookup for api_url and route_to. */
+ * points at, in L1; see cft_l1_lookup for api_url, route_to and
+ * dropped. */
 cft_code cft_cache_lookup_route(const char *fp_hex, const char *api_url, cft_l1_record *out,
-				char *route_to, cft_error *err);
+				char *route_to, bool *dropped, cft_error *err);
 
 /* Stores r with api_url as its API, in L1 (with fp_hex, pointing that
  * route at it) then L2; the first failure is returned and stops it. */
@@ -68,6 +69,13 @@ cft_code cft_cache_store(cft_cache c, cft_cache_level levels, const char *fp_hex
  * fine); the first failure is returned and stops it. */
 cft_code cft_cache_drop(cft_cache c, const char *account, const char *profile,
 			const char *api_url, cft_error *err);
+
+/* cft_cache_drop, then, once every level in force has dropped it, the
+ * route fp_hex remembers that (cft_l1_note_dropped, until expires): the
+ * next request on it mints without asking L2, which holds nothing. */
+cft_code cft_cache_drop_on_route(cft_cache c, const char *fp_hex, const char *account,
+				 const char *profile, const char *api_url, time_t expires,
+				 cft_error *err);
 
 /* Drops the token with this id (revoked, or gone on the API) from every
  * level, wherever it is cached.  Returns how many L1 keys held it; L2's

@@ -104,22 +104,42 @@ static bool desc_names_api(const char *desc, const char *api_url)
 	       strcmp(desc + n - (CFT_API_HASH_SIZE - 1), api) == 0;
 }
 
+/* A route's payload: the token key's description, after this prefix when
+ * the token was dropped from every level (an earlier cftoken reads such
+ * a route as damaged: a plain miss). */
+#define DROPPED_PREFIX "dropped "
+
 cft_code cft_l1_lookup(const char *fp_hex, const char *api_url, cft_l1_record *out,
-		       char *route_to, cft_error *err)
+		       char *route_to, bool *dropped, cft_error *err)
 {
 	char desc[CFT_KEY_DESC_MAX];
 	_cleanup_secret_ cft_secret *route = NULL;
 
 	if (route_to)
 		route_to[0] = '\0';
+	if (dropped)
+		*dropped = false;
 	route_desc(fp_hex, desc);
 	cft_code rc = cft_keyring_read(desc, &route, err);
 	if (rc)
 		return rc;
-	/* The route's payload is the token key's description. */
-	if (cft_secret_len(route) == 0 || cft_secret_len(route) >= CFT_KEY_DESC_MAX ||
-	    strncmp(cft_secret_str(route), "cftoken:", 8) != 0)
+	const char *to = cft_secret_str(route);
+	size_t len = cft_secret_len(route);
+	bool was_dropped = len > strlen(DROPPED_PREFIX) &&
+			   !strncmp(to, DROPPED_PREFIX, strlen(DROPPED_PREFIX));
+	if (was_dropped) {
+		to += strlen(DROPPED_PREFIX);
+		len -= strlen(DROPPED_PREFIX);
+	}
+	if (len == 0 || len >= CFT_KEY_DESC_MAX || strncmp(to, "cftoken:", 8) != 0)
 		return cft_fail(err, CFT_E_NOT_FOUND, "damaged route key");
+	if (was_dropped) {
+		if (route_to)
+			snprintf(route_to, CFT_KEY_DESC_MAX, "%s", to);
+		if (dropped)
+			*dropped = true;
+		return cft_fail(err, CFT_E_NOT_FOUND, "the route's token was dropped");
+	}
 	rc = read_record(cft_secret_str(route), out, err);
 	if (!rc && (!desc_names_api(cft_secret_str(route), out->api) ||
 		    (api_url && !cft_api_url_is(out->api, api_url)))) {
@@ -178,6 +198,19 @@ cft_code cft_l1_store_desc(const char *fp_hex, const char *tdesc, const cft_l1_r
 		return rc;
 	route_desc(fp_hex, rdesc);
 	return cft_keyring_store(rdesc, tdesc, strlen(tdesc), r->expires, err);
+}
+
+cft_code cft_l1_note_dropped(const char *fp_hex, const char *account, const char *profile,
+			     const char *api_url, time_t expires, cft_error *err)
+{
+	char tdesc[CFT_KEY_DESC_MAX], rdesc[CFT_KEY_DESC_MAX];
+	char note[sizeof(DROPPED_PREFIX) + CFT_KEY_DESC_MAX];
+	token_desc(account, profile, api_url, tdesc);
+	route_desc(fp_hex, rdesc);
+	int n = snprintf(note, sizeof(note), DROPPED_PREFIX "%s", tdesc);
+	if (n < 0 || (size_t)n >= sizeof(note))
+		return cft_fail(err, CFT_E_INVALID_ARG, "token key name too long");
+	return cft_keyring_store(rdesc, note, (size_t)n, expires, err);
 }
 
 cft_code cft_l1_store(const char *fp_hex, const cft_l1_record *r, const char *api_url,

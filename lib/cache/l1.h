@@ -37,9 +37,19 @@ void cft_login_route_fingerprint(const char *config_path, unsigned long uid,
  * found but due for renewal is still returned: the caller decides.
  * CFT_E_NOT_FOUND on a miss; then, if the route itself exists, its token
  * key's description is copied to route_to (CFT_KEY_DESC_MAX bytes), else
- * route_to is "". */
+ * route_to is "".  *dropped (if not NULL) tells a route that remembers its
+ * token was dropped from every cache level (cft_l1_note_dropped): the
+ * Secret Service need not be asked before the next mint. */
 cft_code cft_l1_lookup(const char *fp_hex, const char *api_url, cft_l1_record *out,
-		       char *route_to, cft_error *err);
+		       char *route_to, bool *dropped, cft_error *err);
+
+/* Points the route at the token key of account + profile + API with a
+ * note that its token was dropped from every level in force (git's erase
+ * after a refusal): the request that follows on this route mints without
+ * a look into the Secret Service.  The note lasts until the token would
+ * have expired, or until a mint points the route at a token again. */
+cft_code cft_l1_note_dropped(const char *fp_hex, const char *account, const char *profile,
+			     const char *api_url, time_t expires, cft_error *err);
 
 /* Splits a token key's description "cftoken:UID:ACCOUNT:PROFILE:API" into
  * account, profile and the API's hash (cft_api_hash).  0, or -1 if

@@ -6,8 +6,10 @@
 #pragma once
 
 /* What cftoken-l2 hands cftoken-backend after the Secret Service answered
- * that it holds no token for a key: the key's description.  Internal to
- * the two programs; the backend takes it out of its environment first. */
+ * that it holds no token for a key, and the front end when the request's
+ * route remembers its token was dropped from both levels: the key's
+ * description.  Internal to the programs; the backend takes it out of its
+ * environment first. */
 #define CFT_L2_MISSED_ENV "CFTOKEN_L2_MISSED"
 
 #include "core/error.h"

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 			    .git_path = attr(argv[7]) };
 	cft_request_fingerprint(&rq, to);
 	cft_error_clear(&err);
-	cft_code rc = cft_l1_lookup(from, argv[1], &r, NULL, &err);
+	cft_code rc = cft_l1_lookup(from, argv[1], &r, NULL, NULL, &err);
 	if (!rc)
 		rc = cft_l1_store(to, &r, argv[1], &err);
 	cft_l1_record_clear(&r);

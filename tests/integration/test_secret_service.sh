@@ -124,22 +124,47 @@ ok $([ -z "$(secret-tool search --all profile deploy account "$account" 2>/dev/n
 before=$(creates)
 fresh=$(printf '%s' "$req" | cftoken get | password_of)
 ok $([ -n "$fresh" ] && [ "$fresh" != "$tok" ] && [ $(($(creates) - before)) -eq 1 ]; echo $?) "the next get mints anew"
-# cftoken-l2 found no item for the key: the backend mints without asking
-# the Secret Service again, and stores the new token there after the
-# hand-over (its answer is in L2 once get has exited).  The hint between
-# the two programs reaches nothing they run.
+# The searches of the Secret Service while a command runs.
+watch_searches() {
+	dbus-monitor --session "interface='org.freedesktop.Secret.Service',member='SearchItems'" \
+		>"$dir/search.log" 2>/dev/null &
+	monitor=$!
+	# (the monitor is in place once the bus took its name: NameLost; a
+	# bound of 10 s on a hang, not a measure)
+	for _ in $(seq 1 100); do grep -q 'member=NameLost' "$dir/search.log" && break; sleep 0.1; done
+}
+searches_seen() {
+	kill "$monitor"; wait "$monitor" 2>/dev/null
+	grep -c 'member=SearchItems' "$dir/search.log"
+}
+id_of_value() { printf '%s\n' "$1" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p'; }
+
+# git erases a refused token and asks again at once: the route remembers
+# that neither level holds a token, so the get neither runs cftoken-l2
+# nor searches the Secret Service before it mints.
 printf 'protocol=https\nhost=api.cloudflare.com\npassword=%s\n\n' "$fresh" | cftoken erase
-dbus-monitor --session "interface='org.freedesktop.Secret.Service',member='SearchItems'" \
-	>"$dir/search.log" 2>/dev/null &
-monitor=$!
-# (the monitor is in place once the bus took its name: NameLost; a bound
-# of 10 s on a hang, not a measure)
-for _ in $(seq 1 100); do grep -q 'member=NameLost' "$dir/search.log" && break; sleep 0.1; done
+watch_searches
+ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=execve -o "$dir/strace" "$front" get <<<"$req" >"$dir/get.out"
+searches=$(searches_seen)
+fresh=$(password_of <"$dir/get.out")
+progs=$(grep -o 'execve("[^"]*"' "$dir/strace" | sed 's/.*\///; s/"$//' | tr '\n' ' ')
+ok $([ "$progs" = "cftoken cftoken-backend " ] && [ "$searches" -eq 0 ] && [ -n "$fresh" ]; echo $?) \
+	"a get after erase mints without cftoken-l2 or a search of the Secret Service ($progs; $searches searches)"
+ok $([ -n "$(secret-tool search --all token_id "$(id_of_value "$fresh")" 2>/dev/null)" ]; echo $?) \
+	"and stores its new token there"
+
+# A route whose token key is gone while the route does not know why (a
+# purge): cftoken-l2 asks; when it finds no item, the backend mints without
+# asking the Secret Service again, and stores the new token there after
+# the hand-over (its answer is in L2 once get has exited).  The hint
+# between the two programs reaches nothing they run.
+keyctl invalidate "$(l1_key)"
+secret-tool clear token_id "$(id_of_value "$fresh")"
+watch_searches
 fresh=$(printf '%s' "$req" | cftoken get | password_of)
 env_seen=$(cftoken exec -- env)
-kill "$monitor"; wait "$monitor" 2>/dev/null
-searches=$(grep -c 'member=SearchItems' "$dir/search.log")
-fresh_id=$(printf '%s\n' "$fresh" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+searches=$(searches_seen)
+fresh_id=$(id_of_value "$fresh")
 ok $([ "$searches" -eq 1 ] && [ -n "$(secret-tool search --all token_id "$fresh_id" 2>/dev/null)" ]; echo $?) \
 	"a mint after cftoken-l2's miss: one search of the Secret Service, not two; the new token stored there ($searches)"
 case $env_seen in *CFTOKEN_L2_MISSED*) ok 1 "cftoken-l2's hint is in no program's environment" ;;
