@@ -117,7 +117,8 @@ def write_c(rows, out):
     for i, row in enumerate(rows):
         groups = "groups_%d" % i if isinstance(row["groups"], list) else "no_groups"
         opid = "NULL" if row["operation_id"] == NONE else c_string(row["operation_id"])
-        out.write("\t{ %s, %s, %s, %s, %s, %s, %s },\n" % (
+        out.write("\t{ .method = %s, .template = %s, .operation_id = %s, .groups = %s,"
+                  " .groups_unknown = %s, .used_by = %s, .source = %s },\n" % (
             c_string(row["method"]), c_string(row["path_template"]), opid, groups,
             "true" if row["groups"] == UNKNOWN else "false",
             c_string(row["used_by"]), c_string(row["source"])))

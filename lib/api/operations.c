@@ -90,7 +90,7 @@ const struct cft_operation *cft_operation_match(const char *method, const char *
 		uint32_t shape;
 
 		if (strcmp(ops[i].method, method) != 0 ||
-		    match(ops[i].path_template, path, n, &shape, NULL, 0) < 0)
+		    match(ops[i].template, path, n, &shape, NULL, 0) < 0)
 			continue;
 		/* Two templates of one method never share a shape and a path:
 		 * the generator refuses templates that differ only in their
@@ -110,5 +110,5 @@ int cft_operation_params(const struct cft_operation *op, const char *path,
 
 	if (!op || !path || !params)
 		return -1;
-	return match(op->path_template, path, path_length(path), &shape, params, max);
+	return match(op->template, path, path_length(path), &shape, params, max);
 }

@@ -14,7 +14,7 @@
 
 struct cft_operation {
 	const char *method;        /* "GET", "PUT" ... */
-	const char *path_template; /* relative to /client/v4: "/zones/{zone_id}/workers/routes" */
+	const char *template;      /* relative to /client/v4: "/zones/{zone_id}/workers/routes" */
 	const char *operation_id;  /* the schema's operationId; NULL when none was found */
 	/* The groups any one of which allows the operation, in the schema's
 	 * order, NULL-terminated; empty when it needs none or when they are

@@ -19,7 +19,7 @@ static const char *tmpl(const char *method, const char *path)
 {
 	const struct cft_operation *op = cft_operation_match(method, path);
 
-	return op ? op->path_template : "(none)";
+	return op ? op->template : "(none)";
 }
 
 /* The placeholder called name, as "value", or "(absent)". */
@@ -85,7 +85,7 @@ static void test_specificity(void)
 	const struct cft_operation *ops = cft_operations(&count);
 	size_t reached = 0;
 	for (size_t i = 0; i < count; i++)
-		if (cft_operation_match(ops[i].method, ops[i].path_template) == &ops[i])
+		if (cft_operation_match(ops[i].method, ops[i].template) == &ops[i])
 			reached++;
 	tap_ok(count > 40 && reached == count,
 	       "each of the %zu rows is the one its own template matches (%zu are)", count,
