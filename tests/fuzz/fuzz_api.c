@@ -5,7 +5,7 @@
  * with and lib/config/policy.c resolving names against a fuzzed group list.
  *
  * The transport is replaced: this file defines cft_http_new / _call /
- * _free / _response_clear (lib/api/http.c is not linked), and each call
+ * _free / _response_clear / _set_deadline (lib/api/http.c is not linked), and each call
  * answers the next HTTP answer of the input.  Input:
  *
  *   OP ANSWER [ '\0' ANSWER ]...
@@ -49,6 +49,13 @@ cft_http *cft_http_free(cft_http *h)
 {
 	free(h);
 	return NULL;
+}
+
+/* Every answer comes at once: no deadline to keep. */
+void cft_http_set_deadline(cft_http *h, int64_t deadline_ms)
+{
+	(void)h;
+	(void)deadline_ms;
 }
 
 const char *cft_http_base_url(const cft_http *h)
