@@ -113,23 +113,26 @@ static bool carries_stand_in(const forwarder *f, const char *authorization)
 	return d == 0;
 }
 
-/* Under /client/v4/, and no segment a server would resolve elsewhere
- * ("..", ".", or either percent-encoded). */
+/* Under /client/v4/, and in its path (the query may hold anything) no
+ * segment a server would resolve elsewhere: "..", ".", a dot or a slash
+ * percent-encoded. */
 static bool path_served(const char *uri)
 {
-	if (strncmp(uri, PREFIX "/", sizeof(PREFIX)) != 0)
+	if (strncmp(uri, PREFIX "/", sizeof(PREFIX)) != 0 || strchr(uri, '#'))
 		return false;
 	size_t path_len = strcspn(uri, "?");
-	for (const char *p = uri; p < uri + path_len; p++) {
-		if (*p != '/')
+	for (size_t i = 0; i < path_len; i++) {
+		if (uri[i] == '%' && i + 2 < path_len && uri[i + 1] == '2' &&
+		    strchr("eEfF", uri[i + 2]))
+			return false;
+		if (uri[i] != '/')
 			continue;
-		const char *seg = p + 1;
+		const char *seg = uri + i + 1;
 		size_t n = strcspn(seg, "/?");
 		if ((n == 1 && seg[0] == '.') || (n == 2 && !strncmp(seg, "..", 2)))
 			return false;
 	}
-	return strcasestr(uri, "%2e") == NULL && strcasestr(uri, "%2f") == NULL &&
-	       strchr(uri, '#') == NULL;
+	return true;
 }
 
 /* One line on our stderr for a request the forwarder answered itself.
