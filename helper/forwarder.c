@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "forward_relay.h"
@@ -39,6 +40,19 @@
 #define REQUEST_MS (30 * 60 * 1000)
 /* libmicrohttpd's buffer per connection: the size of the body's pieces. */
 #define CONNECTION_MEMORY (128 * 1024)
+/* After a renewal failed, the current token serves this long before the
+ * next try (each try may take a whole --timeout). */
+#define RENEW_RETRY_S 30
+
+/* A token the forwarder sends, and the requests that send it. */
+typedef struct fwd_token {
+	cft_secret *value;
+	char id[33];
+	time_t renew_at;
+	void *handle;                /* fwd_source's, for retire */
+	unsigned users;              /* requests under way that carry it */
+	bool replaced;               /* a fresher one serves new requests */
+} fwd_token;
 
 struct forwarder {
 	int listen_fd;               /* ours until libmicrohttpd takes it */
@@ -48,8 +62,12 @@ struct forwarder {
 	char *ca_file;
 	char *proxy;
 	cft_secret *stand_in;
-	cft_secret *token;
 	fwd_limits lim;
+	fwd_source src;
+	pthread_mutex_t lock;        /* current, renewing, next_try, users */
+	fwd_token *current;
+	bool renewing;
+	time_t next_try;
 	atomic_bool stopping;
 	struct MHD_Daemon *daemon;
 };
@@ -60,6 +78,7 @@ typedef struct fwd_request {
 	bool started;
 	bool answered;               /* answered here: a body that follows is dropped */
 	fwd_relay *relay;
+	fwd_token *token;            /* the token it carries, held until it ends */
 } fwd_request;
 
 /* Cloudflare's error shape, so that a client shows its usual message. */
@@ -201,6 +220,109 @@ static int64_t body_length(struct MHD_Connection *conn)
 					   MHD_HTTP_HEADER_TRANSFER_ENCODING) ? -2 : -1;
 }
 
+static fwd_token *token_new(const cft_l1_record *r, void *handle)
+{
+	fwd_token *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->value = cft_secret_new(cft_secret_str(r->token), cft_secret_len(r->token));
+	if (!t->value) {
+		free(t);
+		return NULL;
+	}
+	snprintf(t->id, sizeof(t->id), "%s", r->id);
+	t->renew_at = r->renew_at;
+	t->handle = handle;
+	return t;
+}
+
+/* No request carries t any more, and none will. */
+static void retire(forwarder *f, fwd_token *t)
+{
+	if (!t)
+		return;
+	if (t->handle && f->src.retire)
+		f->src.retire(f->src.ctx, t->handle, t->id);
+	cft_secret_free(t->value);
+	free(t);
+}
+
+/* A fresh token from the source, or NULL (the current one serves on). */
+static fwd_token *obtain_fresh(forwarder *f)
+{
+	cft_l1_record r = { 0 };
+	void *handle = NULL;
+	cft_error err;
+	cft_error_clear(&err);
+	if (f->src.renew(f->src.ctx, &r, &handle, &err) != CFT_OK) {
+		char msg[1024];
+		cft_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "cftoken: warning: forwarder: the token is due and was not renewed "
+			"(%s); it serves until it expires\n", msg);
+		return NULL;
+	}
+	fwd_token *t = token_new(&r, handle);
+	if (!t && handle && f->src.retire)
+		f->src.retire(f->src.ctx, handle, r.id);
+	cft_l1_record_clear(&r);
+	return t;
+}
+
+/* The token a new request carries: the current one, renewed first when
+ * it is due and no other request is renewing it. */
+static fwd_token *take_token(forwarder *f)
+{
+	fwd_token *fresh = NULL, *gone = NULL;
+	pthread_mutex_lock(&f->lock);
+	time_t now = time(NULL);
+	bool renew = f->src.renew && !f->renewing && now >= f->current->renew_at &&
+		     now >= f->next_try;
+	f->renewing = f->renewing || renew;
+	pthread_mutex_unlock(&f->lock);
+	if (renew)
+		fresh = obtain_fresh(f);
+	pthread_mutex_lock(&f->lock);
+	if (renew) {
+		f->renewing = false;
+		if (fresh && !strcmp(fresh->id, f->current->id)) {
+			/* Still the same token (another process's renewal is
+			 * not due yet, or a declared token): no new one. */
+			f->current->renew_at = fresh->renew_at;
+			gone = fresh;
+			fresh = NULL;
+		}
+		if (fresh) {
+			f->current->replaced = true;
+			if (f->current->users == 0)
+				gone = f->current;
+			f->current = fresh;
+		}
+		if (f->current->renew_at <= now)
+			f->next_try = now + RENEW_RETRY_S;
+	}
+	fwd_token *t = f->current;
+	t->users++;
+	pthread_mutex_unlock(&f->lock);
+	if (gone == t)
+		gone = NULL;
+	if (gone && !strcmp(gone->id, t->id))
+		gone->handle = NULL;  /* the same token: nothing to retire */
+	retire(f, gone);
+	return t;
+}
+
+static void release_token(forwarder *f, fwd_token *t)
+{
+	if (!t)
+		return;
+	pthread_mutex_lock(&f->lock);
+	t->users--;
+	bool gone = t->replaced && t->users == 0;
+	pthread_mutex_unlock(&f->lock);
+	if (gone)
+		retire(f, t);
+}
+
 /* The request's headers are in: refuse it, or start its call to the API. */
 static enum MHD_Result begin(forwarder *f, struct MHD_Connection *conn, const char *url,
 			     const char *method, fwd_request *q)
@@ -229,8 +351,9 @@ static enum MHD_Result begin(forwarder *f, struct MHD_Connection *conn, const ch
 		return answer_here(conn, q, MHD_HTTP_INTERNAL_SERVER_ERROR, internal);
 	}
 	snprintf(to, n, "%s%s", f->api_url, q->uri + strlen(PREFIX));
+	q->token = take_token(f);
 	q->relay = fwd_relay_start(ctx->socket_context, &f->lim, method, to, headers,
-				   body_length(conn), f->token, fd->connect_fd);
+				   body_length(conn), q->token->value, fd->connect_fd);
 	free(to);
 	if (!q->relay)
 		return answer_here(conn, q, MHD_HTTP_INTERNAL_SERVER_ERROR, internal);
@@ -317,13 +440,14 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
 	(void)conn;
 	(void)toe;
+	forwarder *f = cls;
 	fwd_request *q = *con_cls;
 	if (!q)
 		return;
 	fwd_relay_free(q->relay);
+	release_token(f, q->token);
 	free(q->uri);
 	free(q);
 	*con_cls = NULL;
@@ -352,6 +476,7 @@ cft_code fwd_listen(const fwd_options *o, forwarder **out, cft_error *err)
 	if (!f)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	f->listen_fd = -1;
+	pthread_mutex_init(&f->lock, NULL);
 	f->api_url = strdup(o->api_url);
 	f->ca_file = o->ca_file && *o->ca_file ? strdup(o->ca_file) : NULL;
 	f->proxy = o->proxy && *o->proxy ? strdup(o->proxy) : NULL;
@@ -401,11 +526,17 @@ const cft_secret *fwd_stand_in(const forwarder *f)
 	return f->stand_in;
 }
 
-cft_code fwd_serve(forwarder *f, const cft_secret *token, cft_error *err)
+cft_code fwd_serve(forwarder *f, const cft_l1_record *r, void *handle, const fwd_source *src,
+		   cft_error *err)
 {
-	f->token = cft_secret_new(cft_secret_str(token), cft_secret_len(token));
-	if (!f->token)
+	if (src)
+		f->src = *src;
+	f->current = token_new(r, handle);
+	if (!f->current) {
+		if (handle && src && src->retire)
+			src->retire(src->ctx, handle, r->id);
 		return cft_fail(err, CFT_E_NOMEM, NULL);
+	}
 	/* Signals are the main thread's to pass on to the program: the
 	 * server's threads, which inherit this mask, take none (faults
 	 * aside, which the kernel delivers where they happen). */
@@ -444,7 +575,9 @@ void fwd_free(forwarder *f)
 		MHD_stop_daemon(f->daemon);
 	if (f->listen_fd >= 0)
 		close(f->listen_fd);
-	cft_secret_free(f->token);
+	/* Every request has ended: only the current token is left. */
+	retire(f, f->current);
+	pthread_mutex_destroy(&f->lock);
 	cft_secret_free(f->stand_in);
 	free(f->api_url);
 	free(f->ca_file);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/l1_record.h"
 #include "core/secret.h"
 
 typedef struct forwarder forwarder;
@@ -35,9 +36,26 @@ uint16_t fwd_port(const forwarder *f);
 const char *fwd_base_url(const forwarder *f);
 const cft_secret *fwd_stand_in(const forwarder *f);
 
-/* Starts serving, sending token (copied) to the API. */
-cft_code fwd_serve(forwarder *f, const cft_secret *token, cft_error *err);
+/* Where the forwarder gets its next token: exec's own obtain.  Called on
+ * a forwarder thread, one call at a time. */
+typedef struct fwd_source {
+	/* The first request after the token's renew_at asks for a fresh one
+	 * (other requests go on with the current one meanwhile): 0 and *out,
+	 * or an error, and the current token serves on until it expires
+	 * (asking again 30 seconds later).  *handle: NULL, or what retire
+	 * gets back once no request uses the token. */
+	cft_code (*renew)(void *ctx, cft_l1_record *out, void **handle, cft_error *err);
+	/* A token with a handle is no longer used: replaced and its last
+	 * request ended, or the forwarder stopped. */
+	void (*retire)(void *ctx, void *handle, const char *id);
+	void *ctx;
+} fwd_source;
 
-/* Stops serving (requests under way are cancelled), closes the port and
- * wipes both secrets.  NULL-safe. */
+/* Starts serving, sending r's token (copied) to the API; src (or NULL:
+ * no renewal) renews it when due.  handle: r's, as fwd_source says. */
+cft_code fwd_serve(forwarder *f, const cft_l1_record *r, void *handle, const fwd_source *src,
+		   cft_error *err);
+
+/* Stops serving (requests under way are cancelled), retires the token
+ * (src->retire), closes the port and wipes the secrets.  NULL-safe. */
 void fwd_free(forwarder *f);

@@ -9,6 +9,10 @@ test_forwarder.sh: what the emulator cannot show about a forwarded request.
                              enough that they cannot all be held at once
   /client/v4/__echo/slow     answers a byte every 0.1 s for 30 s; notes in
                              EVENTS "slow: cancelled" when the reader went away
+  /client/v4/__echo/hold?until=PATH&account=ID  answers a byte every 0.2 s
+                             until PATH exists (60 s at most), then the
+                             emulator's verdict on the request's token, verified
+                             only then, as a last line of JSON
   anything else              is passed on to the emulator (--upstream) as it is
 
 Usage: echo_upstream.py --cert PEM --key KEY --ca CA --upstream URL
@@ -18,6 +22,7 @@ import hashlib
 import http.client
 import http.server
 import json
+import os
 import ssl
 import sys
 import threading
@@ -98,6 +103,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             note(self.server, "slow: cancelled")
             self.close_connection = True
 
+    def echo_hold(self, until, account):
+        self.body()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        end = time.time() + 60
+        while not os.path.exists(until) and time.time() < end:
+            self.send_chunk(b".")
+            time.sleep(0.2)
+        up = urllib.parse.urlsplit(self.server.upstream)
+        conn = http.client.HTTPSConnection(up.hostname, up.port, context=self.server.ctx,
+                                           timeout=30)
+        conn.request("GET", "/client/v4/accounts/%s/tokens/verify" % account,
+                     headers={"Authorization": self.headers.get("Authorization", "")})
+        r = conn.getresponse()
+        verdict = {"status": r.status, "answer": json.loads(r.read() or b"null")}
+        conn.close()
+        self.send_chunk(b"\n" + json.dumps(verdict).encode() + b"\n")
+        self.send_chunk(b"")
+
     def pass_on(self):
         data = self.body()
         up = urllib.parse.urlsplit(self.server.upstream)
@@ -124,6 +150,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.echo_bytes(int(urllib.parse.parse_qs(path.query)["n"][0]))
         elif path.path == "/client/v4/__echo/slow":
             self.echo_slow()
+        elif path.path == "/client/v4/__echo/hold":
+            q = urllib.parse.parse_qs(path.query)
+            self.echo_hold(q["until"][0], q["account"][0])
         else:
             self.pass_on()
 
@@ -151,7 +180,6 @@ def main():
     server.lock = threading.Lock()
     with open(a.ready_file + ".new", "w") as f:
         f.write(str(server.server_address[1]))
-    import os
     os.rename(a.ready_file + ".new", a.ready_file)
     server.serve_forever()
 

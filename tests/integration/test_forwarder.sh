@@ -175,14 +175,8 @@ ok $((rc != 2)) "--proxy is exec's alone: exit 2"
 
 # Streaming, against an upstream that shows what the emulator cannot:
 # bodies of any size, and a client that goes away.
-certs=$CFTEST_CERTS
-$py "$here/echo_upstream.py" --cert "$certs/server.pem" --key "$certs/server.key" --ca "$CFTEST_CA" \
-	--upstream "$CFTEST_EMU_URL" --ready-file "$dir/echo.port" --events "$dir/echo.events" \
-	2>"$dir/echo.log" &
-echo_pid=$!
+start_echo_upstream "$dir"
 trap 'kill $echo_pid 2>/dev/null' EXIT
-for _ in $(seq 1 200); do [ -s "$dir/echo.port" ] && break; sleep 0.05; done
-echo_url=https://127.0.0.1:$(cat "$dir/echo.port")/client/v4
 write_config "$echo_url"
 seed_value parent | cftoken login >/dev/null
 ok $? "login at the echoing upstream (it passes the API on)"
