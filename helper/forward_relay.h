@@ -23,6 +23,10 @@ typedef struct fwd_upstream fwd_upstream;
 fwd_upstream *fwd_upstream_new(void);
 void fwd_upstream_free(fwd_upstream *u);
 
+/* The largest piece of request body the forwarder hands on at once, and
+ * libcurl's upload buffer. */
+#define FWD_UPLOAD_PIECE (256 * 1024)
+
 typedef struct fwd_limits {
 	const char *ca_file;         /* extra CA bundle, or NULL */
 	const char *proxy;           /* the configured proxy, or NULL */

@@ -38,8 +38,8 @@
  * request longer than REQUEST_MS, ends it. */
 #define IDLE_MS (120 * 1000)
 #define REQUEST_MS (30 * 60 * 1000)
-/* libmicrohttpd's buffer per connection: the size of the body's pieces. */
-#define CONNECTION_MEMORY (128 * 1024)
+/* libmicrohttpd's buffer per connection: about twice the body's pieces. */
+#define CONNECTION_MEMORY (2 * FWD_UPLOAD_PIECE)
 /* After a renewal failed, the current token serves this long before the
  * next try (each try may take a whole --timeout). */
 #define RENEW_RETRY_S 30
