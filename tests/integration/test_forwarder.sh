@@ -108,6 +108,40 @@ ok $([ "$(cat "$dir/a.dotdot.status")" = 404 ]; echo $?) "a path that climbs out
 ok $(! grep -qF "$standin" "$dir/a.stderr"; echo $?) "the stand-in is in no line of cftoken's"
 ok $(! grep -qF "$real" "$dir/a.stderr"; echo $?) "nor the token"
 
+# A core of the program, taken after it used the API through the
+# forwarder: the stand-in is there (its environment), the token is not.
+if command -v gcore >/dev/null; then
+	cat >"$dir/core.py" <<'PY'
+import os, sys, time, urllib.request
+out = sys.argv[1]
+rq = urllib.request.Request(os.environ["CLOUDFLARE_API_BASE_URL"] + "/accounts/%s/tokens/verify"
+                            % os.environ["CLOUDFLARE_ACCOUNT_ID"],
+                            headers={"Authorization": "Bearer " + os.environ["CLOUDFLARE_API_TOKEN"]})
+answer = urllib.request.urlopen(rq).read()
+with open(out + ".standin", "w") as f:
+    f.write(os.environ["CLOUDFLARE_API_TOKEN"])
+with open(out + ".pid.new", "w") as f:
+    f.write(str(os.getpid()))
+os.rename(out + ".pid.new", out + ".pid")
+while not os.path.exists(out + ".done"):
+    time.sleep(0.05)
+PY
+	cftoken exec --proxy --profile deploy -- $py "$dir/core.py" "$dir/c" 2>/dev/null &
+	waiter=$!
+	for _ in $(seq 1 600); do [ -s "$dir/c.pid" ] && break; sleep 0.05; done
+	gcore -o "$dir/core" "$(cat "$dir/c.pid")" >/dev/null 2>&1
+	touch "$dir/c.done"
+	wait "$waiter"
+	core=$(ls "$dir"/core.* 2>/dev/null | head -1)
+	ok $([ -s "$core" ] && [ -s "$dir/c.standin" ] && grep -qaFf "$dir/c.standin" "$core"; echo $?) \
+		"a core of the program after its API call holds the stand-in (the scan finds a value)"
+	ok $([ -s "$core" ] && ! grep -qaF "$real" "$core"; echo $?) "but not the token"
+	rm -f "$dir"/core.*
+else
+	ok 0 "# SKIP a core of the program: no gcore (gdb)"
+	ok 0 "# SKIP a core of the program: no gcore (gdb)"
+fi
+
 # Another user can reach the port but not the stand-in.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	as_other() { setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups -- "$@"; }
