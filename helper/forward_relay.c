@@ -468,6 +468,9 @@ void fwd_relay_free(fwd_relay *r)
 	 * the call cancelled. */
 	if (r->in_multi)
 		curl_multi_remove_handle(r->u->multi, r->u->easy);
+	/* The handle outlives r (its connection serves the client's next
+	 * request): nothing of its options may point into r. */
+	curl_easy_reset(r->u->easy);
 	clear_headers(r);
 	curl_slist_free_all(r->headers);
 	cft_secret_free(r->auth_line);
