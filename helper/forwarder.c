@@ -161,7 +161,7 @@ static void say(const char *method, const char *url, int status, const char *why
 	char path[201];
 	size_t i = 0;
 	for (; url[i] && i < sizeof(path) - 1; i++)
-		path[i] = url[i] >= 0x20 && url[i] < 0x7f ? url[i] : '?';
+		path[i] = (char)(url[i] >= 0x20 && url[i] < 0x7f ? url[i] : '?');
 	path[i] = '\0';
 	fprintf(stderr, "cftoken: forwarder: %d for %.10s %s: %s\n", status, method, path, why);
 }
