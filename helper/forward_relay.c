@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "api/curl_transport.h"
+#include "api/http.h"
 #include "core/timeutil.h"
 
 /* The answer's bytes held between the API and the client: enough for
@@ -300,20 +301,6 @@ static void drive(fwd_relay *r, until u)
 	}
 }
 
-static cft_secret *auth_line(const cft_secret *token)
-{
-	static const char prefix[] = "Authorization: Bearer ";
-	size_t plen = sizeof(prefix) - 1, tlen = cft_secret_len(token);
-	cft_secret *line = cft_secret_alloc(plen + tlen);
-	if (!line)
-		return NULL;
-	char *b = cft_secret_buffer(line);
-	memcpy(b, prefix, plen);
-	memcpy(b + plen, cft_secret_str(token), tlen);
-	cft_secret_set_len(line, plen + tlen);
-	return line;
-}
-
 fwd_relay *fwd_relay_start(fwd_upstream *u, const fwd_limits *lim, const char *method,
 			   const char *url, struct curl_slist *headers, int64_t body_len,
 			   const cft_secret *token, int client_fd)
@@ -335,7 +322,7 @@ fwd_relay *fwd_relay_start(fwd_upstream *u, const fwd_limits *lim, const char *m
 	struct curl_slist *h = curl_slist_append(headers, "Expect:");
 	r->headers = h ? h : headers;
 	r->answer = malloc(ANSWER_BUFFER);
-	r->auth_line = auth_line(token);
+	r->auth_line = cft_http_auth_line(token);
 	if (!h || !r->answer || !r->auth_line) {
 		finish(r, FWD_NOMEM, "out of memory");
 		return r;

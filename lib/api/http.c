@@ -241,7 +241,7 @@ static void header_list_init(header_list *hl, cft_secret *auth_line, bool has_bo
 		hl->nodes[k].next = k + 1 < i ? &hl->nodes[k + 1] : NULL;
 }
 
-static cft_secret *make_auth_line(const cft_secret *bearer)
+cft_secret *cft_http_auth_line(const cft_secret *bearer)
 {
 	static const char prefix[] = "Authorization: Bearer ";
 	size_t plen = sizeof(prefix) - 1, tlen = cft_secret_len(bearer);
@@ -341,7 +341,7 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 	if (!h || !method || !path || !rs)
 		return cft_fail(err, CFT_E_INVALID_ARG, "bad HTTP call");
 	if (bearer) {
-		auth = make_auth_line(bearer);
+		auth = cft_http_auth_line(bearer);
 		if (!auth)
 			return cft_fail(err, CFT_E_NOMEM, NULL);
 	}
