@@ -4,7 +4,8 @@ test_forwarder.sh: what the emulator cannot show about a forwarded request.
 
   /client/v4/__echo/upload   (any method) answers with the body's length and
                              SHA-256 and the request's header names: the
-                             emulator takes at most 1 MiB, this any size
+                             emulator takes at most 1 MiB, this any size; a
+                             body cut short is noted in EVENTS "upload: cut short"
   /client/v4/__echo/bytes?n=N  answers N bytes (i % 251), chunked, slowly
                              enough that they cannot all be held at once
   /client/v4/__echo/slow     answers a byte every 0.1 s for 30 s; notes in
@@ -57,7 +58,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def echo_upload(self):
-        data = self.body()
+        try:
+            data = self.body()
+        except (OSError, ValueError):
+            data = None
+        expected = int(self.headers.get("Content-Length") or -1)
+        if data is None or len(data) < expected:
+            note(self.server, "upload: cut short")
+            self.close_connection = True
+            return
         auth = self.headers.get("Authorization", "")
         answer = json.dumps({
             "success": True, "errors": [], "messages": [],

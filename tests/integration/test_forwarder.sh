@@ -217,7 +217,7 @@ ok $? "login at the echoing upstream (it passes the API on)"
 head -c 5000000 /dev/urandom >"$dir/5mb"
 cat >"$dir/stream.sh" <<'SH'
 #!/bin/sh
-# stream.sh OUT BODY
+# stream.sh OUT BODY UPSTREAM_PID UPSTREAM_EVENTS
 out=$1
 auth="Authorization: Bearer $CLOUDFLARE_API_TOKEN"
 curl -sS -X PUT -H "$auth" -H 'X-Cftest: passed' -H 'Connection: keep-alive, X-Cftest-Gone' \
@@ -227,10 +227,22 @@ curl -sS -X POST -H "$auth" -H 'Transfer-Encoding: chunked' --data-binary "@$2" 
 	"$CLOUDFLARE_API_BASE_URL/__echo/upload" >"$out.chunked"
 curl -sS -H "$auth" "$CLOUDFLARE_API_BASE_URL/__echo/bytes?n=5000000" | sha256sum >"$out.bytes"
 curl -sS -H "$auth" --max-time 1 "$CLOUDFLARE_API_BASE_URL/__echo/slow" >/dev/null 2>&1
+curl -sS -X PUT -H "$auth" --limit-rate 500k --max-time 1 --data-binary "@$2" \
+	"$CLOUDFLARE_API_BASE_URL/__echo/upload" >/dev/null 2>&1
+# (the upstream notes both ends in $4, or never: it is stopped next)
+for _ in $(seq 1 100); do
+	grep -q '^upload:' "$4" 2>/dev/null && grep -q '^slow:' "$4" && break
+	sleep 0.1
+done
+# The API goes away (echo_upstream.py's pid is $3): 502, from the forwarder.
+kill "$3"
+while kill -0 "$3" 2>/dev/null; do sleep 0.05; done
+curl -sS -o "$out.gone" -w '%{http_code}' -H "$auth" "$CLOUDFLARE_API_BASE_URL/accounts" >"$out.gone.status"
 exit 0
 SH
 chmod +x "$dir/stream.sh"
-cftoken exec --proxy --profile deploy -- "$dir/stream.sh" "$dir/s" "$dir/5mb" 2>"$dir/s.stderr"
+cftoken exec --proxy --profile deploy -- "$dir/stream.sh" "$dir/s" "$dir/5mb" "$echo_pid" \
+	"$dir/echo.events" 2>"$dir/s.stderr"
 ok $? "exec --proxy against the echoing upstream"
 want=$(sha256sum <"$dir/5mb" | cut -d' ' -f1)
 ok $([ "$(json_field 'j["result"]["sha256"]' <"$dir/s.upload")" = "$want" ]; echo $?) \
@@ -251,11 +263,47 @@ ok $([ "$(cut -d' ' -f1 "$dir/s.bytes")" = "$($py -c 'import hashlib,sys
 p = bytes(i % 251 for i in range(251))
 print(hashlib.sha256((p * (5000000 // 251 + 1))[:5000000]).hexdigest())')" ]; echo $?) \
 	"a 5 MB chunked answer reaches the program intact"
-for _ in $(seq 1 100); do grep -q '^slow:' "$dir/echo.events" 2>/dev/null && break; sleep 0.1; done
-ok $([ "$(cat "$dir/echo.events" 2>/dev/null)" = "slow: cancelled" ]; echo $?) \
-	"a client that hangs up cancels the call to the API ($(cat "$dir/echo.events" 2>/dev/null))"
+ok $(grep -qx 'slow: cancelled' "$dir/echo.events" 2>/dev/null; echo $?) \
+	"a client that hangs up while the answer comes cancels the call to the API"
+ok $(grep -qx 'upload: cut short' "$dir/echo.events" 2>/dev/null; echo $?) \
+	"one that hangs up in the middle of its upload too: the API gets no whole body"
+ok $([ "$(cat "$dir/s.gone.status")" = 502 ] &&
+	[ "$(json_field 'j["success"]' <"$dir/s.gone")" = False ]; echo $?) \
+	"an API that cannot be reached: 502, with Cloudflare's error shape"
+ok $(grep -q 'cftoken: forwarder: 502 for GET /client/v4/accounts' "$dir/s.stderr"; echo $?) \
+	"and a line on cftoken's stderr"
 cftoken logout >/dev/null 2>&1
 write_config "$CFTEST_API_URL"
+
+# The API's own answers pass unchanged, and the forwarder retries nothing:
+# the program decides (a retried write could be done twice).
+cat >"$dir/faults.sh" <<'SH'
+#!/bin/bash
+out=$1
+c() { curl -sS -o "$out.$1" -D "$out.$1.headers" -w '%{http_code}' -H "Authorization: Bearer $CLOUDFLARE_API_TOKEN" \
+	"$CLOUDFLARE_API_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/tokens/verify" >"$out.$1.status" 2>"$out.$1.err"
+	echo $? >"$out.$1.rc"; }
+for f in 429 503 truncated reset; do
+	$CFTEST_EMUCTL DELETE /__emu/log >/dev/null
+	case $f in
+	429) rule='{"path": "/tokens/verify$", "kind": "status", "status": 429, "headers": {"Retry-After": "7"}}' ;;
+	503) rule='{"path": "/tokens/verify$", "kind": "status", "status": 503}' ;;
+	*) rule="{\"path\": \"/tokens/verify\$\", \"kind\": \"$f\"}" ;;
+	esac
+	$CFTEST_EMUCTL POST /__emu/faults "$rule" >/dev/null
+	c "$f"
+	$CFTEST_EMUCTL GET /__emu/log | /usr/bin/python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["path"].endswith("/tokens/verify")))' >"$out.$f.calls"
+done
+SH
+chmod +x "$dir/faults.sh"
+cftoken exec --proxy --profile deploy -- "$dir/faults.sh" "$dir/f" 2>"$dir/f.stderr"
+ok $([ "$(cat "$dir/f.429.status")" = 429 ] && grep -qi '^Retry-After: 7' "$dir/f.429.headers"; echo $?) \
+	"a 429 reaches the program as the API sent it, Retry-After included"
+ok $([ "$(cat "$dir/f.429.calls")" = 1 ]; echo $?) "after one request: the forwarder does not retry it"
+ok $([ "$(cat "$dir/f.503.status")" = 503 ] && [ "$(cat "$dir/f.503.calls")" = 1 ]; echo $?) \
+	"a 503 reaches the program too, after one request"
+ok $([ "$(cat "$dir/f.truncated.rc")" != 0 ]; echo $?) \
+	"an answer the API broke off is broken off for the program too, never passed as whole (curl: $(cat "$dir/f.truncated.rc"))"
+ok $([ "$(cat "$dir/f.reset.status")" = 502 ]; echo $?) "a connection the API reset: 502"
 cftoken logout >/dev/null 2>&1
-kill "$echo_pid" 2>/dev/null
 tap_done
