@@ -285,9 +285,10 @@ static fwd_token *take_token(forwarder *f)
 	if (renew) {
 		f->renewing = false;
 		if (fresh && !strcmp(fresh->id, f->current->id)) {
-			/* Still the same token (another process's renewal is
-			 * not due yet, or a declared token): no new one. */
+			/* Still the same token (a declared one, say): no new
+			 * one, and nothing to retire. */
 			f->current->renew_at = fresh->renew_at;
+			fresh->handle = NULL;
 			gone = fresh;
 			fresh = NULL;
 		}
@@ -303,10 +304,6 @@ static fwd_token *take_token(forwarder *f)
 	fwd_token *t = f->current;
 	t->users++;
 	pthread_mutex_unlock(&f->lock);
-	if (gone == t)
-		gone = NULL;
-	if (gone && !strcmp(gone->id, t->id))
-		gone->handle = NULL;  /* the same token: nothing to retire */
 	retire(f, gone);
 	return t;
 }
