@@ -53,7 +53,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: cftoken [OPTIONS] COMMAND [ARGS]\n"
-		"       cftoken exec [--profile P] [--min-ttl D] -- PROGRAM [ARGS]\n"
+		"       cftoken exec [--profile P] [--min-ttl D] [--proxy] -- PROGRAM [ARGS]\n"
 		"       eval \"$(cftoken env [--profile P] [--format sh|fish|json])\"\n"
 		"\n"
 		"Obtains and manages Cloudflare API tokens.\n"
@@ -83,6 +83,8 @@ static void usage(FILE *f)
 		"                        only [profile] section)\n"
 		"  --min-ttl DURATION    exec, env: the token must last at least this long\n"
 		"  --format FORMAT       env: sh (default), fish or json\n"
+		"  --proxy               exec: the program gets a stand-in token and a\n"
+		"                        forwarder on 127.0.0.1 that adds the real one\n"
 		"  --json                machine-readable output (verify, list, apply)\n"
 		"  --all                 list: every token of the account, not only cftoken's\n"
 		"  --verbose             get, exec, env: say which cache answered, and why\n"
@@ -116,7 +118,7 @@ enum {
 	OPT_ACCOUNT = 256, OPT_USER, OPT_TOKEN_FILE, OPT_API_URL, OPT_CA_FILE,
 	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
 	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION, OPT_PROFILE, OPT_MIN_TTL,
-	OPT_FORMAT, OPT_ALL, OPT_VERBOSE, OPT_DRY_RUN, OPT_WORKER, OPT_BINDING,
+	OPT_FORMAT, OPT_ALL, OPT_VERBOSE, OPT_DRY_RUN, OPT_WORKER, OPT_BINDING, OPT_PROXY,
 };
 
 static int add_to(const char **list, size_t *n, const char *value, const char *option)
@@ -165,6 +167,7 @@ static const struct option opts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "binding", required_argument, NULL, OPT_BINDING },
+	{ "proxy", no_argument, NULL, OPT_PROXY },
 	{ 0 },
 };
 
@@ -189,6 +192,7 @@ static int parse_options(int argc, char **argv, bool stop_at_first, const char *
 		case OPT_DRY_RUN: c->dry_run = true; break;
 		case OPT_WORKER: c->worker = optarg; break;
 		case OPT_BINDING: c->binding = optarg; break;
+		case OPT_PROXY: c->forward = true; break;
 		case OPT_MIN_TTL:
 			if (parse_duration_option(optarg, "--min-ttl", &seconds))
 				return -1;
@@ -290,6 +294,10 @@ static const struct command *parse_args(int argc, char **argv, cli *c)
 		return NULL;
 	c->args = sub_argv + rest;
 	c->n_args = sub_argc - rest;
+	if (c->forward && strcmp(cmd->name, "exec") != 0) {
+		fprintf(stderr, "cftoken: --proxy is an option of exec alone\n");
+		return NULL;
+	}
 	return cmd;
 }
 

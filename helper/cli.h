@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "api/api.h"
 #include "cache/parent.h"
@@ -55,6 +56,8 @@ typedef struct cli {
 	const char *raw_api_url;   /* --api-url as given */
 	long min_ttl;
 	const char *format;        /* env --format */
+	bool forward;              /* exec --proxy: the token reaches the program's
+				    * API calls through the forwarder, never the program */
 	const struct cft_config *cfg;
 } cli;
 
@@ -105,6 +108,10 @@ void cli_export_session_bus(void);
 /* Runs argv as our child with the token in its environment (wiping r
  * here), passing on the signals sent to us alone; its wait status. */
 int cli_run_program(char **argv, cft_l1_record *r);
+/* The same with envp as its environment: started(ctx, pid) runs here once
+ * the program is started (pid < 0: it could not be), before we wait for
+ * it; signals sent to us alone are passed on meanwhile. */
+int cli_run_child(char **argv, char **envp, void (*started)(void *ctx, pid_t pid), void *ctx);
 /* Exits as a program with that wait status did: its exit code, or the
  * signal that ended it, raised again. */
 _Noreturn void cli_exit_like(int status);

@@ -43,7 +43,8 @@ static const struct {
 	  "Answers as git credential capability does: \"version 0\", then the\n"
 	  "capabilities it has: none (neither authtype nor state).\n" },
 	{ "exec",
-	  "Usage: cftoken exec [--profile P] [--min-ttl DURATION] [--verbose] -- PROGRAM [ARGS...]\n"
+	  "Usage: cftoken exec [--profile P] [--min-ttl DURATION] [--verbose] [--proxy]\n"
+	  "                    -- PROGRAM [ARGS...]\n"
 	  "\n"
 	  "Runs PROGRAM with CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and\n"
 	  "CFTOKEN_EXPIRES_ON set to the profile's token, minting one if the cache has\n"
@@ -51,6 +52,11 @@ static const struct {
 	  "--verbose says which cache answered (or that it minted), and why.\n"
 	  "The exit status is PROGRAM's (127: not found).  With cache none, cftoken\n"
 	  "stays PROGRAM's parent and deletes the token when PROGRAM exits.\n"
+	  "--proxy (or proxy = true in the profile): PROGRAM never gets the token.\n"
+	  "cftoken stays its parent and runs a forwarder on 127.0.0.1; PROGRAM gets\n"
+	  "CLOUDFLARE_API_BASE_URL=http://127.0.0.1:PORT/client/v4 and, as\n"
+	  "CLOUDFLARE_API_TOKEN, a stand-in valid only there, for this run.  The\n"
+	  "forwarder sends each request on to the API with the real token.\n"
 	  "Example: cftoken exec -- wrangler deploy\n" },
 	{ "env",
 	  "Usage: eval \"$(cftoken env [--profile P] [--min-ttl D] [--format sh|fish|json])\"\n"

@@ -177,7 +177,10 @@ cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bo
 		.client = &after->client,
 		.parent = cli_get_parent,
 		.parent_ctx = lp,
-		.route_fp = no_cache ? NULL : fp,
+		/* A proxy profile's token is never handed over warm: with no
+		 * route, the front end passes its exec to us (which runs the
+		 * forwarder); its get and env are answered here, from L1. */
+		.route_fp = no_cache || p->proxy ? NULL : fp,
 		.min_ttl = c->min_ttl,
 		.l2 = l2_missed ? NULL : l2,
 		.l2_store_by_caller = true,

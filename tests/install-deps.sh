@@ -7,7 +7,7 @@ packages=(
 	# build
 	meson ninja-build pkg-config gcc
 	libcurl4-openssl-dev libjansson-dev libsecret-1-dev libpam0g-dev libkeyutils-dev
-	libdbus-1-dev
+	libdbus-1-dev libmicrohttpd-dev
 	# the API emulator and its schema checks
 	python3 python3-jsonschema openssl ca-certificates
 	# checkers and real components the tests use: a keyring daemon on a

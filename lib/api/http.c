@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cftoken-config.h"
+#include "api/curl_transport.h"
 #include "core/safe_file.h"
 #include "core/timeutil.h"
 
@@ -240,7 +241,7 @@ static void header_list_init(header_list *hl, cft_secret *auth_line, bool has_bo
 		hl->nodes[k].next = k + 1 < i ? &hl->nodes[k + 1] : NULL;
 }
 
-static cft_secret *make_auth_line(const cft_secret *bearer)
+cft_secret *cft_http_auth_line(const cft_secret *bearer)
 {
 	static const char prefix[] = "Authorization: Bearer ";
 	size_t plen = sizeof(prefix) - 1, tlen = cft_secret_len(bearer);
@@ -277,19 +278,13 @@ static attempt_kind attempt_once(cft_http *h, const char *method, const char *ur
 	curl_easy_reset(c);   /* keeps the connection cache, drops the options */
 	h->errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cft_curl_transport(c, h->ca_file, h->proxy);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "cftoken/" CFTOKEN_VERSION);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, budget_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, budget_ms);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* One connection for every call of the handle (the reset above keeps
-	 * it): HTTP/2 where the server offers it, else HTTP/1.1 kept alive,
-	 * and the TLS session cached for a connection made again. */
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 1L);
+	 * it). */
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, &hl->nodes[0]);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -299,16 +294,6 @@ static attempt_kind attempt_once(cft_http *h, const char *method, const char *ur
 	 * not read within the deadline); on_body catches one that does not
 	 * say its length. */
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response);
-	/* "" is no proxy, whatever the environment says; a configured one is
-	 * used for every host (NO_PROXY does not bypass it either). */
-	curl_easy_setopt(c, CURLOPT_PROXY, h->proxy ? h->proxy : "");
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "");
-	if (h->ca_file) {
-		/* An extra CA: the file, plus the system's directory so that
-		 * ordinary certificates still verify. */
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
-		curl_easy_setopt(c, CURLOPT_CAPATH, SYSTEM_CA_PATH);
-	}
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {
@@ -356,7 +341,7 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 	if (!h || !method || !path || !rs)
 		return cft_fail(err, CFT_E_INVALID_ARG, "bad HTTP call");
 	if (bearer) {
-		auth = make_auth_line(bearer);
+		auth = cft_http_auth_line(bearer);
 		if (!auth)
 			return cft_fail(err, CFT_E_NOMEM, NULL);
 	}
@@ -433,4 +418,26 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 		return err ? err->code : result;
 	}
 	return CFT_OK;
+}
+
+void cft_curl_transport(CURL *c, const char *ca_file, const char *proxy)
+{
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* HTTP/2 where the server offers it, else HTTP/1.1 kept alive, and
+	 * the TLS session cached for a connection made again. */
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 1L);
+	/* "" is no proxy, whatever the environment says; a configured one is
+	 * used for every host (NO_PROXY does not bypass it either). */
+	curl_easy_setopt(c, CURLOPT_PROXY, proxy ? proxy : "");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+	if (ca_file) {
+		/* An extra CA: the file, plus the system's directory so that
+		 * ordinary certificates still verify. */
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, SYSTEM_CA_PATH);
+	}
 }

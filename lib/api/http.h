@@ -52,3 +52,7 @@ cft_code cft_http_call(cft_http *h, const char *method, const char *path,
 		       cft_http_response *rs, cft_error *err);
 
 void cft_http_response_clear(cft_http_response *rs);
+
+/* "Authorization: Bearer TOKEN", a header line in a secret of its own
+ * (for a curl_slist node that points into it), or NULL when out of memory. */
+cft_secret *cft_http_auth_line(const cft_secret *bearer);

@@ -297,8 +297,11 @@ static cft_code section_key(cft_profile *p, const origin *o, const char *v, cft_
 			return bad(o, err, "\"%.30s\": use account or user", v);
 		return set_string(&p->owner, v, err);
 	}
+	if (!strcmp(k, "proxy"))
+		return parse_bool(o, v, &p->proxy, err);
 	return bad(o, err, "unknown key (known: account, preset, presets, permissions, zones, ttl, "
-		   "renew_margin, not_before, request_ip_in, request_ip_not_in, name, hosts, owner)");
+		   "renew_margin, not_before, request_ip_in, request_ip_not_in, name, hosts, owner, "
+		   "proxy)");
 }
 
 /* Appends to c->sections (analyzer.h). */

@@ -50,6 +50,7 @@ typedef struct cft_profile {
 	char **hosts;                /* git credential hosts (and host/path) it serves */
 	char *owner;                 /* account, user, or NULL (decided by its permissions) */
 	size_t n_hosts;
+	bool proxy;                  /* exec runs as exec --proxy (not [defaults]' proxy URL) */
 } cft_profile;
 
 typedef struct cft_config {

@@ -67,30 +67,32 @@ static char *assignment(const char *name, const char *value)
 	return s;
 }
 
-static bool is_handed_over(const char *entry)
+/* Whether our environment's entry is one of the three set (or an
+ * expiry that would not be the program's token's). */
+static bool is_handed_over(const char *entry, const char *const names[3])
 {
-	static const char *const names[] = { "CLOUDFLARE_API_TOKEN=", "CLOUDFLARE_ACCOUNT_ID=",
-					     "CFTOKEN_EXPIRES_ON=" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strncmp(entry, names[i], strlen(names[i])))
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(names[i]);
+		if (!strncmp(entry, names[i], n) && entry[n] == '=')
 			return true;
-	return false;
+	}
+	return !strncmp(entry, "CFTOKEN_EXPIRES_ON=", 19);
 }
 
-int cft_token_environ_build(const cft_l1_record *r, cft_token_environ *out)
+/* Our environment with the three names set to the values; vars[0] the
+ * first, which holds the secret. */
+static int environ_with(const char *const names[3], const char *const values[3],
+			cft_token_environ *out)
 {
 	extern char **environ;
-	char expires[CFT_RFC3339_SIZE];
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
-	cft_time_format_rfc3339(r->expires, expires);
 	for (char **e = environ; e && *e; e++)
 		n++;
 	out->envp = calloc(n + 4, sizeof(*out->envp));
-	out->vars[0] = assignment("CLOUDFLARE_API_TOKEN", cft_secret_str(r->token));
-	out->vars[1] = assignment("CLOUDFLARE_ACCOUNT_ID", r->account);
-	out->vars[2] = assignment("CFTOKEN_EXPIRES_ON", expires);
+	for (size_t i = 0; i < 3; i++)
+		out->vars[i] = assignment(names[i], values[i]);
 	if (!out->envp || !out->vars[0] || !out->vars[1] || !out->vars[2]) {
 		cft_token_environ_clear(out);
 		errno = ENOMEM;
@@ -98,11 +100,30 @@ int cft_token_environ_build(const cft_l1_record *r, cft_token_environ *out)
 	}
 	size_t k = 0;
 	for (char **e = environ; e && *e; e++)
-		if (!is_handed_over(*e))
+		if (!is_handed_over(*e, names))
 			out->envp[k++] = *e;
 	for (size_t i = 0; i < 3; i++)
 		out->envp[k++] = out->vars[i];
 	return 0;
+}
+
+int cft_token_environ_build(const cft_l1_record *r, cft_token_environ *out)
+{
+	static const char *const names[3] = { "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID",
+					      "CFTOKEN_EXPIRES_ON" };
+	char expires[CFT_RFC3339_SIZE];
+	cft_time_format_rfc3339(r->expires, expires);
+	const char *const values[3] = { cft_secret_str(r->token), r->account, expires };
+	return environ_with(names, values, out);
+}
+
+int cft_proxy_environ_build(const cft_secret *stand_in, const char *account,
+			    const char *base_url, cft_token_environ *out)
+{
+	static const char *const names[3] = { "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID",
+					      "CLOUDFLARE_API_BASE_URL" };
+	const char *const values[3] = { cft_secret_str(stand_in), account, base_url };
+	return environ_with(names, values, out);
 }
 
 void cft_token_environ_clear(cft_token_environ *e)

@@ -36,6 +36,12 @@ typedef struct cft_token_environ {
 
 /* 0, or -1 (errno) when out of memory. */
 int cft_token_environ_build(const cft_l1_record *r, cft_token_environ *out);
+/* exec --proxy's: CLOUDFLARE_API_TOKEN the forwarder's stand-in,
+ * CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_BASE_URL the forwarder's URL, and
+ * no CFTOKEN_EXPIRES_ON (the stand-in lasts as long as the program).
+ * vars[0] holds the stand-in. */
+int cft_proxy_environ_build(const cft_secret *stand_in, const char *account,
+			    const char *base_url, cft_token_environ *out);
 void cft_token_environ_clear(cft_token_environ *e);
 
 /* Wipes r and execvpe()s argv with r's token in its environment.  Returns

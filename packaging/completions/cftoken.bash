@@ -45,7 +45,7 @@ _cftoken_options()
         get) echo --profile --force --verbose $common ;;
         store | erase) echo --profile $common ;;
         capability | logout) echo $common ;;
-        exec) echo --profile --min-ttl --verbose $common ;;
+        exec) echo --profile --min-ttl --verbose --proxy $common ;;
         env) echo --profile --min-ttl --format --force --verbose $common ;;
         token) echo --profile --min-ttl --force $common ;;
         login) echo --account --token-file $common ;;

@@ -89,7 +89,7 @@ function __cftoken_takes
         case store erase
             set own profile
         case exec
-            set own profile min-ttl verbose
+            set own profile min-ttl verbose proxy
         case env
             set own profile min-ttl format force verbose
         case token
@@ -149,6 +149,7 @@ for cmd in cftoken git-credential-cftoken
     complete -c $cmd -n '__cftoken_takes json' -l json -d 'machine-readable output'
     complete -c $cmd -n '__cftoken_takes all' -l all -d "every token of the account, not only cftoken's"
     complete -c $cmd -n '__cftoken_takes verbose' -l verbose -d 'say which cache answered, and why'
+    complete -c $cmd -n '__cftoken_takes proxy' -l proxy -d 'a stand-in token and a forwarder that adds the real one'
     complete -c $cmd -n '__cftoken_takes force' -l force -d 'print a token value even to a terminal'
     complete -c $cmd -n '__cftoken_takes dry-run' -l dry-run -d 'say what would change, change nothing'
     complete -c $cmd -n '__cftoken_takes worker' -l worker -x -d 'the Worker script'

@@ -82,6 +82,18 @@ own_api_hash() {
 	echo "${found##*:}"
 }
 
+# start_echo_upstream DIR: echo_upstream.py, an HTTPS front of the emulator
+# that shows what a forwarded request carried (test_forwarder*.sh); sets
+# echo_url (its API base) and echo_pid, and notes what it saw in DIR/echo.events
+start_echo_upstream() {
+	$py "$(dirname "${BASH_SOURCE[0]}")/echo_upstream.py" --cert "$CFTEST_CERTS/server.pem" \
+		--key "$CFTEST_CERTS/server.key" --ca "$CFTEST_CA" --upstream "$CFTEST_EMU_URL" \
+		--ready-file "$1/echo.port" --events "$1/echo.events" 2>"$1/echo.log" &
+	echo_pid=$!
+	for _ in $(seq 1 200); do [ -s "$1/echo.port" ] && break; sleep 0.05; done
+	echo_url=https://127.0.0.1:$(cat "$1/echo.port")/client/v4
+}
+
 tap_done() {
 	echo "1..$n"
 	[ "$failed" -eq 0 ]

@@ -95,6 +95,13 @@ ok $([ "$needed" = "libc.so.6 libkeyutils.so.1 " ]; echo $?) "cftoken links only
 needed=$(linked "$build/helper/cftoken-l2")
 ok $([ "$needed" = "libc.so.6 libdbus-1.so.3 libkeyutils.so.1 " ]; echo $?) \
 	"cftoken-l2 adds libdbus alone: no libcurl, jansson, GLib or libsecret ($needed)"
+# exec --proxy's forwarder: libmicrohttpd, in the backend and nowhere else.
+needed=$(linked "$build/helper/cftoken-backend")
+ok $([ "$needed" = "libc.so.6 libcurl.so.4 libgio-2.0.so.0 libglib-2.0.so.0 libgobject-2.0.so.0 libjansson.so.4 libkeyutils.so.1 libmicrohttpd.so.12 libsecret-1.so.0 " ]; echo $?) \
+	"cftoken-backend links libmicrohttpd beside libcurl, jansson, GLib and libsecret ($needed)"
+needed=$(linked "$build/pam/cftoken-pam-worker")
+ok $(case "$needed" in *microhttpd*) echo 1 ;; *) echo 0 ;; esac) \
+	"cftoken-pam-worker does not ($needed)"
 
 # Not logged in yet.
 out=$(printf '%s' "$get_request" | cftoken get 2>&1); rc=$?

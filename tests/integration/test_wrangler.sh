@@ -59,5 +59,24 @@ before=$(creates)
 out=$(run_wrangler); rc=$?
 ok $rc "a second wrangler run succeeds"
 ok $(($(creates) - before)) "with the cached token: no new create"
+
+# exec --proxy: wrangler holds a stand-in and talks to the forwarder,
+# which reaches the emulator with the minted token.
+run_proxied() {
+	HOME=$dir/home CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL NODE_EXTRA_CA_CERTS=$CFTEST_CA \
+		WRANGLER_SEND_METRICS=false CI=true \
+		cftoken exec --proxy --profile workers-deploy -- "$wrangler" "$@" 2>&1
+}
+$CFTEST_EMUCTL DELETE /__emu/log >/dev/null
+out=$(run_proxied whoami); rc=$?
+ok $rc "cftoken exec --proxy -- wrangler whoami succeeds"
+contains "$out" "$account" ; ok $? "wrangler sees the account through the forwarder"
+out=$(run_proxied secret list --name my-worker); rc=$?
+ok $rc "cftoken exec --proxy -- wrangler secret list succeeds"
+contains "$out" "[]" ; ok $? "and lists my-worker's secrets (none)"
+seen=$($CFTEST_EMUCTL GET /__emu/log | $py -c '
+import json, sys
+print(" ".join(sorted({e["token_id"] or "-" for e in json.load(sys.stdin)})))')
+ok $([ "$seen" = "$minted" ]; echo $?) "every request wrangler made reached the emulator with the minted token ($seen)"
 cftoken logout >/dev/null
 tap_done

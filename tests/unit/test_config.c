@@ -62,6 +62,7 @@ int main(void)
 	tap_ok(p != NULL, "[profile deploy] is found");
 	tap_is_int(p ? p->ttl_s : 0, 8 * 3600, "with ttl 8h");
 	tap_is_str(p && p->n_presets ? p->presets[0] : "", "workers-deploy", "and its preset");
+	tap_ok(p && !p->proxy, "a profile without proxy = does not run exec through the forwarder");
 	p = cft_config_find(&cfg, CFT_SECTION_PROFILE, "dns");
 	tap_is_int(p ? p->n_permissions : 0, 2, "a list of permissions");
 	tap_is_str(p ? p->permissions[0] : "", "DNS Write", "keeps names with spaces");
@@ -72,6 +73,22 @@ int main(void)
 	tap_ok(cft_config_find(&cfg, CFT_SECTION_GROUP, "developers") != NULL, "[group developers]");
 	tap_ok(cft_config_find(&cfg, CFT_SECTION_PROFILE, "alice") == NULL,
 	       "a user section is not a profile");
+	cft_config_clear(&cfg);
+
+	const char *fwd = write_file("proxy.conf",
+		"[defaults]\n"
+		"proxy = http://proxy.example:3128\n"
+		"[profile deploy]\n"
+		"preset = workers-deploy\n"
+		"proxy = true\n");
+	tap_is_int(load(fwd, NULL, &cfg, &err), CFT_OK, "proxy = true in a profile loads");
+	p = cft_config_find(&cfg, CFT_SECTION_PROFILE, "deploy");
+	tap_ok(p && p->proxy, "its exec runs through the forwarder");
+	tap_is_str(cfg.proxy, "http://proxy.example:3128", "beside [defaults]' outgoing proxy URL");
+	cft_config_clear(&cfg);
+	const char *badfwd = write_file("badproxy.conf", "[profile deploy]\nproxy = maybe\n");
+	tap_is_int(load(badfwd, NULL, &cfg, &err), CFT_E_INVALID_ARG, "proxy = maybe is refused");
+	tap_ok(strstr(err.detail, "proxy") != NULL, "naming the key (%s)", err.detail);
 	cft_config_clear(&cfg);
 
 	const char *user = write_file("user.conf",

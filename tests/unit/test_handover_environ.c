@@ -57,6 +57,24 @@ int main(void)
 	cft_token_environ_clear(&e);
 	tap_ok(e.envp == NULL && e.vars[0] == NULL && token_entry != NULL, "clear frees it all");
 
+	/* exec --proxy's: the stand-in and the forwarder's URL replace what
+	 * was there; no expiry at all. */
+	setenv("CLOUDFLARE_API_BASE_URL", "https://api.example/client/v4", 1);
+	setenv("CFTOKEN_EXPIRES_ON", "2020-01-01T00:00:00Z", 1);
+	cft_secret *stand_in = cft_secret_new("a-stand-in", 10);
+	tap_is_int(cft_proxy_environ_build(stand_in, r.account, "http://127.0.0.1:4242/client/v4",
+					   &e), 0, "the --proxy environment is built");
+	tap_is_int(count(e.envp, "CLOUDFLARE_API_TOKEN=", &v), 1, "it holds CLOUDFLARE_API_TOKEN once");
+	tap_is_str(v, "a-stand-in", "... the stand-in");
+	tap_is_int(count(e.envp, "CLOUDFLARE_API_BASE_URL=", &v), 1,
+		   "CLOUDFLARE_API_BASE_URL once");
+	tap_is_str(v, "http://127.0.0.1:4242/client/v4", "... the forwarder's");
+	tap_is_int(count(e.envp, "CFTOKEN_EXPIRES_ON=", &v), 0, "no CFTOKEN_EXPIRES_ON, not even ours");
+	cft_token_environ_clear(&e);
+	cft_secret_free(stand_in);
+	unsetenv("CLOUDFLARE_API_BASE_URL");
+	unsetenv("CFTOKEN_EXPIRES_ON");
+
 	/* A program that cannot run: the shell's status, and why. */
 	char program[] = "/nonexistent/cftoken-test-program";
 	char *argv[] = { program, NULL };
