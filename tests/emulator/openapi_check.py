@@ -135,9 +135,12 @@ class OpenAPI:
         request_body = self._deref(op.get("requestBody"))
         if not request_body:
             return []
+        content = request_body.get("content", {})
+        if content and "application/json" not in content:
+            return []  # not a JSON body (a multipart upload): not checked here
         if body is None:
             return ["request: body is required"] if request_body.get("required") else []
-        schema = self._json_schema(request_body.get("content", {}))
+        schema = self._json_schema(content)
         if schema is None:
             return []
         return self._validate(schema, body, "request", "request")
