@@ -1640,8 +1640,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         state = self.server.state
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         body, body_error = None, None
-        multipart = self.headers.get("Content-Type", "").lower().startswith("multipart/")
-        if raw.strip() and not multipart:
+        # A body is JSON unless it says otherwise: a Worker upload is
+        # multipart, a KV value whatever its writer sent (text/plain, ...).
+        content_type = self.headers.get("Content-Type", "").lower()
+        json_body = not content_type or "json" in content_type
+        if raw.strip() and json_body:
             try:
                 body = json.loads(raw)
             except ValueError as e:
@@ -1838,6 +1841,9 @@ def parse_args(argv):
     p.add_argument("--ready-file", required=True,
                    help="written (atomically) with the port number once listening")
     p.add_argument("--schema", default=os.path.join(HERE, "data", "cloudflare-tokens-openapi.json"))
+    p.add_argument("--schema-extra", action="append",
+                   default=[os.path.join(HERE, "data", "cloudflare-workers-openapi.json")],
+                   help="more OpenAPI extracts (the Workers, KV, R2 and D1 operations)")
     p.add_argument("--permission-groups",
                    default=os.path.join(HERE, "data", "permission-groups.json"))
     p.add_argument("--operations", default=operations.DEFAULT_TABLE,
@@ -1857,7 +1863,7 @@ def main(argv=None):
             seed = json.load(f)
         state = State(seed, PermissionGroups(args.permission_groups),
                       operations.OperationTable(args.operations))
-        openapi = openapi_check.OpenAPI(args.schema)
+        openapi = openapi_check.OpenAPISet([args.schema] + args.schema_extra)
         server = Server(("127.0.0.1", args.port), make_ssl_context(args.cert, args.key),
                         state, openapi)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, ssl.SSLError) as e:

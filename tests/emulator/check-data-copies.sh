@@ -6,10 +6,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 shared=$(cd "$here/../../.." 2>/dev/null && pwd)/shared/cloudflare
 n=0
 failed=0
-for f in cloudflare-tokens-openapi.json permission-groups.json; do
+for f in cloudflare-tokens-openapi.json cloudflare-workers-openapi.json permission-groups.json; do
 	n=$((n + 1))
 	if [ ! -f "$shared/$f" ]; then
-		echo "ok $n - $f # SKIP no shared/cloudflare beside this checkout"
+		echo "ok $n - $f # SKIP no shared/cloudflare/$f beside this checkout"
 	elif cmp -s "$shared/$f" "$here/data/$f"; then
 		echo "ok $n - data/$f equals shared/cloudflare/$f"
 	else

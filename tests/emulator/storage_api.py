@@ -197,7 +197,7 @@ def create_bucket(call, account_id):
                              "The bucket you tried to create already exists, and you own it.")
     location = body.get("locationHint") or "enam"
     r2[(account_id, name)] = {"creation_date": cfemu.fmt_time(call.now),
-                              "location": location.upper(),
+                              "location": location.lower(),
                               "storage_class": body.get("storageClass") or "Standard"}
     return 200, cfemu.success_envelope(render_bucket(name, r2[(account_id, name)]))
 

@@ -249,7 +249,8 @@ def create_body(name="child", groups=("Workers Scripts Write",), resources=None,
 
 def test_files(certs):
     shared = os.path.join(HERE, "..", "..", "..", "shared", "cloudflare")
-    for name in ("cloudflare-tokens-openapi.json", "permission-groups.json"):
+    for name in ("cloudflare-tokens-openapi.json", "cloudflare-workers-openapi.json",
+                 "permission-groups.json"):
         mine = os.path.join(HERE, "data", name)
         theirs = os.path.join(shared, name)
         if os.path.exists(theirs):
@@ -1257,7 +1258,7 @@ def main():
         test_keep_alive(c)
         test_concurrency(c)
         test_emuctl(emu)
-        test_workers_routes.run(c, T, ACCOUNT, ZONE, OTHER_ZONE)
+        test_workers_routes.run(c, T, ACCOUNT, ZONE, OTHER_ZONE, deliberate)
         test_log(c, deliberate)
         test_tls_certs(workdir, certs)
         idle = c.connection()

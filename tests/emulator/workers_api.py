@@ -153,8 +153,12 @@ def check_bindings(call, bindings):
 
 
 def render_binding(binding):
-    """A binding as the API shows it: never the text of a secret_text one."""
-    return {k: v for k, v in binding.items() if k != "text"}
+    """A binding as the API shows it: never the text of a secret_text one.
+    The schema's D1 binding also names its variable as "binding"."""
+    shown = {k: v for k, v in binding.items() if k != "text"}
+    if shown["type"] == "d1":
+        shown.setdefault("binding", shown["name"])
+    return shown
 
 
 def new_version(call, worker, metadata, modules, triggered_by):
@@ -181,7 +185,7 @@ def new_version(call, worker, metadata, modules, triggered_by):
                        "last_deployed_from": "wrangler"},
             "script_runtime": {"compatibility_date": metadata.get("compatibility_date"),
                                "compatibility_flags": metadata.get("compatibility_flags") or [],
-                               "usage_model": "standard", "limits": {}},
+                               "usage_model": "bundled", "limits": {}},
         },
         "startup_time_ms": 1,
     }
@@ -258,7 +262,7 @@ def upload_script(call, account_id):
               "created_on": cfemu.fmt_time(worker.created_on),
               "modified_on": cfemu.fmt_time(worker.modified_on),
               "deployment_id": version["id"], "startup_time_ms": version["startup_time_ms"],
-              "usage_model": "standard", "logpush": bool(worker.settings["logpush"]),
+              "usage_model": "bundled", "logpush": bool(worker.settings["logpush"]),
               "tail_consumers": worker.settings["tail_consumers"] or [],
               "compatibility_date": metadata.get("compatibility_date") or "",
               "compatibility_flags": metadata.get("compatibility_flags") or []}
@@ -320,7 +324,7 @@ def get_settings(call, account_id):
     runtime = version["resources"]["script_runtime"] if version else {}
     result = {"bindings": version["resources"]["bindings"] if version else [],
               "compatibility_flags": runtime.get("compatibility_flags", []),
-              "usage_model": "standard", "placement": {},
+              "usage_model": "bundled", "placement": {},
               "logpush": bool(worker.settings["logpush"]),
               "tags": worker.settings["tags"] or [],
               "tail_consumers": worker.settings["tail_consumers"] or [],
