@@ -1295,7 +1295,7 @@ def check_request_schema(openapi, method, api_path, body, body_error, entry):
     if not op:
         return None, []
     entry["operation"] = op[0]
-    if body_error and op[1].get("requestBody"):
+    if body_error and openapi.expects_json(op[1]):
         errors = ["request: body is not JSON (%s)" % body_error]
     else:
         errors = openapi.check_request(op[1], body)
@@ -1640,11 +1640,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         state = self.server.state
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         body, body_error = None, None
-        # A body is JSON unless it says otherwise: a Worker upload is
-        # multipart, a KV value whatever its writer sent (text/plain, ...).
-        content_type = self.headers.get("Content-Type", "").lower()
-        json_body = not content_type or "json" in content_type
-        if raw.strip() and json_body:
+        # Any body but a multipart one is taken for JSON, whatever its
+        # Content-Type says (wrangler sends some JSON as text/plain); a KV
+        # value that is not JSON is the handler's to read from raw.
+        multipart = self.headers.get("Content-Type", "").lower().startswith("multipart/")
+        if raw.strip() and not multipart:
             try:
                 body = json.loads(raw)
             except ValueError as e:

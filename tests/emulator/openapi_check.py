@@ -130,6 +130,12 @@ class OpenAPI:
 
     # ---- validation -------------------------------------------------------
 
+    def expects_json(self, op):
+        """Does op take a JSON request body (not a multipart one, not none)?"""
+        request_body = self._deref(self._operation(op).get("requestBody"))
+        content = (request_body or {}).get("content", {})
+        return bool(request_body) and (not content or "application/json" in content)
+
     def check_request(self, op, body):
         """Errors of a request body (parsed JSON; None = no body) for op."""
         op = self._operation(op)
@@ -378,6 +384,9 @@ class OpenAPISet:
                     pass
             raise KeyError("no operation %r" % op)
         return self._owner[id(op)]
+
+    def expects_json(self, op):
+        return self._doc(op).expects_json(op)
 
     def check_request(self, op, body):
         return self._doc(op).check_request(op, body)

@@ -27,6 +27,7 @@ CODE_KV_KEY_NOT_FOUND = 10009
 CODE_KV_TITLE_TAKEN = 10014
 CODE_R2_BUCKET_EXISTS = 10004
 CODE_R2_BAD_NAME = 10005
+CODE_R2_NO_BUCKET = 10006
 CODE_D1_NOT_FOUND = 7404
 CODE_D1_NAME_TAKEN = 7502
 CODE_D1_SQL = 7500
@@ -202,6 +203,15 @@ def create_bucket(call, account_id):
     return 200, cfemu.success_envelope(render_bucket(name, r2[(account_id, name)]))
 
 
+def get_bucket(call, account_id):
+    """GET .../r2/buckets/{name}: wrangler deploy's "does the bound bucket exist"."""
+    name = urllib.parse.unquote(call.params["bucket_name"])
+    bucket = call.state.storage.r2.get((account_id, name))
+    if bucket is None:
+        raise cfemu.ApiError(404, CODE_R2_NO_BUCKET, "The specified bucket does not exist.")
+    return 200, cfemu.success_envelope(render_bucket(name, bucket))
+
+
 def list_buckets(call, account_id):
     buckets = sorted((k[1], b) for k, b in call.state.storage.r2.items() if k[0] == account_id)
     return 200, cfemu.success_envelope({"buckets": [render_bucket(n, b) for n, b in buckets]})
@@ -307,6 +317,7 @@ ROUTES = [
     ("GET", _NS + r"/keys", list_keys, access.account_access),
     ("POST", _A + r"/r2/buckets", create_bucket, access.account_access),
     ("GET", _A + r"/r2/buckets", list_buckets, access.account_access),
+    ("GET", _A + r"/r2/buckets/(?P<bucket_name>[^/]+)", get_bucket, access.account_access),
     ("POST", _D1, create_database, access.account_access),
     ("GET", _D1, list_databases, access.account_access),
     ("GET", _D1 + r"/(?P<database_id>[^/]+)", get_database, access.account_access),

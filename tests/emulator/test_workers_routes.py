@@ -165,6 +165,10 @@ def test_storage(ctx):
     status, env, _ = ctx.call(tok, "GET", acc + "/r2/buckets")
     T.ok(status == 200 and [b["name"] for b in env["result"]["buckets"]] == ["my-bucket"],
          "r2 bucket list: {buckets: [...]}", env)
+    status, env, _ = ctx.call(tok, "GET", acc + "/r2/buckets/my-bucket")
+    status2, env2, _ = ctx.call(tok, "GET", acc + "/r2/buckets/no-such-bucket")
+    T.ok(status == 200 and env["result"]["name"] == "my-bucket" and status2 == 404
+         and codes(env2) == [10006], "r2 bucket get (deploy's check of a bound bucket)", (env, env2))
 
     status, env, _ = ctx.call(tok, "POST", acc + "/d1/database", {"name": "my-db"})
     T.ok(status == 200 and env["result"]["name"] == "my-db"
