@@ -32,6 +32,9 @@ account = $account
 permissions = Workers Scripts Write, Workers KV Storage Write, Workers R2 Storage Write, D1 Write, Workers Routes Write, Zone Read, Account Settings Read
 zones = example.com
 ttl = 1h
+[profile no-d1]
+permissions = Workers Scripts Write, Workers KV Storage Write, Workers R2 Storage Write, Account Settings Read
+ttl = 1h
 CONF
 parent=$(seed_value parent)
 printf '%s\n' "$parent" | cftoken login >/dev/null
@@ -56,7 +59,7 @@ $CFTEST_EMUCTL DELETE /__emu/log >/dev/null
 run_wrangler() {
 	(cd "$dir/project" && HOME=$dir/home CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL \
 		NODE_EXTRA_CA_CERTS=$CFTEST_CA WRANGLER_SEND_METRICS=false CI=true \
-		cftoken exec --profile deploy -- "$wrangler" "$@" 2>&1)
+		cftoken exec --profile "${profile:-deploy}" -- "$wrangler" "$@" 2>&1)
 }
 
 out=$(run_wrangler kv namespace create my-kv); rc=$?
@@ -158,5 +161,17 @@ minted=$(cftoken env --profile deploy --format json |
 	"$front" verify --token-file - --account "$account" | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
 ok $([ ${#minted} -eq 32 ] && [ "$tokens" = "$minted" ]; echo $?) \
 	"every call was made with the token cftoken minted ($tokens)"
+
+# The groups matter: a profile without D1 Write cannot create a database,
+# and the emulator says why as Cloudflare does (403 10000).
+$CFTEST_EMUCTL DELETE /__emu/log >/dev/null
+out=$(profile=no-d1 run_wrangler d1 create other-db); rc=$?
+ok $([ $rc -ne 0 ] && contains "$out" "Authentication error"; echo $?) \
+	"wrangler d1 create fails with a profile that lacks D1 Write"
+refused=$($CFTEST_EMUCTL GET /__emu/log | $py -c '
+import json, sys
+print(" ".join("%s:%s:%s" % (e["method"], e["status"], e["error_codes"][0])
+               for e in json.load(sys.stdin) if e["path"].endswith("/d1/database")))')
+ok $([ "$refused" = "POST:403:10000" ]; echo $?) "... refused by the emulator: 403 10000 ($refused)"
 cftoken logout >/dev/null
 tap_done
