@@ -1714,7 +1714,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "malformed":
             self.send_raw(rule.status, b'{"success": tru', rule.headers)
         elif kind == "truncated":
-            body = json.dumps(real_envelope or success_envelope(None)).encode()
+            body = real_envelope.data if isinstance(real_envelope, RawBody) else \
+                json.dumps(real_envelope or success_envelope(None)).encode()
             self.close_connection = True
             self.send_raw(rule.status, body[:len(body) // 2], rule.headers,
                           content_length=len(body) + 1000)
