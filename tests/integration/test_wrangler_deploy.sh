@@ -88,7 +88,7 @@ cat >"$dir/project/wrangler.json" <<JSON
   "compatibility_date": "2025-01-01",
   "account_id": "$account",
   "workers_dev": true,
-  "routes": [{"pattern": "api.example.com/*", "zone_name": "example.com"}],
+  "routes": ["api.example.com/*"],
   "kv_namespaces": [{"binding": "KV", "id": "$kv"}],
   "r2_buckets": [{"binding": "BUCKET", "bucket_name": "my-bucket"}],
   "d1_databases": [{"binding": "DB", "database_name": "my-db", "database_id": "$db"}]
@@ -101,6 +101,21 @@ contains "$out" "api.example.com/*"; ok $? "... and on the zone route"
 out=$(run_wrangler deploy); rc=$?
 ok $rc "wrangler deploy again (an existing Worker: version, deployment, settings)"
 contains "$out" "Current Version ID"; ok $? "... names the deployed version"
+# Off workers.dev: the deploy turns the toggle off; the next one, in step
+# with it, looks the route's zone up by name and checks the zone's routes
+# for another Worker's (wrangler does that only then).
+sed -i 's/"workers_dev": true/"workers_dev": false/' "$dir/project/wrangler.json"
+out=$(run_wrangler deploy); rc=$?
+ok $rc "wrangler deploy with workers_dev = false turns workers.dev off"
+since=$($CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(max([e["seq"] for e in json.load(sys.stdin)] + [0]))')
+out=$(run_wrangler deploy); rc=$?
+zone_calls=$($CFTEST_EMUCTL GET /__emu/log | $py -c '
+import json, re, sys
+print(" ".join(sorted({"%s:%s" % (re.sub(r"[0-9a-f]{32}", "ID", e["path"]), e["status"])
+                       for e in json.load(sys.stdin)
+                       if e["seq"] > int(sys.argv[1]) and "/zones" in e["path"]})))' "$since")
+ok $([ $rc -eq 0 ] && [ "$zone_calls" = "/client/v4/zones/ID/workers/routes:200 /client/v4/zones:200" ]
+	echo $?) "... then finds the route's zone by name and checks its routes ($zone_calls)"
 out=$(run_wrangler versions upload); rc=$?
 ok $rc "wrangler versions upload"
 out=$(run_wrangler deployments list); rc=$?
