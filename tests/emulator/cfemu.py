@@ -41,7 +41,13 @@ import urllib.parse
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The route modules beside this file (workers_api, storage_api, access)
+# "import cfemu" for its errors and helpers: run as a program, this module
+# is __main__, and without this alias they would load a second copy of it,
+# whose ApiError the dispatcher here would not catch.
+sys.modules.setdefault("cfemu", sys.modules[__name__])
 import openapi_check  # noqa: E402  (lives next to this file)
+import operations  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 API_BASE = "/client/v4"
@@ -82,7 +88,10 @@ MSG_SCRIPT_NOT_FOUND = "workers.api.error.script_not_found"
 MSG_SECRET_NOT_FOUND = "workers.api.error.secret_not_found"
 
 # ---- limits -----------------------------------------------------------------
-MAX_REQUEST_BODY = 1 << 20
+# Worker uploads (multipart: the bundle, its source maps, a metadata part)
+# reach tens of MB; bodies are read in chunks of READ_CHUNK.
+MAX_REQUEST_BODY = 64 << 20
+READ_CHUNK = 1 << 20
 HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0            # keep-alive connections idle longer are closed
 BLACKHOLE_MAX_SECONDS = 60.0
@@ -441,8 +450,10 @@ class Script:
 
 
 class WorkersScope:
-    """The Workers scripts of one account, guarded by the Workers Scripts groups
-    on the account's resource key (or a policy on com.cloudflare.api.account.*)."""
+    """The Workers scripts of one account. Its scope maker (workers_scope)
+    enforces data/api-operations.tsv; require() guards the one secrets call
+    the table has no groups for, with the Workers Scripts groups on the
+    account's resource key (or a policy on com.cloudflare.api.account.*)."""
 
     read_groups = {"Workers Scripts Read", "Workers Scripts Write"}
     write_groups = {"Workers Scripts Write"}
@@ -519,9 +530,10 @@ class State:
     are short and never sleep while holding it).
     """
 
-    def __init__(self, seed, groups):
+    def __init__(self, seed, groups, operations=None):
         self.lock = threading.RLock()
         self.groups = groups
+        self.operations = operations   # operations.OperationTable, enforced by access.py
         self.started = utcnow()
         self.accounts = {}
         for account in seed.get("accounts", []):
@@ -545,6 +557,10 @@ class State:
         self.scripts = {}           # (account_id, name) -> Script, in creation order
         for spec in seed.get("scripts", []):
             self.add_script(spec)
+        # Worker versions, deployments, routes, subdomains (workers_api.py);
+        # KV namespaces, R2 buckets, D1 databases (storage_api.py).
+        self.workers = workers_api.WorkersState(self, seed)
+        self.storage = storage_api.StorageState(self, seed)
         self.tokens = {}            # id -> Token (deleted ones stay, flagged)
         self.current_values = {}    # sha256 of a usable value -> token id
         self.old_values = {}        # sha256 of a rolled-away value -> token id
@@ -750,6 +766,17 @@ class Call:
         self.token = None
         self.request_errors = []               # schema errors of the request body
         self.now = utcnow()
+        self.raw = b""                         # the body as sent (multipart, KV values)
+        self.headers = None                    # the request's headers
+
+
+class RawBody:
+    """An answer that is not a JSON envelope (a KV value): a handler returns
+    (status, RawBody(...)), sent as is and checked against no schema."""
+
+    def __init__(self, data, content_type="application/octet-stream"):
+        self.data = data
+        self.content_type = content_type
 
 
 def authenticate(state, headers, call, entry):
@@ -916,9 +943,10 @@ def account_scope(call):
 
 
 def workers_scope(call):
-    """Scope of /accounts/{account_id}/workers/...: the same 404 / 403 for the
-    account as the token endpoints; the Workers groups are checked per call."""
-    return WorkersScope(visible_account(call, "/accounts/%s/workers/scripts"))
+    """Scope of /accounts/{account_id}/workers/scripts/{script_name}/secrets...:
+    the same 404 / 403 for the account as the token endpoints, then the
+    groups data/api-operations.tsv accepts (access.py)."""
+    return WorkersScope(access.account_access(call))
 
 
 def verify_scope(call):
@@ -1106,18 +1134,22 @@ ZONE_READ_GROUPS = ("Zone Read", "Zone Write")
 
 
 def zone_readable(token, zone):
-    """Zone Read (or Write) on the zone, on every zone, or on its account
+    return zone_allows(token, ZONE_READ_GROUPS, zone)
+
+
+def zone_allows(token, group_names, zone):
+    """One of group_names on the zone, on every zone, or on its account
     (flat or with the zone nested under the account)."""
     zone_key = "com.cloudflare.api.account.zone." + zone["id"]
     account_key = "com.cloudflare.api.account." + zone["account_id"]
     if token.owner == "account" and token.account_id != zone["account_id"]:
         return False
-    if token_allows(token, ZONE_READ_GROUPS, zone_key) or \
-            token_allows(token, ZONE_READ_GROUPS, account_key):
+    if token_allows(token, group_names, zone_key) or \
+            token_allows(token, group_names, account_key):
         return True
     for policy in token.policies:
         if policy["effect"] != "allow" or \
-                not any(g["name"] in ZONE_READ_GROUPS for g in policy["permission_groups"]):
+                not any(g["name"] in group_names for g in policy["permission_groups"]):
             continue
         nested = policy["resources"].get(account_key)
         if isinstance(nested, dict) and any(v == "*" and key_covers(k, zone_key)
@@ -1181,25 +1213,25 @@ def check_secret_body(call):
 
 
 def list_secrets(call, scope):
-    scope.require(call.token, write=False)
     script = find_script(call, scope)
     return 200, success_envelope([s.render() for s in script.sorted_secrets()])
 
 
 def get_secret(call, scope):
-    scope.require(call.token, write=False)
+    # Where the table gives no groups for this operation (no wrangler
+    # command reads one secret), the emulator keeps its own check.
+    if access.table_groups(call) is None:
+        scope.require(call.token, write=False)
     return 200, success_envelope(find_secret(call, find_script(call, scope)).render())
 
 
 def put_secret(call, scope):
-    scope.require(call.token, write=True)
     script = find_script(call, scope)
     name, text = check_secret_body(call)
     return 200, success_envelope(script.put_secret(name, sha256_hex(text), call.now).render())
 
 
 def delete_secret(call, scope):
-    scope.require(call.token, write=True)
     script = find_script(call, scope)
     del script.secrets[find_secret(call, script).name]
     return 200, success_envelope(None)
@@ -1237,6 +1269,10 @@ ROUTES = [
     ("GET", _SEC + r"/(?P<secret_name>[^/]+)", get_secret, workers_scope),
     ("DELETE", _SEC + r"/(?P<secret_name>[^/]+)", delete_secret, workers_scope),
 ]
+import access  # noqa: E402  (these import this module: see the alias at the top)
+import storage_api  # noqa: E402
+import workers_api  # noqa: E402
+ROUTES += workers_api.ROUTES + storage_api.ROUTES
 ROUTES = [(m, re.compile("^" + p + "$"), h, s) for m, p, h, s in ROUTES]
 
 
@@ -1260,7 +1296,7 @@ def check_request_schema(openapi, method, api_path, body, body_error, entry):
     if not op:
         return None, []
     entry["operation"] = op[0]
-    if body_error and op[1].get("requestBody"):
+    if body_error and openapi.expects_json(op[1]):
         errors = ["request: body is not JSON (%s)" % body_error]
     else:
         errors = openapi.check_request(op[1], body)
@@ -1288,7 +1324,7 @@ def run_api_call(state, openapi, headers, call, entry):
         traceback.print_exc(file=sys.stderr)
         status, envelope, extra = 500, failure_envelope(
             [{"code": CODE_INTERNAL, "message": "Internal emulator error"}]), {}
-    if op:
+    if op and not isinstance(envelope, RawBody):
         entry["schema_errors"].extend(openapi.check_response(op[1], status, envelope))
     return status, envelope, extra
 
@@ -1537,10 +1573,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise BodyError("bad Content-Length") from None
         if length < 0 or length > MAX_REQUEST_BODY:
             raise BodyError("request body too large")
-        return self.rfile.read(length)
+        data = bytearray()
+        while len(data) < length:
+            chunk = self.rfile.read(min(READ_CHUNK, length - len(data)))
+            if not chunk:
+                break  # the client went away; the short body fails its checks
+            data += chunk
+        return bytes(data)
 
     def read_chunked(self):
-        data = b""
+        data = bytearray()
         while True:
             line = self.rfile.readline(65537)
             try:
@@ -1550,7 +1592,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if size == 0:
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
-                return data
+                return bytes(data)
+            if len(data) + size > MAX_REQUEST_BODY:
+                raise BodyError("request body too large")
             data += self.rfile.read(size)
             self.rfile.readline(3)
             if len(data) > MAX_REQUEST_BODY:
@@ -1597,7 +1641,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         state = self.server.state
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         body, body_error = None, None
-        if raw.strip():
+        # Any body but a multipart one is taken for JSON, whatever its
+        # Content-Type says (wrangler sends some JSON as text/plain); a KV
+        # value that is not JSON is the handler's to read from raw.
+        multipart = self.headers.get("Content-Type", "").lower().startswith("multipart/")
+        if raw.strip() and not multipart:
             try:
                 body = json.loads(raw)
             except ValueError as e:
@@ -1619,13 +1667,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 rule = None
         try:
             if rule is None or rule.apply:
-                status, envelope, headers = self.api_answer(url, query, body, body_error, entry)
+                status, envelope, headers = self.api_answer(url, query, body, body_error, entry,
+                                                            raw)
             elif url.path.startswith(API_BASE + "/"):
                 # The call never reaches the "backend"; its body is still checked.
                 check_request_schema(self.server.openapi, self.command,
                                      url.path[len(API_BASE):], body, body_error, entry)
             if rule is None:
                 entry["status"] = status
+                if isinstance(envelope, RawBody):
+                    state.record(entry)
+                    self.send_raw(status, envelope.data,
+                                  dict(headers, **{"Content-Type": envelope.content_type}))
+                    return
                 entry["error_codes"] = [e.get("code") for e in envelope.get("errors", [])]
                 state.record(entry)
                 self.send_json(status, envelope, headers)
@@ -1640,11 +1694,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (ConnectionError, ssl.SSLError, socket.timeout):
             self.close_connection = True
 
-    def api_answer(self, url, query, body, body_error, entry):
+    def api_answer(self, url, query, body, body_error, entry, raw=b""):
         if not (url.path == API_BASE or url.path.startswith(API_BASE + "/")):
             return 404, ApiError(404, CODE_NO_ROUTE, "No route for that URI").envelope(), {}
         call = Call(self.server.state, self.command, url.path, query, body, body_error,
                     self.client_address[0])
+        call.raw, call.headers = raw, self.headers
         return run_api_call(self.server.state, self.server.openapi, self.headers, call, entry)
 
     # -- faults
@@ -1660,7 +1715,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "malformed":
             self.send_raw(rule.status, b'{"success": tru', rule.headers)
         elif kind == "truncated":
-            body = json.dumps(real_envelope or success_envelope(None)).encode()
+            body = real_envelope.data if isinstance(real_envelope, RawBody) else \
+                json.dumps(real_envelope or success_envelope(None)).encode()
             self.close_connection = True
             self.send_raw(rule.status, body[:len(body) // 2], rule.headers,
                           content_length=len(body) + 1000)
@@ -1787,8 +1843,13 @@ def parse_args(argv):
     p.add_argument("--ready-file", required=True,
                    help="written (atomically) with the port number once listening")
     p.add_argument("--schema", default=os.path.join(HERE, "data", "cloudflare-tokens-openapi.json"))
+    p.add_argument("--schema-extra", action="append",
+                   default=[os.path.join(HERE, "data", "cloudflare-workers-openapi.json")],
+                   help="more OpenAPI extracts (the Workers, KV, R2 and D1 operations)")
     p.add_argument("--permission-groups",
                    default=os.path.join(HERE, "data", "permission-groups.json"))
+    p.add_argument("--operations", default=operations.DEFAULT_TABLE,
+                   help="data/api-operations.tsv: the groups each operation accepts")
     p.add_argument("--max-lifetime", type=float, default=900,
                    help="exit by itself after this many seconds")
     p.add_argument("--values-log", help="append every token value held to this file")
@@ -1802,8 +1863,9 @@ def main(argv=None):
     try:
         with open(args.seed, encoding="utf-8") as f:
             seed = json.load(f)
-        state = State(seed, PermissionGroups(args.permission_groups))
-        openapi = openapi_check.OpenAPI(args.schema)
+        state = State(seed, PermissionGroups(args.permission_groups),
+                      operations.OperationTable(args.operations))
+        openapi = openapi_check.OpenAPISet([args.schema] + args.schema_extra)
         server = Server(("127.0.0.1", args.port), make_ssl_context(args.cert, args.key),
                         state, openapi)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, ssl.SSLError) as e:

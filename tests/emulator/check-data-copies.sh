@@ -9,7 +9,7 @@ failed=0
 for f in cloudflare-tokens-openapi.json permission-groups.json; do
 	n=$((n + 1))
 	if [ ! -f "$shared/$f" ]; then
-		echo "ok $n - $f # SKIP no shared/cloudflare beside this checkout"
+		echo "ok $n - $f # SKIP no shared/cloudflare/$f beside this checkout"
 	elif cmp -s "$shared/$f" "$here/data/$f"; then
 		echo "ok $n - data/$f equals shared/cloudflare/$f"
 	else

@@ -25,6 +25,7 @@ Public interface:
     doc.find_operation(method, path) -> (operation_id, operation) or None
     doc.check_request(op, body)     -> list of short error strings
     doc.check_response(op, status, body) -> list of short error strings
+    OpenAPISet(paths)               several documents behind the same three calls
 and module-level shortcuts working on the document in data/ next to this file.
 """
 
@@ -129,15 +130,24 @@ class OpenAPI:
 
     # ---- validation -------------------------------------------------------
 
+    def expects_json(self, op):
+        """Does op take a JSON request body (not a multipart one, not none)?"""
+        request_body = self._deref(self._operation(op).get("requestBody"))
+        content = (request_body or {}).get("content", {})
+        return bool(request_body) and (not content or "application/json" in content)
+
     def check_request(self, op, body):
         """Errors of a request body (parsed JSON; None = no body) for op."""
         op = self._operation(op)
         request_body = self._deref(op.get("requestBody"))
         if not request_body:
             return []
+        content = request_body.get("content", {})
+        if content and "application/json" not in content:
+            return []  # not a JSON body (a multipart upload): not checked here
         if body is None:
             return ["request: body is required"] if request_body.get("required") else []
-        schema = self._json_schema(request_body.get("content", {}))
+        schema = self._json_schema(content)
         if schema is None:
             return []
         return self._validate(schema, body, "request", "request")
@@ -155,7 +165,8 @@ class OpenAPI:
         schema = self._json_schema(self._deref(responses[key]).get("content", {}))
         if schema is None:
             return []
-        return self._validate(schema, body, "response", "response %s" % status)
+        kind = "error" if status[0] in "45" else "response"
+        return self._validate(schema, body, kind, "response %s" % status)
 
     def _json_schema(self, content):
         media = content.get("application/json")
@@ -167,7 +178,12 @@ class OpenAPI:
         key = (id(schema), direction)
         validator = self._validators.get(key)
         if validator is None:
-            converted = self.convert(schema, direction)
+            if direction == "error":
+                converted = _envelope(self.convert(schema, "response"), error=True)
+            else:
+                converted = self.convert(schema, direction)
+                if direction == "response":
+                    converted = _envelope(converted, error=False)
             validator = jsonschema.Draft4Validator(converted, format_checker=_FORMATS)
             self._validators[key] = validator
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
@@ -255,6 +271,60 @@ class OpenAPI:
         return False
 
 
+def _flat_allof(schema):
+    """The branches of an allOf, nested allOfs flattened (an allOf of allOfs
+    means the same as one allOf of all their branches)."""
+    branches = []
+    for branch in schema.get("allOf", []):
+        if set(branch) <= {"allOf", "description", "type"} and "allOf" in branch:
+            branches.extend(_flat_allof(branch))
+        else:
+            branches.append(branch)
+    return branches
+
+
+def _is_placeholder(result):
+    types = result.get("type")
+    return set(result) <= {"type", "description"} and types in ("object", ["object", "null"])
+
+
+def _success_enum(branch):
+    return ((branch.get("properties") or {}).get("success") or {}).get("enum")
+
+
+def _envelope(schema, error):
+    """Cloudflare's envelopes, made satisfiable. Three patterns of the
+    official schema (seen in the Workers, KV, R2 and D1 extract) contradict
+    themselves:
+    * a success answer is the allOf of the common envelope, whose "result"
+      is a bare {"type": "object"}, and of a branch giving the real result
+      (an array, for every list): the bare placeholder yields to it;
+    * a 4XX answer is the allOf of the success answer (success: true) and
+      the failure envelope (success: false): an error is checked against
+      the failure envelope's branches alone;
+    * a few 4XX answers are the success envelope itself (success: true):
+      an error is checked against it with success relaxed to a boolean.
+    Anything else is left as it is."""
+    branches = _flat_allof(schema) if "allOf" in schema else [schema]
+    if error:
+        failures = [b for b in branches if _success_enum(b) == [False]]
+        if failures:
+            branches = failures
+        else:
+            branches = [dict(b, properties=dict(b["properties"], success={"type": "boolean"}))
+                        if _success_enum(b) == [True] else b for b in branches]
+    results = [(b.get("properties") or {}).get("result") for b in branches]
+    if any(r is not None and not _is_placeholder(r) for r in results):
+        branches = [dict(b, properties={k: v for k, v in b["properties"].items() if k != "result"})
+                    if r is not None and _is_placeholder(r) else b
+                    for b, r in zip(branches, results)]
+    if len(branches) == 1 and "allOf" not in schema:
+        return branches[0]
+    out = {k: v for k, v in schema.items() if k != "allOf"}
+    out["allOf"] = branches
+    return out
+
+
 def _allow_null(schema):
     """schema, widened to also accept null (OpenAPI 3.0 nullable: true)."""
     schema = dict(schema)
@@ -284,6 +354,45 @@ def _short(error, limit=160):
         best = jsonschema.exceptions.best_match(error.context)
         message = "no variant matches (%s)" % best.message
     return message if len(message) <= limit else message[:limit - 3] + "..."
+
+
+class OpenAPISet:
+    """Several documents as one: find_operation searches them in order, and
+    the checks go to the document that holds the operation (the token
+    extract and the Workers extract in data/ are separate files, each the
+    copy of a shared original)."""
+
+    def __init__(self, paths):
+        self.documents = [OpenAPI(p) for p in paths]
+        self._owner = {}  # id(operation object) -> its document
+
+    def find_operation(self, method, path):
+        for doc in self.documents:
+            found = doc.find_operation(method, path)
+            if found:
+                self._owner[id(found[1])] = doc
+                return found
+        return None
+
+    def _doc(self, op):
+        if isinstance(op, str):
+            for doc in self.documents:
+                try:
+                    doc._operation(op)
+                    return doc
+                except KeyError:
+                    pass
+            raise KeyError("no operation %r" % op)
+        return self._owner[id(op)]
+
+    def expects_json(self, op):
+        return self._doc(op).expects_json(op)
+
+    def check_request(self, op, body):
+        return self._doc(op).check_request(op, body)
+
+    def check_response(self, op, status, body):
+        return self._doc(op).check_response(op, status, body)
 
 
 # ---- module-level shortcuts on the bundled document -----------------------

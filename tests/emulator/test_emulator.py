@@ -27,12 +27,15 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import openapi_check  # noqa: E402
+import test_workers_routes  # noqa: E402
 
 PYTHON = sys.executable or "/usr/bin/python3"
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 OTHER_ACCOUNT = "fedcba9876543210fedcba9876543210"
 STRANGER_ACCOUNT = "00000000000000000000000000000abc"   # exists, nobody has a policy on it
 USER_ID = "11111111111111111111111111111111"
+ZONE = "2222222222222222222222222222222a"          # example.com, in ACCOUNT
+OTHER_ZONE = "3333333333333333333333333333333b"    # example.org, in ACCOUNT
 
 PARENT = "Pa" + "r" * 38                 # Account API Tokens Write on ACCOUNT
 READER = "Re" + "a" * 38                 # Account API Tokens Read on ACCOUNT
@@ -67,7 +70,7 @@ def seed():
     acc = "com.cloudflare.api.account."
     user = "com.cloudflare.api.user." + USER_ID
     return {
-        "accounts": [{"id": ACCOUNT, "name": "Example Account"},
+        "accounts": [{"id": ACCOUNT, "name": "Example Account", "workers_subdomain": "example"},
                      {"id": OTHER_ACCOUNT, "name": "Other Account"},
                      {"id": STRANGER_ACCOUNT, "name": "Stranger Account"}],
         "user": {"id": USER_ID, "email": "dev@example.com"},
@@ -98,6 +101,8 @@ def seed():
             {"value": USER_W, "owner": "user", "name": "user scripts writer",
              "policies": [policy("Workers Scripts Write", acc + ACCOUNT)]},
         ],
+        "zones": [{"id": ZONE, "name": "example.com", "account_id": ACCOUNT},
+                  {"id": OTHER_ZONE, "name": "example.org", "account_id": ACCOUNT}],
         "scripts": [{"account_id": ACCOUNT, "name": "my-worker"},
                     {"account_id": OTHER_ACCOUNT, "name": "other-worker"}],
         "quota": {"account": 500, "user": 50},
@@ -244,7 +249,8 @@ def create_body(name="child", groups=("Workers Scripts Write",), resources=None,
 
 def test_files(certs):
     shared = os.path.join(HERE, "..", "..", "..", "shared", "cloudflare")
-    for name in ("cloudflare-tokens-openapi.json", "permission-groups.json"):
+    for name in ("cloudflare-tokens-openapi.json", "cloudflare-workers-openapi.json",
+                 "permission-groups.json"):
         mine = os.path.join(HERE, "data", name)
         theirs = os.path.join(shared, name)
         if os.path.exists(theirs):
@@ -1252,6 +1258,7 @@ def main():
         test_keep_alive(c)
         test_concurrency(c)
         test_emuctl(emu)
+        test_workers_routes.run(c, T, ACCOUNT, ZONE, OTHER_ZONE, deliberate)
         test_log(c, deliberate)
         test_tls_certs(workdir, certs)
         idle = c.connection()
