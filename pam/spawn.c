@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,13 +124,17 @@ int spawn_with_deadline(const char *path, char *const argv[], char *const envp[]
 	bool open_[3] = { true, true, true };
 	int wstatus = 0;
 	pid_t done = 0;
+	/* Readable once the child has exited: the login learns it at once,
+	 * not at the next of a sleeper's naps (a kernel before 5.3 has none:
+	 * then the naps). */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	while (!r->timed_out && (open_[0] || open_[1] || open_[2] || done == 0)) {
 		long long left = deadline - spawn_now_ms();
 		if (left <= 0) {
 			r->timed_out = true;
 			break;
 		}
-		if (!open_[0] && !open_[1] && !open_[2]) {
+		if (!open_[0] && !open_[1] && !open_[2] && pidfd < 0) {
 			/* Every pipe closed: it is exiting. */
 			done = waitpid(pid, &wstatus, WNOHANG);
 			if (done == 0) {
@@ -140,10 +145,11 @@ int spawn_with_deadline(const char *path, char *const argv[], char *const envp[]
 			}
 			continue;
 		}
-		struct pollfd fds[3];
+		struct pollfd fds[4];
 		for (int i = 0; i < 3; i++)
 			fds[i] = (struct pollfd){ open_[i] ? p[i][0] : -1, POLLIN, 0 };
-		int n = poll(fds, 3, (int)(left < INT_MAX ? left : INT_MAX));
+		fds[3] = (struct pollfd){ done == 0 ? pidfd : -1, POLLIN, 0 };
+		int n = poll(fds, 4, (int)(left < INT_MAX ? left : INT_MAX));
 		if (n < 0 && errno != EINTR)
 			break;
 		if (n <= 0)
@@ -151,7 +157,16 @@ int spawn_with_deadline(const char *path, char *const argv[], char *const envp[]
 		for (int i = 0; i < 3; i++)
 			if (fds[i].revents)
 				drain(p[i][0], bufs[i], caps[i], lens[i], &open_[i]);
+		if (fds[3].revents) {
+			done = waitpid(pid, &wstatus, WNOHANG);
+			if (done < 0 && errno != EINTR)
+				break;
+			if (done < 0)
+				done = 0;
+		}
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	close_pipes(p);
 	if (done <= 0) {
 		/* Past the deadline, or it closed its pipes and lingered:
