@@ -14,6 +14,10 @@
 #   each round), as pam-session times pam_open_session() alone.
 # From the emulator's log: the API requests each cold get made before its
 # answer, in all, and on how many TLS connections.
+# The runtime directories (the user's XDG_RUNTIME_DIR, the module's
+# run_dir) are on a tmpfs, as systemd gives them (/run/user/UID, /run):
+# the notes written there before a create are synced, which costs a disk
+# a flush that a tmpfs does not pay.
 # As root the run holds /tmp/cftoken-root-tests.lock (the PAM part uses
 # root's user keyring, which the root-run test suites share);
 # BENCH_PAM=no leaves the PAM part out, and the lock with it.
@@ -58,7 +62,9 @@ config() {  # config DEFAULTS_LINES SECTION: the file on stdout
 }
 
 # cftoken get: a profile of this run's own.
-export XDG_RUNTIME_DIR=$work/run CFTOKEN_CONFIG=$work/config
+runtime=$(mktemp -d /dev/shm/cftoken-bench.XXXXXX)
+trap 'rm -rf "$runtime"' EXIT
+export XDG_RUNTIME_DIR=$runtime/user CFTOKEN_CONFIG=$work/config
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 config "profile = $profile" "profile $profile" >"$CFTOKEN_CONFIG"
 "$front" login <"$work/parent" >/dev/null
@@ -79,7 +85,7 @@ chmod 600 "$work/auth.header"
 wrapper=$(pkg-config --libs pam_wrapper)
 permit=$(find /usr/lib /lib -name pam_permit.so -path '*security*' | head -1)
 config "parent_token_file = $work/parent
-run_dir = $work/pam-run" "user $me" >"$work/cftoken.conf"
+run_dir = $runtime/pam-run" "user $me" >"$work/cftoken.conf"
 chmod 644 "$work/cftoken.conf"
 printf 'session optional %s helper=%s config=%s revoke_on_close\nsession required %s\n' \
 	"$build/pam/pam_cftoken.so" "$build/pam/cftoken-pam-helper" "$work/cftoken.conf" \
