@@ -21,75 +21,85 @@ static const char *refusal(const char *method, const char *path, const char *con
 	return got;
 }
 
-static void test_lacking(void)
-{
-	static const char *const kv[] = { "Workers KV Storage Write", "Account Settings Read" };
-	tap_is_str(refusal("PUT", ACC "/workers/scripts/hello", kv, 2),
-		   "cftoken: PUT /accounts/{account_id}/workers/scripts/{script_name} needs "
-		   "\"Workers Scripts Write\"; profile deploy lacks it: add it to permissions =",
-		   "one accepted group: the group to add");
-	tap_is_str(refusal("GET", ACC "/workers/scripts/hello/secrets?x=1", kv, 2),
-		   "cftoken: GET /accounts/{account_id}/workers/scripts/{script_name}/secrets "
-		   "needs one of \"Workers Tail Read\", \"Workers Scripts Write\", \"Workers "
-		   "Scripts Read\"; profile deploy lacks them all: add \"Workers Scripts Read\" "
-		   "to permissions =",
-		   "several: the table's list, and for a GET the Read whose Write is accepted");
-	tap_is_str(refusal("GET", "/memberships", kv, 2),
-		   "cftoken: GET /memberships needs one of \"Memberships Write\", \"Memberships "
-		   "Read\"; profile deploy lacks them all: add \"Memberships Read\" to "
-		   "permissions =",
-		   "a GET: Read before Write, whatever the table's order");
-	tap_is_str(refusal("POST", ACC "/workers/scripts/w/tails", kv, 2),
-		   "cftoken: POST /accounts/{account_id}/workers/scripts/{script_name}/tails "
-		   "needs one of \"Workers Tail Read\", \"Workers Scripts Write\"; profile deploy "
-		   "lacks them all: add \"Workers Tail Read\" to permissions =",
-		   "not a GET: the table's first group");
-	tap_is_str(refusal("GET", ACC "/storage/kv/namespaces", NULL, 0),
-		   "cftoken: GET /accounts/{account_id}/storage/kv/namespaces needs one of "
-		   "\"Workers KV Storage Write\", \"Workers KV Storage Read\"; profile deploy "
-		   "lacks them all: add \"Workers KV Storage Read\" to permissions =",
-		   "a profile with no names");
-}
+static const char *const kv[] = { "Workers KV Storage Write", "Account Settings Read", NULL };
+/* Held in any case, with a qualifier, in the dashboard's wording. */
+static const char *const scripts_zone[] = { "workers scripts write", "Zone: Zone Read", NULL };
+static const char *const routes_edit[] = { "Workers Routes Edit", NULL };
+static const char *const none[] = { NULL };
 
-static void test_held(void)
-{
-	static const char *const zone[] = { "workers scripts write", "Zone: Zone Read" };
-	tap_is_str(refusal("GET", "/zones", zone, 2),
-		   "cftoken: GET /zones needs \"Zone Read\"; profile deploy has \"Zone Read\", "
-		   "and the API refused it all the same: a missing group is not the cause",
-		   "held (any case, qualified), on no account or zone: no fix offered");
-	static const char *const edit[] = { "Workers Routes Edit" };
-	tap_is_str(refusal("GET", "/zones/9a7806061c88ada191ed06f989cc3dac/workers/routes", edit, 1),
-		   "cftoken: GET /zones/{zone_id}/workers/routes needs one of \"Workers Routes "
-		   "Write\", \"Workers Routes Read\"; profile deploy has \"Workers Routes Write\", "
-		   "but not for this zone: check its zones =",
-		   "held in the dashboard's wording, on a zone: its zones are at fault");
-	tap_is_str(refusal("PUT", ACC "/workers/scripts/hello", zone, 2),
-		   "cftoken: PUT /accounts/{account_id}/workers/scripts/{script_name} needs "
-		   "\"Workers Scripts Write\"; profile deploy has \"Workers Scripts Write\", but "
-		   "not for this account: check its account =",
-		   "held, on an account: its account is at fault");
-}
+static const struct {
+	const char *method, *path;
+	const char *const *names;
+	const char *want, *what;
+} cases[] = {
+	/* The profile lacks every accepted group: one to add. */
+	{ "PUT", ACC "/workers/scripts/hello", kv,
+	  "cftoken: PUT /accounts/{account_id}/workers/scripts/{script_name} needs "
+	  "\"Workers Scripts Write\"; profile deploy lacks it: add it to permissions =",
+	  "one accepted group: the group to add" },
+	{ "GET", ACC "/workers/scripts/hello/secrets?x=1", kv,
+	  "cftoken: GET /accounts/{account_id}/workers/scripts/{script_name}/secrets "
+	  "needs one of \"Workers Tail Read\", \"Workers Scripts Write\", \"Workers "
+	  "Scripts Read\"; profile deploy lacks them all: add \"Workers Scripts Read\" "
+	  "to permissions =",
+	  "several: the table's list, and for a GET the Read whose Write is accepted" },
+	{ "GET", "/memberships", kv,
+	  "cftoken: GET /memberships needs one of \"Memberships Write\", \"Memberships "
+	  "Read\"; profile deploy lacks them all: add \"Memberships Read\" to permissions =",
+	  "a GET: Read before Write, whatever the table's order" },
+	{ "POST", ACC "/workers/scripts/w/tails", kv,
+	  "cftoken: POST /accounts/{account_id}/workers/scripts/{script_name}/tails "
+	  "needs one of \"Workers Tail Read\", \"Workers Scripts Write\"; profile deploy "
+	  "lacks them all: add \"Workers Tail Read\" to permissions =",
+	  "not a GET: the table's first group" },
+	{ "GET", ACC "/storage/kv/namespaces", none,
+	  "cftoken: GET /accounts/{account_id}/storage/kv/namespaces needs one of "
+	  "\"Workers KV Storage Write\", \"Workers KV Storage Read\"; profile deploy "
+	  "lacks them all: add \"Workers KV Storage Read\" to permissions =",
+	  "a profile with no names" },
+	/* It holds one: the token's resources are at fault, no group offered. */
+	{ "GET", "/zones", scripts_zone,
+	  "cftoken: GET /zones needs \"Zone Read\"; profile deploy has \"Zone Read\", "
+	  "and the API refused it all the same: a missing group is not the cause",
+	  "held (any case, qualified), on no account or zone: no fix offered" },
+	{ "GET", "/zones/9a7806061c88ada191ed06f989cc3dac/workers/routes", routes_edit,
+	  "cftoken: GET /zones/{zone_id}/workers/routes needs one of \"Workers Routes "
+	  "Write\", \"Workers Routes Read\"; profile deploy has \"Workers Routes Write\", "
+	  "but not for this zone: check its zones =",
+	  "held in the dashboard's wording, on a zone: its zones are at fault" },
+	{ "PUT", ACC "/workers/scripts/hello", scripts_zone,
+	  "cftoken: PUT /accounts/{account_id}/workers/scripts/{script_name} needs "
+	  "\"Workers Scripts Write\"; profile deploy has \"Workers Scripts Write\", but "
+	  "not for this account: check its account =",
+	  "held, on an account: its account is at fault" },
+	/* What the table does not know is said so, never guessed. */
+	{ "GET", ACC "/r2/buckets/photos", none,
+	  "cftoken: GET /accounts/{account_id}/r2/buckets/{bucket_name} was refused "
+	  "(403); cftoken's operations table does not know which permission groups allow it",
+	  "a \"?\" row: said plainly, no group guessed" },
+	{ "GET", ACC "/foo/bar?token=x", none,
+	  "cftoken: GET /accounts/{account_id}/foo/bar was refused (403); cftoken's "
+	  "operations table does not know this operation",
+	  "an operation the table lacks: its path without the id and the query" },
+	{ "DELETE", "/zones/9a7806061c88ada191ed06f989cc3dac/dns_records/r1", none,
+	  "cftoken: DELETE /zones/{zone_id}/dns_records/r1 was refused (403); "
+	  "cftoken's operations table does not know this operation",
+	  "a zone's id is left out too" },
+	{ "GET", "/accounts", none,
+	  "cftoken: GET /accounts was refused (403), though it needs no permission "
+	  "group: a missing group is not the cause",
+	  "an operation that needs no group: no group blamed" },
+};
 
-static void test_not_known(void)
+static void test_cases(void)
 {
-	tap_is_str(refusal("GET", ACC "/r2/buckets/photos", NULL, 0),
-		   "cftoken: GET /accounts/{account_id}/r2/buckets/{bucket_name} was refused "
-		   "(403); cftoken's operations table does not know which permission groups "
-		   "allow it",
-		   "a \"?\" row: said plainly, no group guessed");
-	tap_is_str(refusal("GET", ACC "/foo/bar?token=x", NULL, 0),
-		   "cftoken: GET /accounts/{account_id}/foo/bar was refused (403); cftoken's "
-		   "operations table does not know this operation",
-		   "an operation the table lacks: its path without the id and the query");
-	tap_is_str(refusal("DELETE", "/zones/9a7806061c88ada191ed06f989cc3dac/dns_records/r1", NULL, 0),
-		   "cftoken: DELETE /zones/{zone_id}/dns_records/r1 was refused (403); "
-		   "cftoken's operations table does not know this operation",
-		   "a zone's id is left out too");
-	tap_is_str(refusal("GET", "/accounts", NULL, 0),
-		   "cftoken: GET /accounts was refused (403), though it needs no permission "
-		   "group: a missing group is not the cause",
-		   "an operation that needs no group: no group blamed");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = 0;
+		while (cases[i].names[n])
+			n++;
+		tap_is_str(refusal(cases[i].method, cases[i].path, cases[i].names, n),
+			   cases[i].want, "%s", cases[i].what);
+	}
 	char small[24];
 	cft_refusal_line(small, sizeof(small), "GET", "/zones", 403, "deploy", NULL, 0);
 	tap_is_str(small, "cftoken: GET /zones nee", "a small buffer holds the line's start");
@@ -124,9 +134,7 @@ static void test_every_row(void)
 
 int main(void)
 {
-	test_lacking();
-	test_held();
-	test_not_known();
+	test_cases();
 	test_every_row();
 	return tap_done();
 }
