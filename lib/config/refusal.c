@@ -92,7 +92,7 @@ static void add_unknown_path(line *l, const char *path)
 			hide = "{zone_id}";
 		size_t n = *p == '/' ? 1 + strcspn(p + 1, "/?#") : strcspn(p, "/?#");
 		for (size_t i = 0; i < n && o < PATH_SHOWN; i++)
-			out[o++] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+			out[o++] = (char)(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?');
 		p += n;
 	}
 	out[o] = '\0';
