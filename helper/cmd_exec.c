@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "forwarder.h"
 #include "obtain_token.h"
+#include "config/profile.h"
 #include "core/handover.h"
 #include "mint/obtain.h"
 
@@ -142,8 +143,17 @@ static void serve_program(void *ctx, pid_t pid)
  * is the program's. */
 static int exec_proxied(const cli *c, cft_l1_record *r, after_handover *after)
 {
+	const cft_profile *profile = after->o.profile;
+	const char *names[CFT_PROFILE_MAX_NAMES];
+	size_t n_names = 0;
+	/* For the forwarder's line on a refused request; a profile without
+	 * names was refused before it got here. */
+	if (cft_profile_permissions(profile, names, CFT_PROFILE_MAX_NAMES, &n_names, NULL))
+		n_names = 0;
 	fwd_options fo = { .api_url = cli_api_url(c), .ca_file = c->ca_file,
-			   .proxy = c->cfg->proxy, .connect_ms = c->timeout_ms };
+			   .proxy = c->cfg->proxy, .connect_ms = c->timeout_ms,
+			   .profile = profile->name, .permissions = names,
+			   .n_permissions = n_names };
 	forwarder *f = NULL;
 	cft_token_environ env;
 	cft_error err;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "forward_relay.h"
+#include "config/refusal.h"
 
 /* What the forwarder accepts, and takes off before the API's base URL. */
 #define PREFIX "/client/v4"
@@ -64,6 +65,9 @@ struct forwarder {
 	cft_secret *stand_in;
 	fwd_limits lim;
 	fwd_source src;
+	const char *profile;         /* fwd_options': for explain_refusal */
+	const char *const *permissions;
+	size_t n_permissions;
 	pthread_mutex_t lock;        /* current, renewing, next_try, users */
 	fwd_token *current;
 	bool renewing;
@@ -74,9 +78,12 @@ struct forwarder {
 
 /* One request, from its first line (on_uri) to its end (on_completed). */
 typedef struct fwd_request {
+	const forwarder *f;
 	char *uri;                   /* as sent: path and query, not decoded */
 	bool started;
 	bool answered;               /* answered here: a body that follows is dropped */
+	bool peek;                   /* a 401: its body's first piece may say why */
+	char method[16];             /* for explain_refusal */
 	fwd_relay *relay;
 	fwd_token *token;            /* the token it carries, held until it ends */
 } fwd_request;
@@ -357,11 +364,41 @@ static enum MHD_Result begin(forwarder *f, struct MHD_Connection *conn, const ch
 	return MHD_YES;
 }
 
+/* The API refused the request: one line on our stderr saying which
+ * groups would allow it and what the profile lacks (config/refusal.h).
+ * Only the path's template shows, never an id, a query or a credential. */
+static void explain_refusal(const fwd_request *q, long status)
+{
+	const forwarder *f = q->f;
+	char line[1024];
+	cft_refusal_line(line, sizeof(line), q->method, q->uri + strlen(PREFIX), (int)status,
+			 f->profile ? f->profile : "(none)", f->permissions, f->n_permissions);
+	fprintf(stderr, "%s\n", line);
+}
+
+/* Whether a piece of an error envelope names Cloudflare's "Authentication
+ * error" (10000) or "Unauthorized to access requested resource" (9109):
+ * a permission refused, which a 401 may carry as well as a 403. */
+static bool names_refusal(const char *buf, size_t n)
+{
+	static const char *const codes[] = { "\"code\":10000", "\"code\": 10000",
+					     "\"code\":9109", "\"code\": 9109" };
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (memmem(buf, n, codes[i], strlen(codes[i])))
+			return true;
+	return false;
+}
+
 static ssize_t read_answer(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	fwd_request *q = cls;
 	ssize_t n = fwd_relay_read(q->relay, buf, max);
+	/* Only the answer's first piece, which passes on as it is: the body
+	 * is never held to be read. */
+	if (q->peek && n > 0 && names_refusal(buf, (size_t)n))
+		explain_refusal(q, fwd_relay_status(q->relay));
+	q->peek = false;
 	return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
 				  : MHD_CONTENT_READER_END_WITH_ERROR;
 }
@@ -379,6 +416,10 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, cons
 								  : MHD_HTTP_BAD_GATEWAY,
 				   failed == FWD_TIMEOUT ? timed_out : unreachable);
 	}
+	long status = fwd_relay_status(q->relay);
+	if (status == MHD_HTTP_FORBIDDEN)
+		explain_refusal(q, status);
+	q->peek = status == MHD_HTTP_UNAUTHORIZED;
 	int64_t len = fwd_relay_length(q->relay);
 	struct MHD_Response *rs = MHD_create_response_from_callback(
 		len >= 0 ? (uint64_t)len : MHD_SIZE_UNKNOWN, 32 * 1024, read_answer, q, NULL);
@@ -388,7 +429,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, cons
 	for (size_t i = 0; fwd_relay_header(q->relay, i, &name, &value); i++)
 		MHD_add_response_header(rs, name, value);
 	q->answered = true;
-	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)fwd_relay_status(q->relay), rs);
+	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)status, rs);
 	MHD_destroy_response(rs);
 	return ok;
 }
@@ -405,6 +446,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO;  /* out of memory at its first line */
 	if (!q->started) {
 		q->started = true;
+		q->f = f;
+		snprintf(q->method, sizeof(q->method), "%s", method);
 		return begin(f, conn, url, method, q);
 	}
 	if (*upload_data_size) {
@@ -477,6 +520,9 @@ cft_code fwd_listen(const fwd_options *o, forwarder **out, cft_error *err)
 	f->api_url = strdup(o->api_url);
 	f->ca_file = o->ca_file && *o->ca_file ? strdup(o->ca_file) : NULL;
 	f->proxy = o->proxy && *o->proxy ? strdup(o->proxy) : NULL;
+	f->profile = o->profile;
+	f->permissions = o->permissions;
+	f->n_permissions = o->n_permissions;
 	f->stand_in = make_stand_in();
 	if (!f->api_url || !f->stand_in || (o->ca_file && *o->ca_file && !f->ca_file) ||
 	    (o->proxy && *o->proxy && !f->proxy)) {

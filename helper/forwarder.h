@@ -9,6 +9,7 @@
  * Only cftoken-backend links it. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -22,6 +23,12 @@ typedef struct fwd_options {
 	const char *ca_file;         /* extra CA bundle, or NULL */
 	const char *proxy;           /* [defaults] proxy, or NULL */
 	long connect_ms;             /* to reach the API (the command's --timeout) */
+	/* For the line that explains a refused request (config/refusal.h):
+	 * the profile's name and its permission names, which must outlive
+	 * the forwarder. */
+	const char *profile;
+	const char *const *permissions;
+	size_t n_permissions;
 } fwd_options;
 
 /* The stand-in's length: a Cloudflare token's (cft_token_is_cloudflare_shaped). */

@@ -39,6 +39,9 @@ ttl = 1h
 preset = workers-deploy
 ttl = 1h
 proxy = true
+[profile kvonly]
+permissions = Workers KV Storage Read
+ttl = 1h
 CONF
 }
 write_config "$CFTEST_API_URL"
@@ -305,5 +308,37 @@ ok $([ "$(cat "$dir/f.503.status")" = 503 ] && [ "$(cat "$dir/f.503.calls")" = 1
 ok $([ "$(cat "$dir/f.truncated.rc")" != 0 ]; echo $?) \
 	"an answer the API broke off is broken off for the program too, never passed as whole (curl: $(cat "$dir/f.truncated.rc"))"
 ok $([ "$(cat "$dir/f.reset.status")" = 502 ]; echo $?) "a connection the API reset: 502"
+# A refusal explained: a profile without the Workers Scripts groups gets
+# the emulator's 403 unchanged, and cftoken says on its stderr, one line
+# per refused request, which groups would allow it and what to add.
+cat >"$dir/refused.sh" <<'SH'
+#!/bin/bash
+out=$1
+c() { curl -sS -o "$out.$1" -w '%{http_code}' -H "Authorization: Bearer $CLOUDFLARE_API_TOKEN" \
+	"${@:2}" >"$out.$1.status" 2>"$out.$1.err"; }
+c list "$CLOUDFLARE_API_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/workers/scripts/fw-worker/secrets"
+c put -X PUT -H 'Content-Type: application/json' \
+	--data '{"name": "FW_SECRET", "text": "no", "type": "secret_text"}' \
+	"$CLOUDFLARE_API_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/workers/scripts/fw-worker/secrets"
+c kv "$CLOUDFLARE_API_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/tokens/verify"
+SH
+chmod +x "$dir/refused.sh"
+cftoken exec --proxy --profile kvonly -- "$dir/refused.sh" "$dir/r" 2>"$dir/r.stderr"
+ok $? "exec --proxy with a profile that lacks the Workers Scripts groups"
+kvtoken=$(cftoken env --profile kvonly --format json | json_field 'j["CLOUDFLARE_API_TOKEN"]')
+printf 'Authorization: Bearer %s' "$kvtoken" | curl -sS --cacert "$CFTEST_CA" -H @- \
+	-o "$dir/r.direct" "$CFTEST_API_URL/accounts/$account/workers/scripts/fw-worker/secrets"
+ok $([ "$(cat "$dir/r.list.status")" = 403 ] && [ "$(cat "$dir/r.put.status")" = 403 ] &&
+	[ "$(cat "$dir/r.kv.status")" = 200 ]; echo $?) \
+	"the program gets the API's 403s (and its 200 for what the profile may do)"
+ok $([ -s "$dir/r.direct" ] && cmp -s "$dir/r.direct" "$dir/r.list"; echo $?) \
+	"the 403's body is the API's, byte for byte"
+cat >"$dir/r.want" <<'LINES'
+cftoken: GET /accounts/{account_id}/workers/scripts/{script_name}/secrets needs one of "Workers Tail Read", "Workers Scripts Write", "Workers Scripts Read"; profile kvonly lacks them all: add "Workers Scripts Read" to permissions =
+cftoken: PUT /accounts/{account_id}/workers/scripts/{script_name}/secrets needs "Workers Scripts Write"; profile kvonly lacks it: add it to permissions =
+LINES
+ok $(diff "$dir/r.want" "$dir/r.stderr" >&2; echo $?) \
+	"cftoken's stderr: exactly one line per 403, naming the groups and the fix"
+ok $([ -n "$kvtoken" ] && ! grep -qF "$kvtoken" "$dir/r.stderr"; echo $?) "no token in those lines"
 cftoken logout >/dev/null 2>&1
 tap_done
