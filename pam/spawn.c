@@ -125,9 +125,13 @@ int spawn_with_deadline(const char *path, char *const argv[], char *const envp[]
 	int wstatus = 0;
 	pid_t done = 0;
 	/* Readable once the child has exited: the login learns it at once,
-	 * not at the next of a sleeper's naps (a kernel before 5.3 has none:
-	 * then the naps). */
+	 * not at the next of a sleeper's naps (a kernel or its headers before
+	 * 5.3 have none: then the naps). */
+#ifdef SYS_pidfd_open
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	int pidfd = -1;
+#endif
 	while (!r->timed_out && (open_[0] || open_[1] || open_[2] || done == 0)) {
 		long long left = deadline - spawn_now_ms();
 		if (left <= 0) {
