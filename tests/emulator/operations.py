@@ -7,14 +7,18 @@ for not yet looked up), used_by, source. cftoken explains a 403 with it;
 the emulator enforces it, so that a token lacking every accepted group of
 an operation is refused here as Cloudflare refuses it.
 
-Columns are found by their header name: nothing but these six is assumed.
+It is read by data/gen_operations.py's read_table, as the build reads it.
 """
 
 import os
 import re
+import sys
 
-DEFAULT_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                             "..", "..", "data", "api-operations.tsv")
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data")
+sys.path.insert(0, DATA_DIR)
+import gen_operations  # noqa: E402  (data/: the table's one reader)
+
+DEFAULT_TABLE = os.path.join(DATA_DIR, "api-operations.tsv")
 UNKNOWN = None   # groups of a row whose "?" says they were not looked up
 
 
@@ -31,31 +35,17 @@ class Operation:
 
 class OperationTable:
     def __init__(self, path=DEFAULT_TABLE):
+        """The table as the build reads it (data/gen_operations.py's
+        read_table: one parser, one set of rules); a malformed table
+        raises its TableError."""
         self.path = path
         self.operations = []
-        header = None
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                line = line.rstrip("\n")
-                if not line.strip() or line.startswith("#"):
-                    continue
-                fields = line.split("\t")
-                if header is None:
-                    header = {name: i for i, name in enumerate(fields)}
-                    missing = {"method", "path_template", "groups"} - set(header)
-                    if missing:
-                        raise ValueError("%s: header lacks %s" % (path, ", ".join(sorted(missing))))
-                    continue
-                try:
-                    groups = fields[header["groups"]].strip()
-                    op_id = fields[header["operation_id"]] if "operation_id" in header else ""
-                    self.operations.append(Operation(
-                        fields[header["method"]].strip().upper(),
-                        fields[header["path_template"]].strip(), op_id.strip(),
-                        UNKNOWN if groups == "?" else
-                        [] if groups == "-" else [g.strip() for g in groups.split(";")]))
-                except IndexError:
-                    raise ValueError("%s:%d: too few columns" % (path, number)) from None
+        for row in gen_operations.read_table(path):
+            groups = row["groups"]
+            self.operations.append(Operation(
+                row["method"], row["path_template"], row["operation_id"],
+                UNKNOWN if groups == gen_operations.UNKNOWN else
+                [] if groups == gen_operations.NONE else groups))
         # Literal segments win: /tokens/verify before /tokens/{token_id}.
         self.operations.sort(key=lambda op: op.params)
 
