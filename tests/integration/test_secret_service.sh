@@ -87,7 +87,9 @@ contains "$verbose" "from the Secret Service (L2), refilling L1" ; ok $? "and th
 # minted or deleted, and --verbose claims no replacement.
 key=$(l1_key)
 keyctl pipe "$key" | sed 's/^renew_at=.*/renew_at=1/' | keyctl pupdate "$key"
-tok_id=$(printf '%s\n' "$tok" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+# A token's id, from its value (verify reads it on standard input).
+id_of_value() { printf '%s\n' "$1" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p'; }
+tok_id=$(id_of_value "$tok")
 deletes() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["method"] == "DELETE"))'; }
 before=$(creates) deleted_before=$(deletes)
 verbose=$(cftoken --verbose exec -- true 2>&1)
@@ -137,7 +139,6 @@ searches_seen() {
 	kill "$monitor"; wait "$monitor" 2>/dev/null
 	grep -c 'member=SearchItems' "$dir/search.log"
 }
-id_of_value() { printf '%s\n' "$1" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p'; }
 
 # git erases a refused token and asks again at once: the route remembers
 # that neither level holds a token, so the get neither runs cftoken-l2
@@ -172,14 +173,14 @@ case $env_seen in *CFTOKEN_L2_MISSED*) ok 1 "cftoken-l2's hint is in no program'
 
 # revoke clears L2 as well as L1.
 (umask 077; seed_value parent >"$dir/parent.token")
-fresh_id=$(printf '%s\n' "$fresh" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+fresh_id=$(id_of_value "$fresh")
 ok $([ -n "$(secret-tool search --all token_id "$fresh_id" 2>/dev/null)" ]; echo $?) "the Secret Service holds the token"
 cftoken revoke --token-file "$dir/parent.token" "$fresh_id" >/dev/null
 ok $? "revoke"
 ok $([ -z "$(secret-tool search --all token_id "$fresh_id" 2>/dev/null)" ]; echo $?) "drops it from the Secret Service"
 ok $([ -z "$(l1_key)" ]; echo $?) "and from the kernel keyring"
 fresh=$(printf '%s' "$req" | cftoken get | password_of)
-fresh_id=$(printf '%s\n' "$fresh" | "$front" verify --token-file - | sed -n 's/^token \([0-9a-f]*\) .*/\1/p')
+fresh_id=$(id_of_value "$fresh")
 rolled=$(cftoken roll --token-file "$dir/parent.token" "$fresh_id" 2>/dev/null)
 ok $([ -n "$rolled" ] && secret-tool lookup token_id "$fresh_id" | grep -qF "token=$rolled"; echo $?) \
 	"roll puts the new value in the Secret Service too"
