@@ -1700,6 +1700,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         call = Call(self.server.state, self.command, url.path, query, body, body_error,
                     self.client_address[0])
         call.raw, call.headers = raw, self.headers
+        # The log's time is the time the call was judged at (after a delay
+        # fault), so a test can tell from the log alone whether a request
+        # came before or after a token's expires_on.
+        entry["time"] = fmt_time(call.now)
         return run_api_call(self.server.state, self.server.openapi, self.headers, call, entry)
 
     # -- faults
