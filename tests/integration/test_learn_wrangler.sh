@@ -1,0 +1,142 @@
+#!/bin/bash
+# The proof of cftoken learn with real wrangler against the emulator, which
+# enforces data/api-operations.tsv's groups: `cftoken learn --profile
+# deploy --write -- wrangler deploy` learns a profile; `cftoken exec
+# --proxy --profile deploy -- wrangler deploy` then succeeds with it; and
+# the same deploy with any one learned group left out fails, with the
+# forwarder's 403 line naming exactly that group.  The project is
+# test_wrangler_deploy.sh's: a module Worker with KV, R2 and D1 bindings,
+# a workers.dev route and a zone route.
+#   test_learn_wrangler.sh BUILD_DIR     (run under with-emulator.sh)
+set -u
+if [ -z "${CFTEST_IN_SESSION:-}" ]; then
+	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+front=$1/helper/cftoken
+. "$(dirname "$0")/tap.sh"
+cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
+
+wrangler=$("$here/../install-wrangler.sh") || { echo "1..0 # SKIP wrangler 4 cannot be installed here"; exit 0; }
+account=0123456789abcdef0123456789abcdef
+dir=$CFTEST_WORK/learn-wrangler
+mkdir -p "$dir/home" "$dir/project/src"
+export XDG_RUNTIME_DIR=$dir/run
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export CFTOKEN_CONFIG=$dir/config CFTOKEN_CACHE=kernel
+unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN
+cat >"$CFTOKEN_CONFIG" <<CONF
+[defaults]
+api_url = $CFTEST_API_URL
+ca_file = $CFTEST_CA
+account = $account
+# what makes the project's resources and first deploys the Worker
+[profile setup]
+permissions = Workers Scripts Write, Workers KV Storage Write, Workers R2 Storage Write, D1 Write, Workers Routes Write, Zone Read
+zones = example.com
+ttl = 1h
+CONF
+chmod 600 "$CFTOKEN_CONFIG"
+parent=$(seed_value parent)
+printf '%s\n' "$parent" | cftoken login >/dev/null
+ok $? "login"
+
+# The account's workers.dev subdomain, set with the parent token.
+printf '%s' "$parent" | $py -c '
+import json, ssl, sys, urllib.request
+token = sys.stdin.read()
+request = urllib.request.Request(sys.argv[1] + "/accounts/" + sys.argv[2] + "/workers/subdomain",
+                                 data=json.dumps({"subdomain": "example"}).encode(), method="PUT",
+                                 headers={"Authorization": "Bearer " + token,
+                                          "Content-Type": "application/json"})
+urllib.request.urlopen(request, context=ssl.create_default_context(cafile=sys.argv[3]))
+' "$CFTEST_API_URL" "$account" "$CFTEST_CA"
+ok $? "the account's workers.dev subdomain is set"
+
+# wrangler: cftoken COMMAND [--profile P] -- wrangler ARGS, from the
+# project, with a private HOME.  Through the forwarder (learn, exec
+# --proxy) wrangler gets http://127.0.0.1; plain exec needs the CA.
+in_project() {
+	(cd "$dir/project" && HOME=$dir/home CLOUDFLARE_API_BASE_URL=$CFTEST_API_URL \
+		NODE_EXTRA_CA_CERTS=$CFTEST_CA WRANGLER_SEND_METRICS=false CI=true "$@")
+}
+out=$(in_project cftoken exec --profile setup -- "$wrangler" kv namespace create my-kv 2>&1)
+ok $? "kv namespace create"
+kv=$(printf '%s\n' "$out" | sed -n 's/.*"id": "\([0-9a-f]\{32\}\)".*/\1/p' | head -1)
+out=$(in_project cftoken exec --profile setup -- "$wrangler" r2 bucket create my-bucket 2>&1)
+ok $? "r2 bucket create"
+out=$(in_project cftoken exec --profile setup -- "$wrangler" d1 create my-db 2>&1)
+ok $? "d1 create"
+db=$(printf '%s\n' "$out" | sed -n 's/.*"database_id": "\([0-9a-f-]\{36\}\)".*/\1/p' | head -1)
+cat >"$dir/project/src/index.js" <<'JS'
+export default {
+	async fetch(request, env) {
+		await env.KV.get("greeting");
+		return new Response("deployed through cftoken");
+	},
+};
+JS
+cat >"$dir/project/wrangler.json" <<JSON
+{
+  "name": "cftoken-learn-test",
+  "main": "src/index.js",
+  "compatibility_date": "2025-01-01",
+  "account_id": "$account",
+  "workers_dev": true,
+  "routes": ["api.example.com/*"],
+  "kv_namespaces": [{"binding": "KV", "id": "$kv"}],
+  "r2_buckets": [{"binding": "BUCKET", "bucket_name": "my-bucket"}],
+  "d1_databases": [{"binding": "DB", "database_name": "my-db", "database_id": "$db"}]
+}
+JSON
+# The Worker exists: the deploys below all take the same path (a new
+# version, its deployment, the settings).
+out=$(in_project cftoken exec --profile setup -- "$wrangler" deploy 2>&1)
+ok $? "a first deploy makes the Worker"
+
+# Learned.
+in_project cftoken learn --profile deploy --write -- "$wrangler" deploy >"$dir/learn.out" 2>"$dir/learn.err"
+rc=$?
+sed 's/^/# /' "$dir/learn.out"
+ok $([ $rc -eq 0 ] || [ $rc -eq 5 ]; echo $?) "cftoken learn -- wrangler deploy: a profile learned ($rc)"
+ok $(! grep -q "warning: .* exited with status" "$dir/learn.err"; echo $?) "wrangler deploy succeeded while learning"
+ok $(grep -q "written to $CFTOKEN_CONFIG" "$dir/learn.err"; echo $?) "--write put it into the configuration"
+learned=$(sed -n 's/^permissions = //p' "$dir/learn.out")
+zones=$(sed -n 's/^zones = //p' "$dir/learn.out")
+IFS=, read -r -a groups <<<"$learned"
+groups=("${groups[@]# }")
+ok $([ ${#groups[@]} -ge 2 ] && grep -q '^Workers Scripts Write$' <(printf '%s\n' "${groups[@]}"); echo $?) \
+	"the learned groups include the upload's ($learned)"
+if [ $rc -eq 5 ]; then
+	grep -q "^# incomplete: " "$dir/learn.out"
+	ok $? "exit 5: the section says it is incomplete (the table's \"?\" rows wrangler calls)"
+else
+	ok 0 "the profile is complete"
+fi
+
+# The learned profile deploys, through the forwarder.
+out=$(in_project cftoken exec --proxy --profile deploy -- "$wrangler" deploy 2>&1); rc=$?
+ok $rc "exec --proxy --profile deploy -- wrangler deploy succeeds with the learned profile"
+[ $rc -eq 0 ] || printf '%s\n' "$out" | tail -20 | sed 's/^/# /'
+
+# Each learned group is needed: without it the same deploy fails, and
+# every 403 line names that group.
+i=0
+for g in "${groups[@]}"; do
+	i=$((i + 1))
+	rest=$(printf '%s\n' "${groups[@]}" | grep -vxF "$g" | paste -sd, | sed 's/,/, /g')
+	{
+		printf '[profile drop%d]\naccount = %s\npermissions = %s\nttl = 1h\n' "$i" "$account" "$rest"
+		[ -z "$zones" ] || printf 'zones = %s\n' "$zones"
+	} >>"$CFTOKEN_CONFIG"
+	out=$(in_project cftoken exec --proxy --profile "drop$i" -- "$wrangler" deploy 2>&1); rc=$?
+	lines=$(printf '%s\n' "$out" | grep -E '^cftoken: [A-Z]+ /[^ ]* (needs|was refused)')
+	named=$(printf '%s\n' "$lines" | grep -cF "\"$g\"")
+	total=$(printf '%s\n' "$lines" | grep -c .)
+	ok $([ $rc -ne 0 ] && [ "$total" -ge 1 ] && [ "$named" = "$total" ] &&
+		! printf '%s\n' "$lines" | grep -q "was refused"; echo $?) \
+		"without \"$g\" the deploy fails, and each 403 line ($total) names it"
+	[ "$named" = "$total" ] && [ "$total" -ge 1 ] || printf '%s\n' "$lines" "$out" | tail -8 | sed 's/^/# /'
+done
+cftoken logout >/dev/null
+tap_done
