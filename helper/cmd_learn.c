@@ -12,12 +12,14 @@
  * and every zone of it.  It lasts 15 minutes (renewed by the forwarder
  * when a run lasts longer), is never cached, and is deleted when the
  * program exits, as exec deletes a token under cache = none. */
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "obtain_token.h"
@@ -368,7 +370,17 @@ int cmd_learn(const cli *c)
 	recorder rec = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	proxied_hooks hooks = { .record = record_call, .record_ctx = &rec };
 	int status = 0;
+	/* The program writes to our standard error: our standard output is
+	 * the section and the table, or the JSON, alone. */
+	fflush(stdout);
+	int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
 	rc = cli_run_proxied(&lc, &r, &after, &hooks, &status, &err);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
 	if (rc) {
 		recorder_clear(&rec);
 		return cli_fail("learn", rc, &err);

@@ -71,7 +71,8 @@ static const struct {
 	  "operation whose groups the table does not know marks the profile incomplete.\n"
 	  "--write: add or update [profile NAME] in the user's configuration file\n"
 	  "($CFTOKEN_CONFIG or $XDG_CONFIG_HOME/cftoken/config), keeping its other\n"
-	  "lines.  --json: one JSON object.  Exit status 0, or 5 when the profile is\n"
+	  "lines.  --json: one JSON object.  PROGRAM's standard output goes to\n"
+	  "cftoken's standard error.  Exit status 0, or 5 when the profile is\n"
 	  "incomplete or PROGRAM failed (what was seen is still printed).\n"
 	  "Example: cftoken learn --profile deploy --write -- wrangler deploy\n" },
 	{ "env",
