@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/config_edit.h"
 #include "config/least_privilege.h"
@@ -273,6 +276,88 @@ static void test_edit(void)
 	free(out);
 }
 
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+static int entries(const char *dir)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The file: written beside itself and renamed, its mode kept; refused as
+ * reading refuses it; a result that would not read back changes nothing. */
+static void test_write_file(void)
+{
+	char dir[] = "/tmp/test-learn-XXXXXX", path[128], sub[128];
+	cft_error err;
+	if (!mkdtemp(dir)) {
+		tap_ok(0, "a scratch directory");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/config", dir);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs("# mine\n[profile other]\npermissions = D1 Read\n", f);
+		fclose(f);
+	}
+	chmod(path, 0640);
+	cft_error_clear(&err);
+	cft_code rc = cft_config_write_section(path, "deploy",
+					       "[profile deploy]\npermissions = D1 Write\n", &err);
+	tap_is_int(rc, CFT_OK, "written (%s)", err.detail);
+	tap_is_str(slurp(path), "# mine\n[profile other]\npermissions = D1 Read\n\n"
+		   "[profile deploy]\npermissions = D1 Write\n", "the section added, the rest kept");
+	tap_is_int(mode_of(path), 0640, "the file keeps its mode");
+	tap_is_int(entries(dir), 1, "no file left beside it");
+
+	cft_error_clear(&err);
+	rc = cft_config_write_section(path, "deploy", "[profile deploy]\nno_such_key = 1\n", &err);
+	tap_ok(rc != CFT_OK && strstr(err.detail, "no_such_key"),
+	       "a result that would not read back is refused (%s)", err.detail);
+	tap_contains(slurp(path), "permissions = D1 Write\n", "... and the file is unchanged");
+	tap_is_int(entries(dir), 1, "... and no file left beside it");
+
+	chmod(path, 0660);
+	cft_error_clear(&err);
+	rc = cft_config_write_section(path, "deploy", "[profile deploy]\n", &err);
+	tap_ok(rc == CFT_E_INVALID_ARG && strstr(err.detail, "writable by group or others"),
+	       "a file its group may write is refused, as reading refuses it (%s)", err.detail);
+	tap_contains(slurp(path), "permissions = D1 Write\n", "... and left as it was");
+	unlink(path);
+
+	snprintf(sub, sizeof(sub), "%s/cftoken", dir);
+	snprintf(path, sizeof(path), "%s/cftoken/config", dir);
+	cft_error_clear(&err);
+	rc = cft_config_write_section(path, "deploy", "[profile deploy]\npermissions = D1 Read\n",
+				      &err);
+	tap_ok(rc == CFT_OK && !strcmp(slurp(path), "[profile deploy]\npermissions = D1 Read\n") &&
+	       mode_of(path) == 0600 && mode_of(sub) == 0700,
+	       "a new file: its directory made (0700), the file 0600 (%s)", err.detail);
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_read_before_write();
@@ -281,5 +366,6 @@ int main(void)
 	test_drop_needs_every_operation();
 	test_holdable_only();
 	test_edit();
+	test_write_file();
 	return tap_done();
 }
