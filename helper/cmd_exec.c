@@ -3,7 +3,6 @@
  * (warm.c) answered the warm cases before we were run; exec --proxy (and
  * a profile's proxy = true) is always ours: the program gets a stand-in
  * and the forwarder's URL (forwarder.h), never the token. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
