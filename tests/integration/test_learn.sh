@@ -67,6 +67,9 @@ chmod +x "$dir/client.sh"
 
 # Every kind of request: learned, reported, or marking the profile incomplete.
 before=$(emu GET /__emu/tokens | $py -c 'import json,sys; print(len(json.load(sys.stdin)))')
+# The profile's token keys in the kernel keyrings (an earlier run's may be left).
+token_keys() { { keyctl show @u; keyctl show @s; } 2>/dev/null | grep -o 'cftoken:[0-9]*:[0-9a-f]*:learned:[0-9a-f]*' | sort; }
+keys_before=$(token_keys)
 cftoken learn --profile learned -- "$dir/client.sh" all >"$dir/all.out" 2>"$dir/all.err"; rc=$?
 ok $((rc != 5)) "learn: exit 5 when the profile is incomplete ($rc)"
 section=$(sed -n '1,/^$/p' "$dir/all.out")
@@ -75,8 +78,7 @@ want="[profile learned]
 # incomplete: cftoken's operations table does not know the groups of 2 operations the program called; they may need more
 account = $account
 permissions = Workers KV Storage Write, Workers Routes Read
-zones = $zone
-"
+zones = $zone"
 ok $([ "$section" = "$want" ]; echo $?) "the section, word for word: the KV Write covers the list, the route read its zone"
 [ "$section" = "$want" ] || diff <(printf '%s\n' "$want") <(printf '%s\n' "$section") | sed 's/^/# /'
 row() { grep -E "^$1 +[0-9]+ +[0-9]+  $2\$" "$dir/all.out" >/dev/null; }
@@ -97,13 +99,13 @@ t = [t for t in json.load(sys.stdin)[int(sys.argv[1]):] if t["name"].startswith(
 when = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 for x in t:
     groups = sorted({g["name"] for p in x["policies"] for g in p["permission_groups"]})
-    # (issued_on is the emulator's clock, expires_on cftoken's: a second apart at most)
+    # (issued_on by the emulator clock, expires_on by the cftoken clock: a second apart at most)
     life = when(x["expires_on"]) - when(x["issued_on"])
     print(x["deleted"], "15min" if 898 <= life <= 900 else life, len(groups),
           "Account API Tokens Write" in groups, "Memberships Read" in groups)' "$before")
 ok $([ "$tokens" = "True 15min 13 False False" ]; echo $?) \
 	"one learning token: 15 minutes, the table's 13 holdable groups (no user scope, none that makes tokens), deleted at the end ($tokens)"
-ok $(! keyctl show @u 2>/dev/null | grep -q ":learned:" && ! keyctl show @s 2>/dev/null | grep -q ":learned:"; echo $?) \
+ok $([ "$(token_keys)" = "$keys_before" ]; echo $?) \
 	"and never cached in the kernel keyring"
 ok $(cmp -s "$CFTOKEN_CONFIG" "$dir/config.before"; echo $?) "without --write the file is untouched"
 
