@@ -12,6 +12,7 @@
  * and every zone of it.  It lasts 15 minutes (renewed by the forwarder
  * when a run lasts longer), is never cached, and is deleted when the
  * program exits, as exec deletes a token under cache = none. */
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -374,11 +375,15 @@ int cmd_learn(const cli *c)
 	 * the section and the table, or the JSON, alone. */
 	fflush(stdout);
 	int saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (saved >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
+	if (saved >= 0 && dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		close(saved);
+		saved = -1;  /* the program shares our standard output */
+	}
 	rc = cli_run_proxied(&lc, &r, &after, &hooks, &status, &err);
 	if (saved >= 0) {
-		dup2(saved, STDOUT_FILENO);
+		if (dup2(saved, STDOUT_FILENO) < 0)
+			fprintf(stderr, "cftoken: learn: standard output lost: %s\n",
+				strerror(errno));
 		close(saved);
 	}
 	if (rc) {

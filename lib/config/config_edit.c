@@ -74,6 +74,8 @@ char *cft_config_with_section(const char *text, const char *profile, const char 
 {
 	char *out = NULL;
 	size_t size = 0;
+	if (!text || !profile || !section)
+		return NULL;
 	FILE *f = open_memstream(&out, &size);
 	if (!f)
 		return NULL;
