@@ -47,6 +47,8 @@ static const struct command {
 	{ "roll", cmd_roll, "give a token a new value and print it to a pipe", false },
 	{ "accounts", cmd_accounts, "list the accounts the token can see", false },
 	{ "permissions", cmd_permissions, "list the permission groups and their ids", false },
+	{ "learn", cmd_learn, "run a program through the forwarder and print the least "
+	  "privilege it needs", true },
 };
 
 static void usage(FILE *f)
@@ -55,6 +57,7 @@ static void usage(FILE *f)
 		"Usage: cftoken [OPTIONS] COMMAND [ARGS]\n"
 		"       cftoken exec [--profile P] [--min-ttl D] [--proxy] -- PROGRAM [ARGS]\n"
 		"       eval \"$(cftoken env [--profile P] [--format sh|fish|json])\"\n"
+		"       cftoken learn --profile P [--write] [--json] -- PROGRAM [ARGS]\n"
 		"\n"
 		"Obtains and manages Cloudflare API tokens.\n"
 		"\n"
@@ -85,7 +88,9 @@ static void usage(FILE *f)
 		"  --format FORMAT       env: sh (default), fish or json\n"
 		"  --proxy               exec: the program gets a stand-in token and a\n"
 		"                        forwarder on 127.0.0.1 that adds the real one\n"
-		"  --json                machine-readable output (verify, list, apply)\n"
+		"  --json                machine-readable output (verify, list, apply, learn)\n"
+		"  --write               learn: put the learned profile into the user's\n"
+		"                        configuration file\n"
 		"  --all                 list: every token of the account, not only cftoken's\n"
 		"  --verbose             get, exec, env: say which cache answered, and why\n"
 		"  --force               print a token value even to a terminal\n"
@@ -111,7 +116,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success; 1 the API failed or could not be reached; 2 bad\n"
 		"usage or input; 3 the token was refused or lacks a permission; 4 no such\n"
-		"account or token.\n");
+		"account or token; 5 learn: the learned profile is incomplete, or the\n"
+		"program failed.\n");
 }
 
 enum {
@@ -119,6 +125,7 @@ enum {
 	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
 	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION, OPT_PROFILE, OPT_MIN_TTL,
 	OPT_FORMAT, OPT_ALL, OPT_VERBOSE, OPT_DRY_RUN, OPT_WORKER, OPT_BINDING, OPT_PROXY,
+	OPT_WRITE,
 };
 
 static int add_to(const char **list, size_t *n, const char *value, const char *option)
@@ -168,6 +175,7 @@ static const struct option opts[] = {
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "binding", required_argument, NULL, OPT_BINDING },
 	{ "proxy", no_argument, NULL, OPT_PROXY },
+	{ "write", no_argument, NULL, OPT_WRITE },
 	{ 0 },
 };
 
@@ -193,6 +201,7 @@ static int parse_options(int argc, char **argv, bool stop_at_first, const char *
 		case OPT_WORKER: c->worker = optarg; break;
 		case OPT_BINDING: c->binding = optarg; break;
 		case OPT_PROXY: c->forward = true; break;
+		case OPT_WRITE: c->write = true; break;
 		case OPT_MIN_TTL:
 			if (parse_duration_option(optarg, "--min-ttl", &seconds))
 				return -1;
@@ -296,6 +305,10 @@ static const struct command *parse_args(int argc, char **argv, cli *c)
 	c->n_args = sub_argc - rest;
 	if (c->forward && strcmp(cmd->name, "exec") != 0) {
 		fprintf(stderr, "cftoken: --proxy is an option of exec alone\n");
+		return NULL;
+	}
+	if (c->write && strcmp(cmd->name, "learn") != 0) {
+		fprintf(stderr, "cftoken: --write is an option of learn alone\n");
 		return NULL;
 	}
 	return cmd;

@@ -141,6 +141,8 @@ cft_code cli_owner(const cli *c, cft_client *client, cft_owner *owner,
 /* CFTOKEN_CACHE, else cache = in [defaults], else auto. */
 cache_mode cli_cache_mode(const cli *c)
 {
+	if (c->learning)
+		return CACHE_NONE;
 	const char *m = secure_getenv("CFTOKEN_CACHE");
 	if (!m || !*m)
 		m = c->cfg->cache;

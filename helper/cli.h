@@ -58,6 +58,10 @@ typedef struct cli {
 	const char *format;        /* env --format */
 	bool forward;              /* exec --proxy: the token reaches the program's
 				    * API calls through the forwarder, never the program */
+	bool write;                /* learn --write: into the user's configuration file */
+	/* learn's token: minted for the run, never cached (cache = none
+	 * whatever the configuration says), never a declared one. */
+	bool learning;
 	const struct cft_config *cfg;
 } cli;
 
@@ -68,6 +72,7 @@ enum {
 	EXIT_USAGE = 2,      /* bad command line or input */
 	EXIT_AUTH = 3,       /* the token was refused or lacks a permission */
 	EXIT_NOT_FOUND = 4,  /* no such account or token */
+	EXIT_LEARNED_PART = 5, /* learn: the profile is incomplete, or the program failed */
 };
 
 int cli_exit_code(cft_code code);
@@ -167,3 +172,4 @@ int cmd_revoke(const cli *c);
 int cmd_roll(const cli *c);
 int cmd_accounts(const cli *c);
 int cmd_permissions(const cli *c);
+int cmd_learn(const cli *c);

@@ -68,6 +68,8 @@ struct forwarder {
 	const char *profile;         /* fwd_options': for explain_refusal */
 	const char *const *permissions;
 	size_t n_permissions;
+	void (*record)(void *ctx, const char *method, const char *path, int status);
+	void *record_ctx;
 	pthread_mutex_t lock;        /* current, renewing, next_try, users */
 	fwd_token *current;
 	bool renewing;
@@ -83,6 +85,7 @@ typedef struct fwd_request {
 	bool started;
 	bool answered;               /* answered here: a body that follows is dropped */
 	bool peek;                   /* a 401: its body's first piece may say why */
+	bool recorded;               /* fwd_options' record has it */
 	char method[16];             /* for explain_refusal */
 	fwd_relay *relay;
 	fwd_token *token;            /* the token it carries, held until it ends */
@@ -364,6 +367,16 @@ static enum MHD_Result begin(forwarder *f, struct MHD_Connection *conn, const ch
 	return MHD_YES;
 }
 
+/* A request passed on, for learn (fwd_options' record): once. */
+static void record(fwd_request *q, long status)
+{
+	const forwarder *f = q->f;
+	if (!f->record || q->recorded)
+		return;
+	q->recorded = true;
+	f->record(f->record_ctx, q->method, q->uri + strlen(PREFIX), (int)status);
+}
+
 /* The API refused the request: one line on our stderr saying which
  * groups would allow it and what the profile lacks (config/refusal.h).
  * Only the path's template shows, never an id, a query or a credential. */
@@ -408,6 +421,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, cons
 			      fwd_request *q)
 {
 	fwd_failure failed = fwd_relay_answer(q->relay);
+	record(q, failed == FWD_OK ? fwd_relay_status(q->relay) : 0);
 	if (failed == FWD_CLIENT_GONE)
 		return MHD_NO;
 	if (failed != FWD_OK) {
@@ -486,6 +500,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	fwd_request *q = *con_cls;
 	if (!q)
 		return;
+	if (q->relay)
+		record(q, 0);  /* ended before its answer: the client went away */
 	fwd_relay_free(q->relay);
 	release_token(f, q->token);
 	free(q->uri);
@@ -523,6 +539,8 @@ cft_code fwd_listen(const fwd_options *o, forwarder **out, cft_error *err)
 	f->profile = o->profile;
 	f->permissions = o->permissions;
 	f->n_permissions = o->n_permissions;
+	f->record = o->record;
+	f->record_ctx = o->record_ctx;
 	f->stand_in = make_stand_in();
 	if (!f->api_url || !f->stand_in || (o->ca_file && *o->ca_file && !f->ca_file) ||
 	    (o->proxy && *o->proxy && !f->proxy)) {

@@ -29,6 +29,13 @@ typedef struct fwd_options {
 	const char *profile;
 	const char *const *permissions;
 	size_t n_permissions;
+	/* learn: called once for each request passed on to the API, on its
+	 * connection's thread (so perhaps on several at once), with its
+	 * method, its path after /client/v4 (query included: ids, never a
+	 * credential) and the API's status, 0 when no answer came (the API
+	 * unreachable or too slow, the client gone).  NULL: nothing recorded. */
+	void (*record)(void *ctx, const char *method, const char *path, int status);
+	void *record_ctx;
 } fwd_options;
 
 /* The stand-in's length: a Cloudflare token's (cft_token_is_cloudflare_shaped). */

@@ -58,6 +58,23 @@ static const struct {
 	  "CLOUDFLARE_API_TOKEN, a stand-in valid only there, for this run.  The\n"
 	  "forwarder sends each request on to the API with the real token.\n"
 	  "Example: cftoken exec -- wrangler deploy\n" },
+	{ "learn",
+	  "Usage: cftoken learn --profile NAME [--write] [--json] -- PROGRAM [ARGS...]\n"
+	  "\n"
+	  "Runs PROGRAM as exec --proxy does, with a learning token: minted for this\n"
+	  "run with every group cftoken's operations table knows (15 minutes, never\n"
+	  "cached, deleted when PROGRAM exits).  Records each API operation PROGRAM\n"
+	  "calls, then prints the least privilege that covers them as a [profile NAME]\n"
+	  "section (one group per operation, Read before Write; the account, and the\n"
+	  "zones the paths named) and a table of operation -> group.  Operations that\n"
+	  "need no group, or only user-scope groups, are listed, not learned.  An\n"
+	  "operation whose groups the table does not know marks the profile incomplete.\n"
+	  "--write: add or update [profile NAME] in the user's configuration file\n"
+	  "($CFTOKEN_CONFIG or $XDG_CONFIG_HOME/cftoken/config), keeping its other\n"
+	  "lines.  --json: one JSON object.  PROGRAM's standard output goes to\n"
+	  "cftoken's standard error.  Exit status 0, or 5 when the profile is\n"
+	  "incomplete or PROGRAM failed (what was seen is still printed).\n"
+	  "Example: cftoken learn --profile deploy --write -- wrangler deploy\n" },
 	{ "env",
 	  "Usage: eval \"$(cftoken env [--profile P] [--min-ttl D] [--format sh|fish|json])\"\n"
 	  "\n"

@@ -194,7 +194,7 @@ cft_code cli_obtain(const cli *c, const cft_profile *p, const cft_gitcred *g, bo
 	/* A declared token (cftoken apply) is served, or rolled, never
 	 * replaced by a mint: apply owns its life. */
 	bool declared = false;
-	if (!rc && !lp->login) {
+	if (!rc && !lp->login && !c->learning) {
 		cft_code drc = cli_declared_token(c, p, account, l2, o->route_fp, c->min_ttl, out,
 						  err);
 		if (drc != CFT_E_NOT_FOUND) {

@@ -3,6 +3,7 @@
  * matches paths against its templates. */
 #include "api/operations.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -111,4 +112,28 @@ int cft_operation_params(const struct cft_operation *op, const char *path,
 	if (!op || !path || !params)
 		return -1;
 	return match(op->template, path, path_length(path), &shape, params, max);
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+const char *cft_operation_narrowest(const char *method, const char *const *groups)
+{
+	const char *first_read = NULL;
+	if (!groups || !groups[0])
+		return NULL;
+	for (size_t i = 0; groups[i]; i++) {
+		if (!ends_with(groups[i], " Read"))
+			continue;
+		if (!first_read)
+			first_read = groups[i];
+		size_t stem = strlen(groups[i]) - strlen("Read");
+		for (size_t k = 0; groups[k]; k++)
+			if (!strncmp(groups[k], groups[i], stem) && !strcmp(groups[k] + stem, "Write"))
+				return groups[i];
+	}
+	return first_read && !strcmp(method, "GET") ? first_read : groups[0];
 }

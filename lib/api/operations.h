@@ -53,3 +53,12 @@ const struct cft_operation *cft_operation_match(const char *method, const char *
  * not match path or max is too small. */
 int cft_operation_params(const struct cft_operation *op, const char *path,
 			 struct cft_operation_param *params, size_t max);
+
+/* Of groups (NULL-terminated, any one of which allows an operation of
+ * method), the narrowest to hold: a Read group whose Write is accepted
+ * too ("Workers Scripts Read" over "Workers Tail Read" beside "Workers
+ * Scripts Write"); else, for a GET, the first Read group; else the
+ * first.  NULL when groups is empty.  The refusal line suggests it and
+ * `learn` chooses it, so that a profile learned and then lacking the
+ * group is told to add exactly that group. */
+const char *cft_operation_narrowest(const char *method, const char *const *groups);

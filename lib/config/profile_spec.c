@@ -67,6 +67,14 @@ cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 /* The groups that let a token create tokens, as the API names them. */
 static const char *const minting_groups[] = { "Account API Tokens Write", "API Tokens Write" };
 
+bool cft_group_makes_tokens(const char *name)
+{
+	for (size_t k = 0; k < sizeof(minting_groups) / sizeof(minting_groups[0]); k++)
+		if (!strcasecmp(name, minting_groups[k]))
+			return true;
+	return false;
+}
+
 static const char *kind_word(const cft_profile *p)
 {
 	return p->kind == CFT_SECTION_PROFILE ? "profile"

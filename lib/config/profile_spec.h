@@ -5,6 +5,7 @@
  * own issue time, so applying twice asks for the same thing. */
 #pragma once
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "api/api.h"
@@ -50,6 +51,10 @@ void cft_profile_spec_clear(cft_profile_spec *s);
  * limit) unless cfg->allow_token_minting, and it lives at most max_ttl
  * (7 days by default) from base.  CFT_E_INVALID_ARG saying which, and how
  * to allow it.  cft_profile_spec_build checks it. */
+/* Whether a group (by its API name) lets a token create tokens: held
+ * only under allow_token_minting (cft_profile_ceiling). */
+bool cft_group_makes_tokens(const char *name);
+
 cft_code cft_profile_ceiling(const cft_config *cfg, const cft_profile *p,
 			     const cft_perm_group_list *groups, const cft_built_spec *b,
 			     time_t base, cft_error *err);

@@ -42,33 +42,6 @@ static bool held(const char *group, const char *const *names, size_t n)
 	return false;
 }
 
-static bool ends_with(const char *s, const char *tail)
-{
-	size_t n = strlen(s), t = strlen(tail);
-	return n >= t && strcmp(s + n - t, tail) == 0;
-}
-
-/* The group to add: for a GET, a Read group before a Write one (and the
- * Read whose Write is accepted too: "Workers Scripts Read" over "Workers
- * Tail Read"), else the table's first. */
-static const char *suggested(const char *method, const char *const *groups)
-{
-	if (strcmp(method, "GET") != 0)
-		return groups[0];
-	const char *first_read = NULL;
-	for (size_t i = 0; groups[i]; i++) {
-		if (!ends_with(groups[i], " Read"))
-			continue;
-		if (!first_read)
-			first_read = groups[i];
-		size_t stem = strlen(groups[i]) - strlen("Read");
-		for (size_t k = 0; groups[k]; k++)
-			if (!strncmp(groups[k], groups[i], stem) && !strcmp(groups[k] + stem, "Write"))
-				return groups[i];
-	}
-	return first_read ? first_read : groups[0];
-}
-
 /* A path the table does not know, printable, without its query, and
  * with the segment after /accounts/ and /zones/ (an id) left out. */
 static void add_unknown_path(line *l, const char *path)
@@ -97,6 +70,15 @@ static void add_unknown_path(line *l, const char *path)
 	}
 	out[o] = '\0';
 	add(l, "%s", out);
+}
+
+void cft_refusal_path_shown(char *buf, size_t size, const char *path)
+{
+	line l = { .buf = buf, .size = size };
+	if (!size)
+		return;
+	buf[0] = '\0';
+	add_unknown_path(&l, path);
 }
 
 /* Where the token's resources fall short, for a profile that holds an
@@ -146,7 +128,7 @@ void cft_refusal_line(char *buf, size_t size, const char *method, const char *pa
 		}
 	if (op->groups[1])
 		add(&l, "; profile %s lacks them all: add \"%s\" to permissions =", profile,
-		    suggested(method, op->groups));
+		    cft_operation_narrowest(method, op->groups));
 	else
 		add(&l, "; profile %s lacks it: add it to permissions =", profile);
 }

@@ -16,3 +16,9 @@
  * with the ids after /accounts/ and /zones/ left out: no id, no token. */
 void cft_refusal_line(char *buf, size_t size, const char *method, const char *path, int status,
 		      const char *profile, const char *const *names, size_t n_names);
+
+/* A request path the table does not know, as the line shows it: without
+ * its query, with the segment after /accounts/ and /zones/ (an id) left
+ * out and unprintable bytes as '?', at most 160 bytes ("learn" lists
+ * such operations the same way). */
+void cft_refusal_path_shown(char *buf, size_t size, const char *path);

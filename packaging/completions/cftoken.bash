@@ -46,6 +46,7 @@ _cftoken_options()
         store | erase) echo --profile $common ;;
         capability | logout) echo $common ;;
         exec) echo --profile --min-ttl --verbose --proxy $common ;;
+        learn) echo --profile --write --json --verbose $common ;;
         env) echo --profile --min-ttl --format --force --verbose $common ;;
         token) echo --profile --min-ttl --force $common ;;
         login) echo --account --token-file $common ;;
@@ -71,10 +72,10 @@ _cftoken()
     # Options that take a value (helper/backend.c's getopt table).
     local with_arg='--account|--token-file|--api-url|--ca-file|--timeout|--profile|--min-ttl|--format|--worker|--binding|--permission|--zone|--name|--ttl|--not-before|--ip-in|--ip-not-in'
     local commands='get store erase capability exec env login logout doctor verify create
-        apply destroy bind unbind token list revoke roll accounts permissions'
+        apply destroy bind unbind token list revoke roll accounts permissions learn'
     [[ ${words[0]##*/} == git-credential-* ]] && commands='get store erase capability'
 
-    # Find the command, and for exec where its program starts: after "--",
+    # Find the command, and for exec and learn where its program starts: after "--",
     # or at the first word that is not an option.
     local i command= program_at=0
     for ((i = 1; i < cword; i++)); do
@@ -84,7 +85,7 @@ _cftoken()
             elif [[ ${words[i]} != -* ]]; then
                 command=${words[i]}
             fi
-        elif [[ $command == exec ]]; then
+        elif [[ $command == @(exec|learn) ]]; then
             if [[ ${words[i]} == -- ]]; then
                 program_at=$((i + 1))
                 break
@@ -97,7 +98,7 @@ _cftoken()
         fi
     done
     # "cftoken exec wra": the program's name, unless an option wants a value
-    if [[ $command == exec ]] && ((program_at == 0)) && [[ $cur != -* ]] &&
+    if [[ $command == @(exec|learn) ]] && ((program_at == 0)) && [[ $cur != -* ]] &&
         [[ $prev != @($with_arg) ]]; then
         program_at=$cword
     fi

@@ -32,7 +32,7 @@ set -g __cftoken_with_arg --account --token-file --api-url --ca-file --timeout -
     --ip-in --ip-not-in
 
 # Where the command line stands: prints the command ("" before it), and for
-# exec the index of the program's first word among the tokens (0: none yet).
+# exec and learn the index of the program's first word among the tokens (0: none yet).
 function __cftoken_position
     set -l tokens (commandline -opc)
     set -l command ''
@@ -46,7 +46,7 @@ function __cftoken_position
             else if not string match -q -- '-*' $t
                 set command $t
             end
-        else if test "$command" = exec
+        else if contains -- "$command" exec learn
             if test "$t" = --
                 set program (math $i + 1)
                 break
@@ -60,7 +60,7 @@ function __cftoken_position
         set i (math $i + 1)
     end
     # "cftoken exec wra": the program's name, unless an option wants a value
-    if test "$command" = exec -a $program -eq 0
+    if contains -- "$command" exec learn; and test $program -eq 0
         and not string match -q -- '-*' (commandline -ct)
         and not contains -- "$tokens[-1]" $__cftoken_with_arg
         set program (math (count $tokens) + 1)
@@ -90,6 +90,8 @@ function __cftoken_takes
             set own profile
         case exec
             set own profile min-ttl verbose proxy
+        case learn
+            set own profile write json verbose
         case env
             set own profile min-ttl format force verbose
         case token
@@ -125,7 +127,7 @@ function __cftoken_in_program
     test $pos[2] -gt 0
 end
 
-# exec's program: completed as its own command line.
+# exec's and learn's program: completed as its own command line.
 function __cftoken_program
     set -l pos (__cftoken_position)
     test $pos[2] -gt 0; or return
@@ -150,6 +152,7 @@ for cmd in cftoken git-credential-cftoken
     complete -c $cmd -n '__cftoken_takes all' -l all -d "every token of the account, not only cftoken's"
     complete -c $cmd -n '__cftoken_takes verbose' -l verbose -d 'say which cache answered, and why'
     complete -c $cmd -n '__cftoken_takes proxy' -l proxy -d 'a stand-in token and a forwarder that adds the real one'
+    complete -c $cmd -n '__cftoken_takes write' -l write -d 'put the learned profile into the configuration file'
     complete -c $cmd -n '__cftoken_takes force' -l force -d 'print a token value even to a terminal'
     complete -c $cmd -n '__cftoken_takes dry-run' -l dry-run -d 'say what would change, change nothing'
     complete -c $cmd -n '__cftoken_takes worker' -l worker -x -d 'the Worker script'
@@ -188,6 +191,7 @@ complete -c $c -n __cftoken_needs_command -a revoke -d 'delete the tokens with t
 complete -c $c -n __cftoken_needs_command -a roll -d 'give a token a new value and print it to a pipe'
 complete -c $c -n __cftoken_needs_command -a accounts -d 'list the accounts the token can see'
 complete -c $c -n __cftoken_needs_command -a permissions -d 'list the permission groups and their ids'
+complete -c $c -n __cftoken_needs_command -a learn -d 'run a program through the forwarder and print the least privilege it needs'
 
-# exec's program and its arguments
+# exec's and learn's program and its arguments
 complete -c $c -n __cftoken_in_program -x -a '(__cftoken_program)'

@@ -14,6 +14,7 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 front=$1/helper/cftoken
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/wrangler_project.sh"
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 
 wrangler=$("$here/../install-wrangler.sh") || { echo "1..0 # SKIP wrangler 4 cannot be installed here"; exit 0; }
@@ -42,15 +43,7 @@ ok $? "login"
 
 # The account's workers.dev subdomain (wrangler asks for one otherwise),
 # set through the API with the parent token, which holds Workers Scripts Write.
-printf '%s' "$parent" | $py -c '
-import json, ssl, sys, urllib.request
-token = sys.stdin.read()
-request = urllib.request.Request(sys.argv[1] + "/accounts/" + sys.argv[2] + "/workers/subdomain",
-                                 data=json.dumps({"subdomain": "example"}).encode(), method="PUT",
-                                 headers={"Authorization": "Bearer " + token,
-                                          "Content-Type": "application/json"})
-urllib.request.urlopen(request, context=ssl.create_default_context(cafile=sys.argv[3]))
-' "$CFTEST_API_URL" "$account" "$CFTEST_CA"
+set_subdomain "$parent" "$account"
 ok $? "the account's workers.dev subdomain is set"
 $CFTEST_EMUCTL DELETE /__emu/log >/dev/null
 
@@ -73,27 +66,7 @@ ok $rc "wrangler d1 create"
 db=$(printf '%s\n' "$out" | sed -n 's/.*"database_id": "\([0-9a-f-]\{36\}\)".*/\1/p' | head -1)
 ok $([ ${#db} -eq 36 ]; echo $?) "... prints the database's id ($db)"
 
-cat >"$dir/project/src/index.js" <<'JS'
-export default {
-	async fetch(request, env) {
-		await env.KV.get("greeting");
-		return new Response("deployed through cftoken");
-	},
-};
-JS
-cat >"$dir/project/wrangler.json" <<JSON
-{
-  "name": "cftoken-deploy-test",
-  "main": "src/index.js",
-  "compatibility_date": "2025-01-01",
-  "account_id": "$account",
-  "workers_dev": true,
-  "routes": ["api.example.com/*"],
-  "kv_namespaces": [{"binding": "KV", "id": "$kv"}],
-  "r2_buckets": [{"binding": "BUCKET", "bucket_name": "my-bucket"}],
-  "d1_databases": [{"binding": "DB", "database_name": "my-db", "database_id": "$db"}]
-}
-JSON
+write_project "$dir/project" cftoken-deploy-test "$account" "$kv" "$db"
 out=$(run_wrangler deploy); rc=$?
 ok $rc "wrangler deploy (a new Worker: one upload)"
 contains "$out" "cftoken-deploy-test.example.workers.dev"; ok $? "... on workers.dev"
