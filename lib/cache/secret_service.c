@@ -6,10 +6,25 @@
 #include <string.h>
 
 #include "cache/l2_schema.h"
+#include "cache/libsecret_loader.h"
+#include "core/cleanup.h"
 #include "cache/parent.h"
 #include "cache/session_bus.h"
 #include "core/fingerprint.h"
 #include "core/timeutil.h"
+
+/* libsecret, loaded by the first cft_l2_open (libsecret_loader.h says
+ * why it is not linked); every call below goes through it. */
+static const cft_libsecret *ls;
+
+/* What g_autoptr would do for a GObject, through the loaded library. */
+static void unref_objectp(void *p)
+{
+	gpointer *object = p;
+	if (*object)
+		ls->object_unref(*object);
+}
+#define _cleanup_unref_ _cleanup_(unref_objectp)
 
 struct cft_l2 {
 	GMainContext *ctx;
@@ -47,7 +62,7 @@ static const SecretSchema parent_schema = {
 static void on_done(GObject *source, GAsyncResult *res, gpointer data)
 {
 	(void)source;
-	*(GAsyncResult **)data = g_object_ref(res);
+	*(GAsyncResult **)data = ls->object_ref(res);
 }
 
 static gboolean on_tick(gpointer data)
@@ -75,7 +90,7 @@ static bool wait_for(cft_l2 *l2, GAsyncResult **res, int64_t deadline)
 	}
 	if (*res)
 		return true;
-	g_cancellable_cancel(l2->cancel);
+	ls->cancellable_cancel(l2->cancel);
 	int64_t grace = cft_now_ms() + 500;
 	while (!*res && cft_now_ms() < grace)
 		g_main_context_iteration(l2->ctx, FALSE);
@@ -87,19 +102,21 @@ cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err)
 	if (!cft_session_bus_set())
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE,
 				"no session bus (DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus)");
+	if (!ls && !(ls = cft_libsecret_get(err)))
+		return CFT_E_L2_UNAVAILABLE;
 	cft_l2 *l2 = g_new0(cft_l2, 1);
 	l2->ctx = g_main_context_new();
-	l2->cancel = g_cancellable_new();
+	l2->cancel = ls->cancellable_new();
 	l2->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
 	g_main_context_push_thread_default(l2->ctx);
 
-	g_autoptr(GAsyncResult) res = NULL;
+	_cleanup_unref_ GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
-	secret_service_open(SECRET_TYPE_SERVICE, NULL, SECRET_SERVICE_OPEN_SESSION, l2->cancel,
-			    on_done, &res);
+	ls->service_open(ls->service_get_type(), NULL, SECRET_SERVICE_OPEN_SESSION, l2->cancel,
+			 on_done, &res);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
 	if (done)
-		l2->service = secret_service_open_finish(res, &gerr);
+		l2->service = ls->service_open_finish(res, &gerr);
 	if (!l2->service) {
 		cft_fail(err, CFT_E_L2_UNAVAILABLE, "%s",
 			 done && gerr ? gerr->message : "the Secret Service did not answer in time");
@@ -115,14 +132,15 @@ cft_l2 *cft_l2_close(cft_l2 *l2)
 	if (!l2)
 		return NULL;
 	if (l2->service) {
-		secret_service_disconnect();
-		g_object_unref(l2->service);
+		ls->service_disconnect();
+		ls->object_unref(l2->service);
 	}
 	g_main_context_pop_thread_default(l2->ctx);
 	/* Let pending callbacks of cancelled calls run before the context goes. */
 	while (g_main_context_iteration(l2->ctx, FALSE))
 		;
-	g_object_unref(l2->cancel);
+	if (l2->cancel)
+		ls->object_unref(l2->cancel);
 	g_main_context_unref(l2->ctx);
 	g_free(l2);
 	return NULL;
@@ -149,31 +167,33 @@ typedef bool (*accept_fn)(const char *data, size_t len, void *ctx);
 static cft_code search_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
 			      accept_fn accept, void *ctx, cft_error *err)
 {
-	g_autoptr(GAsyncResult) res = NULL;
+	_cleanup_unref_ GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
 	/* No SECRET_SEARCH_UNLOCK: a locked item is reported, not prompted for. */
-	secret_service_search(l2->service, schema, attrs,
-			      SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, l2->cancel, on_done,
-			      &res);
+	ls->service_search(l2->service, schema, attrs,
+			   SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS, l2->cancel, on_done, &res);
 	g_hash_table_unref(attrs);
 	if (!wait_for(l2, &res, cft_now_ms() + l2->timeout_ms))
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "the Secret Service did not answer in time");
-	g_autolist(SecretItem) items = secret_service_search_finish(l2->service, res, &gerr);
+	GList *items = ls->service_search_finish(l2->service, res, &gerr);
 	if (gerr)
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "%s", gerr->message);
 	cft_code rc = cft_fail(err, CFT_E_NOT_FOUND, "nothing in the Secret Service");
 	for (GList *l = items; l && rc != CFT_OK; l = l->next) {
 		SecretItem *item = l->data;
-		if (secret_item_get_locked(item)) {
+		if (ls->item_get_locked(item)) {
 			rc = cft_fail(err, CFT_E_L2_LOCKED, "the collection holding the item");
 			continue;
 		}
-		g_autoptr(SecretValue) v = secret_item_get_secret(item);
+		SecretValue *v = ls->item_get_secret(item);
 		gsize len = 0;
-		const gchar *data = v ? secret_value_get(v, &len) : NULL;
+		const gchar *data = v ? ls->value_get(v, &len) : NULL;
 		if (data && accept(data, len, ctx))
 			rc = CFT_OK;
+		if (v)
+			ls->value_unref(v);
 	}
+	g_list_free_full(items, ls->object_unref);
 	return rc;
 }
 
@@ -207,17 +227,17 @@ cft_code cft_l2_lookup_token(cft_l2 *l2, const char *account, const char *profil
 static cft_code store_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
 			     const char *label, const cft_secret *payload, cft_error *err)
 {
-	SecretValue *value = secret_value_new(cft_secret_str(payload),
-					      (gssize)cft_secret_len(payload), "text/plain");
-	g_autoptr(GAsyncResult) res = NULL;
+	SecretValue *value = ls->value_new(cft_secret_str(payload),
+					   (gssize)cft_secret_len(payload), "text/plain");
+	_cleanup_unref_ GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
 	/* The same attributes replace the previous item. */
-	secret_service_store(l2->service, schema, attrs, SECRET_COLLECTION_DEFAULT, label, value,
-			     l2->cancel, on_done, &res);
-	secret_value_unref(value);
+	ls->service_store(l2->service, schema, attrs, SECRET_COLLECTION_DEFAULT, label, value,
+			  l2->cancel, on_done, &res);
+	ls->value_unref(value);
 	g_hash_table_unref(attrs);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
-	gboolean ok = done && secret_service_store_finish(l2->service, res, &gerr);
+	gboolean ok = done && ls->service_store_finish(l2->service, res, &gerr);
 	if (!ok)
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "storing in the Secret Service: %s",
 				gerr ? gerr->message : "no answer in time (a locked collection?)");
@@ -247,13 +267,13 @@ cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_
 static cft_code clear(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
 		      cft_error *err)
 {
-	g_autoptr(GAsyncResult) res = NULL;
+	_cleanup_unref_ GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
-	secret_service_clear(l2->service, schema, attrs, l2->cancel, on_done, &res);
+	ls->service_clear(l2->service, schema, attrs, l2->cancel, on_done, &res);
 	g_hash_table_unref(attrs);
 	bool done = wait_for(l2, &res, cft_now_ms() + l2->timeout_ms);
 	if (done)
-		secret_service_clear_finish(l2->service, res, &gerr);
+		ls->service_clear_finish(l2->service, res, &gerr);
 	if (!done || gerr)
 		return cft_fail(err, CFT_E_L2_UNAVAILABLE, "removing from the Secret Service: %s",
 				gerr ? gerr->message : "no answer in time");

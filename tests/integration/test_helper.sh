@@ -113,11 +113,13 @@ ok $([ "$needed" = "libc.so.6 libdbus-1.so.3 libkeyutils.so.1 " ]; echo $?) \
 	"cftoken-l2 adds libdbus alone: no libcurl, jansson, GLib or libsecret ($needed)"
 # exec --proxy's forwarder: libmicrohttpd, in the backend and nowhere else.
 needed=$(linked "$build/helper/cftoken-backend")
-ok $([ "$needed" = "libc.so.6 libcurl.so.4 libgio-2.0.so.0 libglib-2.0.so.0 libgobject-2.0.so.0 libjansson.so.4 libkeyutils.so.1 libmicrohttpd.so.12 libsecret-1.so.0 " ]; echo $?) \
-	"cftoken-backend links libmicrohttpd beside libcurl, jansson, GLib and libsecret ($needed)"
+ok $([ "$needed" = "libc.so.6 libcurl.so.4 libglib-2.0.so.0 libjansson.so.4 libkeyutils.so.1 libmicrohttpd.so.12 " ]; echo $?) \
+	"cftoken-backend links libmicrohttpd beside libcurl, jansson and GLib ($needed)"
+# libsecret (with GIO and GObject) is loaded on first use of the Secret
+# Service, not linked (lib/cache/libsecret_loader.h).
 needed=$(linked "$build/pam/cftoken-pam-worker")
-ok $(case "$needed" in *microhttpd*) echo 1 ;; *) echo 0 ;; esac) \
-	"cftoken-pam-worker does not ($needed)"
+ok $([ "$needed" = "libc.so.6 libcurl.so.4 libglib-2.0.so.0 libjansson.so.4 libkeyutils.so.1 " ]; echo $?) \
+	"cftoken-pam-worker links neither libmicrohttpd nor libsecret ($needed)"
 
 # Not logged in yet.
 out=$(printf '%s' "$get_request" | cftoken get 2>&1); rc=$?
@@ -316,6 +318,12 @@ ok $rc "list uses the login's parent token"
 cached_lines=$(grep -F " here " <<<"$out")
 contains "$cached_lines" "cftoken deploy" ; ok $? "and marks the cached deploy token as here"
 contains "$out" "of at most 500" ; ok $? "and counts the account's tokens against the cap"
+# With no session bus the backend never loads libsecret: the Secret
+# Service costs nothing where there is none.
+strace -f -e trace=execve,openat -o "$dir/list.strace" "$front" list >/dev/null 2>&1
+ok $([ -s "$dir/list.strace" ] && grep -q 'cftoken-backend' "$dir/list.strace" &&
+	! grep -qE 'libsecret|libgio|libgobject' "$dir/list.strace"; echo $?) \
+	"with no session bus, the backend opens none of libsecret, GIO, GObject"
 
 # A cached token revoked behind cftoken's back: the tool that gets 401
 # tells git, git erases it through cftoken, and the next fill mints once.
