@@ -381,7 +381,7 @@ static void print_log(void *ctx, cft_log_level level, const char *text)
 			text);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	cli c = { 0 };
 
@@ -416,4 +416,15 @@ int main(int argc, char **argv)
 	int status = cmd->run(&c);
 	cft_config_clear(&cfg);
 	return status;
+}
+
+/* Ends without the libraries' exit handlers: OpenSSL's frees every table
+ * it built, milliseconds that git (which waits for a helper's exit) and a
+ * script would wait for.  run() has let go of what is ours: secrets
+ * wiped, locks released. */
+int main(int argc, char **argv)
+{
+	int status = run(argc, argv);
+	fflush(NULL);
+	_exit(status);
 }
