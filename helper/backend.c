@@ -18,6 +18,7 @@
 #include "cache/l2_read.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "core/quick_exit.h"
 #include "core/timeutil.h"
 
 static const struct command {
@@ -418,13 +419,9 @@ static int run(int argc, char **argv)
 	return status;
 }
 
-/* Ends without the libraries' exit handlers: OpenSSL's frees every table
- * it built, milliseconds that git (which waits for a helper's exit) and a
- * script would wait for.  run() has let go of what is ours: secrets
- * wiped, locks released. */
+/* run() lets go of what is ours (secrets wiped, locks released); the
+ * libraries' exit handlers are skipped (core/quick_exit.h). */
 int main(int argc, char **argv)
 {
-	int status = run(argc, argv);
-	fflush(NULL);
-	_exit(status);
+	cft_quick_exit(run(argc, argv));
 }

@@ -69,6 +69,7 @@
 #include "config/tokenspec.h"
 #include "core/lock.h"
 #include "core/log.h"
+#include "core/quick_exit.h"
 #include "core/timeutil.h"
 #include "mint/obtain.h"
 #include "mint/token_input.h"
@@ -1099,13 +1100,9 @@ out:
 	return status;
 }
 
-/* Ends without the libraries' exit handlers: OpenSSL's frees every table
- * it built, a millisecond or two the login would wait for (the module
- * waits for this process to exit).  run() has let go of what is ours:
- * secrets wiped, the job lock released. */
+/* run() lets go of what is ours (secrets wiped, locks released); the
+ * libraries' exit handlers are skipped (core/quick_exit.h). */
 int main(int argc, char **argv)
 {
-	int status = run(argc, argv);
-	fflush(NULL);
-	_exit(status);
+	cft_quick_exit(run(argc, argv));
 }
