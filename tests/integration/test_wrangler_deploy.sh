@@ -100,8 +100,9 @@ look_at_held_wrangler() {
 			[ -n "$exe" ] && [ "${exe#"$helpers"/}" = "$exe" ] || continue
 			pid=${p#/proc/}
 			cat "$p/environ" >"$dir/held/environ.$pid" 2>/dev/null
-			[ "$exe" = "$node" ] && command -v gcore >/dev/null || continue
+			[ "$exe" = "$node" ] || continue
 			echo "$pid" >>"$dir/held/node"
+			command -v gcore >/dev/null || continue
 			gcore -o "$dir/held/core" "$pid" >"$dir/held/gcore.$pid.log" 2>&1 ||
 				echo "$pid" >>"$dir/held/gcore-failed"
 		done
@@ -155,14 +156,14 @@ if [ -n "$proxy" ]; then
 	# never a token.
 	held=$(cat "$dir/held/count" 2>/dev/null)
 	ok $([ "$held" = 1 ]; echo $?) "the emulator held the deploy's upload while wrangler waited (${held:-0})"
-	given=$(cat "$dir"/held/environ.* 2>/dev/null | tr '\0' '\n' |
-		sed -n 's/^\(CLOUDFLARE_API_TOKEN\|CLOUDFLARE_API_BASE_URL\)=/\1 /p' | sort -u)
+	given=$(sed 's|^|'"$dir"'/held/environ.|' "$dir/held/node" 2>/dev/null | xargs -r cat |
+		tr '\0' '\n' | sed -n 's/^\(CLOUDFLARE_API_TOKEN\|CLOUDFLARE_API_BASE_URL\)=/\1 /p' | sort -u)
 	standin=$(printf '%s\n' "$given" | sed -n 's/^CLOUDFLARE_API_TOKEN //p')
 	base=$(printf '%s\n' "$given" | sed -n 's/^CLOUDFLARE_API_BASE_URL //p')
 	nodes=$(wc -l <"$dir/held/node" 2>/dev/null)
 	ok $([[ $standin =~ ^[A-Za-z0-9_-]{40}$ ]] && [[ $base =~ ^http://127\.0\.0\.1:[0-9]+/client/v4$ ]] &&
 		[ "${nodes:-0}" -ge 1 ]; echo $?) \
-		"wrangler's processes ($(ls "$dir"/held/environ.* 2>/dev/null | wc -l), ${nodes:-0} of Node.js) have one stand-in and the forwarder's URL ($base)"
+		"wrangler's Node.js processes (${nodes:-0}) have one stand-in and the forwarder's URL ($base)"
 	if command -v gcore >/dev/null; then
 		cores=("$dir"/held/core.*)
 		failed_cores=$(cat "$dir/held/gcore-failed" 2>/dev/null)
