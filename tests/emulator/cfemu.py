@@ -510,6 +510,21 @@ class FaultRule:
         # apply: run the call for real first (state changes), then misbehave;
         # models "the server did it but the answer was lost".
         self.apply = bool(spec.get("apply", False))
+        # A test that holds a request (a long delay_ms) to look at its
+        # client while it waits sees it in "holding", and ends the wait
+        # with POST /__emu/faults/release instead of sitting it out.
+        self.holding = 0            # requests in this rule's delay now (State.lock)
+        self.released = threading.Event()
+
+    def delay(self, lock):
+        """delay_ms, or less if a test releases the rule meanwhile."""
+        with lock:
+            self.holding += 1
+        try:
+            self.released.wait(self.delay_ms / 1000.0)
+        finally:
+            with lock:
+                self.holding -= 1
 
     def matches(self, method, path):
         return ((self.method is None or self.method.upper() == method)
@@ -518,7 +533,8 @@ class FaultRule:
     def describe(self):
         return {"method": self.method, "path": self.path_source, "times": self.times,
                 "kind": self.kind, "status": self.status, "headers": self.headers,
-                "body": self.body, "delay_ms": self.delay_ms, "apply": self.apply}
+                "body": self.body, "delay_ms": self.delay_ms, "apply": self.apply,
+                "holding": self.holding}
 
 
 # ---- the emulated account state -------------------------------------------------------
@@ -1358,6 +1374,15 @@ def c_faults_add(server, body, params):
         return {"ok": True, "index": len(server.state.faults) - 1}
 
 
+def c_faults_release(server, body, params):
+    """Ends every rule's delay: of the requests it holds, and of those to come."""
+    with server.state.lock:
+        held = sum(rule.holding for rule in server.state.faults)
+        for rule in server.state.faults:
+            rule.released.set()
+    return {"ok": True, "released": held}
+
+
 def c_faults_clear(server, body, params):
     with server.state.lock:
         server.state.faults.clear()
@@ -1453,6 +1478,7 @@ CONTROL_ROUTES = [
     ("GET", r"faults", c_faults_get),
     ("POST", r"faults", c_faults_add),
     ("DELETE", r"faults", c_faults_clear),
+    ("POST", r"faults/release", c_faults_release),
     ("GET", r"tokens", c_tokens_get),
     ("POST", r"tokens", c_tokens_add),
     ("PATCH", r"tokens/(?P<token_id>[^/]+)", c_tokens_patch),
@@ -1662,7 +1688,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["fault"] = rule.kind
             # delay_ms slows down any kind (a slow 503 is a fault of its own);
             # kind "delay" then answers normally.
-            time.sleep(rule.delay_ms / 1000.0)
+            rule.delay(state.lock)
             if rule.kind == "delay":
                 rule = None
         try:

@@ -943,6 +943,26 @@ def test_faults(c):
     status, *_ = get()
     T.ok(status == 200 and time.monotonic() - start >= 0.3, "fault delay: slow but normal answer")
 
+    # A held request: the rule shows it while it waits, and a release ends
+    # the wait (long before the rule's 60 s).
+    c.emu("DELETE", "faults")
+    c.emu("POST", "faults", {"path": "verify", "kind": "delay", "delay_ms": 60000})
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        start = time.monotonic()
+        answer = pool.submit(get, 90)
+        holding = 0
+        while not answer.done() and time.monotonic() - start < 30:
+            holding = c.emu("GET", "faults")[1][0]["holding"]
+            if holding:
+                break
+            time.sleep(0.02)
+        T.ok(holding == 1, "fault delay: the rule shows the request it holds", holding)
+        _, released = c.emu("POST", "faults/release")
+        status = answer.result()[0]
+    T.ok(status == 200 and released["released"] == 1 and time.monotonic() - start < 30,
+         "fault delay: a release ends it with a normal answer", (status, released))
+    T.ok(c.emu("GET", "faults")[1][0]["holding"] == 0, "fault delay: then holds nothing")
+
     c.emu("POST", "faults", {"path": "verify", "kind": "blackhole"})
     try:
         get(timeout=0.7)

@@ -5,7 +5,8 @@
 # CFTEST_EMU_LIFETIME: seconds after which a forgotten emulator exits,
 # default 900;
 # CFTEST_VALUES_LOG: where the emulator appends every token value it
-# holds, default WORKDIR/token-values, for tests/leaks/scan-outputs.sh)
+# holds, default WORKDIR/token-values, for tests/leaks/scan-outputs.sh;
+# exported to COMMAND, absolute, for a test's own scan)
 # Generates the test CA and certificates once per WORKDIR, starts the
 # emulator on a free loopback port, exports where it is, runs COMMAND, and
 # stops the emulator whatever happens.  The exit status is COMMAND's.
@@ -25,9 +26,10 @@ certs="$work/certs"
 run=$(mktemp -d "$work/emu.XXXXXX")
 ready="$run/port"
 python=/usr/bin/python3
+values_log=$(realpath -m "${CFTEST_VALUES_LOG:-$work/token-values}")
 "$python" "$emu/cfemu.py" --cert "$certs/server.pem" --key "$certs/server.key" \
 	--seed "${CFTEST_SEED:-$here/seed.json}" --port 0 --ready-file "$ready" \
-	--max-lifetime "${CFTEST_EMU_LIFETIME:-900}" --values-log "${CFTEST_VALUES_LOG:-$work/token-values}" \
+	--max-lifetime "${CFTEST_EMU_LIFETIME:-900}" --values-log "$values_log" \
 	2>"$run/emulator.log" &
 emu_pid=$!
 cleanup() {
@@ -59,6 +61,7 @@ export CFTEST_CERTS="$certs"
 export CFTEST_SEED="${CFTEST_SEED:-$here/seed.json}"
 export CFTEST_EMUCTL="$python $emu/emuctl.py --url $CFTEST_EMU_URL --ca $CFTEST_CA"
 export CFTEST_WORK="$run"
+export CFTEST_VALUES_LOG="$values_log"
 set +e
 # CFTEST_WRAP (valgrind, say) runs the test program under a checker;
 # a shell-script test applies it to each program it runs instead.

@@ -5,6 +5,7 @@
 # anything the suite printed: every test's stdout and stderr as meson
 # logged them (syslog's lines included: pam_wrapper prints them on stderr),
 # and the logs the suite's programs left in their work directories.
+# (find-values.sh is the scan, as for the tests that look at a process)
 #   scan-outputs.sh BUILD_DIR...      prints TAP
 set -u
 n=0 failed=0
@@ -23,7 +24,7 @@ for build in "$@"; do
 	mapfile -t files < <(find "$build/meson-logs" "$build/tests" -type f \
 		\( -name '*.txt' -o -name '*.json' -o -name '*.log' -o -name '*.out' -o -name '*.err' \) \
 		! -name token-values 2>/dev/null)
-	hits=$(printf '%s\0' "${files[@]}" | xargs -0 -r grep -lFf <(sort -u "$values") 2>/dev/null | head -5)
+	hits=$(printf '%s\0' "${files[@]}" | xargs -0 -r "$(dirname "$0")/find-values.sh" "$values" | head -5)
 	if [ -z "$hits" ]; then
 		echo "ok $n - $build: none of $count token values is in the ${#files[@]} logs and outputs"
 	else
