@@ -105,6 +105,7 @@ typedef struct job {
 	 * (root_groups.h). */
 	root_groups groups;
 	char runtime_dir[4300];      /* root's run_dir/users/UID, when the user has none */
+	pid_t user_part_pid;         /* a user's part that has reported, not yet reaped */
 } job;
 
 static int debug_on;
@@ -606,8 +607,9 @@ static int user_part(job *j, int fd)
 	/* Last, whatever happened: root settles its note of this job's create
 	 * only on the unswept= line (a part killed before it leaves the
 	 * note). */
-	char line[32];
-	int n = snprintf(line, sizeof(line), "tidy=%d\nunswept=%d\n", j->tidy, j->unswept);
+	char line[64];
+	int n = snprintf(line, sizeof(line), "tidy=%d\nunswept=%d\nstatus=%d\n", j->tidy,
+			 j->unswept, status);
 	if (write(fd, line, (size_t)n) != n)
 		status = EXIT_FAILED;
 	return status;
@@ -728,10 +730,36 @@ static int receive_parent(job *j, int fd)
 	return EXIT_DONE;
 }
 
+static void reap_user_part(job *j)
+{
+	while (j->user_part_pid > 0 && waitpid(j->user_part_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	j->user_part_pid = 0;
+}
+
+/* The status on the report's last line (user_part writes it last of
+ * all), or -1 when the report does not end with one. */
+static int reported_status(const char *report)
+{
+	size_t len = strlen(report);
+	const char *last = len >= 2 ? report + len - 2 : report;
+	while (last > report && last[-1] != '\n')
+		last--;
+	if (strncmp(last, "status=", 7) != 0)
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(last + 7, &end, 10);
+	if (errno || end == last + 7 || strcmp(end, "\n") != 0 || v < 0 || v > 255)
+		return -1;
+	return (int)v;
+}
+
 /* Runs the user's part in a child and collects its report in locked
  * memory. */
 static int run_user_part(job *j, cft_secret *report)
 {
+	reap_user_part(j);
 	int p[2], parent_pipe[2];
 	if (pipe2(p, O_CLOEXEC) != 0 || pipe2(parent_pipe, O_CLOEXEC) != 0)
 		return usage("pipe failed");
@@ -767,11 +795,21 @@ static int run_user_part(job *j, cft_secret *report)
 	}
 	close(p[0]);
 	cft_secret_set_len(report, len);
+	/* The part's last line says how it ended: the answer need not wait
+	 * for its exit (tearing down a forked copy of this process is time a
+	 * login waits for).  It is reaped after the answer; a part that did
+	 * not get as far as that line is waited for now. */
+	int reported = reported_status(cft_secret_buffer(report));
+	if (reported >= 0) {
+		j->user_part_pid = pid;
+		return reported;
+	}
 	int wstatus;
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : EXIT_FAILED;
 }
+
 
 /* "7d", "1h", "90m", "45s": the largest unit that divides seconds. */
 static void format_duration(int64_t seconds, char *buf, size_t size)
@@ -1090,6 +1128,7 @@ static int run(int argc, char **argv)
 		refresh_groups(&j, cft_secret_buffer(report));
 	after = !status && work_after(&j, cft_secret_buffer(report), !minting);
 out:
+	reap_user_part(&j);
 	cft_lock_release(job_lock);
 	if (after)
 		tidy_detached(&j, !minting);
