@@ -58,6 +58,7 @@ typedef struct cli {
 	const char *format;        /* env --format */
 	bool forward;              /* exec --proxy: the token reaches the program's
 				    * API calls through the forwarder, never the program */
+	long proxy_idle_ms;        /* --proxy-timeout; 0: the forwarder's own */
 	bool write;                /* learn --write: into the user's configuration file */
 	/* learn's token: minted for the run, never cached (cache = none
 	 * whatever the configuration says), never a declared one. */
