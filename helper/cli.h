@@ -55,10 +55,10 @@ typedef struct cli {
 	const char *raw_account;   /* --account as given (the request's fingerprint) */
 	const char *raw_api_url;   /* --api-url as given */
 	long min_ttl;
+	long proxy_idle_ms;        /* --proxy-timeout; 0: the forwarder's own */
 	const char *format;        /* env --format */
 	bool forward;              /* exec --proxy: the token reaches the program's
 				    * API calls through the forwarder, never the program */
-	long proxy_idle_ms;        /* --proxy-timeout; 0: the forwarder's own */
 	bool write;                /* learn --write: into the user's configuration file */
 	/* learn's token: minted for the run, never cached (cache = none
 	 * whatever the configuration says), never a declared one. */
