@@ -89,6 +89,8 @@ static void usage(FILE *f)
 		"  --format FORMAT       env: sh (default), fish or json\n"
 		"  --proxy               exec: the program gets a stand-in token and a\n"
 		"                        forwarder on 127.0.0.1 that adds the real one\n"
+		"  --proxy-timeout DURATION  exec --proxy, learn: a forwarded call that\n"
+		"                        moves no byte for this long is given up (default 2m)\n"
 		"  --json                machine-readable output (verify, list, apply, learn)\n"
 		"  --write               learn: put the learned profile into the user's\n"
 		"                        configuration file\n"
@@ -126,7 +128,7 @@ enum {
 	OPT_TIMEOUT, OPT_JSON, OPT_FORCE, OPT_PERMISSION, OPT_ZONE, OPT_NAME, OPT_TTL,
 	OPT_NOT_BEFORE, OPT_IP_IN, OPT_IP_NOT_IN, OPT_VERSION, OPT_PROFILE, OPT_MIN_TTL,
 	OPT_FORMAT, OPT_ALL, OPT_VERBOSE, OPT_DRY_RUN, OPT_WORKER, OPT_BINDING, OPT_PROXY,
-	OPT_WRITE,
+	OPT_PROXY_TIMEOUT, OPT_WRITE,
 };
 
 static int add_to(const char **list, size_t *n, const char *value, const char *option)
@@ -176,6 +178,7 @@ static const struct option opts[] = {
 	{ "worker", required_argument, NULL, OPT_WORKER },
 	{ "binding", required_argument, NULL, OPT_BINDING },
 	{ "proxy", no_argument, NULL, OPT_PROXY },
+	{ "proxy-timeout", required_argument, NULL, OPT_PROXY_TIMEOUT },
 	{ "write", no_argument, NULL, OPT_WRITE },
 	{ 0 },
 };
@@ -202,6 +205,16 @@ static int parse_options(int argc, char **argv, bool stop_at_first, const char *
 		case OPT_WORKER: c->worker = optarg; break;
 		case OPT_BINDING: c->binding = optarg; break;
 		case OPT_PROXY: c->forward = true; break;
+		case OPT_PROXY_TIMEOUT:
+			/* (at most the forwarder's whole-call limit, 30 minutes) */
+			if (cft_duration_parse(optarg, &seconds) != 0 || seconds < 1 ||
+			    seconds > 1800) {
+				fprintf(stderr, "cftoken: --proxy-timeout \"%.40s\": give 1 second "
+					"to 30 minutes\n", optarg);
+				return -1;
+			}
+			c->proxy_idle_ms = (long)seconds * 1000;
+			break;
 		case OPT_WRITE: c->write = true; break;
 		case OPT_MIN_TTL:
 			if (parse_duration_option(optarg, "--min-ttl", &seconds))

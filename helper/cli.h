@@ -55,6 +55,7 @@ typedef struct cli {
 	const char *raw_account;   /* --account as given (the request's fingerprint) */
 	const char *raw_api_url;   /* --api-url as given */
 	long min_ttl;
+	long proxy_idle_ms;        /* --proxy-timeout; 0: the forwarder's own */
 	const char *format;        /* env --format */
 	bool forward;              /* exec --proxy: the token reaches the program's
 				    * API calls through the forwarder, never the program */

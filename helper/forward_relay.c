@@ -63,7 +63,7 @@ struct fwd_relay {
 	fwd_failure failure;
 	int64_t started_ms, last_ms;
 	char errbuf[CURL_ERROR_SIZE];
-	char error[CURL_ERROR_SIZE + 64];
+	char error[CURL_ERROR_SIZE + 128];
 };
 
 fwd_upstream *fwd_upstream_new(void)
@@ -221,6 +221,14 @@ static void finish(fwd_relay *r, fwd_failure failure, const char *why)
 	}
 }
 
+/* r->error in the words every call of cftoken's uses (core/error.h's
+ * phrase for code), with the particulars after it. */
+static void explain(fwd_relay *r, cft_code code, const char *detail)
+{
+	snprintf(r->error, sizeof(r->error), "%.100s (%.*s)", cft_strerror(code),
+		 CURL_ERROR_SIZE, detail);
+}
+
 static void collect(fwd_relay *r)
 {
 	CURLMsg *m;
@@ -228,13 +236,18 @@ static void collect(fwd_relay *r)
 	while ((m = curl_multi_info_read(r->u->multi, &left)))
 		if (m->msg == CURLMSG_DONE && m->easy_handle == r->u->easy) {
 			CURLcode rc = m->data.result;
-			const char *why = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+			cft_error why;
+			cft_error_clear(&why);
+			cft_code code = rc == CURLE_OK ? CFT_OK : cft_curl_failure(rc, r->errbuf, &why);
+			bool first = r->failure == FWD_OK;
 			finish(r, rc == CURLE_OK ? FWD_OK
-				  : rc == CURLE_OPERATION_TIMEDOUT ? FWD_TIMEOUT : FWD_UNREACHABLE,
-			       why);
+				  : code == CFT_E_TIMEOUT ? FWD_TIMEOUT : FWD_UNREACHABLE,
+			       NULL);
 			if (rc == CURLE_OK && !r->headers_done) {
 				r->failure = FWD_UNREACHABLE;
-				snprintf(r->error, sizeof(r->error), "the API's answer had no headers");
+				explain(r, CFT_E_NETWORK, "the API's answer had no headers");
+			} else if (code && first) {
+				explain(r, code, why.detail);
 			}
 			return;
 		}
@@ -279,12 +292,19 @@ static void drive(fwd_relay *r, until u)
 			finish(r, FWD_CLIENT_GONE, "cftoken is ending");
 			return;
 		}
+		char why[96];
 		if (now - r->last_ms >= r->lim->idle_ms) {
-			finish(r, FWD_TIMEOUT, "no byte moved for the idle limit");
+			snprintf(why, sizeof(why), "no byte for %ld s: --proxy-timeout",
+				 r->lim->idle_ms / 1000);
+			finish(r, FWD_TIMEOUT, NULL);
+			explain(r, CFT_E_TIMEOUT, why);
 			return;
 		}
 		if (now - r->started_ms >= r->lim->request_ms) {
-			finish(r, FWD_TIMEOUT, "the request took longer than its limit");
+			snprintf(why, sizeof(why), "the call took over %ld minutes",
+				 r->lim->request_ms / 60000);
+			finish(r, FWD_TIMEOUT, NULL);
+			explain(r, CFT_E_TIMEOUT, why);
 			return;
 		}
 		/* While the body comes in, libmicrohttpd reads the client:
@@ -399,7 +419,7 @@ fwd_failure fwd_relay_answer(fwd_relay *r)
 		return FWD_OK;
 	if (r->failure == FWD_OK) {
 		r->failure = FWD_UNREACHABLE;
-		snprintf(r->error, sizeof(r->error), "no answer from the API");
+		explain(r, CFT_E_NETWORK, "no answer");
 	}
 	return r->failure;
 }
@@ -425,7 +445,12 @@ bool fwd_relay_header(const fwd_relay *r, size_t i, const char **name, const cha
 
 const char *fwd_relay_error(const fwd_relay *r)
 {
-	return r->error[0] ? r->error : "no answer from the API";
+	return r->error[0] ? r->error : "could not reach the Cloudflare API (no answer)";
+}
+
+fwd_failure fwd_relay_failure(const fwd_relay *r)
+{
+	return r->failure;
 }
 
 ssize_t fwd_relay_read(fwd_relay *r, char *buf, size_t max)

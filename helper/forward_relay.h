@@ -70,8 +70,12 @@ int64_t fwd_relay_length(const fwd_relay *r);
 /* The answer's i-th header to pass on, split at its colon; false after
  * the last.  Hop-by-hop headers and the length are left out. */
 bool fwd_relay_header(const fwd_relay *r, size_t i, const char **name, const char **value);
-/* A text for the client and the log when an answer failed (no token in it). */
+/* A text for the client and the log when an answer failed (no token in it):
+ * cftoken's phrase for it (could not reach the Cloudflare API, ... could
+ * not be verified, ... did not answer in time), then the particulars. */
 const char *fwd_relay_error(const fwd_relay *r);
+/* FWD_OK, or why the request ended without its whole answer. */
+fwd_failure fwd_relay_failure(const fwd_relay *r);
 
 /* Up to max bytes of the answer's body into buf: how many, 0 at its end,
  * -1 when it broke off (then the client must not take it as whole). */

@@ -35,8 +35,8 @@
 #define MAX_CLIENTS 64
 /* A kept-alive client connection that sends nothing for this long is closed. */
 #define CLIENT_IDLE_S 300
-/* Per request, to the API: no byte either way for IDLE_MS, or the whole
- * request longer than REQUEST_MS, ends it. */
+/* Per request, to the API: no byte either way for IDLE_MS (or
+ * --proxy-timeout), or the whole request longer than REQUEST_MS, ends it. */
 #define IDLE_MS (120 * 1000)
 #define REQUEST_MS (30 * 60 * 1000)
 /* libmicrohttpd's buffer per connection: about twice the body's pieces. */
@@ -164,16 +164,19 @@ static bool path_served(const char *uri)
 	return true;
 }
 
-/* One line on our stderr for a request the forwarder answered itself.
+/* One line on our stderr for a request the forwarder answered itself,
+ * or whose answer it cut off ("STATUS for METHOD PATH cut off: WHY").
  * The path only: the query and the credential stay out. */
-static void say(const char *method, const char *url, int status, const char *why)
+static void say(const char *method, const char *url, int status, const char *cut,
+		const char *why)
 {
 	char path[201];
 	size_t i = 0;
-	for (; url[i] && i < sizeof(path) - 1; i++)
+	for (; url[i] && url[i] != '?' && i < sizeof(path) - 1; i++)
 		path[i] = (char)(url[i] >= 0x20 && url[i] < 0x7f ? url[i] : '?');
 	path[i] = '\0';
-	fprintf(stderr, "cftoken: forwarder: %d for %.10s %s: %s\n", status, method, path, why);
+	fprintf(stderr, "cftoken: forwarder: %d for %.10s %s%s: %s\n", status, method, path, cut,
+		why);
 }
 
 static enum MHD_Result answer_here(struct MHD_Connection *conn, fwd_request *q,
@@ -337,11 +340,11 @@ static enum MHD_Result begin(forwarder *f, struct MHD_Connection *conn, const ch
 	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						       MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!carries_stand_in(f, auth)) {
-		say(method, url, 401, auth ? "not this run's credential" : "no credential");
+		say(method, url, 401, "", auth ? "not this run's credential" : "no credential");
 		return answer_here(conn, q, MHD_HTTP_UNAUTHORIZED, not_authenticated);
 	}
 	if (!path_served(q->uri)) {
-		say(method, url, 404, "only paths under " PREFIX "/ are forwarded");
+		say(method, url, 404, "", "only paths under " PREFIX "/ are forwarded");
 		return answer_here(conn, q, MHD_HTTP_NOT_FOUND, no_route);
 	}
 	const union MHD_ConnectionInfo *ctx =
@@ -412,6 +415,12 @@ static ssize_t read_answer(void *cls, uint64_t pos, char *buf, size_t max)
 	if (q->peek && n > 0 && names_refusal(buf, (size_t)n))
 		explain_refusal(q, fwd_relay_status(q->relay));
 	q->peek = false;
+	/* The status and part of the body are the client's already: all
+	 * the forwarder can do is break the answer off, and say why (a
+	 * client that hung up needs no word). */
+	if (n < 0 && fwd_relay_failure(q->relay) != FWD_CLIENT_GONE)
+		say(q->method, q->uri, (int)fwd_relay_status(q->relay), " cut off",
+		    fwd_relay_error(q->relay));
 	return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
 				  : MHD_CONTENT_READER_END_WITH_ERROR;
 }
@@ -425,7 +434,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url, cons
 	if (failed == FWD_CLIENT_GONE)
 		return MHD_NO;
 	if (failed != FWD_OK) {
-		say(method, url, failed == FWD_TIMEOUT ? 504 : 502, fwd_relay_error(q->relay));
+		say(method, url, failed == FWD_TIMEOUT ? 504 : 502, "", fwd_relay_error(q->relay));
 		return answer_here(conn, q, failed == FWD_TIMEOUT ? MHD_HTTP_GATEWAY_TIMEOUT
 								  : MHD_HTTP_BAD_GATEWAY,
 				   failed == FWD_TIMEOUT ? timed_out : unreachable);
@@ -552,7 +561,8 @@ cft_code fwd_listen(const fwd_options *o, forwarder **out, cft_error *err)
 		f->api_url[--n] = '\0';
 	f->lim = (fwd_limits){ .ca_file = f->ca_file, .proxy = f->proxy,
 			       .connect_ms = o->connect_ms > 0 ? o->connect_ms : 10000,
-			       .idle_ms = IDLE_MS, .request_ms = REQUEST_MS,
+			       .idle_ms = o->idle_ms > 0 ? o->idle_ms : IDLE_MS,
+			       .request_ms = REQUEST_MS,
 			       .stopping = &f->stopping };
 
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

@@ -23,6 +23,8 @@ typedef struct fwd_options {
 	const char *ca_file;         /* extra CA bundle, or NULL */
 	const char *proxy;           /* [defaults] proxy, or NULL */
 	long connect_ms;             /* to reach the API (the command's --timeout) */
+	long idle_ms;                /* no byte either way ends a call (--proxy-timeout);
+				      * 0: 2 minutes */
 	/* For the line that explains a refused request (config/refusal.h):
 	 * the profile's name and its permission names, which must outlive
 	 * the forwarder. */

@@ -107,6 +107,7 @@ cft_code cli_run_proxied(const cli *c, cft_l1_record *r, after_handover *after,
 		n_names = 0;
 	fwd_options fo = { .api_url = cli_api_url(c), .ca_file = c->ca_file,
 			   .proxy = c->cfg->proxy, .connect_ms = c->timeout_ms,
+			   .idle_ms = c->proxy_idle_ms,
 			   .profile = profile->name, .permissions = names,
 			   .n_permissions = n_names,
 			   .record = hooks ? hooks->record : NULL,

@@ -166,20 +166,14 @@ typedef enum attempt_kind {
 	ATTEMPT_FATAL,            /* do not retry (TLS, too large, bad URL) */
 } attempt_kind;
 
-static attempt_kind classify_curl(CURLcode rc, bool too_large, const char *errbuf,
-				  cft_error *err)
+cft_code cft_curl_failure(CURLcode rc, const char *errbuf, cft_error *err)
 {
 	const char *why = errbuf && *errbuf ? errbuf : curl_easy_strerror(rc);
 
 	cft_error_clear(err);
-	if (too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-		cft_fail(err, CFT_E_TOO_LARGE, "answer exceeds the size cap");
-		return ATTEMPT_FATAL;
-	}
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		cft_fail(err, CFT_E_TIMEOUT, "%s", why);
-		return ATTEMPT_LOST;
+		return cft_fail(err, CFT_E_TIMEOUT, "%s", why);
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -190,32 +184,43 @@ static attempt_kind classify_curl(CURLcode rc, bool too_large, const char *errbu
 	case CURLE_SSL_ENGINE_NOTFOUND:
 	case CURLE_SSL_ENGINE_SETFAILED:
 	case CURLE_SSL_CRL_BADFILE:
-		cft_fail(err, CFT_E_TLS, "%s", why);
-		return ATTEMPT_FATAL;
+		return cft_fail(err, CFT_E_TLS, "%s", why);
 	case CURLE_SSL_CONNECT_ERROR:
 		/* A handshake that failed because the peer hung up is a network
 		 * problem; one that failed on a certificate is a TLS verdict. */
-		if (strstr(why, "reset") || strstr(why, "EOF") || strstr(why, "SYSCALL")) {
-			cft_fail(err, CFT_E_NETWORK, "%s", why);
-			return ATTEMPT_NOT_SENT;
-		}
-		cft_fail(err, CFT_E_TLS, "%s", why);
-		return ATTEMPT_FATAL;
+		if (strstr(why, "reset") || strstr(why, "EOF") || strstr(why, "SYSCALL"))
+			return cft_fail(err, CFT_E_NETWORK, "%s", why);
+		return cft_fail(err, CFT_E_TLS, "%s", why);
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
-		cft_fail(err, CFT_E_INVALID_ARG, "API URL: %s", why);
-		return ATTEMPT_FATAL;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-		cft_fail(err, CFT_E_NETWORK, "%s", why);
-		return ATTEMPT_NOT_SENT;
+		return cft_fail(err, CFT_E_INVALID_ARG, "API URL: %s", why);
 	case CURLE_OUT_OF_MEMORY:
-		cft_fail(err, CFT_E_NOMEM, NULL);
-		return ATTEMPT_FATAL;
+		return cft_fail(err, CFT_E_NOMEM, NULL);
 	default:
-		cft_fail(err, CFT_E_NETWORK, "%s", why);
+		return cft_fail(err, CFT_E_NETWORK, "%s", why);
+	}
+}
+
+static attempt_kind classify_curl(CURLcode rc, bool too_large, const char *errbuf,
+				  cft_error *err)
+{
+	if (too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+		cft_error_clear(err);
+		cft_fail(err, CFT_E_TOO_LARGE, "answer exceeds the size cap");
+		return ATTEMPT_FATAL;
+	}
+	switch (cft_curl_failure(rc, errbuf, err)) {
+	case CFT_E_TIMEOUT:
 		return ATTEMPT_LOST;
+	case CFT_E_NETWORK:
+		/* No connection was made (a handshake the peer hung up on
+		 * included): the request never left. */
+		return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+				       rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR
+			       ? ATTEMPT_NOT_SENT
+			       : ATTEMPT_LOST;
+	default:
+		return ATTEMPT_FATAL;  /* TLS, a bad URL, out of memory */
 	}
 }
 

@@ -7,7 +7,7 @@ as state (create, list, get, update, roll, delete, verify, expiry, IP
 conditions, quotas) and Worker scripts with their secrets, checks every request
 and answer against the official OpenAPI extract (openapi_check.py), and can
 be told to misbehave (5xx, 429, slow, malformed, truncated, reset, silent,
-oversized answers) through a control API under /__emu/.
+dripping, oversized answers) through a control API under /__emu/.
 
 Usage:
   cfemu.py --cert server.pem --key server.key --seed seed.json \
@@ -473,7 +473,7 @@ class WorkersScope:
 # ---- fault rules -------------------------------------------------------------------
 
 FAULT_KINDS = ("status", "malformed", "truncated", "reset", "delay", "blackhole",
-               "wrong_content_type", "oversized")
+               "wrong_content_type", "oversized", "drip")
 
 
 class FaultRule:
@@ -507,6 +507,10 @@ class FaultRule:
         self.delay_ms = spec.get("delay_ms", 0)
         if not isinstance(self.delay_ms, (int, float)) or self.delay_ms < 0:
             raise ControlError("delay_ms must be a non-negative number")
+        # drip: the time between two bytes of the body
+        self.drip_ms = spec.get("drip_ms", 1000)
+        if not isinstance(self.drip_ms, (int, float)) or self.drip_ms < 0:
+            raise ControlError("drip_ms must be a non-negative number")
         # apply: run the call for real first (state changes), then misbehave;
         # models "the server did it but the answer was lost".
         self.apply = bool(spec.get("apply", False))
@@ -533,8 +537,8 @@ class FaultRule:
     def describe(self):
         return {"method": self.method, "path": self.path_source, "times": self.times,
                 "kind": self.kind, "status": self.status, "headers": self.headers,
-                "body": self.body, "delay_ms": self.delay_ms, "apply": self.apply,
-                "holding": self.holding}
+                "body": self.body, "delay_ms": self.delay_ms, "drip_ms": self.drip_ms,
+                "apply": self.apply, "holding": self.holding}
 
 
 # ---- the emulated account state -------------------------------------------------------
@@ -1745,11 +1749,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "malformed":
             self.send_raw(rule.status, b'{"success": tru', rule.headers)
         elif kind == "truncated":
-            body = real_envelope.data if isinstance(real_envelope, RawBody) else \
-                json.dumps(real_envelope or success_envelope(None)).encode()
+            body = self.fault_answer_body(real_envelope)
             self.close_connection = True
             self.send_raw(rule.status, body[:len(body) // 2], rule.headers,
                           content_length=len(body) + 1000)
+        elif kind == "drip":
+            self.drip(rule, self.fault_answer_body(real_envelope))
         elif kind == "wrong_content_type":
             html = (b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare"
                     b"</title></head><body><h1>Sorry, you have been blocked</h1></body></html>")
@@ -1758,6 +1763,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_raw(rule.status, html, headers)
         elif kind == "oversized":
             self.send_raw(rule.status, oversized_body(), rule.headers)
+
+    @staticmethod
+    def fault_answer_body(real_envelope):
+        """The body a truncated or dripping answer breaks up: the call's own
+        (with "apply"), else an empty success envelope."""
+        if isinstance(real_envelope, RawBody):
+            return real_envelope.data
+        return json.dumps(real_envelope or success_envelope(None)).encode()
 
     def fault_body(self, rule):
         if rule.body is not None:
@@ -1788,19 +1801,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def blackhole(self):
         """Answer nothing until the client gives up (or 60 s), then close."""
         self.close_connection = True
-        deadline = time.monotonic() + BLACKHOLE_MAX_SECONDS
+        self.client_left(time.monotonic() + BLACKHOLE_MAX_SECONDS)
+
+    def client_left(self, until):
+        """Waits until the monotonic time until: True when the client closed
+        the connection (or the server stops) first."""
         sock = self.connection
-        while time.monotonic() < deadline and not self.server.stopping.is_set():
-            readable, _, _ = select.select([sock], [], [], 0.25)
+        while time.monotonic() < until:
+            if self.server.stopping.is_set():
+                return True
+            readable, _, _ = select.select([sock], [], [],
+                                           max(0.0, min(0.25, until - time.monotonic())))
             if not readable:
                 continue
             try:
                 if not sock.recv(4096):
-                    return  # the client closed
+                    return True  # the client closed
             except ssl.SSLWantReadError:
                 continue
             except (OSError, ssl.SSLError):
+                return True
+        return False
+
+    def drip(self, rule, body):
+        """The status, the headers (the whole body's Content-Length) and
+        the body's first byte at once, then a byte every drip_ms until the
+        body is sent or the client goes away (at most 60 s); then close."""
+        self.close_connection = True
+        self.send_raw(rule.status, body[:1], rule.headers, content_length=len(body))
+        end = time.monotonic() + BLACKHOLE_MAX_SECONDS
+        for i in range(1, len(body)):
+            if self.client_left(min(end, time.monotonic() + rule.drip_ms / 1000.0)) or \
+                    time.monotonic() >= end:
                 return
+            self.wfile.write(body[i:i + 1])
+            self.wfile.flush()
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -972,6 +972,16 @@ def test_faults(c):
         # have been a response or RemoteDisconnected, however slow the machine)
         T.ok(True, "fault blackhole: no answer until the client gives up")
 
+    # drip: the answer starts at once, its body a byte per drip_ms
+    c.emu("POST", "faults", {"path": "verify", "kind": "drip", "drip_ms": 20})
+    start = time.monotonic()
+    status, response, parsed, raw = get()
+    took = time.monotonic() - start
+    T.ok(status == 200 and parsed == {"success": True, "errors": [], "messages": [],
+                                      "result": None} and took >= (len(raw) - 1) * 0.02,
+         "fault drip: the whole body, a byte per drip_ms (%d bytes in %.2f s)"
+         % (len(raw), took), raw)
+
     c.emu("POST", "faults", {"path": "verify", "kind": "wrong_content_type"})
     status, response, parsed, raw = get()
     T.ok(response.getheader("Content-Type", "").startswith("text/html") and parsed is None

@@ -23,6 +23,7 @@ fault_rules() {
 	case $1 in
 	blackhole | reset | truncated | malformed | oversized) echo "{$all, \"kind\": \"$1\"}" ;;
 	wrong-content-type) echo "{$all, \"kind\": \"wrong_content_type\"}" ;;
+	body-drip) echo "{$all, \"kind\": \"drip\", \"drip_ms\": 60000}" ;;
 	500-body) echo "{$all, \"kind\": \"status\", \"status\": 500}" ;;
 	502-empty) echo "{$all, \"kind\": \"status\", \"status\": 502, \"body\": \"\"}" ;;
 	503-body) echo "{$all, \"kind\": \"status\", \"status\": 503}" ;;

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The fault matrix (tests/faults/matrix.md): every row is one fault and one
 # command; this runs each, then checks the exit status, the message a person
-# reads, the state the row names, and what holds after every row: the
+# reads, the state the row names (the forwarder's rows: also the status the
+# program saw, how many requests reached the API, and that an answer of the
+# API's came through unchanged), and what holds after every row: the
 # parent token still works, every token the emulator minted for cftoken is
 # one a profile's cache holds (no orphans), the runtime directory holds
 # nothing but locks, and no file holds a token value.
@@ -139,6 +141,19 @@ renew_margin = 3599s
 CONF
 (umask 077; CFTEST_SEED=$CFTEST_SEED seed_value parent >"$dir/parent.token")
 request=$'protocol=https\nhost=api.cloudflare.com\n\n'
+# The program of the forwarder's rows (command proxy).
+cat >"$dir/proxy-client.sh" <<'SH'
+#!/bin/sh
+# proxy-client.sh OUT: run by cftoken exec --proxy.  One API request through
+# the forwarder, with the stand-in (on curl's standard input, never on its
+# command line); prints the status it got, keeps the body in OUT and the
+# headers in OUT.headers, and exits as curl does (0: a whole answer,
+# whatever its status; 18: one broken off).
+printf 'Authorization: Bearer %s\n' "$CLOUDFLARE_API_TOKEN" |
+	curl -sS -H @- -o "$1" -D "$1.headers" -w '%{http_code}\n' \
+		"$CLOUDFLARE_API_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/tokens/verify"
+SH
+chmod 755 "$dir/proxy-client.sh"
 
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 sha() { sha256sum | cut -d' ' -f1; }
@@ -373,6 +388,9 @@ run_command() {
 	exec-due) cmd=(exec --profile d -- sh -c 'printf %s "$CLOUDFLARE_API_TOKEN" | sha256sum | cut -d" " -f1') ;;
 	list) cmd=(list) ;;
 	revoke) cmd=(revoke "$target_id") ;;
+	proxy)
+		rm -f "$dir/proxy.body" "$dir/proxy.body.headers"
+		cmd=(exec --proxy --profile a -- "$dir/proxy-client.sh" "$dir/proxy.body") ;;
 	esac
 	local input=/dev/null
 	[ "$1" = get ] || [ "$1" = get-warm ] && input=$dir/request
@@ -380,6 +398,24 @@ run_command() {
 		<"$input" >"$dir/row.out" 2>"$dir/row.err"
 }
 printf '%s' "$request" >"$dir/request"
+
+# direct_answer FAULT: what the emulator itself answers the proxy rows'
+# request under FAULT (the body in direct.body, the headers in
+# direct.headers), asked with the faults set up again and not through the
+# forwarder
+direct_answer() {
+	local rule
+	while read -r rule; do fault "$rule"; done < <(fault_rules "$1")
+	curl -sS --cacert "$ca" -H 'Authorization: Bearer direct' -o "$dir/direct.body" \
+		-D "$dir/direct.headers" "$api/accounts/$account/tokens/verify" 2>>"$dir/side.err"
+	clear_faults
+}
+# upstream_requests: how many of the proxy rows' requests the API got
+upstream_requests() {
+	emu GET /__emu/log | $py -c 'import json,sys
+print(sum(1 for e in json.load(sys.stdin) if e["path"].endswith("/tokens/verify")))'
+}
+retry_after() { grep -i '^retry-after:' "$1" 2>/dev/null | tr -d '\r'; }
 
 # The ids the profiles' ledgers hold ("EXPIRES OWNER ID" lines).
 ledger_ids() { cat "$XDG_RUNTIME_DIR"/cftoken/*.uncached 2>/dev/null | awk '{print $3}'; }
@@ -407,6 +443,43 @@ invariants() {
 out=$(cftoken login --token-file "$dir/parent.token" 2>&1) || { echo "Bail out! login: $out"; exit 99; }
 for p in a b r; do sha_of $p >/dev/null; done
 
+# proxy_checks: what a row of the forwarder's table checks besides the
+# exit status and the message (adds to problems): the status the program
+# saw; the forwarder's own line (or, "-", no line of cftoken's at all: the
+# answer was the API's); one request reached the API (none under a fault of
+# the gate's), never retried; an answer of the API's reached the program as
+# the API sends it, body and Retry-After included; no token value in what
+# the program or cftoken wrote.
+proxy_checks() {
+	local got_status want_calls calls value
+	got_status=$(head -1 <<<"$row_out")
+	[ "$got_status" = "$want_status" ] || problems+=("the program saw status ${got_status:-none}, not $want_status")
+	if [ "$want_msg" = - ]; then
+		grep -q '^cftoken' "$dir/row.err" && problems+=("cftoken said: $(grep -m1 '^cftoken' "$dir/row.err")")
+	else
+		grep -q "^cftoken: forwarder: $want_status for GET /client/v4/accounts/$account/tokens/verify[ :]" \
+			"$dir/row.err" || problems+=("no line \"cftoken: forwarder: $want_status for GET\" with the path alone")
+	fi
+	case $f in refused | tls-*) want_calls=0 ;; *) want_calls=1 ;; esac
+	calls=$(upstream_requests)
+	[ "$calls" = "$want_calls" ] || problems+=("$calls request(s) reached the API, not $want_calls")
+	if fault_rules "$f" 2>/dev/null | grep -q '"kind": "status"'; then
+		direct_answer "$f"
+		cmp -s "$dir/direct.body" "$dir/proxy.body" ||
+			problems+=("the body is not the API's: $(head -c 200 "$dir/proxy.body")")
+		[ "$(retry_after "$dir/direct.headers")" = "$(retry_after "$dir/proxy.body.headers")" ] ||
+			problems+=("Retry-After is not the API's ($(retry_after "$dir/proxy.body.headers"))")
+	fi
+	value=$(cftoken token --profile a 2>>"$dir/side.err")
+	if [ -z "$value" ]; then
+		problems+=("profile a gives no token to look for")
+	elif [[ $row_out == *"$value"* ]] || grep -qF -- "$value" "$dir/row.err" "$dir/proxy.body" \
+		"$dir/proxy.body.headers" 2>/dev/null; then
+		problems+=("the token is in what the program or cftoken wrote")
+	fi
+	value=
+}
+
 # sanitizer_row FAULT COMMAND: status 0 when the sanitizer pass runs the row
 # (sanitizer-rows says why those rows)
 sanitizer_list=$(grep -v '^#' "$here/sanitizer-rows" | awk 'NF == 2')
@@ -429,18 +502,24 @@ all | sanitizer) ;;
 esac
 
 rows=0 passed_rows=0
-while IFS='|' read -r _ f c want_exit want_msg want_after _; do
-	f=$(xargs <<<"$f"); c=$(xargs <<<"$c"); want_exit=$(xargs <<<"$want_exit")
-	want_msg=$(sed 's/^ *//; s/ *$//' <<<"$want_msg"); want_after=$(xargs <<<"$want_after")
+while IFS='|' read -r -a cols; do
+	# (the forwarder's table has a column more: the status the program saw)
+	want_status=
+	if [ "${#cols[@]}" -ge 7 ]; then
+		want_status=$(xargs <<<"${cols[4]}")
+		cols=("${cols[@]:0:4}" "${cols[@]:5}")
+	fi
+	f=$(xargs <<<"${cols[1]:-}"); c=$(xargs <<<"${cols[2]:-}"); want_exit=$(xargs <<<"${cols[3]:-}")
+	want_msg=$(sed 's/^ *//; s/ *$//' <<<"${cols[4]:-}"); want_after=$(xargs <<<"${cols[5]:-}")
 	case $f in fault | ---* | "") continue ;; esac  # the header, the rule, the blank line after
 	[ "${CFTEST_FAULTS_ROWS:-all}" = sanitizer ] && ! sanitizer_row "$f" "$c" && continue
 	rows=$((rows + 1))
-	name="$f × $c: exit $want_exit${want_msg:+, \"$want_msg\"}, $want_after"
-	[ "$want_msg" = - ] && name="$f × $c: exit $want_exit, $want_after"
+	name="$f × $c: exit $want_exit${want_status:+, status $want_status}${want_msg:+, \"$want_msg\"}, $want_after"
+	[ "$want_msg" = - ] && name="$f × $c: exit $want_exit${want_status:+, status $want_status}, $want_after"
 	# preconditions, faults off
 	target_id= kept_sha= profile=
 	case $c in
-	get | get-warm) profile=a ;; exec) profile=b ;; revoke) profile=r ;; exec-due) profile=d ;;
+	get | get-warm | proxy) profile=a ;; exec) profile=b ;; revoke) profile=r ;; exec-due) profile=d ;;
 	esac
 	if [ "$c" = get ] || [ "$c" = exec ]; then
 		id=$(id_of "$(sha_of "$profile")")
@@ -451,6 +530,7 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 		[ "$c" = exec-due ] && sleep 1.1  # now due
 	fi
 	live_before=$(live_minted | sort)
+	[ "$c" = proxy ] && emu DELETE /__emu/log >/dev/null
 	fault_on "$f"
 	if [ -n "$skip" ]; then
 		fault_off "$f"
@@ -460,6 +540,8 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	fi
 	deadline=()
 	waits_deadline "$f" && deadline=(--timeout "$row_deadline")
+	# (the forwarder's own deadline: a call that moves no byte)
+	[ "$c" = proxy ] && [ ${#deadline[@]} -gt 0 ] && deadline+=(--proxy-timeout "$row_deadline")
 	run_command "$c"
 	rc=$?
 	row_out=$(grep -v "^password=" "$dir/row.out")
@@ -473,6 +555,7 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 	if [ "$want_msg" != - ] && [[ $err != *"$want_msg"* ]]; then
 		problems+=("the message does not say \"$want_msg\"")
 	fi
+	[ "$c" = proxy ] && proxy_checks
 	live_after=$(live_minted | sort)
 	new=$(comm -13 <(echo "$live_before") <(echo "$live_after") | grep -c .)
 	case $want_after in
@@ -489,7 +572,10 @@ while IFS='|' read -r _ f c want_exit want_msg want_after _; do
 		[ "$new" -eq 1 ] || problems+=("$new new tokens live, not the 1 the lost create made")
 		[ -f "$XDG_RUNTIME_DIR/cftoken/$account-$profile.orphans" ] ||
 			problems+=("no note of the lost create beside the lock") ;;
-	kept) [ "$(sha_of "$profile")" = "$kept_sha" ] || problems+=("the cached token changed") ;;
+	kept)
+		[ "$(sha_of "$profile")" = "$kept_sha" ] || problems+=("the cached token changed")
+		# (the forwarder's rows: nor did a token of its own come live)
+		[ "$c" != proxy ] || [ "$new" -eq 0 ] || problems+=("$new new token(s) live") ;;
 	served-due)  # (asking again would renew it: the command's own answer tells)
 		[ "$row_out" = "$kept_sha" ] || problems+=("the due token was not the one served")
 		[ "$new" -eq 0 ] || problems+=("$new new token(s) live") ;;

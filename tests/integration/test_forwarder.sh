@@ -307,6 +307,8 @@ ok $([ "$(cat "$dir/f.503.status")" = 503 ] && [ "$(cat "$dir/f.503.calls")" = 1
 	"a 503 reaches the program too, after one request"
 ok $([ "$(cat "$dir/f.truncated.rc")" != 0 ]; echo $?) \
 	"an answer the API broke off is broken off for the program too, never passed as whole (curl: $(cat "$dir/f.truncated.rc"))"
+ok $(grep -q "^cftoken: forwarder: 200 for GET /client/v4/accounts/$account/tokens/verify cut off: could not reach the Cloudflare API (" \
+	"$dir/f.stderr"; echo $?) "and cftoken says so on its stderr"
 ok $([ "$(cat "$dir/f.reset.status")" = 502 ]; echo $?) "a connection the API reset: 502"
 # A refusal explained: a profile without the Workers Scripts groups gets
 # the emulator's 403 unchanged, and cftoken says on its stderr, one line
