@@ -204,6 +204,17 @@ static void helper_env(pam_handle_t *pamh, char bus[1024], char runtime[1024], c
 	envp[n] = NULL;
 }
 
+/* cftoken-pam-worker beside the helper (as the helper finds it), into
+ * path; false when there is none to run. */
+static bool worker_beside(const char *helper, char *path, size_t size)
+{
+	const char *slash = strrchr(helper, '/');
+	if (!slash || snprintf(path, size, "%.*s/cftoken-pam-worker", (int)(slash - helper),
+			       helper) >= (int)size)
+		return false;
+	return access(path, X_OK) == 0;
+}
+
 /* Runs the helper for open or close: 0 when it ran (its answer in r),
  * -1 when it could not be started (the reason in r->err). */
 static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
@@ -217,7 +228,16 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 
 	snprintf(timeout, sizeof(timeout), "--timeout-ms=%lld", deadline - spawn_now_ms());
 	snprintf(until, sizeof(until), "--deadline-ms=%lld", deadline);
-	argv[n++] = "cftoken-pam-helper";
+	/* The helper answers only a warm open; a close, and an open under
+	 * revoke_on_close (whose logout empties the cache), it hands to the
+	 * worker at once, so the module runs the worker itself: one exec
+	 * fewer for a login that waits on it. */
+	char worker[1024];
+	const char *program = o->helper;
+	if ((strcmp(stage, "open") != 0 || o->revoke_on_close) &&
+	    worker_beside(o->helper, worker, sizeof(worker)))
+		program = worker;
+	argv[n++] = program == o->helper ? "cftoken-pam-helper" : "cftoken-pam-worker";
 	argv[n++] = stage;
 	argv[n++] = "--config";
 	argv[n++] = o->config;
@@ -239,8 +259,8 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 	argv[n] = NULL;
 	helper_env(pamh, bus, runtime, envp);
 	if (o->debug)
-		log_escaped(pamh, LOG_DEBUG, "%s: running %s for %s", stage, o->helper, user);
-	return spawn_with_deadline(o->helper, (char *const *)argv, envp, deadline, r);
+		log_escaped(pamh, LOG_DEBUG, "%s: running %s for %s", stage, program, user);
+	return spawn_with_deadline(program, (char *const *)argv, envp, deadline, r);
 }
 
 static int failed(pam_handle_t *pamh, const options *o, const char *user, const char *why)
