@@ -24,7 +24,6 @@ static void unref_objectp(void *p)
 	if (*object)
 		ls->object_unref(*object);
 }
-#define _cleanup_unref_ _cleanup_(unref_objectp)
 
 struct cft_l2 {
 	GMainContext *ctx;
@@ -110,7 +109,7 @@ cft_code cft_l2_open(long timeout_ms, cft_l2 **out, cft_error *err)
 	l2->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
 	g_main_context_push_thread_default(l2->ctx);
 
-	_cleanup_unref_ GAsyncResult *res = NULL;
+	_cleanup_(unref_objectp) GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
 	ls->service_open(ls->service_get_type(), NULL, SECRET_SERVICE_OPEN_SESSION, l2->cancel,
 			 on_done, &res);
@@ -167,7 +166,7 @@ typedef bool (*accept_fn)(const char *data, size_t len, void *ctx);
 static cft_code search_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
 			      accept_fn accept, void *ctx, cft_error *err)
 {
-	_cleanup_unref_ GAsyncResult *res = NULL;
+	_cleanup_(unref_objectp) GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
 	/* No SECRET_SEARCH_UNLOCK: a locked item is reported, not prompted for. */
 	ls->service_search(l2->service, schema, attrs,
@@ -229,7 +228,7 @@ static cft_code store_secret(cft_l2 *l2, const SecretSchema *schema, GHashTable 
 {
 	SecretValue *value = ls->value_new(cft_secret_str(payload),
 					   (gssize)cft_secret_len(payload), "text/plain");
-	_cleanup_unref_ GAsyncResult *res = NULL;
+	_cleanup_(unref_objectp) GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
 	/* The same attributes replace the previous item. */
 	ls->service_store(l2->service, schema, attrs, SECRET_COLLECTION_DEFAULT, label, value,
@@ -267,7 +266,7 @@ cft_code cft_l2_store_token(cft_l2 *l2, const cft_l1_record *r, const char *api_
 static cft_code clear(cft_l2 *l2, const SecretSchema *schema, GHashTable *attrs,
 		      cft_error *err)
 {
-	_cleanup_unref_ GAsyncResult *res = NULL;
+	_cleanup_(unref_objectp) GAsyncResult *res = NULL;
 	g_autoptr(GError) gerr = NULL;
 	ls->service_clear(l2->service, schema, attrs, l2->cancel, on_done, &res);
 	g_hash_table_unref(attrs);
