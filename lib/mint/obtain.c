@@ -210,6 +210,7 @@ static cft_code create_with_retries(const cft_obtain *o, cft_client **slot, cft_
 	cft_code rc;
 	cft_client_set_deadline(*slot, deadline);
 	for (unsigned attempt = 1;; attempt++) {
+		int64_t started = cft_now_ms();
 		rc = cft_token_create(*slot, owner, spec, info, value, err);
 		if (rc == CFT_E_QUOTA && !made_room) {
 			made_room = true;
@@ -222,8 +223,13 @@ static cft_code create_with_retries(const cft_obtain *o, cft_client **slot, cft_
 			break;
 		if (!sweep_after_failed_create(o, *slot, note) || rc != CFT_E_SERVER)
 			break;
+		/* Another attempt only when one as long as this one (the create
+		 * and the sweep after it) fits before the deadline: an attempt
+		 * the deadline cuts short leaves its token to a note instead of
+		 * this sweep, on a slow machine more than on a fast one. */
 		int64_t pause = cft_backoff_ms(attempt, &seed);
-		if (cft_now_ms() + pause >= deadline)
+		int64_t round = cft_now_ms() - started;
+		if (cft_now_ms() + pause + round >= deadline)
 			break;
 		cft_log(CFT_LOG_DEBUG, "the create failed (%s): trying again in %lld ms",
 			err ? err->detail : "a 5xx", (long long)pause);
