@@ -45,9 +45,9 @@ static void to_worker(char **argv)
 	/* Next to this program (the build tree, or libexecdir). */
 	if (slash)
 		*slash = '\0';
-	if (!slash || snprintf(path, sizeof(path), "%s/cftoken-pam-worker", self) >= (int)sizeof(path))
-		snprintf(path, sizeof(path), "%s/cftoken-pam-worker", CFTOKEN_LIBEXECDIR);
-	argv[0] = (char *)"cftoken-pam-worker";
+	if (!slash || snprintf(path, sizeof(path), "%s/" PAM_WORKER_NAME, self) >= (int)sizeof(path))
+		snprintf(path, sizeof(path), "%s/" PAM_WORKER_NAME, CFTOKEN_LIBEXECDIR);
+	argv[0] = (char *)PAM_WORKER_NAME;
 	/* (log_fd has no FD_CLOEXEC: the worker writes its records there) */
 	execv(path, argv);
 	snprintf(why, sizeof(why), "cannot run %s: %s", path, strerror(errno));
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	if (helper_args_parse(argc, argv, &a, why, sizeof(why)) != 0)
 		to_worker(argv);  /* which reports a bad command line itself */
 	log_fd = a.log_fd;
-	if (strcmp(a.stage, "open") != 0 || a.revoke_on_close)
+	if (helper_hands_on(a.stage, a.revoke_on_close))
 		to_worker(argv);
 	cft_secret *out = cft_secret_alloc(4096);
 	if (!out || warm(&a, out) != 0) {

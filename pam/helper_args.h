@@ -16,10 +16,24 @@
  * Nothing secret is among them.  libc only. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Exit codes of both programs; pam_cftoken.c and broker.c know them. */
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_NO_POLICY = 10 };
+
+/* The worker's file name; the helper finds it beside itself. */
+#define PAM_WORKER_NAME "cftoken-pam-worker"
+
+/* Whether the helper only hands a call on to the worker: anything but an
+ * open, and an open under revoke_on_close (whose logout empties the
+ * cache, so there is never a warm token to give).  pam_cftoken.c then
+ * runs the worker itself, one exec fewer. */
+static inline bool helper_hands_on(const char *stage, bool revoke_on_close)
+{
+	return strcmp(stage, "open") != 0 || revoke_on_close;
+}
 
 typedef struct args {
 	const char *stage;

@@ -209,7 +209,7 @@ static void helper_env(pam_handle_t *pamh, char bus[1024], char runtime[1024], c
 static bool worker_beside(const char *helper, char *path, size_t size)
 {
 	const char *slash = strrchr(helper, '/');
-	if (!slash || snprintf(path, size, "%.*s/cftoken-pam-worker", (int)(slash - helper),
+	if (!slash || snprintf(path, size, "%.*s/" PAM_WORKER_NAME, (int)(slash - helper),
 			       helper) >= (int)size)
 		return false;
 	return access(path, X_OK) == 0;
@@ -228,16 +228,14 @@ static int call_helper(pam_handle_t *pamh, const options *o, const char *stage,
 
 	snprintf(timeout, sizeof(timeout), "--timeout-ms=%lld", deadline - spawn_now_ms());
 	snprintf(until, sizeof(until), "--deadline-ms=%lld", deadline);
-	/* The helper answers only a warm open; a close, and an open under
-	 * revoke_on_close (whose logout empties the cache), it hands to the
-	 * worker at once, so the module runs the worker itself: one exec
-	 * fewer for a login that waits on it. */
+	/* What the helper would only hand on, the worker gets directly: one
+	 * exec fewer for a login that waits on it. */
 	char worker[1024];
 	const char *program = o->helper;
-	if ((strcmp(stage, "open") != 0 || o->revoke_on_close) &&
+	if (helper_hands_on(stage, o->revoke_on_close) &&
 	    worker_beside(o->helper, worker, sizeof(worker)))
 		program = worker;
-	argv[n++] = program == o->helper ? "cftoken-pam-helper" : "cftoken-pam-worker";
+	argv[n++] = program == o->helper ? "cftoken-pam-helper" : PAM_WORKER_NAME;
 	argv[n++] = stage;
 	argv[n++] = "--config";
 	argv[n++] = o->config;

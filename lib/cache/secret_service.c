@@ -7,9 +7,9 @@
 
 #include "cache/l2_schema.h"
 #include "cache/libsecret_loader.h"
-#include "core/cleanup.h"
 #include "cache/parent.h"
 #include "cache/session_bus.h"
+#include "core/cleanup.h"
 #include "core/fingerprint.h"
 #include "core/timeutil.h"
 

@@ -228,8 +228,8 @@ static cft_code create_with_retries(const cft_obtain *o, cft_client **slot, cft_
 		 * the deadline cuts short leaves its token to a note instead of
 		 * this sweep, on a slow machine more than on a fast one. */
 		int64_t pause = cft_backoff_ms(attempt, &seed);
-		int64_t round = cft_now_ms() - started;
-		if (cft_now_ms() + pause + round >= deadline)
+		int64_t now = cft_now_ms();
+		if (now + pause + (now - started) >= deadline)
 			break;
 		cft_log(CFT_LOG_DEBUG, "the create failed (%s): trying again in %lld ms",
 			err ? err->detail : "a 5xx", (long long)pause);
