@@ -25,7 +25,7 @@ void fwd_upstream_free(fwd_upstream *u);
 
 /* The largest piece of request body the forwarder hands on at once, and
  * libcurl's upload buffer. */
-#define FWD_UPLOAD_PIECE (256 * 1024)
+#define FWD_UPLOAD_PIECE (512 * 1024)
 
 typedef struct fwd_limits {
 	const char *ca_file;         /* extra CA bundle, or NULL */
