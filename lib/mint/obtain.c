@@ -177,21 +177,59 @@ static unsigned settle_ledger(const cft_obtain *o, cft_client **slot, time_t unt
 	return deleted;
 }
 
+/* The profile's expired tokens, found by listing the owner's tokens:
+ * the ones a ledger no longer names (the runtime directory that holds it
+ * is emptied at reboot), which the cap counts until they are deleted.
+ * Only those the API calls expired, so a mistaken name costs nobody a
+ * working token, and only those named as cftoken names this profile's
+ * tokens for this user.  Returns how many were deleted. */
+static unsigned delete_expired_leftovers(const cft_obtain *o, cft_client *c, cft_owner owner)
+{
+	cft_token_list list;
+	cft_error err;
+	cft_error_clear(&err);
+	if (cft_token_list_all(c, owner, &list, &err) != CFT_OK)
+		return 0;
+	unsigned deleted = 0;
+	for (size_t i = 0; i < list.n; i++) {
+		const cft_token *t = &list.items[i];
+		if (!t->status || strcmp(t->status, "expired") != 0 || !t->name ||
+		    !cft_token_name_matches_for(name_template(o), o->profile->name, o->ledger_user,
+						t->name))
+			continue;
+		cft_code rc = cft_token_delete(c, owner, t->id, &err);
+		if (rc == CFT_OK)
+			deleted++;
+		else if (rc == CFT_E_TIMEOUT)
+			break;  /* the mint's deadline: the rest waits for the next cap */
+	}
+	cft_token_list_clear(&list);
+	return deleted;
+}
+
 /* The account holds as many tokens as Cloudflare allows: the tokens this
  * profile replaced that still live out their expiry are all deleted early,
- * so that cftoken's own leftovers never cost a mint.  True when room was
- * made. */
-static bool make_room(const cft_obtain *o, cft_client **slot)
+ * so that cftoken's own leftovers never cost a mint.  When its ledger
+ * names none, its expired tokens are looked for in the owner's list.  True
+ * when room was made. */
+static bool make_room(const cft_obtain *o, cft_client **slot, cft_owner owner)
 {
 	/* All of them, a few at a time, while the deadline lets each round
 	 * delete something (a round that deletes nothing ends it). */
 	unsigned deleted = 0;
 	for (unsigned round; (round = settle_ledger(o, slot, (time_t)LLONG_MAX, true, 0)) > 0;)
 		deleted += round;
-	if (deleted)
+	if (deleted) {
 		cft_log(CFT_LOG_NOTICE, "the account's token cap is reached: deleted %u token%s "
 			"that profile %s replaced before %s expired", deleted,
 			deleted == 1 ? "" : "s", o->profile->name, deleted == 1 ? "it" : "they");
+		return true;
+	}
+	deleted = delete_expired_leftovers(o, *slot, owner);
+	if (deleted)
+		cft_log(CFT_LOG_NOTICE, "the account's token cap is reached: deleted %u expired "
+			"token%s of profile %s that no ledger named", deleted,
+			deleted == 1 ? "" : "s", o->profile->name);
 	return deleted > 0;
 }
 
@@ -214,7 +252,7 @@ static cft_code create_with_retries(const cft_obtain *o, cft_client **slot, cft_
 		rc = cft_token_create(*slot, owner, spec, info, value, err);
 		if (rc == CFT_E_QUOTA && !made_room) {
 			made_room = true;
-			if (make_room(o, slot)) {
+			if (make_room(o, slot, owner)) {
 				cft_error_clear(err);
 				continue;
 			}

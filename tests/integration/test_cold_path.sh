@@ -128,6 +128,38 @@ ok "$([ "$(token_state "$job_id")" = deleted ] && echo 0 || echo 1)" \
 	"... the job's token among them, deleted before its expiry only for the cap"
 emu POST /__emu/config '{"quota_account": 500}' >/dev/null
 
+# --- after a reboot: the ledger is gone, the expired tokens are not ---------
+# A reboot empties the runtime directory, and with it the profile's ledger
+# of the tokens it replaced; they expire, and the cap counts them until
+# they are deleted.  At the cap, cftoken finds the profile's expired tokens
+# in the account's list, and only those.
+for hours in 8 9; do
+	cftoken --profile capped --min-ttl ${hours}h token >/dev/null 2>>"$dir/reboot.err"
+done
+ledger=$XDG_RUNTIME_DIR/cftoken/$account-capped.uncached
+leftovers=$(awk '{print $3}' "$ledger" 2>/dev/null)
+rm -f "$ledger"
+for id in $leftovers; do
+	emu PATCH "/__emu/tokens/$id" '{"expires_in": -60}' >/dev/null
+done
+other_id=$(cftoken --profile retry token | id_of)
+emu PATCH "/__emu/tokens/$other_id" '{"expires_in": -60}' >/dev/null
+held=$(emu GET /__emu/tokens | $py -c 'import json,sys
+print(sum(1 for t in json.load(sys.stdin) if not t["deleted"] and t["owner"] == "account"))')
+emu POST /__emu/config "{\"quota_account\": $held}" >/dev/null
+cftoken --profile capped --min-ttl 10h token >/dev/null 2>"$dir/reboot.err"
+ok $? "at the cap with the ledger gone (a reboot), a renewal still gets a token"
+gone=0
+for id in $leftovers; do [ "$(token_state "$id")" = deleted ] && gone=$((gone + 1)); done
+n_left=$(echo $leftovers | wc -w)
+ok "$([ "$n_left" -ge 2 ] && [ $gone -eq "$n_left" ] && echo 0 || echo 1)" \
+	"... the $n_left expired tokens the lost ledger named are found in the list and deleted ($gone)"
+ok "$([ "$(token_state "$other_id")" != deleted ] && echo 0 || echo 1)" \
+	"... another profile's expired token is left alone"
+contains "$(cat "$dir/reboot.err")" "deleted $n_left expired tokens of profile capped that no ledger named"
+ok $? "... and cftoken says so"
+emu POST /__emu/config '{"quota_account": 500}' >/dev/null
+
 # --- the work after the hand-over waits for the hand-over -------------------
 # expire_blink: the blink profile's token, minted now, then past its expiry
 # by the clock of whole seconds with one to spare: the next mint of the
