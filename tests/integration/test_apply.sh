@@ -6,14 +6,10 @@
 # composed presets merge without duplicate permission groups.
 #   test_apply.sh BUILD_DIR      (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
+. "$(dirname "$0")/preamble.sh"
+in_test_session "$0" "$@"
 build=$1
 front=$build/helper/cftoken
-. "$(dirname "$0")/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-emu() { $CFTEST_EMUCTL "$@"; }
 calls() {  # calls METHOD PATH-PART: requests since the last clear
 	emu GET /__emu/log | $py -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["method"] == sys.argv[1] and sys.argv[2] in e["path"]))' "$1" "$2"
 }
@@ -26,18 +22,12 @@ print(json.dumps(t[0]) if t else "{}")' "$1"
 }
 field() { $py -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print(json.dumps(v) if not isinstance(v, str) else v)' "$1"; }
 
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/apply
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run XDG_STATE_HOME=$dir/state CFTOKEN_CONFIG=$dir/config
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
+test_workdir apply
+# (apply's record of the tokens it declared: this test's own)
+export XDG_STATE_HOME=$dir/state
 write_config() {  # write_config TTL
 	cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section)
 profile = api
 
 [profile api]

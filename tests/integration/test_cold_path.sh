@@ -7,27 +7,14 @@
 # hand-over in a process that is not the program's child.
 #   test_cold_path.sh BUILD_DIR        (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
+. "$(dirname "$0")/preamble.sh"
+in_test_session "$0" "$@"
 build=$1
 front=$build/helper/cftoken
-. "$(dirname "$0")/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-emu() { $CFTEST_EMUCTL "$@"; }
 
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/cold
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
+test_workdir cold
 cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section)
 cache = kernel
 
 [profile warm]

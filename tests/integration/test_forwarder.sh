@@ -7,31 +7,19 @@
 # and its token is never handed over warm.
 #   test_forwarder.sh BUILD_DIR     (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/preamble.sh"
+in_test_session "$0" "$@"
 build=$1
 front=$build/helper/cftoken
-. "$here/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
-emu() { $CFTEST_EMUCTL "$@"; }
 json_field() {  # json_field EXPRESSION: of the JSON on stdin ("j" is it)
 	$py -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1" 2>/dev/null
 }
 
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/forwarder
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run CFTOKEN_CONFIG=$dir/config CFTOKEN_CACHE=kernel
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN
+test_workdir forwarder
+export CFTOKEN_CACHE=kernel
 write_config() {  # write_config API_URL
 	cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $1
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section "$1")
 [profile deploy]
 preset = workers-deploy
 ttl = 1h

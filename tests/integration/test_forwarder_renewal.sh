@@ -7,28 +7,17 @@
 # renewal still verifies at its end), then every token of the run is gone.
 #   test_forwarder_renewal.sh BUILD_DIR     (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/preamble.sh"
+in_test_session "$0" "$@"
 build=$1
 front=$build/helper/cftoken
-. "$here/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/renewal
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run CFTOKEN_CONFIG=$dir/config CFTOKEN_CACHE=none
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN
+test_workdir renewal
+export CFTOKEN_CACHE=none
 start_echo_upstream "$dir"
 trap 'kill $echo_pid 2>/dev/null' EXIT
 cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $echo_url
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section "$echo_url")
 [profile short]
 preset = workers-deploy
 ttl = 30s

@@ -9,30 +9,18 @@
 # say the cache's age.
 #   test_groups.sh BUILD_DIR        (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
+. "$(dirname "$0")/preamble.sh"
+in_test_session "$0" "$@"
 build=$1
 front=$build/helper/cftoken
-. "$(dirname "$0")/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 fetches() { api_calls "/permission_groups"; }
 creates() { api_calls "POST /client/v4/accounts/$account/tokens"; }
 
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/groups
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
+test_workdir groups
 # config TTL: the file with permission_groups_ttl = TTL (none: the default)
 config() {
 	cat <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section)
 cache = kernel
 ${1:+permission_groups_ttl = $1}
 

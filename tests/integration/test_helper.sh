@@ -7,13 +7,10 @@
 # It runs in a new anonymous session keyring, as under `su` without
 # pam_keyinit: cftoken must link @u itself to keep its keys readable.
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
+. "$(dirname "$0")/preamble.sh"
+in_test_session "$0" "$@"
 build=$1
 front=$build/helper/cftoken
-. "$(dirname "$0")/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 # (api_calls: tap.sh) The work after exec's hand-over runs in a detached
 # process: wait for its request (at most 60 s, a bound on a hang, not a
 # measure), then count.
@@ -42,18 +39,9 @@ early = [e for e in log if at(e["time"]) < expires and (
 sys.exit(1 if early else 0)' "$1"
 }
 
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/helper
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
+test_workdir helper
 cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section)
 profile = deploy
 
 [profile deploy]

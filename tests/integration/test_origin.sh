@@ -4,24 +4,18 @@
 # cftoken towards it, and asserts that nothing that authenticates reached it.
 #   test_origin.sh BUILD_DIR        (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/preamble.sh"
+in_test_session "$0" "$@"
 build=$1
 front=$build/helper/cftoken
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/origin
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN \
-	CFTOKEN_CACHE HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+test_workdir origin
+# and no proxy of the caller's stands between cftoken and the catchers
+unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
+# (no api_url, no ca_file: each check adds those it steers cftoken with,
+# by with_defaults below)
 cat >"$CFTOKEN_CONFIG" <<CONF
 [defaults]
 account = $account

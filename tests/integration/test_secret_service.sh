@@ -11,28 +11,19 @@ set -u
 if [ -z "${CFTEST_IN_BUS:-}" ]; then
 	export CFTEST_IN_BUS=1 HOME=$CFTEST_WORK/home
 	mkdir -p "$HOME"
-	# a private bus and a new anonymous session keyring
+	# a private bus and a new anonymous session keyring (in_test_session's,
+	# inside the bus)
 	exec dbus-run-session -- keyctl session - "$0" "$@" 2> >(grep -v 'fd limit' >&2)
 fi
+. "$(dirname "$0")/preamble.sh"
 build=$1
 front=$build/helper/cftoken
-. "$(dirname "$0")/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 creates() { $CFTEST_EMUCTL GET /__emu/log | $py -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["method"] == "POST" and e["path"].endswith("/tokens")))'; }
 
 echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/l2
-mkdir -p "$dir"
-export XDG_RUNTIME_DIR=$dir/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CFTOKEN_CACHE
+test_workdir l2
 cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section)
 profile = deploy
 [profile deploy]
 preset = workers-deploy

@@ -4,26 +4,17 @@
 # cftoken minted.
 #   test_wrangler.sh BUILD_DIR     (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/preamble.sh"
+in_test_session "$0" "$@"
 front=$1/helper/cftoken
-. "$(dirname "$0")/tap.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 
 wrangler=$("$here/../install-wrangler.sh") || { echo "1..0 # SKIP wrangler 4 cannot be installed here"; exit 0; }
-account=0123456789abcdef0123456789abcdef
-dir=$CFTEST_WORK/wrangler
+test_workdir wrangler
 mkdir -p "$dir/home"
-export XDG_RUNTIME_DIR=$dir/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config CFTOKEN_CACHE=kernel
+export CFTOKEN_CACHE=kernel
 cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section)
 [profile workers-deploy]
 preset = workers-deploy
 ttl = 1h

@@ -14,29 +14,20 @@
 # token value the emulator holds (tests/leaks/find-values.sh).
 #   test_wrangler_deploy.sh BUILD_DIR [--proxy]     (run under with-emulator.sh)
 set -u
-if [ -z "${CFTEST_IN_SESSION:-}" ]; then
-	CFTEST_IN_SESSION=1 exec keyctl session - "$0" "$@"
-fi
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/preamble.sh"
+in_test_session "$0" "$@"
 front=$1/helper/cftoken
-. "$(dirname "$0")/tap.sh"
-. "$(dirname "$0")/wrangler_project.sh"
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
+. "$here/wrangler_project.sh"
 
 proxy=${2:-}
 wrangler=$("$here/../install-wrangler.sh") || { echo "1..0 # SKIP wrangler 4 cannot be installed here"; exit 0; }
-account=0123456789abcdef0123456789abcdef
 worker=cftoken-deploy-test
-dir=$CFTEST_WORK/wrangler-deploy
+test_workdir wrangler-deploy
 mkdir -p "$dir/home" "$dir/project/src"
-export XDG_RUNTIME_DIR=$dir/run
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config CFTOKEN_CACHE=kernel
+export CFTOKEN_CACHE=kernel
 cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $CFTEST_API_URL
-ca_file = $CFTEST_CA
-account = $account
+$(defaults_section)
 [profile deploy]
 permissions = Workers Scripts Write, Workers KV Storage Write, Workers R2 Storage Write, D1 Write, Workers Routes Write, Zone Read, Account Settings Read
 zones = example.com
