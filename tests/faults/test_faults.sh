@@ -88,23 +88,20 @@ if [ -z "${CFTEST_FAULTS_INNER:-}" ]; then
 fi
 
 # ---- inside, as the user: a private bus, a keyring daemon, a session keyring
-. "$here/../integration/tap.sh"
+. "$here/../integration/preamble.sh"
 . "$here/rules.sh"
 dir=$CFTEST_FAULTS_DIR
 cd "$dir" || exit 99
+# (the copy of the test CA outside gave this user: emuctl's, cftoken's)
 ca=$dir/certs/ca.pem
 emu() { $py "$here/../emulator/emuctl.py" --url "$CFTEST_EMU_URL" --ca "$ca" "$@"; }
 echo -n fault-matrix | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 # The user's keyring outlives a run (keys last days): start from an empty
 # one, so an earlier run's keys do not eat this run's quota.
 keyctl clear @u
-account=0123456789abcdef0123456789abcdef
 api=https://127.0.0.1:$CFTEST_GATE_PORT/client/v4
-export XDG_RUNTIME_DIR=$dir/run
-rm -rf "$XDG_RUNTIME_DIR"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-export CFTOKEN_CONFIG=$dir/config
-unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
+# (the same $dir: outside made $CFTEST_WORK/faults for this user)
+test_workdir faults
 # Deadlines.  A row whose fault lasts (every request black-holed, refused,
 # answered 503 ...) meets its deadline: a short one, given on the command
 # line, keeps 160 rows quick.  Everything else (a row whose fault passes,
@@ -114,10 +111,7 @@ unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_A
 row_deadline=2s patient=30s
 [ -n "${CFTEST_WRAP:-}" ] && row_deadline=12s patient=60s
 cat >"$CFTOKEN_CONFIG" <<CONF
-[defaults]
-api_url = $api
-ca_file = $ca
-account = $account
+$(defaults_section "$api" "$ca")
 profile = a
 timeout = $patient
 
@@ -155,7 +149,6 @@ printf 'Authorization: Bearer %s\n' "$CLOUDFLARE_API_TOKEN" |
 SH
 chmod 755 "$dir/proxy-client.sh"
 
-cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 sha() { sha256sum | cut -d' ' -f1; }
 sha_of() { cftoken token --profile "$1" 2>>"$dir/side.err" | tr -d "\n" | sha; }  # mints when cold
 tokens() {  # tokens FILTER: the emulator's tokens as "id sha" lines, FILTER a Python test on t

@@ -34,10 +34,11 @@ test_workdir() {
 	unset CLOUDFLARE_API_BASE_URL CFTOKEN_CA_FILE CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_TOKEN CFTOKEN_CACHE
 }
 
-# defaults_section [API_URL]: the [defaults] lines every such configuration
-# starts with: the emulator (or API_URL, a front of it), its CA, the
-# account.  A test's heredoc adds its own lines below `$(defaults_section)`.
+# defaults_section [API_URL [CA_FILE]]: the [defaults] lines every such
+# configuration starts with: the emulator (or API_URL, a front of it), its
+# CA (or CA_FILE, a copy of it), the account.  A test's heredoc adds its own
+# lines below `$(defaults_section)`.
 defaults_section() {
 	printf '[defaults]\napi_url = %s\nca_file = %s\naccount = %s\n' \
-		"${1:-$CFTEST_API_URL}" "$CFTEST_CA" "$account"
+		"${1:-$CFTEST_API_URL}" "${2:-$CFTEST_CA}" "$account"
 }
