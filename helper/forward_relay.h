@@ -26,8 +26,8 @@ void fwd_upstream_free(fwd_upstream *u);
 /* The largest piece of request body the forwarder hands on at once, and
  * libcurl's upload buffer: each piece is one turn of the connection's
  * thread from reading the program to writing the API, and on two cores
- * 1 MiB pieces carried a 20 MB upload at 0.83-1.02x of a direct one where
- * 256 KiB pieces gave 0.79-0.95x (bench/forwarder.sh). */
+ * 1 MiB pieces carried a 20 MB upload at a median 0.87x of a direct one
+ * where 256 KiB pieces gave 0.79-0.95x (bench/forwarder.sh, README). */
 #define FWD_UPLOAD_PIECE (1024 * 1024)
 
 typedef struct fwd_limits {
