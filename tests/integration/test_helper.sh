@@ -551,17 +551,26 @@ sha=$(CFTOKEN_CACHE=none cftoken --profile once env 2>"$dir/none.err" | sed -n "
 	tr -d '\n' | sha256sum | cut -d' ' -f1)
 ok "$([ "$(by_sha "$sha" ttl)" = "15 min" ] && contains "$(cat "$dir/none.err")" "at most 15 minutes" && echo 0 || echo 1)" \
 	"env too"
+# blink_expired: waits until the API holds every blink token as expired
+blink_expired() {
+	for _ in $(seq 1 600); do
+		$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+sys.exit(any(t["name"].startswith("cftoken blink ") and not t["deleted"] and t["effective_status"] != "expired" for t in json.load(sys.stdin)))' && return
+		sleep 0.1
+	done
+}
+# account_full: the account's cap set to the tokens it holds now
+account_full() {
+	local full
+	full=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin) if t["owner"] == "account" and not t["deleted"]))')
+	$CFTEST_EMUCTL POST /__emu/config "{\"quota_account\": $full}" >/dev/null
+}
 # expired ones are deleted before the next mint: the account's cap never fills
 for i in 1 2 3; do CFTOKEN_CACHE=none cftoken --profile blink token >/dev/null 2>&1; done
 # (under valgrind one may expire before the next is made, which then deletes it)
 ok "$([ "$(held blink all)" = 3 ] && echo 0 || echo 1)" "3 uncached tokens of a 3 s profile"
-for _ in $(seq 1 600); do  # until the API holds them as expired
-	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
-sys.exit(any(t["name"].startswith("cftoken blink ") and not t["deleted"] and t["effective_status"] != "expired" for t in json.load(sys.stdin)))' && break
-	sleep 0.1
-done
-full=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin) if t["owner"] == "account" and not t["deleted"]))')
-$CFTEST_EMUCTL POST /__emu/config "{\"quota_account\": $full}" >/dev/null
+blink_expired
+account_full
 out=$(CFTOKEN_CACHE=none cftoken --profile blink token 2>&1 >/dev/null); rc=$?
 ok $rc "with the account full, the next uncached mint still succeeds"
 ok "$([ "$(held blink)" = 1 ] && echo 0 || echo 1)" "the expired ones were deleted first ($(held blink) left)"
@@ -579,14 +588,9 @@ ok "$([ "$deleted" = "[False]" ] && echo 0 || echo 1)" "a live token listed as e
 # found in the account's list instead (only the profile's, only expired).
 for i in 1 2; do CFTOKEN_CACHE=none cftoken --profile blink token >/dev/null 2>&1; done
 rm -f "$XDG_RUNTIME_DIR/cftoken/$account-blink.uncached"
-for _ in $(seq 1 600); do  # until the API holds them as expired
-	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
-sys.exit(any(t["name"].startswith("cftoken blink ") and not t["deleted"] and t["effective_status"] != "expired" for t in json.load(sys.stdin)))' && break
-	sleep 0.1
-done
+blink_expired
 before=$(held blink)
-full=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin) if t["owner"] == "account" and not t["deleted"]))')
-$CFTEST_EMUCTL POST /__emu/config "{\"quota_account\": $full}" >/dev/null
+account_full
 out=$(CFTOKEN_CACHE=none cftoken --profile blink token 2>&1 >/dev/null); rc=$?
 $CFTEST_EMUCTL POST /__emu/config '{"quota_account": 500}' >/dev/null
 ok $rc "with the list gone (a reboot) and the account full, the next uncached mint still succeeds"
