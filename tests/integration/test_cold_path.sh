@@ -41,6 +41,9 @@ get_request=$'protocol=https\nhost=api.cloudflare.com\n\n'
 seed_value parent | cftoken login >/dev/null 2>&1
 ok $? "login with the parent token"
 
+# account_held: the account-owned tokens the account holds (expired ones too)
+account_held() { emu GET /__emu/tokens | $py -c 'import json,sys
+print(sum(1 for t in json.load(sys.stdin) if not t["deleted"] and t["owner"] == "account"))'; }
 log_length() { emu GET /__emu/log | $py -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 # live_named PROFILE: how many tokens cftoken made for PROFILE are live
 live_named() { emu GET /__emu/tokens | $py -c 'import json,sys
@@ -99,8 +102,7 @@ ok "$([ "$(token_state "$job_id")" = active ] && echo 0 || echo 1)" "... which i
 # --- the cap: cftoken's own leftovers never fail a mint ---------------------
 # The account may hold two more tokens than it does now; every renewal
 # below leaves its replaced token live, so the third would meet the cap.
-held=$(emu GET /__emu/tokens | $py -c 'import json,sys
-print(sum(1 for t in json.load(sys.stdin) if not t["deleted"] and t["owner"] == "account"))')
+held=$(account_held)
 emu POST /__emu/config "{\"quota_account\": $((held + 2))}" >/dev/null
 failed_mints=0
 for hours in 3 4 5 6 7; do
@@ -131,8 +133,7 @@ for id in $leftovers; do
 done
 other_id=$(cftoken --profile retry token | id_of)
 emu PATCH "/__emu/tokens/$other_id" '{"expires_in": -60}' >/dev/null
-held=$(emu GET /__emu/tokens | $py -c 'import json,sys
-print(sum(1 for t in json.load(sys.stdin) if not t["deleted"] and t["owner"] == "account"))')
+held=$(account_held)
 emu POST /__emu/config "{\"quota_account\": $held}" >/dev/null
 cftoken --profile capped --min-ttl 10h token >/dev/null 2>"$dir/reboot.err"
 ok $? "at the cap with the ledger gone (a reboot), a renewal still gets a token"
