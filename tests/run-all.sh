@@ -91,29 +91,42 @@ took leaks
 echo "== all took $SECONDS s"
 
 # Totals: every TAP check of every run; a test that died without TAP
-# output counts as one failure.
+# output counts as one failure.  The failed checks are named just above
+# the totals: a CI record may keep only the end of the output.
 /usr/bin/python3 - "${logs[@]}" <<'PY'
-import glob, json, re, sys
+import glob, json, os, re, sys
 passed = failed = 0
+named = []  # "log: test: not ok N - ..." for each failure
 for prefix in sys.argv[1:]:
+    where = os.path.basename(prefix)
     if prefix.endswith(".tap"):  # a plain TAP file
         out = open(prefix).read() if glob.glob(prefix) else "not ok 1 - no " + prefix
         passed += len(re.findall(r"^ok \d+", out, re.M))
-        failed += len(re.findall(r"^not ok \d+", out, re.M))
+        bad = re.findall(r"^not ok \d+.*", out, re.M)
+        failed += len(bad)
+        named += [f"{where}: {b}" for b in bad]
         continue
     paths = glob.glob(prefix + ".json") + glob.glob(prefix + "-*.json")
     if not paths:
         print(f"no test log {prefix}*.json")
         failed += 1
+        named.append(f"{where}: no test log")
     for line in (l for p in paths for l in open(p)):
         t = json.loads(line)
         out = t.get("stdout") or ""
         ok = len(re.findall(r"^ok \d+", out, re.M))
-        bad = len(re.findall(r"^not ok \d+", out, re.M))
-        if t["result"] not in ("OK", "SKIP", "EXPECTEDFAIL") and bad == 0:
-            bad = 1
+        bad = re.findall(r"^not ok \d+.*", out, re.M)
+        if t["result"] not in ("OK", "SKIP", "EXPECTEDFAIL") and not bad:
+            bad = [f"{t['result']} without a failed check"]
         passed += ok
-        failed += bad
+        failed += len(bad)
+        named += [f"{where}: {t['name']}: {b}" for b in bad]
+if named:
+    print("== failed")
+    for n in named[:40]:
+        print(n[:300])
+    if len(named) > 40:
+        print(f"... and {len(named) - 40} more")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
