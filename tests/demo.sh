@@ -13,7 +13,10 @@ if [ "${1:-}" != "--steps" ]; then
 	[ -d build ] || meson setup build >/dev/null
 	ninja -C build >/dev/null
 	echo "Built build/helper/cftoken.  Starting the API emulator on 127.0.0.1."
-	# A session keyring of its own, so the demo's keys stay out of yours.
+	# A session keyring of its own, so the demo's keys stay out of yours;
+	# and none an earlier emulator on the same port left is taken as its.
+	forget=$top/build/tests/integration/forget_api
+	[ -x "$forget" ] && export CFTEST_FORGET_API=$forget
 	exec keyctl session - tests/integration/with-emulator.sh "$top/build/demo" \
 		"$top/tests/demo.sh" --steps
 fi
