@@ -5,7 +5,9 @@ test_forwarder.sh: what the emulator cannot show about a forwarded request.
   /client/v4/__echo/upload   (any method) answers with the body's length and
                              SHA-256 and the request's header names: the
                              emulator takes at most 1 MiB, this any size; a
-                             body cut short is noted in EVENTS "upload: cut short"
+                             body cut short is noted in EVENTS "upload: cut short";
+                             with ?announce, "receiving upload" once its
+                             headers are in, before the body
   /client/v4/__echo/bytes?n=N  answers N bytes (i % 251), chunked, slowly
                              enough that they cannot all be held at once
   /client/v4/__echo/slow     answers a byte every 0.1 s for 30 s; notes in
@@ -61,6 +63,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def echo_upload(self):
+        if "announce" in urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query,
+                                               keep_blank_values=True):
+            note(self.server, "receiving upload")
         try:
             data = self.body()
         except (OSError, ValueError):

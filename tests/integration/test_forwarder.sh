@@ -217,9 +217,16 @@ curl -sS -X PUT -H "$auth" -H 'X-Cftest: passed' -H 'Connection: keep-alive, X-C
 curl -sS -X POST -H "$auth" -H 'Transfer-Encoding: chunked' --data-binary "@$2" \
 	"$CLOUDFLARE_API_BASE_URL/__echo/upload" >"$out.chunked"
 curl -sS -H "$auth" "$CLOUDFLARE_API_BASE_URL/__echo/bytes?n=5000000" | sha256sum >"$out.bytes"
-curl -sS -H "$auth" --max-time 1 "$CLOUDFLARE_API_BASE_URL/__echo/slow" >/dev/null 2>&1
-curl -sS -X PUT -H "$auth" --limit-rate 500k --max-time 1 --data-binary "@$2" \
-	"$CLOUDFLARE_API_BASE_URL/__echo/upload" >/dev/null 2>&1
+# Hangs up once the answer has begun: its first byte.
+curl -sSN -H "$auth" "$CLOUDFLARE_API_BASE_URL/__echo/slow" 2>/dev/null | head -c 1 >/dev/null
+# Hangs up in the middle of its upload (50 s at this rate), once the
+# upstream has its headers.
+curl -sS -X PUT -H "$auth" --limit-rate 100k --data-binary "@$2" \
+	"$CLOUDFLARE_API_BASE_URL/__echo/upload?announce" >/dev/null 2>&1 &
+uploader=$!
+for _ in $(seq 1 600); do grep -qx 'receiving upload' "$4" 2>/dev/null && break; sleep 0.1; done
+kill "$uploader"
+wait "$uploader"
 # (the upstream notes both ends in $4, or never: it is stopped next)
 for _ in $(seq 1 100); do
 	grep -q '^upload:' "$4" 2>/dev/null && grep -q '^slow:' "$4" && break
