@@ -4,6 +4,8 @@
 #                      status 1 when NAME is not the emulator's to make.
 #   live_minted_of     reads GET /__emu/tokens, prints "ID SHA256" of each
 #                      live token cftoken minted (the ones no cache may lose).
+#   fault_met_at_deadline NAME  status 0 when the fault keeps a call until
+#                      its deadline
 live_minted_of() {
 	/usr/bin/python3 -c 'import json,sys
 for t in json.load(sys.stdin):
@@ -16,6 +18,22 @@ fault_envelope() {  # fault_envelope CODE MESSAGE [CHAIN_CODE CHAIN_MESSAGE]: a 
 e={"code": int(sys.argv[1]), "message": sys.argv[2]}
 if len(sys.argv) > 3: e["error_chain"]=[{"code": int(sys.argv[3]), "message": sys.argv[4]}]
 print(json.dumps(json.dumps({"success": False, "errors": [e], "messages": [], "result": None})))' "$@"
+}
+
+# A fault that lasts and is never answered, or answered only with what
+# cftoken tries again (nothing listening, a reset, a cut or dripping body,
+# a 5xx to a GET or a DELETE, a lost create), keeps the call until its
+# deadline: a row of it gets a short one.  A fault answered once and for
+# all (401, 403, a certificate refused, a 429 that asks for longer than the
+# call has, a body that is not JSON or too large) ends the call at once,
+# as does one that passes: there a short deadline would only let a slow
+# machine turn the row's answer into "did not answer in time".
+fault_met_at_deadline() {
+	case $1 in
+	blackhole | refused | reset | truncated | body-drip | 500-body | 502-empty | 503-body | \
+		create-lost-502 | create-lost-timeout) return 0 ;;
+	esac
+	return 1
 }
 
 fault_rules() {
