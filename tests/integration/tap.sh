@@ -71,6 +71,17 @@ key_holding() {
 	return 1
 }
 
+# drop_keys SUFFIX: unlinks from @u every cftoken key whose description
+# ends in SUFFIX (one keyctl show, as above: a key at a time would cost
+# seconds per hundred keys)
+drop_keys() {
+	local k
+	for k in $(keyctl show @u 2>/dev/null | awk -v s="$1" \
+		'index($NF, "cftoken") == 1 && substr($NF, length($NF) - length(s) + 1) == s { print $1 }'); do
+		keyctl unlink "$k" @u >/dev/null
+	done
+}
+
 # own_api_hash ID: the API hash that ends the kernel-keyring descriptions of
 # this test's cache entries (cftoken:UID:ACCOUNT:PROFILE:HASH), read off the
 # key that holds token ID.  Tests of one uid share its user keyring, each

@@ -137,9 +137,7 @@ ok "$([ "$got" = "$(token_json "$id2" | field value_sha256)" ] && echo 0 || echo
 # --- the value lost from the caches: rolled, same token -------------------
 # (this test's keys only: another test of this uid may be running)
 own=$(own_api_hash "$id2")
-for k in $(keyctl rlist @u); do
-	case "$(keyctl rdescribe "$k" 2>/dev/null)" in *";cftoken"*":api:$own") keyctl unlink "$k" @u >/dev/null ;; esac
-done
+drop_keys ":api:$own"
 clear_log
 out=$(cftoken token 2>"$dir/roll.err" | tr -d '\n' | sha256sum | cut -d' ' -f1)
 contains "$(cat "$dir/roll.err")" "was not cached: rolled" ; ok $? "a value no cache holds any more is rolled"
@@ -306,9 +304,7 @@ contains "$out" "does not accept account-owned tokens yet" ; ok $? "explaining w
 # the user's 50-token cap
 users=$(emu GET /__emu/tokens | $py -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin) if t["owner"] == "user" and not t["deleted"]))')
 emu POST /__emu/config "{\"quota_user\": $users}" >/dev/null
-for k in $(keyctl rlist @u); do
-	case "$(keyctl rdescribe "$k" 2>/dev/null)" in *";cftoken"*":pagerules:$own") keyctl unlink "$k" @u >/dev/null ;; esac
-done
+drop_keys ":pagerules:$own"
 out=$(cftoken token --profile pagerules --token-file "$dir/user.token" 2>&1); rc=$?
 ok $((rc == 0)) "the user's token cap reached: the mint fails (exit $rc)"
 contains "$out" "maximum number of API tokens" ; ok $? "with a clear error"

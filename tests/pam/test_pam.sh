@@ -397,9 +397,7 @@ sha=$(value_of sha)
 # cache forget which token a new one replaces; root's record does not.
 # (every key of this test's API: the integration tests, run beside this one
 # by the same uid, keep theirs)
-for k in $(keyctl rlist @u); do
-	case "$(keyctl rdescribe "$k" 2>/dev/null)" in *";cftoken"*":$own") keyctl unlink "$k" @u >/dev/null ;; esac
-done
+drop_keys ":$own"
 session cft "$me" -- "$dir/inside.sh" "$front"
 ok "$([ "$(value_of sha)" != "$sha" ] && [ "$(token_field "$sha" deleted)" = false ] &&
 	root_ledger_ids | grep -qx "$(id_of_sha "$sha")" && echo 0 || echo 1)" \
