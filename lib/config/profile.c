@@ -1,5 +1,7 @@
 #include "config/profile.h"
 
+#include <stdint.h>
+
 #include "config/presets.h"
 
 int64_t cft_profile_ttl(const cft_config *cfg, const cft_profile *p)
@@ -38,4 +40,50 @@ cft_code cft_profile_permissions(const cft_profile *p, const char **names, size_
 				p->kind == CFT_SECTION_PROFILE ? "profile"
 				: p->kind == CFT_SECTION_USER ? "user" : "group", p->name);
 	return CFT_OK;
+}
+
+const char *const *cft_profile_ip_in(const cft_config *cfg, const cft_profile *p, size_t *n)
+{
+	*n = p->n_ip_in ? p->n_ip_in : cfg->n_ip_in;
+	return (const char *const *)(p->n_ip_in ? p->ip_in : cfg->ip_in);
+}
+
+const char *const *cft_profile_ip_not_in(const cft_config *cfg, const cft_profile *p, size_t *n)
+{
+	*n = p->n_ip_not_in ? p->n_ip_not_in : cfg->n_ip_not_in;
+	return (const char *const *)(p->n_ip_not_in ? p->ip_not_in : cfg->ip_not_in);
+}
+
+/* A list, by its length and then each string: ("a,b") and ("a","b")
+ * differ. */
+static void grant_list(cft_fp *fp, const char *const *v, size_t n)
+{
+	uint64_t len = n;
+	cft_fp_bytes(fp, &len, sizeof(len));
+	for (size_t i = 0; i < n; i++)
+		cft_fp_str(fp, v[i]);
+}
+
+void cft_profile_grant(const cft_config *cfg, const cft_profile *p, char out[CFT_FP_HEX])
+{
+	const char *names[CFT_PROFILE_MAX_NAMES];
+	const char *const *ips;
+	size_t n = 0;
+	int64_t life[2] = { cft_profile_ttl(cfg, p), p->not_before_s };
+	cft_fp fp;
+
+	cft_fp_init(&fp);
+	cft_fp_str(&fp, "cftoken-grant 1");
+	/* (a profile without permissions mints nothing: its grant is moot) */
+	if (cft_profile_permissions(p, names, CFT_PROFILE_MAX_NAMES, &n, NULL) != CFT_OK)
+		n = 0;
+	grant_list(&fp, names, n);
+	cft_fp_str(&fp, p->owner);
+	grant_list(&fp, (const char *const *)p->zones, p->n_zones);
+	ips = cft_profile_ip_in(cfg, p, &n);
+	grant_list(&fp, ips, n);
+	ips = cft_profile_ip_not_in(cfg, p, &n);
+	grant_list(&fp, ips, n);
+	cft_fp_bytes(&fp, life, sizeof(life));
+	cft_fp_hex(&fp, out);
 }

@@ -51,11 +51,9 @@ cft_code cft_profile_spec_build(cft_client *client, const cft_config *cfg,
 		.name = out->name,
 		.not_before = not_before,
 		.expires_on = (not_before ? not_before : base) + ttl,
-		.ip_in = (const char *const *)(p->n_ip_in ? p->ip_in : cfg->ip_in),
-		.n_ip_in = p->n_ip_in ? p->n_ip_in : cfg->n_ip_in,
-		.ip_not_in = (const char *const *)(p->n_ip_not_in ? p->ip_not_in : cfg->ip_not_in),
-		.n_ip_not_in = p->n_ip_not_in ? p->n_ip_not_in : cfg->n_ip_not_in,
 	};
+	wish.ip_in = cft_profile_ip_in(cfg, p, &wish.n_ip_in);
+	wish.ip_not_in = cft_profile_ip_not_in(cfg, p, &wish.n_ip_not_in);
 	rc = cft_spec_build(&out->groups, &wish, &out->built, err);
 	if (!rc)
 		rc = cft_profile_ceiling(cfg, p, &out->groups, &out->built, base, err);

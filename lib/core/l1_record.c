@@ -41,17 +41,18 @@ cft_code cft_l1_record_format(const cft_l1_record *r, cft_secret **out, cft_erro
 {
 	if (!r || !r->token || !is_hex_id(r->id, strlen(r->id)) ||
 	    !is_hex_id(r->account, strlen(r->account)) || !cft_profile_name_valid(r->profile) ||
-	    !api_url_valid(r->api))
+	    !api_url_valid(r->api) || (r->grant[0] && !is_hex_id(r->grant, strlen(r->grant))))
 		return cft_fail(err, CFT_E_INVALID_ARG, "incomplete cache record");
 	cft_secret *s = cft_secret_alloc(CFT_L1_RECORD_MAX);
 	if (!s)
 		return cft_fail(err, CFT_E_NOMEM, NULL);
 	int n = snprintf(cft_secret_buffer(s), CFT_L1_RECORD_MAX,
 			 MAGIC "token=%s\nid=%s\naccount=%s\nprofile=%s\napi=%s\nexpires=%lld\n"
-			 "renew_at=%lld\norigin=%s\n",
+			 "renew_at=%lld\norigin=%s\n%s%s%s",
 			 cft_secret_str(r->token), r->id, r->account, r->profile, r->api,
 			 (long long)r->expires, (long long)r->renew_at,
-			 r->adopted ? "adopted" : "minted");
+			 r->adopted ? "adopted" : "minted", r->grant[0] ? "grant=" : "", r->grant,
+			 r->grant[0] ? "\n" : "");
 	if (n < 0 || n >= CFT_L1_RECORD_MAX) {
 		cft_secret_free(s);
 		return cft_fail(err, CFT_E_INVALID_ARG, "cache record too long");
@@ -135,6 +136,11 @@ cft_code cft_l1_record_parse(const char *buf, size_t len, cft_l1_record *r, cft_
 		out.adopted = true;
 	else if (!(n == 6 && memcmp(v, "minted", 6) == 0))
 		goto bad;
+	if (p != end) {  /* the grant, which an earlier cftoken did not keep */
+		if (field(&p, end, "grant", &v, &n) || !is_hex_id(v, n))
+			goto bad;
+		memcpy(out.grant, v, n);
+	}
 	if (p != end || out.renew_at > out.expires)
 		goto bad;
 	*r = out;

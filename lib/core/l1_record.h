@@ -1,6 +1,6 @@
 /* The L1 cache record: what one kernel-keyring key holds for a token.
  *
- *   cftoken-l1 1\n
+ *   cftoken-l1 2\n
  *   token=<value>\n          first, so a wipe of the buffer's head covers it
  *   id=<32 hex>\n
  *   account=<32 hex>\n
@@ -11,6 +11,9 @@
  *   renew_at=<unix seconds>\n  (the expiry less the profile's renew margin)
  *   origin=minted|adopted\n  (adopted: handed over by `store`; cftoken
  *                            never deletes such a token on the API)
+ *   grant=<32 hex>\n         what the profile granted when the token was
+ *                            minted (cft_profile_grant); absent when not
+ *                            known: an adopted token, an earlier cftoken's
  *
  * Text, so a person debugging with keyctl can read everything but the
  * token; strict, so a damaged key is a miss, never a wrong answer. */
@@ -37,6 +40,7 @@ typedef struct cft_l1_record {
 	time_t expires;
 	time_t renew_at;
 	bool adopted;
+	char grant[CFT_FP_HEX];       /* "": not known */
 } cft_l1_record;
 
 /* Serialises into a secret (it holds the token). */

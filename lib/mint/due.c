@@ -39,7 +39,8 @@ cft_code cft_obtain_due_token(const cft_obtain *o, const cft_error *why, cft_l1_
 	time_t now = time(NULL);
 	long left = (long)(r.expires - now);
 	bool refused = o->refused_id && strcmp(o->refused_id, r.id) == 0;
-	if (refused || left <= 0 || (o->min_ttl > 0 && left < o->min_ttl)) {
+	if (refused || left <= 0 || (o->min_ttl > 0 && left < o->min_ttl) ||
+	    !cft_obtain_granted(o, &r)) {
 		cft_l1_record_clear(&r);
 		return CFT_E_NOT_FOUND;
 	}

@@ -321,6 +321,7 @@ static cft_code mint(const cft_obtain *o, cft_client **slot, cft_l1_record *out,
 	snprintf(out->profile, sizeof(out->profile), "%s", p->name);
 	out->expires = info.expires_on ? info.expires_on : wished_expiry;
 	out->renew_at = out->expires - margin > now ? out->expires - margin : now;
+	cft_profile_grant(cfg, p, out->grant);
 	cft_token_clear(&info);
 	return CFT_OK;
 }
@@ -479,10 +480,19 @@ static void sweep_noted_orphans(const cft_obtain *o, cft_client **slot)
 		cft_orphans_forget(o->account_id, o->profile->name);
 }
 
+bool cft_obtain_granted(const cft_obtain *o, const cft_l1_record *r)
+{
+	char now[CFT_FP_HEX];
+	if (!r->grant[0])
+		return true;
+	cft_profile_grant(o->cfg, o->profile, now);
+	return strcmp(now, r->grant) == 0;
+}
+
 static bool usable(const cft_obtain *o, const cft_l1_record *r, time_t now)
 {
 	return cft_l1_fresh(r, now, o->min_ttl) &&
-	       !(o->refused_id && strcmp(o->refused_id, r->id) == 0);
+	       !(o->refused_id && strcmp(o->refused_id, r->id) == 0) && cft_obtain_granted(o, r);
 }
 
 /* The token a mint would replace: its id and when it expires. */
@@ -592,6 +602,10 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	/* Look again under the lock: another process may have minted. */
 	if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->account_id, o->profile->name,
 			     o->api_url, &cached, NULL) == CFT_OK) {
+		if (!cft_obtain_granted(o, &cached))
+			cft_log(CFT_LOG_NOTICE, "profile %s was edited since its token %s was minted: "
+				"a token of what it grants now replaces it", o->profile->name,
+				cached.id);
 		if (usable(o, &cached, time(NULL))) {
 			if (o->route_fp)
 				cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp,

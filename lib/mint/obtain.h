@@ -140,7 +140,14 @@ void cft_obtain_keep_in_l2(const cft_obtain *o, cft_l2 *l2, const cft_l1_record 
  * broker) rather than fail the command. */
 bool cft_renewal_may_wait(cft_code rc);
 
+/* Whether a cached token was minted under what the profile grants now
+ * (cft_profile_grant): a token of a profile edited since is replaced,
+ * never served, not even while its renewal fails.  A record that does not
+ * know its grant (an adopted token, an earlier cftoken's) is taken as it
+ * is. */
+bool cft_obtain_granted(const cft_obtain *o, const cft_l1_record *r);
+
 /* After such a failure (why): the profile's cached token if it has not
- * expired (and lasts min_ttl, and is not refused_id), with a warning
+ * expired (and lasts min_ttl, is not refused_id and is granted), with a warning
  * (cft_log) naming why and until when; CFT_E_NOT_FOUND otherwise. */
 cft_code cft_obtain_due_token(const cft_obtain *o, const cft_error *why, cft_l1_record *out);

@@ -601,6 +601,33 @@ ok "$([ "$before" -ge 1 ] && [ "$(held blink)" = 1 ] && echo 0 || echo 1)" \
 deleted=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print([t["deleted"] for t in json.load(sys.stdin) if t["id"] == sys.argv[1]])' "$live")
 ok "$([ "$deleted" = "[False]" ] && echo 0 || echo 1)" "... and the live token of another name left alone ($deleted)"
 
+# A profile edited since its token was minted: the next request gets a
+# token of what the profile grants now, never the cached one; an edit that
+# grants nothing new or less (the renew margin) keeps it.
+groups_of_sha() {  # groups_of_sha SHA256: "GROUP,GROUP deleted" of that token
+	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
+t=[t for t in json.load(sys.stdin) if t["value_sha256"] == sys.argv[1]]
+print(",".join(sorted(g["name"] for p in t[0]["policies"] for g in p["permission_groups"])),
+      t[0]["deleted"]) if t else print("none")' "$1"
+}
+printf '\n[profile edited]\npermissions = Workers Scripts Write, Workers Routes Write\nttl = 1h\n' >>"$CFTOKEN_CONFIG"
+first=$(cftoken --profile edited exec -- sh -c "$sha_of_token")
+printf 'renew_margin = 10m\n' >>"$CFTOKEN_CONFIG"
+same=$(cftoken --profile edited exec -- sh -c "$sha_of_token")
+ok $([ -n "$first" ] && [ "$same" = "$first" ]; echo $?) "an edit that changes no grant (the renew margin) keeps the cached token"
+sed -i 's/^permissions = Workers Scripts Write, Workers Routes Write$/permissions = Workers Scripts Write/' \
+	"$CFTOKEN_CONFIG"
+narrower=$(cftoken --verbose --profile edited exec -- sh -c "$sha_of_token" 2>"$dir/edited.err")
+ok $([ "$narrower" != "$first" ] && [ "$(groups_of_sha "$narrower")" = "Workers Scripts Write False" ]; echo $?) \
+	"a narrower profile: the next exec gets a token of what it grants now ($(groups_of_sha "$narrower"))"
+contains "$(cat "$dir/edited.err")" "profile edited was edited since its token" ; ok $? "... and says why"
+# (the replaced token lives out its expiry, as any renewed token does: a
+# program still running with it keeps working)
+ok $([ "$(groups_of_sha "$first")" = "Workers Routes Write,Workers Scripts Write False" ]; echo $?) \
+	"... the token it replaces is left to its expiry ($(groups_of_sha "$first"))"
+again=$(cftoken --profile edited exec -- sh -c "$sha_of_token")
+ok $([ "$again" = "$narrower" ]; echo $?) "... and the new one is what the cache serves from then on"
+
 # The token is in no process's command line, and in no stderr here.
 leak=$(cat "$dir"/burst.* "$dir/warm" 2>/dev/null | grep -v "^password=" | grep -cF "$tok" || true)
 ok "$leak" "no output but the answers' password= lines carries a token"

@@ -138,6 +138,8 @@ int main(void)
 	tap_ok(!out.adopted, "origin minted");
 	tap_is_str(out.api, in.api, "API URL");
 	cft_l1_record_clear(&out);
+	char good_minted[1024];
+	snprintf(good_minted, sizeof(good_minted), "%s", cft_secret_str(text));
 	text = cft_secret_free(text);
 
 	cft_l1_record no_api = sample(false);
@@ -156,6 +158,7 @@ int main(void)
 	tap_ok(out.adopted, "as adopted");
 	cft_l1_record_clear(&out);
 	cft_l1_record_clear(&adopted);
+
 
 	/* Damage each part of a good record in turn. */
 	char good[1024];
@@ -183,6 +186,40 @@ int main(void)
 		tap_is_int(parse(bad, &out), CFT_E_MALFORMED, "%s is refused", damage[i].what);
 		tap_ok(out.token == NULL, "  and leaves nothing behind");
 	}
+	/* The grant the token was minted under (cft_profile_grant). */
+	cft_l1_record granted = sample(false);
+	strcpy(granted.grant, "00112233445566778899aabbccddeeff");
+	tap_is_int(cft_l1_record_format(&granted, &text, &err), CFT_OK, "a record with its grant formats");
+	tap_contains(cft_secret_str(text), "origin=minted\ngrant=00112233445566778899aabbccddeeff\n",
+		     "  the grant last");
+	tap_is_int(parse(cft_secret_str(text), &out), CFT_OK, "  and parses back");
+	tap_is_str(out.grant, granted.grant, "  with the same grant");
+	cft_l1_record_clear(&out);
+	char with_grant[1024];
+	snprintf(with_grant, sizeof(with_grant), "%s", cft_secret_str(text));
+	text = cft_secret_free(text);
+	tap_ok(in.grant[0] == '\0' && parse(good_minted, &out) == CFT_OK && out.grant[0] == '\0',
+	       "a record without a grant (an earlier cftoken's) parses, its grant not known");
+	cft_l1_record_clear(&out);
+	strcpy(granted.grant, "0011223344556677");
+	tap_is_int(cft_l1_record_format(&granted, &text, &err), CFT_E_INVALID_ARG,
+		   "a grant that is not 32 hex is not written");
+	cft_l1_record_clear(&granted);
+	static const struct {
+		const char *from, *to, *what;
+	} grant_damage[] = {
+		{ "grant=0011", "grant=x011", "a grant that is not hex" },
+		{ "grant=0011", "grant=011", "a short grant" },
+		{ "grant=", "grants=", "a misspelt grant" },
+	};
+	for (size_t i = 0; i < sizeof(grant_damage) / sizeof(grant_damage[0]); i++) {
+		char bad[1100];
+		const char *at = strstr(with_grant, grant_damage[i].from);
+		snprintf(bad, sizeof(bad), "%.*s%s%s", (int)(at - with_grant), with_grant,
+			 grant_damage[i].to, at + strlen(grant_damage[i].from));
+		tap_is_int(parse(bad, &out), CFT_E_MALFORMED, "%s is refused", grant_damage[i].what);
+	}
+
 	char truncated[1024];
 	snprintf(truncated, sizeof(truncated), "%.*s", (int)strlen(good) - 4, good);
 	tap_is_int(parse(truncated, &out), CFT_E_MALFORMED, "a truncated record is refused");
