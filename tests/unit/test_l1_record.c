@@ -30,6 +30,25 @@ static cft_code parse(const char *text, cft_l1_record *out)
 	return cft_l1_record_parse(text, strlen(text), out, &err);
 }
 
+/* A good record with one part damaged: from becomes to. */
+typedef struct damage {
+	const char *from, *to, *what;
+} damage;
+
+/* Each damage of good in turn is refused, and leaves nothing behind. */
+static void refuse_damaged(const char *good, const damage *d, size_t n)
+{
+	cft_l1_record out;
+	for (size_t i = 0; i < n; i++) {
+		char bad[1100];
+		const char *at = strstr(good, d[i].from);
+		snprintf(bad, sizeof(bad), "%.*s%s%s", (int)(at - good), good, d[i].to,
+			 at + strlen(d[i].from));
+		tap_is_int(parse(bad, &out), CFT_E_MALFORMED, "%s is refused", d[i].what);
+		tap_ok(out.token == NULL, "  and leaves nothing behind");
+	}
+}
+
 static void sha256_hex(const char *msg, size_t repeat, char out[65])
 {
 	cft_sha256 s;
@@ -164,9 +183,7 @@ int main(void)
 	char good[1024];
 	snprintf(good, sizeof(good), "%s", cft_secret_str(text));
 	text = cft_secret_free(text);
-	static const struct {
-		const char *from, *to, *what;
-	} damage[] = {
+	static const damage damaged[] = {
 		{ "cftoken-l1 2", "cftoken-l1 1", "another version" },
 		{ "api=https://api.cloudflare.com/client/v4\n", "", "a record without its API" },
 		{ "api=https://api.", "api=http://api.", "an API that is not https://" },
@@ -178,14 +195,7 @@ int main(void)
 		{ "origin=adopted", "origin=unknown", "an unknown origin" },
 		{ "renew_at=1795365900", "renew_at=1795366801", "a renewal after the expiry" },
 	};
-	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
-		char bad[1100];
-		const char *at = strstr(good, damage[i].from);
-		snprintf(bad, sizeof(bad), "%.*s%s%s", (int)(at - good), good, damage[i].to,
-			 at + strlen(damage[i].from));
-		tap_is_int(parse(bad, &out), CFT_E_MALFORMED, "%s is refused", damage[i].what);
-		tap_ok(out.token == NULL, "  and leaves nothing behind");
-	}
+	refuse_damaged(good, damaged, sizeof(damaged) / sizeof(damaged[0]));
 	/* The grant the token was minted under (cft_profile_grant). */
 	cft_l1_record granted = sample(false);
 	strcpy(granted.grant, "00112233445566778899aabbccddeeff");
@@ -205,20 +215,12 @@ int main(void)
 	tap_is_int(cft_l1_record_format(&granted, &text, &err), CFT_E_INVALID_ARG,
 		   "a grant that is not 32 hex is not written");
 	cft_l1_record_clear(&granted);
-	static const struct {
-		const char *from, *to, *what;
-	} grant_damage[] = {
+	static const damage grant_damaged[] = {
 		{ "grant=0011", "grant=x011", "a grant that is not hex" },
 		{ "grant=0011", "grant=011", "a short grant" },
 		{ "grant=", "grants=", "a misspelt grant" },
 	};
-	for (size_t i = 0; i < sizeof(grant_damage) / sizeof(grant_damage[0]); i++) {
-		char bad[1100];
-		const char *at = strstr(with_grant, grant_damage[i].from);
-		snprintf(bad, sizeof(bad), "%.*s%s%s", (int)(at - with_grant), with_grant,
-			 grant_damage[i].to, at + strlen(grant_damage[i].from));
-		tap_is_int(parse(bad, &out), CFT_E_MALFORMED, "%s is refused", grant_damage[i].what);
-	}
+	refuse_damaged(with_grant, grant_damaged, sizeof(grant_damaged) / sizeof(grant_damaged[0]));
 
 	char truncated[1024];
 	snprintf(truncated, sizeof(truncated), "%.*s", (int)strlen(good) - 4, good);
