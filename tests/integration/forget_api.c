@@ -7,7 +7,9 @@
  * "cached 4 h ago" before its first mint.  with-emulator.sh runs this once
  * the port is known, before the test.
  *   forget_api API_URL
- * Exit 0 when no key of that API is left. */
+ * Prints the API's hash, which ends the names of its keys (a test finds
+ * its own key by name with it, not by reading every key of @u).  Exit 0
+ * when no key of that API is left. */
 #include <stdio.h>
 #include <string.h>
 
@@ -58,5 +60,6 @@ int main(int argc, char **argv)
 	if (c.forgotten)
 		fprintf(stderr, "forget_api: %u key(s) an earlier emulator at %s left\n",
 			c.forgotten, argv[1]);
+	printf("%s\n", hash);
 	return c.failed;
 }

@@ -7,7 +7,8 @@
 # CFTEST_VALUES_LOG: where the emulator appends every token value it
 # holds, default WORKDIR/token-values, for tests/leaks/scan-outputs.sh;
 # exported to COMMAND, absolute, for a test's own scan;
-# CFTEST_FORGET_API: tests/integration/forget_api, run before COMMAND)
+# CFTEST_FORGET_API: tests/integration/forget_api, run before COMMAND;
+# it sets CFTEST_API_HASH for COMMAND)
 # Generates the test CA and certificates once per WORKDIR, starts the
 # emulator on a free loopback port, exports where it is, runs COMMAND, and
 # stops the emulator whatever happens.  The exit status is COMMAND's.
@@ -65,10 +66,13 @@ export CFTEST_WORK="$run"
 export CFTEST_VALUES_LOG="$values_log"
 # Ports come round again, and the user keyring outlives the tests: what an
 # earlier emulator on this port left there is not this test's.
-if [ -n "${CFTEST_FORGET_API:-}" ] && ! "$CFTEST_FORGET_API" "$CFTEST_API_URL"; then
+# (it prints the API's hash, which ends the names of this test's keys)
+if [ -n "${CFTEST_FORGET_API:-}" ] &&
+	! CFTEST_API_HASH=$("$CFTEST_FORGET_API" "$CFTEST_API_URL"); then
 	echo "Bail out! the keys an earlier emulator at $CFTEST_API_URL left could not be removed" >&2
 	exit 99
 fi
+export CFTEST_API_HASH=${CFTEST_API_HASH:-}
 set +e
 # CFTEST_WRAP (valgrind, say) runs the test program under a checker;
 # a shell-script test applies it to each program it runs instead.
