@@ -602,10 +602,6 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 	/* Look again under the lock: another process may have minted. */
 	if (cft_cache_lookup(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->account_id, o->profile->name,
 			     o->api_url, &cached, NULL) == CFT_OK) {
-		if (!cft_obtain_granted(o, &cached))
-			cft_log(CFT_LOG_NOTICE, "profile %s was edited since its token %s was minted: "
-				"a token of what it grants now replaces it", o->profile->name,
-				cached.id);
 		if (usable(o, &cached, time(NULL))) {
 			if (o->route_fp)
 				cft_cache_store(CFT_CACHE_L1_ALONE, CFT_CACHE_L1, o->route_fp,
@@ -614,6 +610,11 @@ cft_code cft_obtain_token(const cft_obtain *o, cft_l1_record *out, cft_obtain_so
 			*source = CFT_FROM_KERNEL_KEYRING;
 			goto unlock;
 		}
+		/* (asked again only on the way to a mint, never for a token served) */
+		if (!cft_obtain_granted(o, &cached))
+			cft_log(CFT_LOG_NOTICE, "profile %s was edited since its token %s was minted: "
+				"a token of what it grants now replaces it", o->profile->name,
+				cached.id);
 		if (!cached.adopted) {
 			snprintf(old.id, sizeof(old.id), "%s", cached.id);
 			old.expires = cached.expires;
