@@ -11,6 +11,9 @@ account=0123456789abcdef0123456789abcdef
 # CFTEST_WRAP, valgrind say, applies to each run of ours)
 cftoken() { ${CFTEST_WRAP:-} "$front" "$@"; }
 emu() { $CFTEST_EMUCTL "$@"; }
+# account_held: the account-owned tokens the account holds (expired ones too)
+account_held() { emu GET /__emu/tokens | $py -c 'import json,sys
+print(sum(1 for t in json.load(sys.stdin) if not t["deleted"] and t["owner"] == "account"))'; }
 
 # in_test_session "$0" "$@": the test again, in a new anonymous session
 # keyring (as under `su` without pam_keyinit), unless it is there already.

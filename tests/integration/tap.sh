@@ -71,15 +71,17 @@ key_holding() {
 	return 1
 }
 
-# drop_keys SUFFIX: unlinks from @u every cftoken key whose description
+# keys_ending SUFFIX: the ids of the cftoken keys of @u whose description
 # ends in SUFFIX (one keyctl show, as above: a key at a time would cost
 # seconds per hundred keys)
+keys_ending() {
+	keyctl show @u 2>/dev/null | awk -v s="$1" \
+		'index($NF, "cftoken") == 1 && substr($NF, length($NF) - length(s) + 1) == s { print $1 }'
+}
+# drop_keys SUFFIX: unlinks them from @u
 drop_keys() {
 	local k
-	for k in $(keyctl show @u 2>/dev/null | awk -v s="$1" \
-		'index($NF, "cftoken") == 1 && substr($NF, length($NF) - length(s) + 1) == s { print $1 }'); do
-		keyctl unlink "$k" @u >/dev/null
-	done
+	for k in $(keys_ending "$1"); do keyctl unlink "$k" @u >/dev/null; done
 }
 
 # own_api_hash ID: the API hash that ends the kernel-keyring descriptions of

@@ -41,9 +41,6 @@ get_request=$'protocol=https\nhost=api.cloudflare.com\n\n'
 seed_value parent | cftoken login >/dev/null 2>&1
 ok $? "login with the parent token"
 
-# account_held: the account-owned tokens the account holds (expired ones too)
-account_held() { emu GET /__emu/tokens | $py -c 'import json,sys
-print(sum(1 for t in json.load(sys.stdin) if not t["deleted"] and t["owner"] == "account"))'; }
 log_length() { emu GET /__emu/log | $py -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 # live_named PROFILE: how many tokens cftoken made for PROFILE are live
 live_named() { emu GET /__emu/tokens | $py -c 'import json,sys

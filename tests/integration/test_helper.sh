@@ -506,6 +506,7 @@ t=t[0]; d=lambda k: datetime.datetime.fromisoformat(t[k].replace("Z", "+00:00"))
 # it: the life is the ttl less that moment
 life=(d("expires_on") - d("issued_on")).total_seconds()
 t["ttl"]="%d min" % round(life / 60) if life > 0 else "none"
+t["groups"]=",".join(sorted(g["name"] for p in t["policies"] for g in p["permission_groups"]))
 print(" ".join(str(t[k]).lower() for k in sys.argv[2:]))' "$@"
 }
 sha_of_token='printf %s "$CLOUDFLARE_API_TOKEN" | sha256sum | cut -d" " -f1'
@@ -560,11 +561,9 @@ sys.exit(any(t["name"].startswith("cftoken blink ") and not t["deleted"] and t["
 	done
 }
 # account_full: the account's cap set to the tokens it holds now
-account_full() {
-	local full
-	full=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print(sum(1 for t in json.load(sys.stdin) if t["owner"] == "account" and not t["deleted"]))')
-	$CFTEST_EMUCTL POST /__emu/config "{\"quota_account\": $full}" >/dev/null
-}
+account_full() { $CFTEST_EMUCTL POST /__emu/config "{\"quota_account\": $(account_held)}" >/dev/null; }
+# deleted_of ID: "[True]" or "[False]", as the API holds token ID
+deleted_of() { $CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print([t["deleted"] for t in json.load(sys.stdin) if t["id"] == sys.argv[1]])' "$1"; }
 # expired ones are deleted before the next mint: the account's cap never fills
 for i in 1 2 3; do CFTOKEN_CACHE=none cftoken --profile blink token >/dev/null 2>&1; done
 # (under valgrind one may expire before the next is made, which then deletes it)
@@ -581,7 +580,7 @@ live=$(cftoken create --token-file "$parent_file" --permission "Zone Read" --ttl
 	2>&1 >/dev/null | grep -oE '[0-9a-f]{32}' | head -1)
 echo "1 a $live" >>"$XDG_RUNTIME_DIR/cftoken/$account-blink.uncached"
 CFTOKEN_CACHE=none cftoken --profile blink token >/dev/null 2>&1
-deleted=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print([t["deleted"] for t in json.load(sys.stdin) if t["id"] == sys.argv[1]])' "$live")
+deleted=$(deleted_of "$live")
 ok "$([ "$deleted" = "[False]" ] && echo 0 || echo 1)" "a live token listed as expired is not deleted ($deleted)"
 # A reboot empties the runtime directory, and the list with it; the tokens
 # it named still count against the cap once expired.  At the cap they are
@@ -598,18 +597,12 @@ ok $rc "with the list gone (a reboot) and the account full, the next uncached mi
 # 3 s a token lasts, and each deletes the one before it from the list)
 ok "$([ "$before" -ge 1 ] && [ "$(held blink)" = 1 ] && echo 0 || echo 1)" \
 	"... the expired ones ($before) found in the account's list and deleted ($(held blink) left)"
-deleted=$($CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys; print([t["deleted"] for t in json.load(sys.stdin) if t["id"] == sys.argv[1]])' "$live")
+deleted=$(deleted_of "$live")
 ok "$([ "$deleted" = "[False]" ] && echo 0 || echo 1)" "... and the live token of another name left alone ($deleted)"
 
 # A profile edited since its token was minted: the next request gets a
 # token of what the profile grants now, never the cached one; an edit that
 # grants nothing new or less (the renew margin) keeps it.
-groups_of_sha() {  # groups_of_sha SHA256: "GROUP,GROUP deleted" of that token
-	$CFTEST_EMUCTL GET /__emu/tokens | $py -c 'import json,sys
-t=[t for t in json.load(sys.stdin) if t["value_sha256"] == sys.argv[1]]
-print(",".join(sorted(g["name"] for p in t[0]["policies"] for g in p["permission_groups"])),
-      t[0]["deleted"]) if t else print("none")' "$1"
-}
 printf '\n[profile edited]\npermissions = Workers Scripts Write, Workers Routes Write\nttl = 1h\n' >>"$CFTOKEN_CONFIG"
 first=$(cftoken --profile edited exec -- sh -c "$sha_of_token")
 printf 'renew_margin = 10m\n' >>"$CFTOKEN_CONFIG"
@@ -618,13 +611,13 @@ ok $([ -n "$first" ] && [ "$same" = "$first" ]; echo $?) "an edit that changes n
 sed -i 's/^permissions = Workers Scripts Write, Workers Routes Write$/permissions = Workers Scripts Write/' \
 	"$CFTOKEN_CONFIG"
 narrower=$(cftoken --verbose --profile edited exec -- sh -c "$sha_of_token" 2>"$dir/edited.err")
-ok $([ "$narrower" != "$first" ] && [ "$(groups_of_sha "$narrower")" = "Workers Scripts Write False" ]; echo $?) \
-	"a narrower profile: the next exec gets a token of what it grants now ($(groups_of_sha "$narrower"))"
+ok $([ "$narrower" != "$first" ] && [ "$(by_sha "$narrower" groups deleted)" = "workers scripts write false" ]; echo $?) \
+	"a narrower profile: the next exec gets a token of what it grants now ($(by_sha "$narrower" groups deleted))"
 contains "$(cat "$dir/edited.err")" "profile edited was edited since its token" ; ok $? "... and says why"
 # (the replaced token lives out its expiry, as any renewed token does: a
 # program still running with it keeps working)
-ok $([ "$(groups_of_sha "$first")" = "Workers Routes Write,Workers Scripts Write False" ]; echo $?) \
-	"... the token it replaces is left to its expiry ($(groups_of_sha "$first"))"
+ok $([ "$(by_sha "$first" groups deleted)" = "workers routes write,workers scripts write false" ]; echo $?) \
+	"... the token it replaces is left to its expiry ($(by_sha "$first" groups deleted))"
 again=$(cftoken --profile edited exec -- sh -c "$sha_of_token")
 ok $([ "$again" = "$narrower" ]; echo $?) "... and the new one is what the cache serves from then on"
 

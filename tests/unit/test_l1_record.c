@@ -178,7 +178,6 @@ int main(void)
 	cft_l1_record_clear(&out);
 	cft_l1_record_clear(&adopted);
 
-
 	/* Damage each part of a good record in turn. */
 	char good[1024];
 	snprintf(good, sizeof(good), "%s", cft_secret_str(text));
