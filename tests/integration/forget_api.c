@@ -1,11 +1,13 @@
 /* Forgets what an earlier test's emulator left in the user keyring under
  * the API URL a new emulator now has.  Each emulator listens on a port the
  * kernel picks, and ports come round again: later in the same run, and in
- * later runs on one machine, whose user keyring outlives them.  The keys
- * cftoken names by their API (tokens, the parent, the permission groups)
- * would then meet a test that expects none: test_groups.sh found the groups
- * "cached 4 h ago" before its first mint.  with-emulator.sh runs this once
- * the port is known, before the test.
+ * later runs on one machine, whose keyrings outlive them.  The keys
+ * cftoken names by their API (tokens and permission groups in the user
+ * keyring, the parent in the persistent one, for three days) would then
+ * meet a test that expects none: test_groups.sh found the groups "cached
+ * 4 h ago" before its first mint, and test_helper.sh a parent (the seed's,
+ * valid at every emulator) before its login.  with-emulator.sh runs this
+ * once the port is known, before the test.
  *   forget_api API_URL
  * Prints the API's hash, which ends the names of its keys (a test finds
  * its own key by name with it, not by reading every key of @u).  Exit 0
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "cache/keyring.h"
+#include "cache/parent.h"
 #include "core/fingerprint.h"
 
 typedef struct forget_ctx {
@@ -53,7 +56,8 @@ int main(int argc, char **argv)
 	cft_api_hash(argv[1], hash);
 	snprintf(c.suffix, sizeof(c.suffix), ":%s", hash);
 	cft_error_clear(&err);
-	if (cft_keyring_each("cftoken", forget, &c, &err) != CFT_OK) {
+	if (cft_keyring_each("cftoken", forget, &c, &err) != CFT_OK ||
+	    cft_parent_drop(argv[1], &err) != CFT_OK) {
 		fprintf(stderr, "forget_api: %s\n", err.detail);
 		return 1;
 	}

@@ -174,18 +174,21 @@ out=$(CFTOKEN_CONFIG=$dir/config.bad cftoken doctor 2>&1)
 contains "$out" "permission_groups_ttl" ; ok $? "a permission_groups_ttl that is no duration is refused, by name"
 
 # forget_api, which with-emulator.sh ran before this test: it takes the
-# keys of the API it is given (an earlier emulator's on this port), and no
-# other test's.
+# keys of the API it is given (an earlier emulator's on this port: those of
+# the user keyring, and the parent in the persistent one), and no other
+# test's.
 if [ -n "${CFTEST_FORGET_API:-}" ]; then
 	config >"$CFTOKEN_CONFIG"
 	cold deploy.example.com
 	ours() { keys_ending ":$CFTEST_API_HASH" | grep -c .; }
 	held=$(ours)
 	"$CFTEST_FORGET_API" https://127.0.0.1:1/client/v4 2>/dev/null
-	ok "$([ -n "$CFTEST_API_HASH" ] && [ "$held" -ge 2 ] && [ "$(ours)" = "$held" ] && echo 0 || echo 1)" \
-		"forget_api of another API leaves this API's keys ($held: the groups, the parent ...)"
+	ok "$([ -n "$CFTEST_API_HASH" ] && [ "$held" -ge 2 ] && [ "$(ours)" = "$held" ] &&
+		! cftoken doctor 2>&1 | grep -q "cftoken login" && echo 0 || echo 1)" \
+		"forget_api of another API leaves this API's keys ($held: the groups, the token ...) and parent"
 	"$CFTEST_FORGET_API" "$CFTEST_API_URL" 2>/dev/null
-	ok "$([ "$(ours)" = 0 ] && echo 0 || echo 1)" "forget_api of this API takes them all ($(ours) left)"
+	ok "$([ "$(ours)" = 0 ] && cftoken doctor 2>&1 | grep -q "cftoken login" && echo 0 || echo 1)" \
+		"forget_api of this API takes them all ($(ours) left), and the parent: doctor asks for cftoken login"
 fi
 
 cftoken logout >/dev/null 2>&1
